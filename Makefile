@@ -1,0 +1,39 @@
+# CivicPoints — see README.md. `make run` and `make test` both build on `make setup`.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint typecheck unit integration bench clean
+
+setup: $(STAMP)
+
+# Installs only when pyproject.toml changed since the last install: re-running costs nothing.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/civicpoints db upgrade
+	$(BIN)/civicpoints demo --if-empty
+	$(BIN)/civicpoints serve --host 127.0.0.1 --port 8000
+
+lint: setup
+	$(BIN)/ruff check src tests migrations
+	$(BIN)/ruff format --check src tests migrations
+
+typecheck: setup
+	$(BIN)/mypy
+
+# PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster (scripts/pg-test-server).
+test: setup lint typecheck
+	scripts/with-test-postgres $(BIN)/pytest -q
+
+bench: setup
+	scripts/with-test-postgres $(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var/test-* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,230 @@
+"""Participation records: check-in/out, photo evidence, offline entry, review, award.
+
+A record is approved when nothing is doubtful; then its real duration goes to the hours
+register and, for a verified resident, points are decided by scoring. Never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from civicpoints.activities import geo
+from civicpoints.activities.errors import (
+    AlreadyRecorded,
+    NotEnrolled,
+    OutsideGeofence,
+    OutsideTimeWindow,
+    ParticipationNotFound,
+)
+from civicpoints.activities.models import (
+    Activity,
+    EnrollmentStatus,
+    Participation,
+    RecordStatus,
+    Source,
+)
+from civicpoints.activities.repository import ActivityRepository
+from civicpoints.activities.service import ActivityService
+from civicpoints.hours.service import HoursService
+from civicpoints.identity.models import Verification
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
+from civicpoints.kit.context import Context
+from civicpoints.regions.service import RegionService
+from civicpoints.scoring.models import AwardRow
+from civicpoints.scoring.rules import Category, Facts
+from civicpoints.scoring.service import AwardRequest, ScoringService, wallet_of
+
+# GPS on phones is good to ~20 m outdoors; tolerate that much beyond the drawn area.
+GPS_TOLERANCE_M = 30.0
+
+
+class RecordService:
+    """The life of a participation record."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.session, self.ctx = session, ctx
+        self.repo = ActivityRepository(session)
+        self.activities = ActivityService(session)
+
+    # -- app check-in / check-out ------------------------------------------------------
+
+    def check_in(
+        self, activity_id: uuid.UUID, resident_id: uuid.UUID, lat: float, lon: float, now: datetime
+    ) -> Participation:
+        """Check in on site: inside the area and the window, or a record flagged for review."""
+        lat, lon = geo.validate_point(lat, lon)
+        activity = self.activities.get(activity_id)
+        enrollment = self.activities.enrollment(activity_id, resident_id)
+        if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
+            raise NotEnrolled(field="activity_id")
+        if self.repo.participation_of(activity_id, resident_id) is not None:
+            raise AlreadyRecorded(
+                field="activity_id",
+                what_zh="您已签到过此活动",
+                what_en="you have already checked in to this activity",
+            )
+        flags = self._where_and_when(activity, lat, lon, now, "checkin")
+        record = Participation(
+            activity_id=activity_id,
+            resident_id=resident_id,
+            source=Source.APP,
+            status=RecordStatus.CHECKED_IN,
+            checkin_at=now,
+            checkin_lat=lat,
+            checkin_lon=lon,
+            checkin_inside="outside_geofence" not in flags,
+            flags=flags,
+        )
+        self.repo.add(record)
+        return record
+
+    def check_out(
+        self,
+        activity_id: uuid.UUID,
+        resident_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        now: datetime,
+        actor: str,
+    ) -> Participation:
+        """Check out; the credited span is the part of the stay inside the activity's time."""
+        lat, lon = geo.validate_point(lat, lon)
+        activity = self.activities.get(activity_id)
+        record = self.repo.participation_of(activity_id, resident_id)
+        if record is None:
+            raise NotEnrolled(field="activity_id")
+        if record.checkout_at is not None:
+            return record  # a retried check-out changes nothing
+        flags = self._where_and_when(activity, lat, lon, now, "checkout")
+        record.flags = sorted({*record.flags, *(f"checkout_{f}" for f in flags)})
+        record.checkout_at, record.checkout_lat, record.checkout_lon = now, lat, lon
+        record.started_at = max(as_utc(record.checkin_at or now), as_utc(activity.starts_at))
+        record.ended_at = max(min(now, as_utc(activity.ends_at)), record.started_at)
+        self.settle(record, activity, actor)
+        return record
+
+    def _where_and_when(
+        self, activity: Activity, lat: float, lon: float, now: datetime, action: str
+    ) -> list[str]:
+        """Flags for a position/time outside the activity, or the error if it may not flag."""
+        flags: list[str] = []
+        fence = geo.geofence_from_dict(activity.geofence)
+        if not geo.contains(fence, lat, lon, GPS_TOLERANCE_M):
+            if not activity.flag_outside:
+                raise OutsideGeofence(
+                    field="lat", distance=_distance(fence, lat, lon), place=activity.place_name
+                )
+            flags.append("outside_geofence")
+        opens, closes = _window(activity, action)
+        if not opens <= now <= closes:
+            if not activity.flag_outside:
+                raise _time_error(action, opens, closes)
+            flags.append("outside_time_window")
+        return flags
+
+    # -- settling: review, evidence, approval, award -----------------------------------
+
+    def settle(self, record: Participation, activity: Activity, actor: str) -> None:
+        """Move a finished record on: to review, to wait for a photo, or to approval."""
+        if record.flags:
+            record.status = RecordStatus.PENDING_REVIEW
+        elif activity.evidence != "none" and not self.repo.evidence(record.id):
+            record.status = RecordStatus.AWAITING_EVIDENCE
+        else:
+            self.approve(record, activity, actor)
+
+    def approve(self, record: Participation, activity: Activity, actor: str) -> None:
+        """Approve: hours always; points now if the resident is verified, else once they are."""
+        record.status = RecordStatus.APPROVED
+        self.session.flush()
+        HoursService(self.session).record(
+            record.resident_id,
+            record.id,
+            activity.category,
+            _minutes(record),
+            local_date(record.ended_at or record.started_at or activity.ends_at),
+        )
+        resident = IdentityService(self.session, self.ctx).resident(record.resident_id)
+        if resident.verification == Verification.VERIFIED:
+            self.award(record, activity, actor)
+
+    def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
+        """Ask scoring for the points of an approved record (once)."""
+        region = RegionService(self.session).get(activity.region_id)
+        ancestry = [r.id for r in RegionService(self.session).ancestry(region)]
+        photos = self.repo.evidence(record.id)
+        staff_attested = record.source != Source.APP or record.reviewed_by is not None
+        facts = Facts(
+            category=Category(activity.category),
+            minutes=_minutes(record),
+            photo=bool(photos) or staff_attested,
+            gps_verified=bool(record.checkin_inside) or staff_attested,
+        )
+        occurred = record.ended_at or activity.ends_at
+        return ScoringService(self.session).award(
+            AwardRequest(
+                participation_id=record.id,
+                resident_id=record.resident_id,
+                wallet=wallet_of(record.resident_id),
+                region_ids=ancestry,
+                facts=facts,
+                occurred_at=as_utc(occurred),
+                actor=actor,
+            )
+        )
+
+    def release_deferred(self, resident_id: uuid.UUID, actor: str) -> list[AwardRow]:
+        """After verification, decide the points of records approved while unverified."""
+        scoring = ScoringService(self.session)
+        pending = self.repo.approved_without_award(resident_id, set())
+        decided = scoring.awards_of([p.id for p in pending])
+        todo = sorted(
+            (p for p in pending if p.id not in decided),
+            key=lambda p: as_utc(p.ended_at or p.created_at),
+        )
+        return [self.award(p, self.activities.get(p.activity_id), actor) for p in todo]
+
+    def get(self, participation_id: uuid.UUID, lock: bool = False) -> Participation:
+        """A record, or 404."""
+        record = self.repo.participation(participation_id, lock)
+        if record is None:
+            raise ParticipationNotFound(field="participation_id")
+        return record
+
+
+def _minutes(record: Participation) -> int:
+    """Whole minutes between the credited start and end."""
+    if record.started_at is None or record.ended_at is None:
+        return 0
+    return max(int((as_utc(record.ended_at) - as_utc(record.started_at)).total_seconds() // 60), 0)
+
+
+def _window(activity: Activity, action: str) -> tuple[datetime, datetime]:
+    """When check-in (or check-out) is open."""
+    starts, ends = as_utc(activity.starts_at), as_utc(activity.ends_at)
+    if action == "checkin":
+        return starts - timedelta(minutes=activity.checkin_opens_min), ends
+    return starts, ends + timedelta(minutes=activity.checkout_closes_min)
+
+
+def _time_error(action: str, opens: datetime, closes: datetime) -> OutsideTimeWindow:
+    """The error for a check-in/out at the wrong time, in Beijing time."""
+    fmt = "%Y-%m-%d %H:%M"
+    zh, en = ("签到", "check in") if action == "checkin" else ("签退", "check out")
+    return OutsideTimeWindow(
+        field="time",
+        action_zh=zh,
+        action_en=en,
+        opens=opens.astimezone(BUSINESS_TZ).strftime(fmt),
+        closes=closes.astimezone(BUSINESS_TZ).strftime(fmt),
+    )
+
+
+def _distance(fence: geo.Geofence, lat: float, lon: float) -> int:
+    """Rounded distance to the fence's centre (circle) or first point (polygon), in metres."""
+    c_lat, c_lon = (fence.lat, fence.lon) if isinstance(fence, geo.Circle) else fence.points[0]
+    return round(geo.distance_m(lat, lon, c_lat, c_lon))

@@ -1,0 +1,140 @@
+"""All SQL of the activities domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicpoints.activities.models import (
+    Activity,
+    Enrollment,
+    EnrollmentStatus,
+    Evidence,
+    Participation,
+    RecordStatus,
+)
+
+
+class ActivityRepository:
+    """Activities, rosters, records and evidence; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        """Stage and flush a row."""
+        self.session.add(row)
+        self.session.flush()
+
+    def activity(self, activity_id: uuid.UUID, lock: bool = False) -> Activity | None:
+        """An activity, optionally locked (enrollment counts against capacity)."""
+        stmt = select(Activity).where(Activity.id == activity_id)
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+
+    def list_activities(
+        self,
+        status: str | None,
+        category: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+        starts_from: datetime | None,
+    ) -> Sequence[Activity]:
+        """Activities by start time then id, after a keyset cursor."""
+        stmt = select(Activity)
+        if status:
+            stmt = stmt.where(Activity.status == status)
+        if category:
+            stmt = stmt.where(Activity.category == category)
+        if starts_from:
+            stmt = stmt.where(Activity.starts_at >= starts_from)
+        if after:
+            at, last_id = after
+            stmt = stmt.where(
+                (Activity.starts_at > at) | ((Activity.starts_at == at) & (Activity.id > last_id))
+            )
+        return self.session.scalars(
+            stmt.order_by(Activity.starts_at, Activity.id).limit(limit)
+        ).all()
+
+    def enrollment(self, activity_id: uuid.UUID, resident_id: uuid.UUID) -> Enrollment | None:
+        """A resident's enrollment on an activity."""
+        stmt = select(Enrollment).where(
+            Enrollment.activity_id == activity_id, Enrollment.resident_id == resident_id
+        )
+        return self.session.scalars(stmt).one_or_none()
+
+    def count_enrolled(self, activity_id: uuid.UUID) -> int:
+        """Places taken."""
+        stmt = select(func.count()).where(
+            Enrollment.activity_id == activity_id, Enrollment.status == EnrollmentStatus.ENROLLED
+        )
+        return int(self.session.scalar(stmt) or 0)
+
+    def first_waitlisted(self, activity_id: uuid.UUID) -> Enrollment | None:
+        """The longest-waiting resident on the waitlist."""
+        stmt = (
+            select(Enrollment)
+            .where(
+                Enrollment.activity_id == activity_id,
+                Enrollment.status == EnrollmentStatus.WAITLISTED,
+            )
+            .order_by(Enrollment.created_at, Enrollment.id)
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    def participation(
+        self, participation_id: uuid.UUID, lock: bool = False
+    ) -> Participation | None:
+        """A participation record."""
+        stmt = select(Participation).where(Participation.id == participation_id)
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+
+    def participation_of(
+        self, activity_id: uuid.UUID, resident_id: uuid.UUID
+    ) -> Participation | None:
+        """The record of a resident at an activity."""
+        stmt = select(Participation).where(
+            Participation.activity_id == activity_id, Participation.resident_id == resident_id
+        )
+        return self.session.scalars(stmt.with_for_update()).one_or_none()
+
+    def by_slip(self, slip_no: str) -> Participation | None:
+        """The record made from a paper slip."""
+        stmt = select(Participation).where(Participation.slip_no == slip_no)
+        return self.session.scalars(stmt).one_or_none()
+
+    def pending_review(self, limit: int, after: uuid.UUID | None) -> Sequence[Participation]:
+        """Records waiting for a reviewer, oldest first."""
+        stmt = select(Participation).where(Participation.status == RecordStatus.PENDING_REVIEW)
+        if after:
+            stmt = stmt.where(Participation.id > after)
+        return self.session.scalars(stmt.order_by(Participation.id).limit(limit)).all()
+
+    def approved_without_award(
+        self, resident_id: uuid.UUID, awarded: set[uuid.UUID]
+    ) -> list[Participation]:
+        """Approved records of a resident whose points are not yet decided."""
+        stmt = select(Participation).where(
+            Participation.resident_id == resident_id, Participation.status == RecordStatus.APPROVED
+        )
+        return [p for p in self.session.scalars(stmt).all() if p.id not in awarded]
+
+    def resident_records(self, resident_id: uuid.UUID, limit: int) -> Sequence[Participation]:
+        """A resident's records, newest first."""
+        stmt = (
+            select(Participation)
+            .where(Participation.resident_id == resident_id)
+            .order_by(Participation.created_at.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def evidence(self, participation_id: uuid.UUID) -> Sequence[Evidence]:
+        """Photos of a record."""
+        stmt = select(Evidence).where(Evidence.participation_id == participation_id)
+        return self.session.scalars(stmt).all()

@@ -1,0 +1,192 @@
+"""HTTP for activities, enrollment, attendance, evidence, offline records and reviews."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from civicpoints.activities.models import ActivityStatus, Participation
+from civicpoints.activities.offline import OfflineService
+from civicpoints.activities.photos import PhotoService
+from civicpoints.activities.records import RecordService
+from civicpoints.activities.schemas import (
+    ActivityCreate,
+    ActivityPage,
+    ActivityRead,
+    CategoryName,
+    EnrollmentRead,
+    ImportReport,
+    OfflineRecordCreate,
+    ParticipationRead,
+    Position,
+    ReviewDecision,
+)
+from civicpoints.activities.service import ActivityService
+from civicpoints.activities.views import participation_view
+from civicpoints.identity.router import ResidentCaller, StaffCaller
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+
+router = APIRouter(tags=["activities 活动"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+@router.get("/activities", response_model=ActivityPage)
+def list_activities(
+    db: DbSession,
+    limit: Limit = 50,
+    cursor: str | None = None,
+    category: CategoryName | None = None,
+    starts_from: datetime | None = None,
+) -> ActivityPage:
+    """Published activities by start time (paginated with `cursor`)."""
+    rows, nxt = ActivityService(db).page(limit, cursor, category, starts_from=starts_from)
+    return ActivityPage(items=[ActivityRead.model_validate(a) for a in rows], next_cursor=nxt)
+
+
+@router.post("/activities", response_model=ActivityRead, status_code=201)
+def create_activity(body: ActivityCreate, who: StaffCaller, db: DbSession) -> ActivityRead:
+    """Publish an activity (organizers of the owning organization or region)."""
+    return ActivityRead.model_validate(ActivityService(db).create(body, who))
+
+
+@router.get("/activities/{activity_id}", response_model=ActivityRead)
+def get_activity(activity_id: uuid.UUID, db: DbSession) -> ActivityRead:
+    """One activity."""
+    return ActivityRead.model_validate(ActivityService(db).get(activity_id))
+
+
+@router.post("/activities/{activity_id}/cancel", response_model=ActivityRead)
+def cancel_activity(activity_id: uuid.UUID, who: StaffCaller, db: DbSession) -> ActivityRead:
+    """Cancel an activity."""
+    activity = ActivityService(db).set_status(activity_id, ActivityStatus.CANCELLED, who)
+    return ActivityRead.model_validate(activity)
+
+
+@router.post(
+    "/activities/{activity_id}/enrollments", response_model=EnrollmentRead, status_code=201
+)
+def enroll(activity_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> EnrollmentRead:
+    """Enrol the signed-in resident (waitlisted when full)."""
+    return EnrollmentRead.model_validate(ActivityService(db).enroll(activity_id, who.id))
+
+
+@router.delete("/activities/{activity_id}/enrollments/me", response_model=EnrollmentRead)
+def unenroll(activity_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> EnrollmentRead:
+    """Cancel the signed-in resident's enrollment."""
+    return EnrollmentRead.model_validate(ActivityService(db).cancel_enrollment(activity_id, who.id))
+
+
+@router.post("/activities/{activity_id}/checkin", response_model=ParticipationRead, status_code=201)
+def check_in(
+    activity_id: uuid.UUID, body: Position, who: ResidentCaller, db: DbSession, ctx: Ctx
+) -> ParticipationRead:
+    """Check in on site with the phone's position."""
+    record = RecordService(db, ctx).check_in(activity_id, who.id, body.lat, body.lon, utcnow())
+    return participation_view(db, record)
+
+
+@router.post("/activities/{activity_id}/checkout", response_model=ParticipationRead)
+def check_out(
+    activity_id: uuid.UUID,
+    body: Position,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> ParticipationRead:
+    """Check out; points are credited when nothing is missing or doubtful."""
+
+    def run() -> ParticipationRead:
+        service = RecordService(db, ctx)
+        record = service.check_out(activity_id, who.id, body.lat, body.lon, utcnow(), who.key)
+        return participation_view(db, record)
+
+    return idempotent(db, who.key, key, request, body.model_dump(), run)
+
+
+@router.post(
+    "/participations/{participation_id}/evidence", response_model=ParticipationRead, status_code=201
+)
+def upload_evidence(
+    participation_id: uuid.UUID,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+    photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+) -> ParticipationRead:
+    """Upload a photo of the service (content checked, EXIF time and place read)."""
+    limit = ctx.settings.upload_max_bytes
+    data = photo.file.read(limit + 1)  # never read more than one byte past the limit
+    PhotoService(db, ctx).upload(participation_id, who.id, data, who.key)
+    return participation_view(db, RecordService(db, ctx).get(participation_id))
+
+
+@router.get("/me/participations", response_model=list[ParticipationRead])
+def my_records(
+    who: ResidentCaller, db: DbSession, ctx: Ctx, limit: Limit = 50
+) -> list[ParticipationRead]:
+    """The signed-in resident's records, newest first, with points decisions."""
+    rows = RecordService(db, ctx).repo.resident_records(who.id, limit)
+    return [participation_view(db, r) for r in rows]
+
+
+@router.post("/participations", response_model=ParticipationRead, status_code=201)
+def offline_record(
+    body: OfflineRecordCreate,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> ParticipationRead:
+    """Enter a paper slip on a resident's behalf; it waits for review."""
+
+    def run() -> ParticipationRead:
+        return participation_view(db, OfflineService(db, ctx).record(body, who))
+
+    return idempotent(db, who.key, key, request, body.model_dump(mode="json"), run, 201)
+
+
+@router.post("/participations/import", response_model=ImportReport)
+def import_records(
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    file: Annotated[UploadFile, File(description="CSV of paper slips")],
+) -> ImportReport:
+    """Import paper slips from CSV; one result per row, idempotent by slip number."""
+    return OfflineService(db, ctx).import_csv(file.file.read(5 * 1024 * 1024 + 1), who)
+
+
+@router.get("/reviews", response_model=list[ParticipationRead])
+def review_queue(
+    who: StaffCaller, db: DbSession, ctx: Ctx, limit: Limit = 50, after: uuid.UUID | None = None
+) -> list[ParticipationRead]:
+    """Records waiting for this reviewer."""
+    return [participation_view(db, p) for p in OfflineService(db, ctx).queue(who, limit, after)]
+
+
+@router.post("/reviews/{participation_id}/decision", response_model=ParticipationRead)
+def decide(
+    participation_id: uuid.UUID,
+    body: ReviewDecision,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> ParticipationRead:
+    """Approve (then hours and points) or reject a record, with a reason."""
+
+    def run() -> ParticipationRead:
+        record: Participation = OfflineService(db, ctx).decide(
+            participation_id, body.decision == "approve", body.reason, who
+        )
+        return participation_view(db, record)
+
+    return idempotent(db, who.key, key, request, body.model_dump(), run)

@@ -1,0 +1,148 @@
+"""Pydantic shapes of the activities API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from civicpoints.scoring.schemas import AwardRead
+
+CategoryName = Literal[
+    "volunteer_service", "high_risk", "environmental", "public_supervision", "education_support"
+]
+EvidenceName = Literal["none", "photo", "photo_gps"]
+
+
+class ActivityCreate(BaseModel):
+    """A new activity (one session at a place and time)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    organization_id: uuid.UUID
+    region_id: uuid.UUID = Field(description="where it takes place (community or street)")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+    category: CategoryName
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    place_name: str = Field(min_length=1, max_length=200)
+    geofence: dict[str, Any] = Field(
+        description='{"type":"circle","lat":…,"lon":…,"radius_m":…} or '
+        '{"type":"polygon","points":[[lat,lon],…]} (WGS-84)'
+    )
+    capacity: int = Field(ge=1, le=100000)
+    evidence: EvidenceName = "none"
+    flag_outside: bool = False
+    publish: bool = True
+
+
+class ActivityRead(BaseModel):
+    """An activity as listed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    region_id: uuid.UUID
+    title: str
+    description: str
+    category: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    place_name: str
+    geofence: dict[str, Any]
+    capacity: int
+    evidence: str
+    flag_outside: bool
+
+
+class ActivityPage(BaseModel):
+    """A page of activities; pass `next_cursor` as `cursor` for the next."""
+
+    items: list[ActivityRead]
+    next_cursor: str | None
+
+
+class EnrollmentRead(BaseModel):
+    """A resident's enrollment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    activity_id: uuid.UUID
+    resident_id: uuid.UUID
+    status: str
+    created_at: datetime
+
+
+class Position(BaseModel):
+    """A phone's position at check-in or check-out (WGS-84)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90, description="latitude, WGS-84")
+    lon: float = Field(ge=-180, le=180, description="longitude, WGS-84")
+
+
+class OfflineRecordCreate(BaseModel):
+    """A participation recorded by staff from a paper slip (线下积分点)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    resident: str = Field(min_length=1, max_length=40, description="platform number or phone")
+    activity_id: uuid.UUID
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+    slip_no: str = Field(min_length=1, max_length=64)
+    note: str = Field(default="", max_length=500)
+
+
+class ParticipationRead(BaseModel):
+    """A participation record with its points decision, if any."""
+
+    id: uuid.UUID
+    activity_id: uuid.UUID
+    resident_id: uuid.UUID
+    source: str
+    status: str
+    checkin_at: datetime | None
+    checkout_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    flags: list[str]
+    slip_no: str | None
+    review_reason: str
+    evidence_count: int
+    points: AwardRead | None
+    message: dict[str, str] = Field(description="what happened, in zh-CN and en")
+
+
+class ReviewDecision(BaseModel):
+    """A reviewer's decision on a record in the queue."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    decision: Literal["approve", "reject"]
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ImportRowRead(BaseModel):
+    """The outcome of one CSV row."""
+
+    line: int
+    status: Literal["created", "duplicate", "error"]
+    participation_id: uuid.UUID | None = None
+    errors: list[dict[str, str | None]] = Field(default_factory=list)
+
+
+class ImportReport(BaseModel):
+    """Per-row results of a CSV import."""
+
+    created: int
+    duplicates: int
+    errors: int
+    rows: list[ImportRowRead]

@@ -1,0 +1,208 @@
+"""Identity errors: a resident's ID-card number or mobile number that cannot be accepted.
+
+Every ID-number problem shares the stable code `identity.invalid_id_number`; the subclass
+(and its `reason`) says which part is wrong, so the message can point the resident at the
+characters to re-check. No message or parameter ever carries the submitted value: these
+errors are logged, and the value is personal information (PIPL).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from civicpoints.kit.errors import DomainError
+
+
+class InvalidIdNumber(DomainError):
+    """An ID-card number that is not a valid 18-character GB 11643-1999 number."""
+
+    code = "identity.invalid_id_number"
+    status = 422
+    title = {"zh-CN": "身份证号码有误", "en": "Invalid ID-card number"}
+    messages = {
+        "zh-CN": "身份证号码有误，请核对后重新输入",
+        "en": "the ID-card number is not valid; please check it and enter it again",
+    }
+    # Machine-readable sub-reason; the code stays the same for every subclass.
+    reason: ClassVar[str] = "invalid"
+
+    def __init__(self, field: str | None = "id_number", **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class IdNumberMalformed(InvalidIdNumber):
+    """Wrong length, or characters other than 17 digits and a final digit or X."""
+
+    reason = "format"
+    messages = {
+        "zh-CN": "身份证号码应为18位：前17位为数字，最后一位为数字或字母X",
+        "en": ("the ID-card number must be 18 characters: 17 digits, then a digit or the letter X"),
+    }
+
+
+class IdNumberRegionInvalid(InvalidIdNumber):
+    """The first six digits are not shaped like a GB/T 2260 region code."""
+
+    reason = "region"
+    messages = {
+        "zh-CN": "身份证号码前6位不是有效的地区代码，请核对开头几位",
+        "en": (
+            "the first 6 digits of the ID-card number are not a valid region code; "
+            "please check the beginning of the number"
+        ),
+    }
+
+
+class IdNumberBirthDateInvalid(InvalidIdNumber):
+    """Characters 7-14 are not a calendar date (e.g. month 13 or 30 February)."""
+
+    reason = "birth_date"
+    messages = {
+        "zh-CN": "身份证号码第7至14位的出生日期不存在，请核对出生年月日",
+        "en": (
+            "the birth date in the ID-card number (characters 7 to 14) is not a real date; "
+            "please check the year, month and day"
+        ),
+    }
+
+
+class IdNumberBirthTooEarly(InvalidIdNumber):
+    """A birth date before 1900-01-01."""
+
+    reason = "birth_too_early"
+    messages = {
+        "zh-CN": "身份证号码中的出生日期早于1900年，请核对第7至14位",
+        "en": (
+            "the birth date in the ID-card number is before 1900; please check characters 7 to 14"
+        ),
+    }
+
+
+class IdNumberBirthInFuture(InvalidIdNumber):
+    """A birth date after today."""
+
+    reason = "birth_in_future"
+    messages = {
+        "zh-CN": "身份证号码中的出生日期晚于今天，请核对第7至14位",
+        "en": (
+            "the birth date in the ID-card number is in the future; please check characters 7 to 14"
+        ),
+    }
+
+
+class IdNumberCheckDigitWrong(InvalidIdNumber):
+    """The 18th character does not match the GB 11643-1999 check computed from the first 17."""
+
+    reason = "check_digit"
+    # Any single mistyped digit breaks the check, so the message asks for the whole number.
+    messages = {
+        "zh-CN": "身份证号码校验位错误，请核对最后一位及其他各位数字",
+        "en": (
+            "the ID-card number's check digit is wrong; "
+            "please check the last character and the other digits"
+        ),
+    }
+
+
+class InvalidPhone(DomainError):
+    """A value that is not an 11-digit mainland China mobile number."""
+
+    code = "identity.invalid_phone"
+    status = 422
+    title = {"zh-CN": "手机号码有误", "en": "Invalid mobile number"}
+    messages = {
+        "zh-CN": "请输入11位中国大陆手机号码，例如 138 1234 5678（暂不支持固定电话）",
+        "en": (
+            "please enter an 11-digit mainland China mobile number, e.g. 138 1234 5678 "
+            "(landlines are not accepted)"
+        ),
+    }
+
+    def __init__(self, field: str | None = "phone", **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class DuplicateResident(DomainError):
+    """An ID number already registered; says nothing of whose it is."""
+
+    code = "identity.duplicate_id_number"
+    status = 409
+    title = {"zh-CN": "已注册", "en": "Already registered"}
+    messages = {
+        "zh-CN": "该身份证号码已注册。如非本人操作，请携带身份证到社区服务中心处理",
+        "en": "this ID-card number is already registered; if it was not you, "
+        "please bring your ID card to the community service centre",
+    }
+
+
+class DuplicatePhone(DomainError):
+    """A mobile number already used by another account."""
+
+    code = "identity.duplicate_phone"
+    status = 409
+    title = {"zh-CN": "手机号已使用", "en": "Phone number in use"}
+    messages = {
+        "zh-CN": "该手机号码已被其他账户使用",
+        "en": "this mobile number is already used by another account",
+    }
+
+
+class ConsentRequired(DomainError):
+    """Registration needs consent to the privacy notice (PIPL art. 13–14)."""
+
+    code = "identity.consent_required"
+    status = 422
+    title = {"zh-CN": "需要同意隐私声明", "en": "Consent required"}
+    messages = {
+        "zh-CN": "注册前请阅读并同意《个人信息保护声明》",
+        "en": "please read and accept the privacy notice before registering",
+    }
+
+
+class BadCredentials(DomainError):
+    """Wrong username or password; never says which."""
+
+    code = "identity.bad_credentials"
+    status = 401
+    title = {"zh-CN": "登录失败", "en": "Sign-in failed"}
+    messages = {"zh-CN": "账号或密码错误", "en": "wrong account or password"}
+
+
+class TooManyAttempts(DomainError):
+    """Login rate limit reached."""
+
+    code = "identity.too_many_attempts"
+    status = 429
+    title = {"zh-CN": "尝试次数过多", "en": "Too many attempts"}
+    messages = {
+        "zh-CN": "登录失败次数过多，请 {minutes} 分钟后再试",
+        "en": "too many failed sign-ins; please try again in {minutes} minutes",
+    }
+
+
+class VerificationFailed(DomainError):
+    """The identity provider did not confirm the person."""
+
+    code = "identity.verification_failed"
+    status = 422
+    title = {"zh-CN": "实名认证未通过", "en": "Identity not verified"}
+    messages = {
+        "zh-CN": "实名认证未通过：{reason_zh}",
+        "en": "identity verification failed: {reason_en}",
+    }
+
+
+class WeakPassword(DomainError):
+    """A password too short or too common."""
+
+    code = "identity.weak_password"
+    status = 422
+    title = {"zh-CN": "密码太简单", "en": "Password too weak"}
+    messages = {
+        "zh-CN": "密码至少 8 位，且不能全是同一个字符或纯数字顺序",
+        "en": "the password needs at least 8 characters and may not be one repeated "
+        "character or a run of digits",
+    }
+
+    def __init__(self, field: str | None = "password", **params: Any) -> None:
+        super().__init__(field, **params)

@@ -1,0 +1,94 @@
+"""Residents, staff, role grants and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicpoints.kit.db import Base, created_at_column, id_column
+
+
+class Role(StrEnum):
+    """Staff roles (DESIGN.md §1)."""
+
+    ORGANIZER = "organizer"
+    REVIEWER = "reviewer"
+    MERCHANT_CLERK = "merchant_clerk"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+class Verification(StrEnum):
+    """Where a resident's real-name check stands."""
+
+    UNVERIFIED = "unverified"
+    VERIFIED = "verified"
+
+
+class Resident(Base):
+    """A registered resident; ID and phone numbers only encrypted, found by blind index."""
+
+    __tablename__ = "identity_resident"
+
+    id: Mapped[uuid.UUID] = id_column()
+    public_no: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    id_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    id_bidx: Mapped[str] = mapped_column(String(64), unique=True)
+    id_masked: Mapped[str] = mapped_column(String(18))
+    phone_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_bidx: Mapped[str] = mapped_column(String(64), unique=True)
+    phone_masked: Mapped[str] = mapped_column(String(11))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    community_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("region.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    verification: Mapped[str] = mapped_column(String(16), default=Verification.UNVERIFIED)
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(32))
+    consent_version: Mapped[str] = mapped_column(String(16))
+    consent_at: Mapped[datetime]
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Staff(Base):
+    """A staff account: community worker, reviewer, clerk, administrator or auditor."""
+
+    __tablename__ = "identity_staff"
+
+    id: Mapped[uuid.UUID] = id_column()
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class RoleGrant(Base):
+    """A role held by a staff member, scoped to a region subtree and/or one organization."""
+
+    __tablename__ = "identity_role_grant"
+
+    id: Mapped[uuid.UUID] = id_column()
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_staff.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("region.id"))
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("region_organization.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Token(Base):
+    """A bearer token, stored only as its SHA-256 so a leaked table grants nothing."""
+
+    __tablename__ = "identity_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,52 @@
+"""Who is calling, and the pure checks of what they may do."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from civicpoints.identity.models import Role
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role scoped to a region subtree (by path) and/or one organization."""
+
+    role: str
+    region_path: str | None
+    organization_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated resident or staff member."""
+
+    kind: str  # "resident" | "staff"
+    id: uuid.UUID
+    name: str
+    grants: tuple[Grant, ...] = field(default=())
+
+    @property
+    def key(self) -> str:
+        """A stable string for idempotency scopes and audit actors."""
+        return f"{self.kind}:{self.id}"
+
+    @property
+    def roles(self) -> list[str]:
+        """The role names held."""
+        return sorted({g.role for g in self.grants})
+
+    def may(self, role: str, region_path: str | None = None, org: uuid.UUID | None = None) -> bool:
+        """Whether a grant of `role` (or admin) covers the region or organization."""
+        return any(
+            _covers(g, region_path, org) for g in self.grants if g.role in (role, Role.ADMIN)
+        )
+
+
+def _covers(grant: Grant, region_path: str | None, org: uuid.UUID | None) -> bool:
+    """A grant covers a target in its region subtree, or its own organization."""
+    if grant.organization_id is not None and grant.organization_id == org:
+        return True
+    if grant.region_path is None:
+        return grant.organization_id is None  # unscoped: the whole platform
+    return region_path is not None and region_path.startswith(grant.region_path)

@@ -1,0 +1,56 @@
+"""All SQL of the identity domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicpoints.identity.models import Resident, RoleGrant, Staff, Token
+
+
+class IdentityRepository:
+    """Residents, staff, grants and tokens; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: object) -> None:
+        """Stage a new row and flush it, so unique violations surface here."""
+        self.session.add(row)
+        self.session.flush()
+
+    def resident(self, resident_id: uuid.UUID) -> Resident | None:
+        """A resident by id."""
+        return self.session.get(Resident, resident_id)
+
+    def resident_by(self, **criteria: str) -> Resident | None:
+        """A resident by one unique column (id_bidx, phone_bidx or public_no)."""
+        stmt = select(Resident).filter_by(**criteria)
+        return self.session.scalars(stmt).one_or_none()
+
+    def count_residents(self) -> int:
+        """How many residents are registered."""
+        return int(self.session.scalar(select(func.count()).select_from(Resident)) or 0)
+
+    def staff(self, staff_id: uuid.UUID) -> Staff | None:
+        """A staff member by id."""
+        return self.session.get(Staff, staff_id)
+
+    def staff_by_username(self, username: str) -> Staff | None:
+        """A staff member by login name."""
+        return self.session.scalars(select(Staff).where(Staff.username == username)).one_or_none()
+
+    def grants(self, staff_id: uuid.UUID) -> Sequence[RoleGrant]:
+        """The roles a staff member holds."""
+        return self.session.scalars(select(RoleGrant).where(RoleGrant.staff_id == staff_id)).all()
+
+    def token(self, token_hash: str, now: datetime) -> Token | None:
+        """A live token by its hash."""
+        stmt = select(Token).where(
+            Token.token_hash == token_hash, Token.expires_at > now, Token.revoked_at.is_(None)
+        )
+        return self.session.scalars(stmt).one_or_none()

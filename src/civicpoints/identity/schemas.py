@@ -1,0 +1,70 @@
+"""Pydantic shapes of the identity API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ResidentCreate(BaseModel):
+    """Registration form (实名注册)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50, description="真实姓名 / legal name")
+    id_number: str = Field(min_length=1, max_length=40, description="18 位居民身份证号码")
+    phone: str = Field(min_length=1, max_length=30, description="中国大陆手机号 / mainland mobile")
+    password: str = Field(min_length=1, max_length=128)
+    community_id: uuid.UUID = Field(description="所在社区 / home community")
+    consent: bool = Field(description="同意《个人信息保护声明》 / accepts the privacy notice")
+    consent_version: str = Field(default="2026-01", max_length=16)
+
+
+class ResidentRead(BaseModel):
+    """A resident as shown to themselves and to staff: identifiers masked."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    public_no: str
+    name: str
+    id_masked: str
+    phone_masked: str
+    birth_date: date
+    sex: str
+    community_id: uuid.UUID
+    verification: str
+    verified_at: datetime | None
+    created_at: datetime
+
+
+class VerificationRequest(BaseModel):
+    """A request to verify the signed-in resident's identity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: str = Field(default="", max_length=4000, description="provider token (face check)")
+
+
+class TokenRequest(BaseModel):
+    """Sign-in: a staff username, or a resident's phone number or platform number."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+class TokenRead(BaseModel):
+    """A bearer token for the API."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    subject_kind: str
+    subject_id: uuid.UUID
+    name: str
+    roles: list[str]

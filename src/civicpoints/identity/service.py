@@ -1,0 +1,222 @@
+"""Use cases of identity: registration, verification, sign-in, principals. Never commits."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civicpoints.identity import passwords
+from civicpoints.identity.errors import (
+    BadCredentials,
+    ConsentRequired,
+    DuplicatePhone,
+    DuplicateResident,
+    TooManyAttempts,
+    VerificationFailed,
+)
+from civicpoints.identity.idcard import mask_id_number, parse_id_number
+from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
+from civicpoints.identity.phone import mask_phone, normalize_phone
+from civicpoints.identity.principal import Grant, Principal
+from civicpoints.identity.providers import provider
+from civicpoints.identity.ratelimit import FailureLimiter
+from civicpoints.identity.repository import IdentityRepository
+from civicpoints.identity.schemas import ResidentCreate
+from civicpoints.kit.clock import local_date, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.errors import NotFound, Unauthorized
+from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
+from civicpoints.regions.service import RegionService
+
+ID_CONTEXT = "identity_resident.id_number"
+PHONE_CONTEXT = "identity_resident.phone"
+LOGIN_LIMITER = FailureLimiter()
+
+
+class ResidentNotFound(NotFound):
+    """An unknown resident (or one the caller may not see)."""
+
+    code = "identity.resident_not_found"
+    messages = {"zh-CN": "找不到该居民", "en": "resident not found"}
+
+
+class IdentityService:
+    """Residents and staff: who they are and how they prove it."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.session, self.ctx = session, ctx
+        self.repo = IdentityRepository(session)
+
+    def register(self, data: ResidentCreate, password_hash: str | None = None) -> Resident:
+        """Register a resident with real name; validates everything before writing."""
+        if not data.consent:
+            raise ConsentRequired(field="consent")
+        info = parse_id_number(data.id_number, local_date(utcnow()))
+        phone = normalize_phone(data.phone)
+        if password_hash is None:
+            password_hash = passwords.hash_password(passwords.check_strength(data.password))
+        RegionService(self.session).community(data.community_id)
+        cipher = self.ctx.cipher
+        id_bidx = cipher.blind_index(info.number, ID_CONTEXT)
+        phone_bidx = cipher.blind_index(phone, PHONE_CONTEXT)
+        self._refuse_duplicates(id_bidx, phone_bidx)
+        resident = Resident(
+            public_no=new_platform_number(),
+            name=data.name,
+            id_enc=cipher.encrypt(info.number, ID_CONTEXT),
+            id_bidx=id_bidx,
+            id_masked=mask_id_number(info.number),
+            phone_enc=cipher.encrypt(phone, PHONE_CONTEXT),
+            phone_bidx=phone_bidx,
+            phone_masked=mask_phone(phone),
+            birth_date=info.birth_date,
+            sex=info.sex,
+            community_id=data.community_id,
+            password_hash=password_hash,
+            consent_version=data.consent_version,
+            consent_at=utcnow(),
+        )
+        return self._insert_resident(resident)
+
+    def _refuse_duplicates(self, id_bidx: str, phone_bidx: str) -> None:
+        """409 on an ID or phone already registered, without saying by whom."""
+        if self.repo.resident_by(id_bidx=id_bidx):
+            raise DuplicateResident(field="id_number")
+        if self.repo.resident_by(phone_bidx=phone_bidx):
+            raise DuplicatePhone(field="phone")
+
+    def _insert_resident(self, resident: Resident) -> Resident:
+        """Insert; a concurrent duplicate loses on the unique index and gets the same 409."""
+        try:
+            with self.session.begin_nested():
+                self.repo.add(resident)
+        except IntegrityError as exc:
+            if "phone" in str(exc.orig):
+                raise DuplicatePhone(field="phone") from None
+            raise DuplicateResident(field="id_number") from None
+        return resident
+
+    def resident(self, resident_id: uuid.UUID) -> Resident:
+        """A resident, or 404."""
+        resident = self.repo.resident(resident_id)
+        if resident is None:
+            raise ResidentNotFound()
+        return resident
+
+    def find_resident(self, handle: str) -> Resident | None:
+        """A resident by platform number, phone or ID number (as staff type them)."""
+        handle = handle.strip()
+        if is_platform_number(handle):
+            return self.repo.resident_by(public_no=handle.upper())
+        cipher = self.ctx.cipher
+        if len(handle) == 18:
+            return self.repo.resident_by(id_bidx=cipher.blind_index(handle.upper(), ID_CONTEXT))
+        try:
+            phone = normalize_phone(handle)
+        except Exception:
+            return None
+        return self.repo.resident_by(phone_bidx=cipher.blind_index(phone, PHONE_CONTEXT))
+
+    def verify(self, resident: Resident, evidence: str) -> Resident:
+        """Run the configured real-name check; verified residents start earning points."""
+        if resident.verification == Verification.VERIFIED:
+            return resident
+        number = self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
+        check = provider(self.ctx.settings.identity_provider)
+        result = check.verify(resident.name, number, evidence, local_date(utcnow()))
+        if not result.ok:
+            raise VerificationFailed(reason_zh=result.reason_zh, reason_en=result.reason_en)
+        resident.verification = Verification.VERIFIED
+        resident.verified_at, resident.verified_by = utcnow(), check.name
+        return resident
+
+    def add_staff(
+        self,
+        username: str,
+        display_name: str,
+        password: str | None,
+        password_hash: str | None = None,
+    ) -> Staff:
+        """Create a staff account (CLI and demo; roles are granted separately)."""
+        digest = password_hash or passwords.hash_password(passwords.check_strength(password or ""))
+        staff = Staff(username=username, display_name=display_name, password_hash=digest)
+        self.repo.add(staff)
+        return staff
+
+    def grant(
+        self,
+        staff: Staff,
+        role: str,
+        region_id: uuid.UUID | None = None,
+        organization_id: uuid.UUID | None = None,
+    ) -> RoleGrant:
+        """Give a staff member a role within a region subtree and/or an organization."""
+        grant = RoleGrant(
+            staff_id=staff.id, role=role, region_id=region_id, organization_id=organization_id
+        )
+        self.repo.add(grant)
+        return grant
+
+    def sign_in(self, username: str, password: str) -> tuple[str, Token, Principal]:
+        """Check a password and issue a bearer token; rate-limited per account name."""
+        wait = LOGIN_LIMITER.blocked_for(username)
+        if wait > 0:
+            raise TooManyAttempts(minutes=math.ceil(wait / 60))
+        principal, stored = self._credentials(username)
+        if not passwords.verify_password(stored, password) or principal is None:
+            LOGIN_LIMITER.fail(username)
+            raise BadCredentials()
+        LOGIN_LIMITER.reset(username)
+        raw = new_token()
+        token = Token(
+            token_hash=_digest(raw),
+            subject_kind=principal.kind,
+            subject_id=principal.id,
+            expires_at=utcnow() + timedelta(hours=self.ctx.settings.token_ttl_hours),
+        )
+        self.repo.add(token)
+        return raw, token, principal
+
+    def _credentials(self, username: str) -> tuple[Principal | None, str | None]:
+        """The principal and stored hash behind a login name (staff first, then resident)."""
+        staff = self.repo.staff_by_username(username)
+        if staff is not None and staff.active:
+            return self.staff_principal(staff), staff.password_hash
+        resident = self.find_resident(username)
+        if resident is not None:
+            return Principal("resident", resident.id, resident.name), resident.password_hash
+        return None, None
+
+    def authenticate(self, raw_token: str) -> Principal:
+        """The principal behind a bearer token, or 401."""
+        token = self.repo.token(_digest(raw_token), utcnow())
+        if token is None:
+            raise Unauthorized()
+        if token.subject_kind == "resident":
+            resident = self.repo.resident(token.subject_id)
+            if resident is None:
+                raise Unauthorized()
+            return Principal("resident", resident.id, resident.name)
+        staff = self.repo.staff(token.subject_id)
+        if staff is None or not staff.active:
+            raise Unauthorized()
+        return self.staff_principal(staff)
+
+    def staff_principal(self, staff: Staff) -> Principal:
+        """A staff principal with grants resolved to region paths."""
+        regions = RegionService(self.session)
+        grants = tuple(
+            Grant(g.role, regions.get(g.region_id).path if g.region_id else None, g.organization_id)
+            for g in self.repo.grants(staff.id)
+        )
+        return Principal("staff", staff.id, staff.display_name, grants)
+
+
+def _digest(raw: str) -> str:
+    """Tokens are stored as SHA-256: a leaked table grants nothing."""
+    return hashlib.sha256(raw.encode()).hexdigest()

@@ -1,0 +1,70 @@
+"""HTTP plumbing shared by the domain routers: the request's session, context and locale.
+
+The request owns the transaction (DESIGN.md §3): `session` commits when the endpoint returns
+and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from civicpoints.kit import idempotency
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.kit.errors import DEFAULT_LOCALE
+
+
+def session(request: Request) -> Iterator[Session]:
+    """One transaction per request."""
+    with transaction(request.app.state.sessions) as s:
+        yield s
+
+
+def context(request: Request) -> Context:
+    """The application's context."""
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def locale_of(accept_language: str | None) -> str:
+    """zh-CN unless the client prefers English."""
+    if accept_language and accept_language.lower().lstrip().startswith("en"):
+        return "en"
+    return DEFAULT_LOCALE
+
+
+DbSession = Annotated[Session, Depends(session)]
+Ctx = Annotated[Context, Depends(context)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="retry-safe key: a retry returns the first result"),
+]
+
+
+def idempotent(
+    db: Session,
+    principal: str,
+    key: str | None,
+    request: Request,
+    body: Any,
+    produce: Callable[[], BaseModel],
+    status: int = 200,
+) -> Any:
+    """Run `produce` once per (principal, key); a retry returns the stored first response."""
+    if key is None:
+        return produce()
+    fp = idempotency.fingerprint(request.method, request.url.path, body)
+    earlier = idempotency.recall(db, principal, idempotency.check_key(key), fp)
+    if earlier is not None:
+        return JSONResponse(
+            earlier.body, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
+        )
+    result = produce()
+    idempotency.remember(db, principal, key, fp, status, result.model_dump(mode="json"))
+    return result

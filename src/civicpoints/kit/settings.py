@@ -1,0 +1,43 @@
+"""One typed settings object, read from `CIVICPOINTS_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable; defaults suit a laptop demo, production sets the env vars."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICPOINTS_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    # Base64 32-byte master key for PII encryption; empty means a dev key file under var/.
+    pii_key: str = ""
+    # Number of ledger buckets; fixed when the ledger is created (DESIGN.md §5).
+    ledger_buckets: int = Field(default=1, ge=1, le=65536)
+    upload_max_bytes: int = 10 * 1024 * 1024
+    token_ttl_hours: int = 12
+    identity_provider: str = "dev"
+    timezone: str = "Asia/Shanghai"
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under `var_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'civicpoints.db').as_posix()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where evidence photos are stored, content-addressed."""
+        return self.var_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests build their own `Settings`)."""
+    return Settings()

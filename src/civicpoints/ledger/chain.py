@@ -1,0 +1,77 @@
+"""Pure hashing of journal entries: the per-account SHA-256 chain (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class EntryFields:
+    """Exactly the fields an entry hash covers, in canonical form."""
+
+    bucket: int
+    account_id: uuid.UUID
+    seq: int
+    transfer_id: uuid.UUID
+    kind: str
+    amount: int
+    balance_after: int
+    counterparty_id: uuid.UUID
+    ref: str
+    reason: str
+    actor: str
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: str
+
+
+def _ts(value: datetime) -> str:
+    """Microsecond UTC timestamp text, independent of the engine's datetime handling."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(f: EntryFields) -> bytes:
+    """Canonical encoding: JSON array in a fixed order, UTF-8, no spaces (version-tagged)."""
+    values = [
+        "cp-entry-v1",
+        f.bucket,
+        str(f.account_id),
+        f.seq,
+        str(f.transfer_id),
+        f.kind,
+        f.amount,
+        f.balance_after,
+        str(f.counterparty_id),
+        f.ref,
+        f.reason,
+        f.actor,
+        _ts(f.occurred_at),
+        _ts(f.recorded_at),
+        f.prev_hash,
+    ]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def entry_hash(f: EntryFields) -> str:
+    """The SHA-256 hex of an entry's canonical bytes."""
+    return hashlib.sha256(canonical_bytes(f)).hexdigest()
+
+
+def bucket_of(account_id: uuid.UUID, buckets: int) -> int:
+    """The bucket of an account: a stable hash of its id modulo the bucket count."""
+    return zlib.crc32(account_id.bytes) % buckets
+
+
+ACCOUNT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4c0e-9a53-2d3b7c1e8f10")
+
+
+def account_id_for(owner: str) -> uuid.UUID:
+    """The deterministic id of the account named `owner` (so its bucket needs no lookup)."""
+    return uuid.uuid5(ACCOUNT_NAMESPACE, owner)

@@ -1,0 +1,49 @@
+"""Errors of the ledger."""
+
+from __future__ import annotations
+
+from civicpoints.kit.errors import Conflict, DomainError
+
+
+class InsufficientPoints(Conflict):
+    """A debit larger than what the account holds."""
+
+    code = "ledger.insufficient_points"
+    title = {"zh-CN": "积分不足", "en": "Insufficient points"}
+    messages = {
+        "zh-CN": "积分不足：可用 {available} 分，需要 {needed} 分",
+        "en": "insufficient points: {available} available, {needed} needed",
+    }
+
+
+class IdempotencyConflict(Conflict):
+    """The same idempotency key was used for a different request."""
+
+    code = "idempotency.conflict"
+    title = {"zh-CN": "重复的请求编号", "en": "Idempotency key reused"}
+    messages = {
+        "zh-CN": "该请求编号（Idempotency-Key）已用于另一笔不同的操作",
+        "en": "this Idempotency-Key was already used for a different request",
+    }
+
+
+class InvalidAmount(DomainError):
+    """Amounts are whole positive points."""
+
+    code = "ledger.invalid_amount"
+    status = 422
+    messages = {
+        "zh-CN": "积分数量必须是正整数（收到 {amount}）",
+        "en": "the amount must be a positive whole number of points (got {amount})",
+    }
+
+
+class LedgerNotInitialized(DomainError):
+    """`db upgrade` has not been run."""
+
+    code = "ledger.not_initialized"
+    status = 503
+    messages = {
+        "zh-CN": "积分账本尚未初始化，请先运行 civicpoints db upgrade",
+        "en": "the ledger is not initialized; run `civicpoints db upgrade` first",
+    }

@@ -1,0 +1,134 @@
+"""Ledger tables. `bucket` leads every key: one award touches one bucket (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicpoints.kit.db import Base, created_at_column
+
+
+class LedgerMeta(Base):
+    """Ledger-wide constants fixed at creation, e.g. the number of buckets."""
+
+    __tablename__ = "ledger_meta"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class Account(Base):
+    """An account; `balance`, `entry_count` and `head_hash` are caches of its entries."""
+
+    __tablename__ = "ledger_account"
+    __table_args__ = (UniqueConstraint("bucket", "owner"),)
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))
+    # Wallets may not go below zero; system accounts (issuance) do by design.
+    may_go_negative: Mapped[bool] = mapped_column(default=False)
+    balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    entry_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Transfer(Base):
+    """One movement of points between two accounts of the same bucket."""
+
+    __tablename__ = "ledger_transfer"
+    __table_args__ = (UniqueConstraint("bucket", "idempotency_key"),)
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    debit_account_id: Mapped[uuid.UUID]
+    credit_account_id: Mapped[uuid.UUID]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = created_at_column()
+
+
+class Entry(Base):
+    """An immutable journal line of one account, chained to the one before it by hash."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("bucket", "account_id", "seq"),
+        ForeignKeyConstraint(
+            ["bucket", "account_id"], ["ledger_account.bucket", "ledger_account.id"]
+        ),
+        ForeignKeyConstraint(
+            ["bucket", "transfer_id"], ["ledger_transfer.bucket", "ledger_transfer.id"]
+        ),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    seq: Mapped[int] = mapped_column(BigInteger)
+    transfer_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(24))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    counterparty_id: Mapped[uuid.UUID]
+    ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Lot(Base):
+    """Points credited together that expire together; `remaining` caches its uses."""
+
+    __tablename__ = "ledger_lot"
+    __table_args__ = (
+        Index("ix_ledger_lot_account", "bucket", "account_id", "expires_at"),
+        Index("ix_ledger_lot_expiry", "bucket", "expires_at"),
+        ForeignKeyConstraint(["bucket", "entry_id"], ["ledger_entry.bucket", "ledger_entry.id"]),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    entry_id: Mapped[uuid.UUID]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    earned_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LotUse(Base):
+    """How much of a lot a debit entry consumed (append-only; explains every `remaining`)."""
+
+    __tablename__ = "ledger_lot_use"
+    __table_args__ = (
+        ForeignKeyConstraint(["bucket", "lot_id"], ["ledger_lot.bucket", "ledger_lot.id"]),
+        ForeignKeyConstraint(["bucket", "entry_id"], ["ledger_entry.bucket", "ledger_entry.id"]),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    lot_id: Mapped[uuid.UUID]
+    entry_id: Mapped[uuid.UUID]
+    amount: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,104 @@
+"""All SQL of the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicpoints.ledger.models import Account, Entry, LedgerMeta, Lot, Transfer
+
+
+class LedgerRepository:
+    """Reads and writes ledger rows; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def meta(self, key: str) -> str | None:
+        """A ledger constant, or None."""
+        row = self.session.get(LedgerMeta, key)
+        return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a ledger constant (only at creation)."""
+        self.session.add(LedgerMeta(key=key, value=value))
+
+    def account(self, bucket: int, account_id: uuid.UUID, lock: bool = False) -> Account | None:
+        """An account, optionally locked FOR UPDATE until the transaction ends."""
+        stmt = select(Account).where(Account.bucket == bucket, Account.id == account_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()
+
+    def add(self, row: object) -> None:
+        """Stage a new row."""
+        self.session.add(row)
+
+    def flush(self) -> None:
+        """Send staged rows, so constraint violations surface here."""
+        self.session.flush()
+
+    def transfer_by_key(self, bucket: int, key: str) -> Transfer | None:
+        """The transfer recorded under an idempotency key."""
+        stmt = select(Transfer).where(Transfer.bucket == bucket, Transfer.idempotency_key == key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def entries_of_transfer(self, bucket: int, transfer_id: uuid.UUID) -> Sequence[Entry]:
+        """The two entries of a transfer."""
+        stmt = select(Entry).where(Entry.bucket == bucket, Entry.transfer_id == transfer_id)
+        return self.session.scalars(stmt).all()
+
+    def entries(
+        self, bucket: int, account_id: uuid.UUID, limit: int, before_seq: int | None = None
+    ) -> Sequence[Entry]:
+        """An account's entries, newest first, before `before_seq` if given."""
+        stmt = select(Entry).where(Entry.bucket == bucket, Entry.account_id == account_id)
+        if before_seq is not None:
+            stmt = stmt.where(Entry.seq < before_seq)
+        return self.session.scalars(stmt.order_by(Entry.seq.desc()).limit(limit)).all()
+
+    def open_lots(self, bucket: int, account_id: uuid.UUID, lock: bool = False) -> Sequence[Lot]:
+        """Lots with points left, earliest expiry first (the FIFO order of debits)."""
+        stmt = (
+            select(Lot)
+            .where(Lot.bucket == bucket, Lot.account_id == account_id, Lot.remaining > 0)
+            .order_by(Lot.expires_at, Lot.id)
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).all()
+
+    def lots(self, bucket: int, account_id: uuid.UUID) -> Sequence[Lot]:
+        """Every lot of an account, earliest expiry first."""
+        stmt = (
+            select(Lot)
+            .where(Lot.bucket == bucket, Lot.account_id == account_id)
+            .order_by(Lot.expires_at, Lot.id)
+        )
+        return self.session.scalars(stmt).all()
+
+    def due_lots(self, as_of: datetime, limit: int) -> Sequence[tuple[int, uuid.UUID, uuid.UUID]]:
+        """(bucket, account, lot) of lots expired by `as_of` that still hold points."""
+        stmt = (
+            select(Lot.bucket, Lot.account_id, Lot.id)
+            .where(Lot.expires_at <= as_of, Lot.remaining > 0)
+            .order_by(Lot.bucket, Lot.account_id, Lot.expires_at)
+            .limit(limit)
+        )
+        return [(b, a, i) for b, a, i in self.session.execute(stmt).all()]
+
+    def count_due_lots(self, as_of: datetime) -> int:
+        """How many lots the expiry job has to close."""
+        stmt = select(func.count()).where(Lot.expires_at <= as_of, Lot.remaining > 0)
+        return int(self.session.scalar(stmt) or 0)
+
+    def lot(self, bucket: int, lot_id: uuid.UUID, lock: bool = False) -> Lot | None:
+        """One lot."""
+        stmt = select(Lot).where(Lot.bucket == bucket, Lot.id == lot_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).one_or_none()

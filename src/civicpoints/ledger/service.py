@@ -1,0 +1,317 @@
+"""Use cases of the ledger: credit with a lot, debit by FIFO lots, expire; never commits.
+
+The ledger knows accounts by an owner string and entries by a `ref`; nothing of residents,
+activities or rewards (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.ids import new_id
+from civicpoints.ledger import chain
+from civicpoints.ledger.errors import (
+    IdempotencyConflict,
+    InsufficientPoints,
+    InvalidAmount,
+    LedgerNotInitialized,
+)
+from civicpoints.ledger.models import Account, Entry, Lot, LotUse, Transfer
+from civicpoints.ledger.repository import LedgerRepository
+
+ISSUANCE = "issuance"
+EXPIRY = "expiry"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """The result of a transfer; `replayed` when an idempotent retry returned the first one."""
+
+    transfer_id: uuid.UUID
+    bucket: int
+    amount: int
+    debit_entry_id: uuid.UUID
+    credit_entry_id: uuid.UUID
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What to move: everything a transfer records besides the accounts."""
+
+    kind: str
+    amount: int
+    ref: str
+    reason: str
+    actor: str
+    occurred_at: datetime
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    """What the expiry job did."""
+
+    lots: int
+    points: int
+
+
+class LedgerService:
+    """Double-entry, append-only, hash-chained ledger operations inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.repo = LedgerRepository(session)
+        self._buckets: int | None = None
+
+    def initialize(self, buckets: int) -> int:
+        """Fix the bucket count at creation; later calls return the stored value."""
+        stored = self.repo.meta("buckets")
+        if stored is None:
+            self.repo.set_meta("buckets", str(buckets))
+            self.repo.flush()
+            return buckets
+        return int(stored)
+
+    def buckets(self) -> int:
+        """The bucket count fixed at creation."""
+        if self._buckets is None:
+            stored = self.repo.meta("buckets")
+            if stored is None:
+                raise LedgerNotInitialized()
+            self._buckets = int(stored)
+        return self._buckets
+
+    def locate(self, owner: str) -> tuple[int, uuid.UUID]:
+        """(bucket, account id) of a user account named `owner`."""
+        account_id = chain.account_id_for(owner)
+        return chain.bucket_of(account_id, self.buckets()), account_id
+
+    def credit(
+        self, owner: str, move: Movement, expires_at: datetime, source: str = "general"
+    ) -> Posting:
+        """Issue points from the bucket's issuance account to `owner`, opening a lot."""
+        bucket, account_id = self.locate(owner)
+        issuer = self._system(bucket, f"{ISSUANCE}:{source}")
+        wallet = self._account(bucket, account_id, owner, "wallet")
+        return self._transfer(
+            issuer, wallet, move, lambda credit: self._open_lot(credit, expires_at)
+        )
+
+    def balance(self, owner: str) -> int:
+        """The cached balance of `owner` (0 for an account never used)."""
+        bucket, account_id = self.locate(owner)
+        account = self.repo.account(bucket, account_id)
+        return account.balance if account else 0
+
+    def lots(self, owner: str) -> list[Lot]:
+        """All lots of `owner`, earliest expiry first."""
+        bucket, account_id = self.locate(owner)
+        return list(self.repo.lots(bucket, account_id))
+
+    def entries(self, owner: str, limit: int, before_seq: int | None = None) -> list[Entry]:
+        """`owner`'s journal, newest first."""
+        bucket, account_id = self.locate(owner)
+        return list(self.repo.entries(bucket, account_id, limit, before_seq))
+
+    def expire_lot(self, bucket: int, lot_id: uuid.UUID, as_of: datetime) -> int:
+        """Write an EXPIRE transfer for what is left of one lot; returns the points expired."""
+        lot = self.repo.lot(bucket, lot_id, lock=True)
+        if lot is None or lot.remaining <= 0 or lot.expires_at > as_of:
+            return 0
+        wallet = self.repo.account(bucket, lot.account_id)
+        assert wallet is not None
+        sink = self._system(bucket, EXPIRY)
+        move = Movement(
+            kind="expire",
+            amount=lot.remaining,
+            ref=f"lot:{lot.id}",
+            reason="积分到期 / points expired",
+            actor="system:ledger.expire",
+            occurred_at=lot.expires_at,
+            idempotency_key=f"expire:{lot.id}",
+        )
+        amount = lot.remaining
+        self._transfer(wallet, sink, move, None, lots=[lot])
+        return amount
+
+    def expire_due(
+        self, as_of: datetime, batch: int = 500, on_batch: Callable[[int], None] | None = None
+    ) -> ExpiryReport:
+        """Expire every lot due by `as_of`, in batches (the caller commits between calls)."""
+        due = self.repo.due_lots(as_of, batch)
+        points = sum(self.expire_lot(b, lot_id, as_of) for b, _acct, lot_id in due)
+        if on_batch:
+            on_batch(len(due))
+        return ExpiryReport(lots=len(due), points=points)
+
+    def count_due(self, as_of: datetime) -> int:
+        """How many lots are due to expire by `as_of`."""
+        return self.repo.count_due_lots(as_of)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _system(self, bucket: int, name: str) -> Account:
+        """The per-bucket system account `name` (split per bucket so it is never global)."""
+        owner = f"system:{name}"
+        account_id = uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"{owner}#{bucket}")
+        return self._account(bucket, account_id, owner, "system", may_go_negative=True)
+
+    def _account(
+        self,
+        bucket: int,
+        account_id: uuid.UUID,
+        owner: str,
+        kind: str,
+        may_go_negative: bool = False,
+    ) -> Account:
+        """Lock an account for this transaction, creating it on first use."""
+        account = self.repo.account(bucket, account_id, lock=True)
+        if account is None:
+            account = Account(
+                bucket=bucket,
+                id=account_id,
+                owner=owner,
+                kind=kind,
+                may_go_negative=may_go_negative,
+                balance=0,
+                entry_count=0,
+                head_hash=chain.GENESIS,
+            )
+            self.repo.add(account)
+            self.repo.flush()
+        return account
+
+    def _transfer(
+        self,
+        debit: Account,
+        credit: Account,
+        move: Movement,
+        after_credit: Callable[[Entry], None] | None,
+        lots: list[Lot] | None = None,
+    ) -> Posting:
+        """Record one transfer: two chained entries, lot consumption, idempotent by key."""
+        if move.amount <= 0:
+            raise InvalidAmount(amount=move.amount)
+        request_hash = _request_hash(debit, credit, move)
+        earlier = self.repo.transfer_by_key(debit.bucket, move.idempotency_key)
+        if earlier is not None:
+            return self._replay(earlier, request_hash)
+        if not debit.may_go_negative and debit.balance < move.amount:
+            raise InsufficientPoints(available=debit.balance, needed=move.amount)
+        transfer = Transfer(
+            bucket=debit.bucket,
+            id=new_id(),
+            kind=move.kind,
+            amount=move.amount,
+            debit_account_id=debit.id,
+            credit_account_id=credit.id,
+            idempotency_key=move.idempotency_key,
+            request_hash=request_hash,
+            ref=move.ref,
+            reason=move.reason,
+            actor=move.actor,
+            occurred_at=move.occurred_at,
+            recorded_at=utcnow(),
+        )
+        self.repo.add(transfer)
+        self.repo.flush()
+        debit_entry = self._append(debit, transfer, -move.amount, credit.id)
+        credit_entry = self._append(credit, transfer, move.amount, debit.id)
+        self.repo.flush()
+        if not debit.may_go_negative:
+            self._consume(debit, debit_entry, move.amount, lots)
+        if after_credit:
+            after_credit(credit_entry)
+        return Posting(
+            transfer.id,
+            transfer.bucket,
+            move.amount,
+            debit_entry.id,
+            credit_entry.id,
+            replayed=False,
+        )
+
+    def _replay(self, earlier: Transfer, request_hash: str) -> Posting:
+        """Return the first result of a retried request, or refuse a different one."""
+        if earlier.request_hash != request_hash:
+            raise IdempotencyConflict()
+        entries = self.repo.entries_of_transfer(earlier.bucket, earlier.id)
+        by_account = {e.account_id: e.id for e in entries}
+        return Posting(
+            earlier.id,
+            earlier.bucket,
+            earlier.amount,
+            by_account[earlier.debit_account_id],
+            by_account[earlier.credit_account_id],
+            replayed=True,
+        )
+
+    def _append(self, account: Account, transfer: Transfer, amount: int, other: uuid.UUID) -> Entry:
+        """Append one entry to an account's chain and move its cached head and balance."""
+        fields = chain.EntryFields(
+            bucket=account.bucket,
+            account_id=account.id,
+            seq=account.entry_count + 1,
+            transfer_id=transfer.id,
+            kind=transfer.kind,
+            amount=amount,
+            balance_after=account.balance + amount,
+            counterparty_id=other,
+            ref=transfer.ref,
+            reason=transfer.reason,
+            actor=transfer.actor,
+            occurred_at=transfer.occurred_at,
+            recorded_at=transfer.recorded_at,
+            prev_hash=account.head_hash,
+        )
+        entry = Entry(id=new_id(), entry_hash=chain.entry_hash(fields), **vars(fields))
+        self.repo.add(entry)
+        account.balance, account.entry_count = fields.balance_after, fields.seq
+        account.head_hash = entry.entry_hash
+        return entry
+
+    def _open_lot(self, entry: Entry, expires_at: datetime) -> None:
+        """Open the lot that a credit creates."""
+        self.repo.add(
+            Lot(
+                bucket=entry.bucket,
+                id=new_id(),
+                account_id=entry.account_id,
+                entry_id=entry.id,
+                amount=entry.amount,
+                remaining=entry.amount,
+                earned_at=entry.occurred_at,
+                expires_at=expires_at,
+            )
+        )
+
+    def _consume(self, account: Account, entry: Entry, amount: int, lots: list[Lot] | None) -> None:
+        """Take `amount` from lots, earliest expiry first, recording each use."""
+        for lot in (
+            lots if lots is not None else self.repo.open_lots(account.bucket, account.id, True)
+        ):
+            take = min(lot.remaining, amount)
+            if take <= 0:
+                break
+            lot.remaining -= take
+            amount -= take
+            self.repo.add(
+                LotUse(
+                    bucket=lot.bucket, id=new_id(), lot_id=lot.id, entry_id=entry.id, amount=take
+                )
+            )
+        if amount:
+            raise InsufficientPoints(available=account.balance, needed=amount)
+
+
+def _request_hash(debit: Account, credit: Account, move: Movement) -> str:
+    """What makes two requests 'the same' for idempotency."""
+    text = f"{debit.id}|{credit.id}|{move.kind}|{move.amount}|{move.ref}"
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,22 @@
+"""Every domain's tables, imported once so `Base.metadata` is complete (migrations, tests)."""
+
+from civicpoints.activities import models as activities
+from civicpoints.hours import models as hours
+from civicpoints.identity import models as identity
+from civicpoints.kit import idempotency
+from civicpoints.kit.db import Base
+from civicpoints.ledger import models as ledger
+from civicpoints.regions import models as regions
+from civicpoints.scoring import models as scoring
+
+metadata = Base.metadata
+__all__ = [
+    "activities",
+    "hours",
+    "idempotency",
+    "identity",
+    "ledger",
+    "metadata",
+    "regions",
+    "scoring",
+]

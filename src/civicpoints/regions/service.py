@@ -1,0 +1,94 @@
+"""Use cases of the region tree and organizations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from civicpoints.regions.errors import NotACommunity, OrganizationNotFound, RegionNotFound
+from civicpoints.regions.models import Level, Organization, Region
+from civicpoints.regions.repository import RegionRepository
+
+PARENT_LEVEL = {
+    Level.DISTRICT: Level.CITY,
+    Level.STREET: Level.DISTRICT,
+    Level.COMMUNITY: Level.STREET,
+}
+
+
+class RegionService:
+    """The administrative tree: city → district → street → community."""
+
+    def __init__(self, session: Session) -> None:
+        self.repo = RegionRepository(session)
+
+    def get(self, region_id: uuid.UUID) -> Region:
+        """A region, or RegionNotFound."""
+        region = self.repo.get(region_id)
+        if region is None:
+            raise RegionNotFound(field="region_id")
+        return region
+
+    def community(self, region_id: uuid.UUID, field: str = "community_id") -> Region:
+        """A region that must be a community (a resident's home)."""
+        region = self.repo.get(region_id)
+        if region is None:
+            raise RegionNotFound(field=field)
+        if region.level != Level.COMMUNITY:
+            raise NotACommunity(field=field)
+        return region
+
+    def ancestry(self, region: Region) -> list[Region]:
+        """The region and its ancestors, most specific first."""
+        parts = region.path.strip("/").split("/")
+        paths = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        by_path = {r.path: r for r in self.repo.by_paths(paths)}
+        return [by_path[p] for p in reversed(paths) if p in by_path]
+
+    def add_region(
+        self, code: str, name: str, level: Level, parent: Region | None, name_en: str = ""
+    ) -> Region:
+        """Create a region under `parent` (None for the city)."""
+        path = (parent.path if parent else "") + code + "/"
+        region = Region(
+            code=code,
+            name=name,
+            name_en=name_en,
+            level=level,
+            parent_id=parent.id if parent else None,
+            path=path,
+        )
+        self.repo.add(region)
+        return region
+
+    def add_organization(
+        self, code: str, name: str, kind: str, department: str, region: Region, name_en: str = ""
+    ) -> Organization:
+        """Create a department or committee seated in `region`."""
+        org = Organization(
+            code=code,
+            name=name,
+            name_en=name_en,
+            kind=kind,
+            department=department,
+            region_id=region.id,
+        )
+        self.repo.add(org)
+        return org
+
+    def organization(self, org_id: uuid.UUID, field: str = "organization_id") -> Organization:
+        """An organization, or OrganizationNotFound."""
+        org = self.repo.organization(org_id)
+        if org is None:
+            raise OrganizationNotFound(field=field)
+        return org
+
+    def tree(self) -> Sequence[Region]:
+        """Every region, parents first."""
+        return self.repo.all()
+
+    def organizations(self) -> Sequence[Organization]:
+        """Every organization."""
+        return self.repo.organizations()

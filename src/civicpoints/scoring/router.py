@@ -1,0 +1,125 @@
+"""HTTP for rule sets and a resident's points."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from civicpoints.identity.models import Role
+from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
+from civicpoints.kit.clock import as_utc, month_key, utcnow
+from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.http import DbSession
+from civicpoints.ledger.service import LedgerService
+from civicpoints.scoring.repository import ScoringRepository
+from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead
+from civicpoints.scoring.service import ScoringService, wallet_of
+
+router = APIRouter(tags=["points 积分"])
+SOON = timedelta(days=30)
+
+
+class LotRead(BaseModel):
+    """Points earned together that expire together."""
+
+    amount: int
+    remaining: int
+    earned_at: datetime
+    expires_at: datetime
+
+
+class PointsRead(BaseModel):
+    """A resident's points: balance, this month against the cap, lots and what expires soon."""
+
+    balance: int
+    month: str
+    awarded_this_month: int
+    monthly_cap: int
+    expiring_within_30_days: int
+    lots: list[LotRead]
+
+
+class EntryRead(BaseModel):
+    """One line of a resident's points journal."""
+
+    model_config = {"from_attributes": True}
+
+    id: str
+    seq: int
+    kind: str
+    amount: int
+    balance_after: int
+    ref: str
+    reason: str
+    occurred_at: datetime
+    entry_hash: str
+
+
+@router.get("/me/points", response_model=PointsRead)
+def my_points(who: ResidentCaller, db: DbSession) -> PointsRead:
+    """Balance, lots by expiry, what expires within 30 days, this month against the cap."""
+    now, wallet = utcnow(), wallet_of(who.id)
+    ledger = LedgerService(db)
+    lots = [lot for lot in ledger.lots(wallet) if lot.remaining > 0]
+    month = month_key(now)
+    usage = ScoringRepository(db).lock_month(who.id, month)
+    _, rules = ScoringService(db).rules_for([], now.date())
+    return PointsRead(
+        balance=ledger.balance(wallet),
+        month=month,
+        awarded_this_month=usage.points,
+        monthly_cap=rules.monthly_cap,
+        expiring_within_30_days=sum(
+            x.remaining for x in lots if as_utc(x.expires_at) <= now + SOON
+        ),
+        lots=[
+            LotRead(
+                amount=x.amount,
+                remaining=x.remaining,
+                earned_at=x.earned_at,
+                expires_at=x.expires_at,
+            )
+            for x in lots
+        ],
+    )
+
+
+@router.get("/me/ledger", response_model=list[EntryRead])
+def my_ledger(
+    who: ResidentCaller,
+    db: DbSession,
+    limit: int = Query(50, ge=1, le=200),
+    before_seq: int | None = Query(None, ge=1),
+) -> list[EntryRead]:
+    """The resident's points journal, newest first (page with `before_seq`)."""
+    rows = LedgerService(db).entries(wallet_of(who.id), limit, before_seq)
+    return [
+        EntryRead(
+            id=str(e.id),
+            seq=e.seq,
+            kind=e.kind,
+            amount=e.amount,
+            balance_after=e.balance_after,
+            ref=e.ref,
+            reason=e.reason,
+            occurred_at=e.occurred_at,
+            entry_hash=e.entry_hash,
+        )
+        for e in rows
+    ]
+
+
+@router.get("/rules", response_model=list[RuleSetRead])
+def list_rules(who: Caller, db: DbSession) -> list[RuleSetRead]:
+    """All rule set versions (the seed defaults apply where none is in force)."""
+    return [RuleSetRead.model_validate(r) for r in ScoringService(db).rule_sets()]
+
+
+@router.post("/rules", response_model=RuleSetRead, status_code=201)
+def create_rules(body: RuleSetCreate, who: StaffCaller, db: DbSession) -> RuleSetRead:
+    """Add a rule set version (administrators)."""
+    if not who.may(Role.ADMIN):
+        raise Forbidden()
+    return RuleSetRead.model_validate(ScoringService(db).create_rule_set(body, who.id))

@@ -1,0 +1,414 @@
+"""Scoring rules: how many points one participation earns, and which rule set applies.
+
+A pure module: values in, values out. No session, no clock, no I/O, so every rule can be
+checked by a property test and the same computation explains itself to residents.
+
+Rules (积分规则):
+
+* per_hour (按小时): `points` per hour. The duration counts in whole `rounding_minutes`
+  blocks only (只计满 30 分钟), then at most `max_hours` per record. Points are
+  `credited_minutes * points // 60`, integers only.
+* per_participation (按次): `points` once per valid participation; valid means the
+  evidence (photo, GPS-verified check-in) meets the rule's `evidence` level.
+* The monthly cap (月度上限) cuts what would go over it; the cut is reported, never hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, NoReturn, TypeVar
+
+from civicpoints.scoring.errors import InvalidRuleSet
+
+
+class Category(StrEnum):
+    """Kinds of public service that earn points."""
+
+    VOLUNTEER_SERVICE = "volunteer_service"
+    HIGH_RISK = "high_risk"
+    ENVIRONMENTAL = "environmental"
+    PUBLIC_SUPERVISION = "public_supervision"
+    EDUCATION_SUPPORT = "education_support"
+
+
+CATEGORY_LABELS: Mapping[Category, Mapping[str, str]] = MappingProxyType(
+    {
+        Category.VOLUNTEER_SERVICE: {"zh-CN": "志愿服务", "en": "volunteer service"},
+        Category.HIGH_RISK: {"zh-CN": "高风险", "en": "high-risk service"},
+        Category.ENVIRONMENTAL: {"zh-CN": "环保行动", "en": "environmental action"},
+        Category.PUBLIC_SUPERVISION: {"zh-CN": "公共监督", "en": "public supervision"},
+        Category.EDUCATION_SUPPORT: {"zh-CN": "教育支持", "en": "education support"},
+    }
+)
+
+
+class Evidence(StrEnum):
+    """Proof a participation needs, weakest first: photo_gps satisfies photo satisfies none."""
+
+    NONE = "none"
+    PHOTO = "photo"
+    PHOTO_GPS = "photo_gps"
+
+    def satisfies(self, required: Evidence) -> bool:
+        """Whether this evidence is at least as strong as `required`."""
+        order = list(Evidence)  # declaration order is the strength order
+        return order.index(self) >= order.index(required)
+
+
+class Mode(StrEnum):
+    """How a category counts: by the hour or once per participation."""
+
+    PER_HOUR = "per_hour"
+    PER_PARTICIPATION = "per_participation"
+
+
+ROUNDING_CHOICES = (1, 5, 10, 15, 30, 60)
+MAX_POINTS = 10_000
+MAX_EXPIRY_MONTHS = 60
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """How one category earns points (see the module docstring)."""
+
+    mode: Mode
+    points: int
+    rounding_minutes: int = 30
+    max_hours: int | None = None
+    evidence: Evidence = Evidence.NONE
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """A complete rule set: per-category rules, the monthly cap, and how long points last."""
+
+    categories: Mapping[Category, CategoryRule]
+    monthly_cap: int
+    expiry_months: int
+
+    def __post_init__(self) -> None:
+        # Read-only copy, so a shared rule set (DEFAULT_RULE_SET) cannot be changed in place.
+        object.__setattr__(self, "categories", MappingProxyType(dict(self.categories)))
+
+
+DEFAULT_RULE_SET = RuleSet(
+    categories={
+        Category.VOLUNTEER_SERVICE: CategoryRule(Mode.PER_HOUR, 10),
+        Category.HIGH_RISK: CategoryRule(Mode.PER_HOUR, 20),
+        Category.ENVIRONMENTAL: CategoryRule(
+            Mode.PER_PARTICIPATION, 50, evidence=Evidence.PHOTO_GPS
+        ),
+        # Our assumption: the seed names these two categories but gives no number, so they
+        # earn like basic volunteering until the city sets their own rate.
+        Category.PUBLIC_SUPERVISION: CategoryRule(Mode.PER_HOUR, 10),
+        Category.EDUCATION_SUPPORT: CategoryRule(Mode.PER_HOUR, 10),
+    },
+    monthly_cap=500,
+    expiry_months=12,
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the system knows of one participation; gps_verified = check-in inside the geofence."""
+
+    category: Category
+    minutes: int
+    photo: bool
+    gps_verified: bool
+
+
+@dataclass(frozen=True)
+class Award:
+    """The outcome for one participation, with the computation spelled out in zh-CN and en.
+
+    `base` is what the rules give before the monthly cap; `awarded + cut == base`.
+    `credited_minutes` are the minutes that earned points (0 for per-participation and for
+    refusals). `refusal` is a stable reason code when the participation does not qualify;
+    reaching the monthly cap is not a refusal, it shows as `cut`.
+    """
+
+    base: int
+    awarded: int
+    cut: int
+    credited_minutes: int
+    refusal: str | None
+    explanation: dict[str, str]
+
+
+REFUSALS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "category.not_covered": {
+            "zh-CN": "本地积分规则不包含“{category_zh}”类别，不计积分",
+            "en": "the local rule set does not cover {category_en}, so no points are earned",
+        },
+        "evidence.photo_missing": {
+            "zh-CN": "需要上传现场照片才能获得积分",
+            "en": "a photo of the action is required to earn points",
+        },
+        "evidence.gps_not_verified": {
+            "zh-CN": "签到位置不在活动范围内，需在现场签到才能获得积分",
+            "en": "the check-in position is outside the activity area; "
+            "checking in on site is required to earn points",
+        },
+        "duration.too_short": {
+            "zh-CN": "时长 {minutes} 分钟，不满 {block} 分钟；只计满 {block} 分钟的时长，不计积分",
+            "en": "{minutes} min is less than {block} min; "
+            "only whole {block}-min blocks count, so no points are earned",
+        },
+    }
+)
+
+
+def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Award:
+    """Points for one participation, given what was already awarded this month."""
+    rule = rules.categories.get(facts.category)
+    if rule is None:
+        return _refused("category.not_covered", facts, 0)
+    credited = credited_minutes(rule, facts.minutes)
+    refusal = _evidence_refusal(rule.evidence, facts)
+    if refusal is None and rule.mode is Mode.PER_HOUR and credited == 0:
+        refusal = "duration.too_short"
+    if refusal is not None:
+        return _refused(refusal, facts, rule.rounding_minutes)
+    # Clamped to [0, cap]: a month already over the cap (the cap was lowered) leaves nothing.
+    remaining = min(rules.monthly_cap, max(0, rules.monthly_cap - awarded_this_month))
+    return _capped(rule, facts, credited, remaining)
+
+
+def _capped(rule: CategoryRule, facts: Facts, credited: int, remaining: int) -> Award:
+    base = base_points(rule, credited)
+    awarded = min(base, remaining)
+    zh, en = _computation(rule, facts, credited, base)
+    cap_zh, cap_en = _cap_text(remaining, awarded, base - awarded)
+    explanation = {"zh-CN": f"{zh}；{cap_zh}", "en": f"{en}; {cap_en}"}
+    return Award(base, awarded, base - awarded, credited, None, explanation)
+
+
+def credited_minutes(rule: CategoryRule, minutes: int) -> int:
+    """Minutes that earn points: whole rounding blocks, at most `max_hours`; 0 per participation."""
+    if rule.mode is Mode.PER_PARTICIPATION:
+        return 0
+    floored = _floored(rule, minutes)
+    if rule.max_hours is None:
+        return floored
+    return min(floored, rule.max_hours * 60)
+
+
+def base_points(rule: CategoryRule, credited: int) -> int:
+    """Points before the monthly cap, for `credited` minutes (integer arithmetic only)."""
+    if rule.mode is Mode.PER_PARTICIPATION:
+        return rule.points
+    return credited * rule.points // 60
+
+
+def _floored(rule: CategoryRule, minutes: int) -> int:
+    block = rule.rounding_minutes
+    return max(0, minutes) // block * block
+
+
+def _evidence_refusal(required: Evidence, facts: Facts) -> str | None:
+    if required is Evidence.NONE:
+        return None
+    if not facts.photo:
+        return "evidence.photo_missing"
+    if required is Evidence.PHOTO_GPS and not facts.gps_verified:
+        return "evidence.gps_not_verified"
+    return None
+
+
+def _refused(code: str, facts: Facts, block: int) -> Award:
+    label = CATEGORY_LABELS[facts.category]
+    params = {"category_zh": label["zh-CN"], "category_en": label["en"]}
+    params |= {"minutes": str(max(0, facts.minutes)), "block": str(block)}
+    explanation = {locale: text.format(**params) for locale, text in REFUSALS[code].items()}
+    return Award(0, 0, 0, 0, code, explanation)
+
+
+def _span(minutes: int) -> tuple[str, str]:
+    # Hours with one decimal only when exact (multiples of 6 min); otherwise plain minutes,
+    # so that the shown multiplication always adds up.
+    if minutes % 6 == 0:
+        hours = f"{minutes / 60:.1f}"
+        return f"{hours} 小时", f"{hours} h"
+    return f"{minutes} 分钟", f"{minutes} min"
+
+
+def _computation(rule: CategoryRule, facts: Facts, credited: int, base: int) -> tuple[str, str]:
+    if rule.mode is Mode.PER_PARTICIPATION:
+        label = CATEGORY_LABELS[facts.category]
+        zh = f"{label['zh-CN']}：每次有效参与 {rule.points} 分 = {base} 分"
+        return zh, f"{label['en']}: {rule.points} per valid participation = {base}"
+    span_zh, span_en = _span(credited)
+    zh = f"{span_zh} × {rule.points} 分/小时 = {base} 分"
+    en = f"{span_en} × {rule.points}/h = {base}"
+    note = _duration_note(rule, max(0, facts.minutes), credited)
+    return (f"{note[0]}；{zh}", f"{note[1]}; {en}") if note else (zh, en)
+
+
+def _duration_note(rule: CategoryRule, minutes: int, credited: int) -> tuple[str, str] | None:
+    if minutes == credited:
+        return None
+    floored, block = _floored(rule, minutes), rule.rounding_minutes
+    zh, en = f"{minutes} 分钟", f"{minutes} min"
+    if floored != minutes:
+        zh += f"按满 {block} 分钟计 → {_span(floored)[0]}"
+        en += f" counted in whole {block}-min blocks → {_span(floored)[1]}"
+    if credited != floored:
+        zh += f"，单次最多计 {rule.max_hours} 小时 → {_span(credited)[0]}"
+        en += f", at most {rule.max_hours} h per record → {_span(credited)[1]}"
+    return zh, en
+
+
+def _cap_text(remaining: int, awarded: int, cut: int) -> tuple[str, str]:
+    zh = f"本月剩余 {remaining} 分 → 实得 {awarded} 分"
+    en = f"{remaining} left this month → {awarded} awarded"
+    if cut:
+        return f"{zh}，超出月度上限 {cut} 分", f"{en}, {cut} over the cap"
+    return zh, en
+
+
+# --- Which rule set applies -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule set that may apply to a resident.
+
+    `region_depth_index` is the position of the rule set's region in the resident's
+    ancestry: 0 = the resident's own region, 1 = its parent, …; None = the city-wide
+    (global) default.
+    """
+
+    id: str
+    region_depth_index: int | None
+    effective_from: date
+
+
+def select_rule_set(candidates: Iterable[Candidate], on: date) -> str | None:
+    """The id of the rule set in force `on`: most specific region first, then latest start.
+
+    The caller passes only rule sets of the resident's region and its ancestors (plus the
+    global default). Rule sets not yet in force (`effective_from > on`) are ignored. Among
+    the rest, the most specific region wins (lowest `region_depth_index`; the global
+    default loses to any region); within a region the latest `effective_from` wins, since
+    a newer version replaces an older one. A remaining tie (which the database should
+    forbid) goes to the greatest id, so the choice is deterministic. None if nothing applies.
+    """
+    live = [c for c in candidates if c.effective_from <= on]
+    if not live:
+        return None
+    return max(live, key=_precedence).id
+
+
+def _precedence(c: Candidate) -> tuple[float, date, str]:
+    # Negated depth, so that the most specific region ranks highest; global ranks lowest.
+    depth = -math.inf if c.region_depth_index is None else -c.region_depth_index
+    return depth, c.effective_from, c.id
+
+
+# --- JSON form ---------------------------------------------------------------------------
+
+_TOP_KEYS = frozenset({"categories", "monthly_cap", "expiry_months"})
+_RULE_KEYS = frozenset({"mode", "points", "rounding_minutes", "max_hours", "evidence"})
+_ROOT = "rule_set"  # the field named when the document as a whole is wrong
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def rule_set_to_dict(rs: RuleSet) -> dict[str, Any]:
+    """The JSON-safe form of a rule set (categories in declaration order)."""
+    categories = {c.value: _rule_to_dict(rs.categories[c]) for c in Category if c in rs.categories}
+    return {
+        "categories": categories,
+        "monthly_cap": rs.monthly_cap,
+        "expiry_months": rs.expiry_months,
+    }
+
+
+def _rule_to_dict(rule: CategoryRule) -> dict[str, Any]:
+    return {
+        "mode": rule.mode.value,
+        "points": rule.points,
+        "rounding_minutes": rule.rounding_minutes,
+        "max_hours": rule.max_hours,
+        "evidence": rule.evidence.value,
+    }
+
+
+def rule_set_from_dict(d: Any) -> RuleSet:
+    """A validated rule set from its JSON form; raises InvalidRuleSet naming the field path."""
+    top = _mapping(d, _ROOT, _TOP_KEYS, "")
+    cats = _mapping(_required(top, "categories", ""), "categories", None, "categories.")
+    rules = {_category(k): _rule_from_dict(v, f"categories.{k}") for k, v in cats.items()}
+    monthly_cap = _int(_required(top, "monthly_cap", ""), "monthly_cap", 0, None)
+    expiry = _int(_required(top, "expiry_months", ""), "expiry_months", 1, MAX_EXPIRY_MONTHS)
+    return RuleSet(rules, monthly_cap=monthly_cap, expiry_months=expiry)
+
+
+def _rule_from_dict(d: Any, path: str) -> CategoryRule:
+    r = _mapping(d, path, _RULE_KEYS, f"{path}.")
+    mode = _choice(_required(r, "mode", path), f"{path}.mode", Mode)
+    points = _int(_required(r, "points", path), f"{path}.points", 1, MAX_POINTS)
+    rounding = _rounding(r.get("rounding_minutes", 30), f"{path}.rounding_minutes")
+    max_hours = r.get("max_hours")
+    if max_hours is not None:
+        max_hours = _int(max_hours, f"{path}.max_hours", 1, None)
+    evidence = _choice(r.get("evidence", Evidence.NONE.value), f"{path}.evidence", Evidence)
+    return CategoryRule(mode, points, rounding, max_hours, evidence)
+
+
+def _fail(path: str, zh: str, en: str) -> NoReturn:
+    raise InvalidRuleSet(path, reason_zh=zh, reason_en=en)
+
+
+def _mapping(
+    value: Any, path: str, allowed: frozenset[str] | None, prefix: str
+) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        _fail(path, "必须是对象", "must be an object")
+    for key in value:
+        if not isinstance(key, str) or (allowed is not None and key not in allowed):
+            _fail(f"{prefix}{key}", "未知字段", "unknown field")
+    return value
+
+
+def _required(d: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in d:
+        _fail(f"{path}.{key}" if path else key, "缺少此项", "is required")
+    return d[key]
+
+
+def _int(value: Any, path: str, lo: int, hi: int | None) -> int:
+    # bool is an int in Python but never a sensible count of points or months.
+    if not isinstance(value, int) or isinstance(value, bool):
+        _fail(path, "必须是整数", "must be an integer")
+    if value < lo or (hi is not None and value > hi):
+        bounds_zh = f"不能小于 {lo}" if hi is None else f"必须在 {lo} 到 {hi} 之间"
+        bounds_en = f"must be at least {lo}" if hi is None else f"must be {lo} to {hi}"
+        _fail(path, bounds_zh, bounds_en)
+    return value
+
+
+def _rounding(value: Any, path: str) -> int:
+    choices = ", ".join(str(c) for c in ROUNDING_CHOICES)
+    if type(value) is not int or value not in ROUNDING_CHOICES:
+        _fail(path, f"必须是 {choices} 之一", f"must be one of {choices}")
+    return value
+
+
+def _choice(value: Any, path: str, enum: type[_E]) -> _E:
+    if not isinstance(value, str) or value not in {e.value for e in enum}:
+        choices = ", ".join(e.value for e in enum)
+        _fail(path, f"必须是 {choices} 之一", f"must be one of {choices}")
+    return enum(value)
+
+
+def _category(key: str) -> Category:
+    if key not in {c.value for c in Category}:
+        _fail(f"categories.{key}", "未知的积分类别", "unknown category")
+    return Category(key)
