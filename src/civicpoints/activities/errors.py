@@ -2,7 +2,7 @@
 
 Residents read these on a phone, often elderly: the Chinese text is short, concrete and says
 what to do next; the English sits beside it. Errors with several causes share one stable `code`
-and carry a `problem` key (e.g. "radius_m range") so clients can tell them apart.
+and carry a `problem` key (e.g. "out_of_range") so clients can tell them apart.
 """
 
 from __future__ import annotations

@@ -100,10 +100,12 @@ class ActivityService:
         rows = rows[:limit]
         return rows, (_encode_cursor(rows[-1]) if more else None)
 
-    def enroll(self, activity_id: uuid.UUID, resident_id: uuid.UUID) -> Enrollment:
+    def enroll(
+        self, activity_id: uuid.UUID, resident_id: uuid.UUID, now: datetime | None = None
+    ) -> Enrollment:
         """Take a place, or a waitlist position when the activity is full."""
         activity = self.get(activity_id, lock=True)  # serializes enrollments against capacity
-        _require_open(activity)
+        _require_open(activity, now or utcnow())
         existing = self.repo.enrollment(activity_id, resident_id)
         if existing is not None and existing.status != EnrollmentStatus.CANCELLED:
             raise AlreadyEnrolled()
@@ -134,11 +136,11 @@ class ActivityService:
         return self.repo.enrollment(activity_id, resident_id)
 
 
-def _require_open(activity: Activity) -> None:
+def _require_open(activity: Activity, now: datetime) -> None:
     """Enrollment is possible on a published activity that has not ended."""
     if activity.status != ActivityStatus.PUBLISHED:
         raise ActivityState(why_zh="活动未发布或已取消", why_en="the activity is not open")
-    if as_utc(activity.ends_at) <= utcnow():
+    if as_utc(activity.ends_at) <= now:
         raise ActivityState(why_zh="活动已结束", why_en="the activity has ended")
 
 

@@ -1,0 +1,122 @@
+"""The `civicpoints` command line: database, server, demo, imports, ledger jobs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from civicpoints.kit.clock import start_of_local_day
+from civicpoints.kit.context import build_context
+from civicpoints.kit.db import make_engine, make_session_factory, transaction
+from civicpoints.kit.settings import get_settings
+
+app = typer.Typer(help="CivicPoints 公共服务积分平台", no_args_is_help=True)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+ledger_app = typer.Typer(help="积分账本 / points ledger", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+console = Console()
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    return make_session_factory(make_engine(settings.resolved_database_url()))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database, and fix the ledger's bucket count on first run."""
+    from civicpoints.kit.migrate import upgrade
+    from civicpoints.ledger.service import LedgerService
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url(), revision)
+    with transaction(_sessions()) as s:
+        buckets = LedgerService(s).initialize(settings.ledger_buckets)
+    console.print(f"数据库已是最新 / database up to date ({buckets} ledger bucket(s))")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API (and, once built, the web UI)."""
+    import uvicorn
+
+    uvicorn.run("civicpoints.web.app:create_app", factory=True, host=host, port=port)
+
+
+@app.command()
+def demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="skip when a demo is already loaded"),
+    residents: int = typer.Option(3000, help="synthetic residents"),
+    seed: int = typer.Option(20260101, help="random seed"),
+) -> None:
+    """Load the synthetic pilot city (streets, communities, staff, residents, activities)."""
+    from civicpoints.cli.demo import load_demo, print_logins
+
+    settings = get_settings()
+    ctx = build_context(settings)
+    loaded = load_demo(
+        _sessions(), ctx, residents=residents, seed=seed, if_empty=if_empty, console=console
+    )
+    if not loaded:
+        console.print("演示数据已存在，跳过 / demo already loaded, skipped")
+    print_logins(console)
+
+
+@app.command("import-records")
+def import_records(file: Path, staff: str = typer.Option(..., help="staff username")) -> None:
+    """Import offline paper-slip records from a CSV file, printing a result per row."""
+    from civicpoints.activities.offline import OfflineService
+    from civicpoints.identity.service import IdentityService
+
+    ctx = build_context(get_settings())
+    with transaction(_sessions()) as s:
+        identity = IdentityService(s, ctx)
+        member = identity.repo.staff_by_username(staff)
+        if member is None:
+            raise typer.BadParameter(f"unknown staff {staff}")
+        report = OfflineService(s, ctx).import_csv(
+            file.read_bytes(), identity.staff_principal(member)
+        )
+    for row in report.rows:
+        detail = "; ".join(e.get("message_zh") or "" for e in row.errors)
+        console.print(f"第 {row.line} 行 line {row.line}: {row.status} {detail}")
+    console.print(
+        f"新增 created {report.created}, 重复 duplicates {report.duplicates}, "
+        f"错误 errors {report.errors}"
+    )
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("expire")
+def ledger_expire(
+    as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, Beijing date"),
+) -> None:
+    """Write EXPIRE entries for every lot expired by the end of AS_OF (Beijing time)."""
+    from civicpoints.ledger.service import LedgerService
+
+    cutoff = start_of_local_day(date.fromisoformat(as_of) + timedelta(days=1))
+    sessions = _sessions()
+    with transaction(sessions) as s:
+        total = LedgerService(s).count_due(cutoff)
+    lots = points = 0
+    with Progress(console=console) as progress:
+        task = progress.add_task("积分到期 / expiring", total=total)
+        while True:
+            with transaction(sessions) as s:
+                report = LedgerService(s).expire_due(cutoff, batch=500)
+            lots, points = lots + report.lots, points + report.points
+            progress.update(task, advance=report.lots)
+            if report.lots == 0:
+                break
+    console.print(f"到期批次 lots expired: {lots}; 积分 points: {points}")
+
+
+if __name__ == "__main__":
+    app()
