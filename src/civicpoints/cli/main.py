@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 from rich.console import Console
 from rich.progress import Progress
 
@@ -22,7 +23,8 @@ app.add_typer(ledger_app, name="ledger")
 console = Console()
 
 
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions() -> sessionmaker[Session]:
+    """A session factory on the configured database."""
     settings = get_settings()
     return make_session_factory(make_engine(settings.resolved_database_url()))
 
