@@ -28,7 +28,8 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-# PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster (scripts/pg-test-server).
+# PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster
+# (scripts/with-test-postgres). Fails loudly when a named server cannot be reached.
 test: setup lint typecheck
 	scripts/with-test-postgres $(BIN)/pytest -q
 

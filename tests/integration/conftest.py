@@ -48,15 +48,21 @@ def staff(sessions: sessionmaker[Session], ctx: Context, city: City) -> Callable
 
 
 @pytest.fixture
-def make_resident(sessions: sessionmaker[Session], ctx: Context, city: City) -> Callable[..., Resident]:
+def make_resident(
+    sessions: sessionmaker[Session], ctx: Context, city: City
+) -> Callable[..., Resident]:
     """Register (and by default verify) a resident in the first community."""
     counter = iter(range(1, 10_000))
 
     def make(name: str = "张秀英", verified: bool = True, phone: str | None = None) -> Resident:
         n = next(counter)
         data = ResidentCreate(
-            name=name, id_number=id_number(n), phone=phone or f"1390000{n:04d}",
-            password="Passw0rd!x", community_id=city.communities[0].id, consent=True,
+            name=name,
+            id_number=id_number(n),
+            phone=phone or f"1390000{n:04d}",
+            password="Passw0rd!x",
+            community_id=city.communities[0].id,
+            consent=True,
         )
         with transaction(sessions) as s:
             identity = IdentityService(s, ctx)
@@ -74,15 +80,26 @@ def make_activity(
 ) -> Callable[..., uuid.UUID]:
     """Publish an activity at West Lake run by the first street's organizer."""
 
-    def make(starts_at: datetime, hours: float = 2.0, category: str = "volunteer_service",
-             evidence: str = "none", capacity: int = 100, flag_outside: bool = False,
-             title: str = "垃圾分类指导") -> uuid.UUID:
+    def make(
+        starts_at: datetime,
+        hours: float = 2.0,
+        category: str = "volunteer_service",
+        evidence: str = "none",
+        capacity: int = 100,
+        flag_outside: bool = False,
+        title: str = "垃圾分类指导",
+    ) -> uuid.UUID:
         data = ActivityCreate(
-            organization_id=city.committees[0].id, region_id=city.communities[0].id,
-            title=title, category=category, starts_at=starts_at,  # type: ignore[arg-type]
-            ends_at=starts_at + timedelta(hours=hours), place_name="西湖断桥",
+            organization_id=city.committees[0].id,
+            region_id=city.communities[0].id,
+            title=title,
+            category=category,
+            starts_at=starts_at,  # type: ignore[arg-type]
+            ends_at=starts_at + timedelta(hours=hours),
+            place_name="西湖断桥",
             geofence={"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
-            capacity=capacity, evidence=evidence,  # type: ignore[arg-type]
+            capacity=capacity,
+            evidence=evidence,  # type: ignore[arg-type]
             flag_outside=flag_outside,
         )
         with transaction(sessions) as s:

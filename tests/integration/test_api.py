@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -41,13 +41,21 @@ def login(client: TestClient, username: str, password: str = DEMO_STAFF_PASSWORD
 
 def register(client: TestClient, city: City, n: int = 1, **over: object) -> dict:
     """Register a resident through the API; returns the response."""
-    body = {"name": "张秀英", "id_number": id_number(n), "phone": f"1380000{n:04d}",
-            "password": PASSWORD, "community_id": str(city.communities[0].id), "consent": True}
+    body = {
+        "name": "张秀英",
+        "id_number": id_number(n),
+        "phone": f"1380000{n:04d}",
+        "password": PASSWORD,
+        "community_id": str(city.communities[0].id),
+        "consent": True,
+    }
     body.update(over)
     return client.post("/api/v1/residents", json=body)  # type: ignore[return-value]
 
 
-def resident_headers(client: TestClient, city: City, n: int = 1, verify: bool = True) -> dict[str, str]:
+def resident_headers(
+    client: TestClient, city: City, n: int = 1, verify: bool = True
+) -> dict[str, str]:
     """Register, sign in and verify a resident."""
     assert register(client, city, n).status_code == 201
     headers = login(client, f"1380000{n:04d}", PASSWORD)
@@ -59,11 +67,17 @@ def resident_headers(client: TestClient, city: City, n: int = 1, verify: bool = 
 def create_activity(client: TestClient, city: City, **over: object) -> str:
     """An activity running now at West Lake, by the organizer."""
     start = utcnow() - timedelta(minutes=10)
-    body = {"organization_id": str(city.committees[0].id), "region_id": str(city.communities[0].id),
-            "title": "河道清理", "category": "volunteer_service", "starts_at": start.isoformat(),
-            "ends_at": (start + timedelta(hours=2)).isoformat(), "place_name": "西湖断桥",
-            "geofence": {"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
-            "capacity": 10}
+    body = {
+        "organization_id": str(city.committees[0].id),
+        "region_id": str(city.communities[0].id),
+        "title": "河道清理",
+        "category": "volunteer_service",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+        "place_name": "西湖断桥",
+        "geofence": {"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
+        "capacity": 10,
+    }
     body.update(over)
     r = client.post("/api/v1/activities", json=body, headers=login(client, "organizer"))
     assert r.status_code == 201, r.text
@@ -80,10 +94,12 @@ def jpeg(lat: float | None = None, lon: float | None = None) -> bytes:
     """A small JPEG, with EXIF GPS when given."""
     img, exif = Image.new("RGB", (64, 48), (30, 120, 60)), Image.Exif()
     if lat is not None and lon is not None:
+
         def dms(v: float) -> tuple[float, float, float]:
             d = int(v)
             m = int((v - d) * 60)
             return (float(d), float(m), round(((v - d) * 60 - m) * 60, 4))
+
         exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lon)}
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif)
@@ -106,8 +122,11 @@ def test_register_sign_in_and_me_masks_identifiers(client: TestClient, city: Cit
 @pytest.mark.parametrize(
     ("override", "field", "code"),
     [
-        ({"id_number": id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1")},
-         "id_number", "identity.invalid_id_number"),
+        (
+            {"id_number": id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1")},
+            "id_number",
+            "identity.invalid_id_number",
+        ),
         ({"phone": "1380000000"}, "phone", "identity.invalid_phone"),
         ({"consent": False}, "consent", "identity.consent_required"),
         ({"community_id": str(uuid.uuid4())}, "community_id", "regions.not_found"),
@@ -115,7 +134,11 @@ def test_register_sign_in_and_me_masks_identifiers(client: TestClient, city: Cit
     ],
 )
 def test_bad_registration_is_refused_naming_the_field(
-    client: TestClient, city: City, sessions: sessionmaker[Session], override: dict, field: str,
+    client: TestClient,
+    city: City,
+    sessions: sessionmaker[Session],
+    override: dict,
+    field: str,
     code: str,
 ) -> None:
     """Each bad input → 4xx problem+json naming the field, nothing written."""
@@ -139,8 +162,9 @@ def test_coordinates_out_of_range_and_unknown_activity(client: TestClient, city:
     """Latitude 91 and an unknown activity are named 4xx problems."""
     headers = resident_headers(client, city)
     activity = create_activity(client, city)
-    r = client.post(f"/api/v1/activities/{activity}/checkin", json={"lat": 91, "lon": 120},
-                    headers=headers)
+    r = client.post(
+        f"/api/v1/activities/{activity}/checkin", json={"lat": 91, "lon": 120}, headers=headers
+    )
     assert r.status_code == 422 and r.json()["field"] == "lat"
     r = client.post(f"/api/v1/activities/{uuid.uuid4()}/enrollments", headers=headers)
     assert r.status_code == 404 and r.json()["code"] == "activities.not_found"
@@ -152,19 +176,29 @@ def test_checkout_retried_with_same_key_credits_once(
     """A check-out retried with the same Idempotency-Key returns the first result, credits once."""
     headers = resident_headers(client, city)
     activity = create_activity(client, city, category="environmental", evidence="photo_gps")
-    assert client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers).status_code == 201
+    assert (
+        client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers).status_code
+        == 201
+    )
     pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
     rec = client.post(f"/api/v1/activities/{activity}/checkin", json=pos, headers=headers).json()
     photo = {"photo": ("p.jpg", jpeg(*WEST_LAKE), "image/jpeg")}
-    assert client.post(f"/api/v1/participations/{rec['id']}/evidence", files=photo,
-                       headers=headers).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/participations/{rec['id']}/evidence", files=photo, headers=headers
+        ).status_code
+        == 201
+    )
     keyed = {**headers, "Idempotency-Key": "checkout-1"}
     first = client.post(f"/api/v1/activities/{activity}/checkout", json=pos, headers=keyed)
     again = client.post(f"/api/v1/activities/{activity}/checkout", json=pos, headers=keyed)
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json() and again.headers.get("Idempotent-Replayed") == "true"
-    other = client.post(f"/api/v1/activities/{activity}/checkout",
-                        json={"lat": WEST_LAKE[0], "lon": WEST_LAKE[1] + 0.0001}, headers=keyed)
+    other = client.post(
+        f"/api/v1/activities/{activity}/checkout",
+        json={"lat": WEST_LAKE[0], "lon": WEST_LAKE[1] + 0.0001},
+        headers=keyed,
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency.conflict"
     points = client.get("/api/v1/me/points", headers=headers).json()
     ledger = client.get("/api/v1/me/ledger", headers=headers).json()
@@ -177,8 +211,11 @@ def test_environmental_action_needs_photo_and_geofence(client: TestClient, city:
     headers = resident_headers(client, city)
     activity = create_activity(client, city, category="environmental", evidence="photo_gps")
     client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers)
-    far = client.post(f"/api/v1/activities/{activity}/checkin",
-                      json={"lat": WEST_LAKE[0] + 0.05, "lon": WEST_LAKE[1]}, headers=headers)
+    far = client.post(
+        f"/api/v1/activities/{activity}/checkin",
+        json={"lat": WEST_LAKE[0] + 0.05, "lon": WEST_LAKE[1]},
+        headers=headers,
+    )
     assert far.status_code == 422 and far.json()["code"] == "activities.outside_geofence"
     pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
     rec = client.post(f"/api/v1/activities/{activity}/checkin", json=pos, headers=headers).json()
@@ -186,26 +223,36 @@ def test_environmental_action_needs_photo_and_geofence(client: TestClient, city:
     assert out["status"] == "awaiting_evidence" and out["points"] is None
     assert "照片" in out["message"]["zh-CN"] and "photo" in out["message"]["en"]
     assert client.get("/api/v1/me/points", headers=headers).json()["balance"] == 0
-    up = client.post(f"/api/v1/participations/{rec['id']}/evidence",
-                     files={"photo": ("p.jpg", jpeg(*WEST_LAKE), "image/jpeg")}, headers=headers)
+    up = client.post(
+        f"/api/v1/participations/{rec['id']}/evidence",
+        files={"photo": ("p.jpg", jpeg(*WEST_LAKE), "image/jpeg")},
+        headers=headers,
+    )
     assert up.status_code == 201, up.text
     assert up.json()["points"]["awarded"] == 50
     assert client.get("/api/v1/me/points", headers=headers).json()["balance"] == 50
 
 
-def test_bad_photos_are_refused_and_nothing_stored(client: TestClient, city: City, settings: Settings) -> None:
+def test_bad_photos_are_refused_and_nothing_stored(
+    client: TestClient, city: City, settings: Settings
+) -> None:
     """A 20 MB upload and a text file called .jpg → 413/415 naming `photo`."""
     headers = resident_headers(client, city)
     activity = create_activity(client, city, category="environmental", evidence="photo_gps")
     client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers)
     pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
     rec = client.post(f"/api/v1/activities/{activity}/checkin", json=pos, headers=headers).json()
-    big = client.post(f"/api/v1/participations/{rec['id']}/evidence",
-                      files={"photo": ("big.jpg", b"\xff\xd8" + b"0" * 20_000_000, "image/jpeg")},
-                      headers=headers)
+    big = client.post(
+        f"/api/v1/participations/{rec['id']}/evidence",
+        files={"photo": ("big.jpg", b"\xff\xd8" + b"0" * 20_000_000, "image/jpeg")},
+        headers=headers,
+    )
     assert big.status_code == 413 and big.json()["field"] == "photo"
-    fake = client.post(f"/api/v1/participations/{rec['id']}/evidence",
-                       files={"photo": ("x.jpg", b"hello, not a picture", "image/jpeg")}, headers=headers)
+    fake = client.post(
+        f"/api/v1/participations/{rec['id']}/evidence",
+        files={"photo": ("x.jpg", b"hello, not a picture", "image/jpeg")},
+        headers=headers,
+    )
     assert fake.status_code == 415 and fake.json()["field"] == "photo"
     assert not settings.uploads_dir.exists() or not any(settings.uploads_dir.rglob("*.*"))
 
@@ -215,8 +262,13 @@ def test_offline_record_waits_for_review_then_awards(client: TestClient, city: C
     headers = resident_headers(client, city)
     activity = create_activity(client, city)
     start = datetime.fromisoformat(client.get(f"/api/v1/activities/{activity}").json()["starts_at"])
-    slip = {"resident": "13800000001", "activity_id": activity, "slip_no": "HZ-0001",
-            "started_at": start.isoformat(), "ended_at": (start + timedelta(hours=1.5)).isoformat()}
+    slip = {
+        "resident": "13800000001",
+        "activity_id": activity,
+        "slip_no": "HZ-0001",
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(hours=1.5)).isoformat(),
+    }
     organizer = login(client, "organizer")
     rec = client.post("/api/v1/participations", json=slip, headers=organizer)
     assert rec.status_code == 201 and rec.json()["status"] == "pending_review"
@@ -225,8 +277,11 @@ def test_offline_record_waits_for_review_then_awards(client: TestClient, city: C
     reviewer = login(client, "reviewer")
     queue = client.get("/api/v1/reviews", headers=reviewer).json()
     assert [q["id"] for q in queue] == [rec.json()["id"]]
-    decided = client.post(f"/api/v1/reviews/{rec.json()['id']}/decision",
-                          json={"decision": "approve", "reason": "纸质单据核对无误"}, headers=reviewer)
+    decided = client.post(
+        f"/api/v1/reviews/{rec.json()['id']}/decision",
+        json={"decision": "approve", "reason": "纸质单据核对无误"},
+        headers=reviewer,
+    )
     assert decided.status_code == 200 and decided.json()["points"]["awarded"] == 15
     assert client.get("/api/v1/me/hours", headers=headers).json()["total_minutes"] == 90
 
@@ -237,10 +292,12 @@ def test_csv_import_reports_each_row_and_is_idempotent(
     """A CSV with a malformed row: good rows in, the bad one named; a re-import adds nothing."""
     resident_headers(client, city)
     activity = create_activity(client, city)
-    csv = ("slip_no,resident,activity_id,started_at,ended_at,note\n"
-           f"S-1,13800000001,{activity},2026-05-01 09:00,2026-05-01 11:00,ok\n"
-           f"S-2,13800000001,{activity},2026-05-01 11:00,2026-05-01 09:00,end before start\n"
-           f"S-3,19999999999,{activity},2026-05-01 09:00,2026-05-01 11:00,unknown resident\n")
+    csv = (
+        "slip_no,resident,activity_id,started_at,ended_at,note\n"
+        f"S-1,13800000001,{activity},2026-05-01 09:00,2026-05-01 11:00,ok\n"
+        f"S-2,13800000001,{activity},2026-05-01 11:00,2026-05-01 09:00,end before start\n"
+        f"S-3,19999999999,{activity},2026-05-01 09:00,2026-05-01 11:00,unknown resident\n"
+    )
     files = {"file": ("slips.csv", csv.encode(), "text/csv")}
     organizer = login(client, "organizer")
     report = client.post("/api/v1/participations/import", files=files, headers=organizer).json()
@@ -256,7 +313,9 @@ def test_activities_list_paginates(client: TestClient, city: City) -> None:
     made = {create_activity(client, city, title=f"活动{i}") for i in range(5)}
     seen, cursor = [], None
     while True:
-        page = client.get("/api/v1/activities", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        page = client.get(
+            "/api/v1/activities", params={"limit": 2, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [a["id"] for a in page["items"]]
         if not (cursor := page["next_cursor"]):
             break

@@ -22,15 +22,20 @@ from .conftest import WEST_LAKE
 Maker = Callable[..., uuid.UUID]
 
 
-def attend(sessions: sessionmaker[Session], ctx: Context, activity_id: uuid.UUID,
-           resident_id: uuid.UUID, start: datetime, end: datetime) -> uuid.UUID:
+def attend(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    activity_id: uuid.UUID,
+    resident_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+) -> uuid.UUID:
     """Enrol, check in at the start and out at the end, on site."""
     with transaction(sessions) as s:
         ActivityService(s).enroll(activity_id, resident_id, now=start - timedelta(days=1))
         records = RecordService(s, ctx)
         records.check_in(activity_id, resident_id, *WEST_LAKE, now=start)
-        return records.check_out(activity_id, resident_id, *WEST_LAKE, now=end,
-                                 actor="test").id
+        return records.check_out(activity_id, resident_id, *WEST_LAKE, now=end, actor="test").id
 
 
 def test_zhang_garbage_sorting_twice_a_week_for_12_weeks(
@@ -68,8 +73,16 @@ def test_sixty_hours_in_a_month_earn_exactly_the_cap(
     ids = []
     for day in range(20):  # 20 sessions × 3 h = 60 h in April
         start = datetime(2026, 4, 1 + day, 8, 0, tzinfo=BUSINESS_TZ)
-        ids.append(attend(sessions, ctx, make_activity(start, hours=3), resident.id, start,
-                          start + timedelta(hours=3)))
+        ids.append(
+            attend(
+                sessions,
+                ctx,
+                make_activity(start, hours=3),
+                resident.id,
+                start,
+                start + timedelta(hours=3),
+            )
+        )
     with transaction(sessions) as s:
         assert LedgerService(s).balance(wallet_of(resident.id)) == 500
         assert HoursService(s).summary(resident.id).total_minutes == 60 * 60
@@ -88,8 +101,9 @@ def test_activity_ending_2330_on_last_day_counts_in_that_month(
     """An activity ending 23:30 Beijing time on 31 March counts in March (15:30 UTC)."""
     resident = make_resident("夜班志愿者")
     start = datetime(2026, 3, 31, 21, 30, tzinfo=BUSINESS_TZ)
-    record = attend(sessions, ctx, make_activity(start, hours=2), resident.id, start,
-                    start + timedelta(hours=2))
+    record = attend(
+        sessions, ctx, make_activity(start, hours=2), resident.id, start, start + timedelta(hours=2)
+    )
     with transaction(sessions) as s:
         from civicpoints.scoring.service import ScoringService
 

@@ -23,8 +23,15 @@ T0 = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
 
 def move(amount: int, key: str, at: datetime = T0, ref: str = "test") -> Movement:
     """An award movement."""
-    return Movement(kind="award", amount=amount, ref=ref, reason="测试", actor="test",
-                    occurred_at=at, idempotency_key=key)
+    return Movement(
+        kind="award",
+        amount=amount,
+        ref=ref,
+        reason="测试",
+        actor="test",
+        occurred_at=at,
+        idempotency_key=key,
+    )
 
 
 def test_retried_award_credits_once(sessions: sessionmaker[Session]) -> None:
@@ -39,13 +46,16 @@ def test_retried_award_credits_once(sessions: sessionmaker[Session]) -> None:
         LedgerService(s).credit("wallet:a", move(30, "k1"), T0 + timedelta(days=365))
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE ledger_entry SET amount = amount + 100",
-    "DELETE FROM ledger_entry",
-    "UPDATE ledger_transfer SET amount = 1",
-    "DELETE FROM ledger_lot_use",
-    "UPDATE hours_entry SET minutes = 0",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET amount = amount + 100",
+        "DELETE FROM ledger_entry",
+        "UPDATE ledger_transfer SET amount = 1",
+        "DELETE FROM ledger_lot_use",
+        "UPDATE hours_entry SET minutes = 0",
+    ],
+)
 def test_journal_refuses_update_and_delete(sessions: sessionmaker[Session], statement: str) -> None:
     """The database itself refuses to rewrite history, on both engines."""
     with transaction(sessions) as s:
@@ -92,7 +102,9 @@ def test_chain_and_double_entry_hold(sessions: sessionmaker[Session]) -> None:
             entries = s.query(Entry).filter_by(account_id=account.id).order_by(Entry.seq).all()
             prev = chain.GENESIS
             for e in entries:
-                fields = chain.EntryFields(**{k: getattr(e, k) for k in chain.EntryFields.__dataclass_fields__})
+                fields = chain.EntryFields(
+                    **{k: getattr(e, k) for k in chain.EntryFields.__dataclass_fields__}
+                )
                 assert e.prev_hash == prev and chain.entry_hash(fields) == e.entry_hash
                 prev = e.entry_hash
             assert account.head_hash == prev and account.balance == sum(e.amount for e in entries)

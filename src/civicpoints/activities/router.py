@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -40,10 +39,9 @@ def list_activities(
     limit: Limit = 50,
     cursor: str | None = None,
     category: CategoryName | None = None,
-    starts_from: datetime | None = None,
 ) -> ActivityPage:
     """Published activities by start time (paginated with `cursor`)."""
-    rows, nxt = ActivityService(db).page(limit, cursor, category, starts_from=starts_from)
+    rows, nxt = ActivityService(db).page(limit, cursor, category)
     return ActivityPage(items=[ActivityRead.model_validate(a) for a in rows], next_cursor=nxt)
 
 

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.clock import start_of_local_day
 from civicpoints.kit.context import build_context

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from civicpoints.kit.errors import LOCALES, DomainError
@@ -15,8 +16,10 @@ from civicpoints.kit.http import locale_of
 PROBLEM = "application/problem+json"
 
 
-def _response(status: int, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+def _response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def domain_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -75,7 +78,20 @@ def http_problem(request: Request, exc: Exception) -> JSONResponse:
         "detail": str(exc.detail),
         "field": None,
     }
-    return _response(exc.status_code, body)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return _response(exc.status_code, body, headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method any route serves at this path (Starlette lists only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.fullmatch(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
@@ -83,3 +99,33 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_problem)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(HTTPException, http_problem)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with a stable `code`, the `field` at fault, both languages."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    field: str | None = None
+    messages: dict[str, str] | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+_STATUSES = {
+    400: "请求格式有误 / malformed request",
+    401: "未登录 / not signed in",
+    403: "无权操作 / forbidden",
+    404: "未找到 / not found",
+    409: "冲突 / conflict",
+    413: "文件过大 / too large",
+    415: "类型不支持 / unsupported type",
+    422: "输入有误 / invalid input",
+    429: "请求过多 / too many requests",
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
+    for status, text in _STATUSES.items()
+}
