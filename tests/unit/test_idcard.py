@@ -102,13 +102,13 @@ def test_wrong_length_or_characters(value: str) -> None:
         parse_id_number(value, TODAY)
 
 
-@pytest.mark.parametrize("region", ["000000", "100105", "160105", "720101", "830000", "990101"])
+@pytest.mark.parametrize("region", ["000000", "100105", "160105", "720101", "830101", "990101"])
 def test_unknown_province_prefix(region: str) -> None:
     with pytest.raises(IdNumberRegionInvalid):
         parse_id_number(make_number(region, date(1990, 1, 1)), TODAY)
 
 
-@pytest.mark.parametrize("region", ["110000", "330000", "810000"])
+@pytest.mark.parametrize("region", ["110000", "330000", "500000"])
 def test_province_level_code_alone_is_refused(region: str) -> None:
     with pytest.raises(IdNumberRegionInvalid):
         parse_id_number(make_number(region, date(1990, 1, 1)), TODAY)
@@ -265,3 +265,18 @@ def test_mask_hides_the_middle_eight(number: str) -> None:
     masked = mask_id_number(number)
     assert masked[:6] == number[:6] and masked[-4:] == number[-4:]
     assert masked[6:14] == "********"
+
+
+@pytest.mark.parametrize("prefix", ["810000", "820000", "830000"])
+def test_hong_kong_macao_taiwan_residence_permits_are_accepted(prefix: str) -> None:
+    """港澳台居民居住证 numbers share the format and may register."""
+    body = f"{prefix}19800101123"
+    info = parse_id_number(body + id_check_char(body), date(2026, 11, 27))
+    assert info.region_code == prefix and info.sex == "M"
+
+
+def test_other_all_zero_region_codes_stay_refused() -> None:
+    """A province code with 0000 below it names no place."""
+    body = "33000019800101123"
+    with pytest.raises(InvalidIdNumber):
+        parse_id_number(body + id_check_char(body), date(2026, 11, 27))

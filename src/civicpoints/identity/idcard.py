@@ -39,6 +39,7 @@ PROVINCE_CODES = frozenset(
         82,
     ]
 )
+RESIDENCE_PERMIT_CODES = frozenset({"810000", "820000", "830000"})
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 # `[0-9]`, not `\d`: `\d` also matches Arabic-Indic and other Unicode digits.
@@ -100,6 +101,10 @@ def mask_id_number(number: str) -> str:
 
 def _is_region_shape(region_code: str) -> bool:
     """Whether six digits start with a province code and name a place below the province."""
+    # 810000/820000/830000 head the residence permits of Hong Kong, Macao and Taiwan
+    # residents (港澳台居民居住证, since 2018): same format, and they may register too.
+    if region_code in RESIDENCE_PERMIT_CODES:
+        return True
     return int(region_code[:2]) in PROVINCE_CODES and region_code[2:] != "0000"
 
 
