@@ -6,6 +6,7 @@ import io
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.activities.models import Participation
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD, City
 from civicpoints.identity.models import Resident
 from civicpoints.kit.clock import utcnow
@@ -286,26 +288,41 @@ def test_offline_record_waits_for_review_then_awards(client: TestClient, city: C
     assert client.get("/api/v1/me/hours", headers=headers).json()["total_minutes"] == 90
 
 
-def test_csv_import_reports_each_row_and_is_idempotent(
+def test_csv_import_with_a_bad_row_writes_nothing_and_names_it(
     client: TestClient, city: City, sessions: sessionmaker[Session]
 ) -> None:
-    """A CSV with a malformed row: good rows in, the bad one named; a re-import adds nothing."""
+    """A bad row → 422 naming row and field, nothing written; the fixed file imports once."""
     resident_headers(client, city)
     activity = create_activity(client, city)
-    csv = (
-        "slip_no,resident,activity_id,started_at,ended_at,note\n"
-        f"S-1,13800000001,{activity},2026-05-01 09:00,2026-05-01 11:00,ok\n"
+    good = f"S-1,13800000001,{activity},2026-05-01 09:00,2026-05-01 11:00,ok\n"
+    head = "slip_no,resident,activity_id,started_at,ended_at,note\n"
+    bad = (
         f"S-2,13800000001,{activity},2026-05-01 11:00,2026-05-01 09:00,end before start\n"
         f"S-3,19999999999,{activity},2026-05-01 09:00,2026-05-01 11:00,unknown resident\n"
     )
-    files = {"file": ("slips.csv", csv.encode(), "text/csv")}
     organizer = login(client, "organizer")
-    report = client.post("/api/v1/participations/import", files=files, headers=organizer).json()
-    assert (report["created"], report["errors"]) == (1, 2)
-    assert report["rows"][1]["errors"][0]["field"] == "ended_at"
-    assert report["rows"][2]["errors"][0]["field"] == "resident"
-    again = client.post("/api/v1/participations/import", files=files, headers=organizer).json()
+
+    def upload(text: str, **params: str) -> Any:
+        files = {"file": ("slips.csv", text.encode(), "text/csv")}
+        return client.post(
+            "/api/v1/participations/import", files=files, params=params, headers=organizer
+        )
+
+    r = upload(head + good + bad)
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert (
+        r.json()["code"] == "activities.import_rejected" and r.json()["field"] == "line 3: ended_at"
+    )
+    assert [(e["line"], e["field"]) for e in r.json()["errors"]] == [
+        (3, "ended_at"),
+        (4, "resident"),
+    ]
+    assert count(sessions, Participation) == 0
+    partial = upload(head + good + bad, partial="true").json()
+    assert (partial["created"], partial["errors"]) == (1, 2)
+    again = upload(head + good).json()
     assert (again["created"], again["duplicates"]) == (0, 1)
+    assert count(sessions, Participation) == 1
 
 
 def test_activities_list_paginates(client: TestClient, city: City) -> None:
@@ -321,3 +338,20 @@ def test_activities_list_paginates(client: TestClient, city: City) -> None:
             break
     assert set(seen) == made and len(seen) == 5
     assert client.get("/api/v1/activities", params={"cursor": "@@"}).status_code == 422
+
+
+def test_draft_is_hidden_until_published_and_cancel_is_final(
+    client: TestClient, city: City
+) -> None:
+    """A draft is not listed; publishing lists it; a cancelled activity cannot be re-published."""
+    draft = create_activity(client, city, publish=False)
+    listed = lambda: [a["id"] for a in client.get("/api/v1/activities").json()["items"]]  # noqa: E731
+    assert draft not in listed()
+    organizer = login(client, "organizer")
+    assert client.post(f"/api/v1/activities/{draft}/publish", headers=organizer).status_code == 200
+    assert draft in listed()
+    assert client.post(f"/api/v1/activities/{draft}/cancel", headers=organizer).status_code == 200
+    again = client.post(f"/api/v1/activities/{draft}/publish", headers=organizer)
+    assert again.status_code == 409 and draft not in listed()
+    stranger = login(client, "env_officer")
+    assert client.post(f"/api/v1/activities/{draft}/cancel", headers=stranger).status_code == 403

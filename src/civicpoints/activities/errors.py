@@ -360,3 +360,17 @@ class ReviewState(DomainError):
         "zh-CN": "这条记录当前状态为“{status}”，不在待审核队列中",
         "en": "this record is “{status}”, not waiting for review",
     }
+
+
+class ImportRejected(DomainError):
+    """A CSV with bad rows: nothing imported, every bad row listed in `errors`."""
+
+    code = "activities.import_rejected"
+    status = 422
+    title = {"zh-CN": "导入文件有误", "en": "Import file has errors"}
+    messages = {
+        "zh-CN": "有 {rows} 行数据有误（第一处在第 {line} 行），本次未导入任何记录。"
+        "请修改后重新上传",
+        "en": "{rows} row(s) have errors (first at line {line}); nothing was imported. "
+        "Please correct the file and upload it again",
+    }

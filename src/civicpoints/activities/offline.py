@@ -13,6 +13,7 @@ from civicpoints.activities.csvrows import RecordRow, parse_records_csv
 from civicpoints.activities.errors import (
     ActivityNotFound,
     AlreadyRecorded,
+    ImportRejected,
     InvalidSchedule,
     ReviewState,
 )
@@ -74,9 +75,19 @@ class OfflineService:
         self.records.repo.add(record)
         return record
 
-    def import_csv(self, data: bytes, by: Principal) -> ImportReport:
-        """Import paper slips from CSV: a report per row; re-importing the same file is harmless."""
+    def import_csv(self, data: bytes, by: Principal, partial: bool = False) -> ImportReport:
+        """Import paper slips from CSV: a report per row; re-importing the same file is harmless.
+
+        By default a file with any bad row writes nothing (422 with every row's errors), so
+        staff fix the file and upload it again; `partial` keeps the good rows instead.
+        """
+        savepoint = self.session.begin_nested()
         rows = [self._import_row(r.line, r.row, r.errors, by) for r in parse_records_csv(data)]
+        bad = [r for r in rows if r.status == "error"]
+        if bad and not partial:
+            savepoint.rollback()
+            raise _rejected(bad)
+        savepoint.commit()
         count = {
             s: sum(1 for r in rows if r.status == s) for s in ("created", "duplicate", "error")
         }
@@ -140,6 +151,16 @@ class OfflineService:
         region = RegionService(self.session).get(region_id)
         if not by.may(role, region.path, org):
             raise Forbidden()
+
+
+def _rejected(bad: list[ImportRowRead]) -> ImportRejected:
+    """The whole-file refusal, naming the first bad row's field and listing every bad row."""
+    first = bad[0]
+    field = first.errors[0].get("field") if first.errors else None
+    where = f"line {first.line}: {field}" if field else f"line {first.line}"
+    error = ImportRejected(field=where, rows=len(bad), line=first.line)
+    error.errors = [{"line": r.line, **e} for r in bad for e in r.errors]
+    return error
 
 
 def _as_create(row: RecordRow) -> OfflineRecordCreate:

@@ -57,6 +57,13 @@ def get_activity(activity_id: uuid.UUID, db: DbSession) -> ActivityRead:
     return ActivityRead.model_validate(ActivityService(db).get(activity_id))
 
 
+@router.post("/activities/{activity_id}/publish", response_model=ActivityRead)
+def publish_activity(activity_id: uuid.UUID, who: StaffCaller, db: DbSession) -> ActivityRead:
+    """Publish a draft activity so residents can enrol."""
+    activity = ActivityService(db).set_status(activity_id, ActivityStatus.PUBLISHED, who)
+    return ActivityRead.model_validate(activity)
+
+
 @router.post("/activities/{activity_id}/cancel", response_model=ActivityRead)
 def cancel_activity(activity_id: uuid.UUID, who: StaffCaller, db: DbSession) -> ActivityRead:
     """Cancel an activity."""
@@ -156,9 +163,14 @@ def import_records(
     db: DbSession,
     ctx: Ctx,
     file: Annotated[UploadFile, File(description="CSV of paper slips")],
+    partial: bool = False,
 ) -> ImportReport:
-    """Import paper slips from CSV; one result per row, idempotent by slip number."""
-    return OfflineService(db, ctx).import_csv(file.file.read(5 * 1024 * 1024 + 1), who)
+    """Import paper slips from CSV, idempotent by slip number.
+
+    Any bad row: 422 listing every bad row, nothing written (or, with `partial=true`,
+    the good rows are kept and the report names the bad ones).
+    """
+    return OfflineService(db, ctx).import_csv(file.file.read(5 * 1024 * 1024 + 1), who, partial)
 
 
 @router.get("/reviews", response_model=list[ParticipationRead])

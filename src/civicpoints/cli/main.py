@@ -71,7 +71,11 @@ def demo(
 
 
 @app.command("import-records")
-def import_records(file: Path, staff: str = typer.Option(..., help="staff username")) -> None:
+def import_records(
+    file: Path,
+    staff: str = typer.Option(..., help="staff username"),
+    partial: bool = typer.Option(False, help="keep good rows when some rows are bad"),
+) -> None:
     """Import offline paper-slip records from a CSV file, printing a result per row."""
     from civicpoints.activities.offline import OfflineService
     from civicpoints.identity.service import IdentityService

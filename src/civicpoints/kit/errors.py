@@ -24,6 +24,8 @@ class DomainError(Exception):
     def __init__(self, field: str | None = None, **params: Any) -> None:
         self.field = field
         self.params = params
+        # Per-item details (e.g. one per CSV row) rendered as the problem's `errors`.
+        self.errors: list[dict[str, Any]] | None = None
         super().__init__(self.message("en"))
 
     def message(self, locale: str = DEFAULT_LOCALE) -> str:

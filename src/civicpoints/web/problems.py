@@ -35,6 +35,8 @@ def domain_problem(request: Request, exc: Exception) -> JSONResponse:
         "field": exc.field,
         "messages": {lc: exc.message(lc) for lc in LOCALES},
     }
+    if exc.errors is not None:
+        body["errors"] = exc.errors
     return _response(exc.status, body)
 
 
