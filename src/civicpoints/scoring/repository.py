@@ -55,6 +55,11 @@ class ScoringRepository:
         )
         return self.session.scalars(query).one()
 
+    def month_points(self, resident_id: uuid.UUID, month: str) -> int:
+        """Points awarded in a month, read without locking (for display)."""
+        row = self.session.get(MonthUsage, (resident_id, month))
+        return row.points if row else 0
+
     def award_for(self, participation_id: uuid.UUID) -> AwardRow | None:
         """The award decided for a participation."""
         stmt = select(AwardRow).where(AwardRow.participation_id == participation_id)

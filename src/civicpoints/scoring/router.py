@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from civicpoints.identity.models import Role
 from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
-from civicpoints.kit.clock import as_utc, month_key, utcnow
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
+from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
-from civicpoints.kit.http import DbSession
+from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.ledger.service import LedgerService
+from civicpoints.regions.service import RegionService
 from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead
 from civicpoints.scoring.service import ScoringService, wallet_of
@@ -57,19 +62,26 @@ class EntryRead(BaseModel):
     entry_hash: str
 
 
+def home_regions(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[uuid.UUID]:
+    """The resident's community and its ancestors, most specific first (for the cap shown)."""
+    regions = RegionService(db)
+    home = regions.get(IdentityService(db, ctx).resident(resident_id).community_id)
+    return [r.id for r in regions.ancestry(home)]
+
+
 @router.get("/me/points", response_model=PointsRead)
-def my_points(who: ResidentCaller, db: DbSession) -> PointsRead:
+def my_points(who: ResidentCaller, db: DbSession, ctx: Ctx) -> PointsRead:
     """Balance, lots by expiry, what expires within 30 days, this month against the cap."""
     now, wallet = utcnow(), wallet_of(who.id)
     ledger = LedgerService(db)
     lots = [lot for lot in ledger.lots(wallet) if lot.remaining > 0]
     month = month_key(now)
-    usage = ScoringRepository(db).lock_month(who.id, month)
-    _, rules = ScoringService(db).rules_for([], now.date())
+    used = ScoringRepository(db).month_points(who.id, month)
+    _, rules = ScoringService(db).rules_for(home_regions(db, ctx, who.id), local_date(now))
     return PointsRead(
         balance=ledger.balance(wallet),
         month=month,
-        awarded_this_month=usage.points,
+        awarded_this_month=used,
         monthly_cap=rules.monthly_cap,
         expiring_within_30_days=sum(
             x.remaining for x in lots if as_utc(x.expires_at) <= now + SOON

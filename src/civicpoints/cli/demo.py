@@ -1,0 +1,510 @@
+"""`civicpoints demo`: a synthetic Hangzhou pilot city with three months of history.
+
+Everything goes through the services as the app would (registration, enrollment, GPS check-in
+and check-out, photo upload, paper slips), so the demo shows real points, hours and review
+queues. Names, ID numbers, phones and who-did-what are deterministic from the seed; row ids and
+platform numbers are random by design.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time as timer
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from random import Random
+
+import typer
+from PIL import ExifTags, Image
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.activities.models import Activity
+from civicpoints.activities.offline import OfflineService
+from civicpoints.activities.photos import PhotoService
+from civicpoints.activities.records import RecordService
+from civicpoints.activities.schemas import ActivityCreate, OfflineRecordCreate
+from civicpoints.activities.service import ActivityService
+from civicpoints.cli.city import DEMO_STAFF_PASSWORD, STAFF, City, build_city
+from civicpoints.identity import passwords
+from civicpoints.identity.idcard import id_check_char
+from civicpoints.identity.principal import Principal
+from civicpoints.identity.schemas import ResidentCreate
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.regions.models import Region
+from civicpoints.regions.service import RegionService
+
+DEMO_PASSWORD = DEMO_STAFF_PASSWORD
+ZHANG_PHONE, LI_PHONE = "13800000001", "13800000002"
+DOCS_URL = "http://127.0.0.1:8000/docs"
+BATCH = 500
+PAST_DAYS, FUTURE_DAYS = 84, 14  # exactly 12 weeks back (张女士's three months), two ahead
+EPOCH_MONDAY = date(2026, 1, 5)  # anchors the every-other-week rotas
+SHANGHAI_BUND = (31.2400, 121.4900)  # where 李先生's "evidence" photo was really taken
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶"
+    "程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾"
+)
+# Given names follow the fashion of the birth years: 秀英 and 建国 are grandparents' names.
+GIVEN = {
+    ("old", "F"): "秀英 桂英 玉兰 秀兰 凤英 桂兰 淑珍 美华 玉珍 丽华 秀珍 金凤 翠英 素芬 月娥",
+    ("old", "M"): "建国 国强 建华 志明 德明 永福 国华 建军 春生 金根 根发 荣华 志刚 卫东 文斌",
+    ("mid", "F"): "丽 静 敏 燕 艳 娟 霞 芳 红梅 晓燕 海燕 丽萍 雪梅 婷 琳",
+    ("mid", "M"): "伟 强 磊 军 勇 杰 涛 斌 海涛 建伟 晓东 志强 俊 鹏 浩",
+    ("young", "F"): "欣怡 梓涵 雨桐 诗涵 思琪 佳怡 可馨 若曦 子萱 一诺 梦瑶 语嫣 紫涵 晨曦 雨欣",
+    ("young", "M"): "浩然 子轩 宇轩 俊杰 皓轩 子豪 博文 梓睿 天佑 明轩 一鸣 宇航 嘉懿 承泽 逸飞",
+}
+MOBILE_PREFIXES = "130 131 132 133 135 136 137 139 150 151 152 153 155 157 158 159 177 180 186 189"
+ID_REGIONS = ("330102", "330105", "330106")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A recurring or one-off activity, and how many residents come to a past session."""
+
+    title: str
+    category: str
+    place: str
+    at: tuple[float, float]  # WGS-84 centre of the circular geofence
+    start: time  # Beijing time
+    minutes: int
+    crowd: int
+    weekdays: tuple[int, ...] = ()  # Monday = 0
+    every: int = 1  # weeks between sessions
+    days: tuple[int, ...] = ()  # one-offs: days from today (negative = past)
+    by: str = "organizer"  # the organizer runs street 0's communities; env_officer anywhere
+    community: int = 0  # index into City.communities
+    radius_m: int = 200
+
+
+# fmt: off
+V, H, E, S, ED = ("volunteer_service", "high_risk", "environmental", "public_supervision",
+                  "education_support")
+# A table reads better than one keyword per line. (title, category, place, centre, start, minutes,
+# crowd, weekdays, every N weeks, ...); organizer plans sit in street 0's communities 0-2.
+ZHANG_PLAN = Plan("垃圾分类指导", V, "北山一社区垃圾分类投放点", (30.2600, 120.1425), time(9), 120,
+                  6, (1, 4))
+LI_PLAN = Plan("青年环保挑战赛·宝石山净山", E, "宝石山登山步道（保俶塔）", (30.2628, 120.1440),
+               time(9), 120, 8, days=(-5,), by="env_officer")
+RIVER_PLAN = Plan("河道清理积分挑战赛", E, "沿山河（玉古路段）", (30.2680, 120.1340), time(8), 240,
+                  50, days=(-33,), by="env_officer", community=9, radius_m=600)
+PLANS = [
+    ZHANG_PLAN,
+    LI_PLAN,
+    RIVER_PLAN,
+    Plan("社区夜间巡逻", V, "北山二社区（北山街—曙光路）", (30.2610, 120.1470), time(19), 120, 8,
+         (5,), community=1),
+    Plan("独居老人陪伴", V, "北山三社区居家养老服务照料中心", (30.2655, 120.1405), time(14), 120, 6,
+         (2,), community=2),
+    Plan("防汛防台应急值守", H, "西湖北山街沿湖值守点", (30.2590, 120.1388), time(8), 240, 6, (6,),
+         2),
+    Plan("疫情防控值守（流感高发期）", H, "北山街道社区卫生服务中心", (30.2668, 120.1452), time(8),
+         180, 8, days=(3,)),
+    Plan("安全隐患排查", S, "保俶路沿线", (30.2640, 120.1450), time(15), 120, 8, (3,), 2),
+    Plan("城市规划建议会", S, "北山街道社区服务中心", (30.2660, 120.1430), time(19), 120, 12, (0,),
+         4),
+    Plan("城市规划建议会：北山街慢行系统", S, "北山街道社区服务中心", (30.2660, 120.1430),
+         time(19), 120, 15, days=(10,)),
+    Plan("校外辅导员·四点半课堂", ED, "北山二社区四点半课堂", (30.2632, 120.1483), time(16), 120, 5,
+         (3,), community=1),
+    Plan("学校安全巡查（上学时段）", ED, "保俶塔实验学校校门口", (30.2675, 120.1465), time(7), 90,
+         4, (0,)),
+    Plan("西湖沿岸净滩（断桥—白堤）", E, "断桥残雪", (30.2593, 120.1516), time(9), 120, 8, (6,),
+         by="env_officer", community=1),
+    Plan("运河沿岸清洁", E, "拱宸桥东", (30.3190, 120.1400), time(9), 120, 8, (5,), 2,
+         by="env_officer", community=28),
+    Plan("南宋御街垃圾不落地", E, "南宋御街（鼓楼段）", (30.2440, 120.1680), time(15), 90, 6, (2,),
+         2, by="env_officer", community=12),
+    Plan("护绿补植", E, "古荡湾河绿道", (30.2760, 120.1330), time(8, 30), 180, 12, (5,), 4,
+         by="env_officer", community=3),
+    Plan("青年环保挑战赛（第二期）·北山街净湖", E, "北山街（断桥—岳庙）", (30.2590, 120.1388),
+         time(9), 120, 20, days=(8,), by="env_officer"),
+]
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Person:
+    """A synthetic resident before registration."""
+
+    name: str
+    id_number: str
+    phone: str
+    community: int
+    verified: bool
+
+
+def _id_number(first17: str) -> str:
+    """An ID number with its check character."""
+    return first17 + id_check_char(first17)
+
+
+# The seed's two residents: 张女士, retired (born 1958, female), and 李先生, a young white-collar.
+ZHANG = Person("张秀英", _id_number("33010619580315062"), ZHANG_PHONE, 0, True)
+LI = Person("李明", _id_number("33010519940618031"), LI_PHONE, 1, True)
+
+
+@dataclass
+class Demo:
+    """What the loading phases share."""
+
+    ctx: Context
+    rng: Random
+    city: City
+    principals: dict[str, Principal]
+    people: dict[str, uuid.UUID] = field(default_factory=dict)  # phone → resident id
+    pool: list[uuid.UUID] = field(default_factory=list)  # synthetic residents who take part
+    elders: list[tuple[uuid.UUID, str]] = field(default_factory=list)  # (id, platform number)
+    roster: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+    slips: list[Activity] = field(default_factory=list)  # sessions elders attend on paper
+    records: int = 0
+
+
+def load_demo(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    residents: int = 3000,
+    seed: int = 20260101,
+    if_empty: bool = False,
+    console: Console | None = None,
+) -> bool:
+    """Load the pilot city, residents and three months of activity; False if already loaded."""
+    with transaction(sessions) as s:
+        loaded = s.scalars(select(Region.id).limit(1)).first() is not None
+    if loaded and if_empty:
+        return False
+    if loaded:
+        _say(console, "数据库已有数据，请用 --if-empty / the database is not empty: use --if-empty")
+        raise typer.Exit(1)
+    began = timer.perf_counter()
+    demo = _build(sessions, ctx, Random(seed))
+    with Progress(console=console, disable=console is None, transient=False) as progress:
+        _register_all(sessions, demo, residents, progress)
+        _run_sessions(sessions, demo, progress)
+    _record_slips(sessions, demo)
+    _say(
+        console,
+        f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
+        f"{residents + 2} residents, {demo.records} service records",
+    )
+    return True
+
+
+def _say(console: Console | None, text: str) -> None:
+    """Print when there is a console (the tests load quietly)."""
+    if console is not None:
+        console.print(text)
+
+
+def _build(sessions: sessionmaker[Session], ctx: Context, rng: Random) -> Demo:
+    """The city structure in its own transaction, and the staff who act in the demo."""
+    with transaction(sessions) as s:
+        city = build_city(s, ctx)
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        principals = {u: identity.staff_principal(city.staff[u]) for u in city.staff}
+    return Demo(ctx, rng, city, principals)
+
+
+def _regions(s: Session) -> list[object]:
+    """Load the region tree and organizations into the session and hold them for its life.
+
+    The session's identity map holds rows only weakly: without these references every
+    service's look-up of the same community would go back to the database.
+    """
+    regions = RegionService(s)
+    return [*regions.tree(), *regions.organizations()]
+
+
+# -- residents -------------------------------------------------------------------------
+
+
+def _register_all(
+    sessions: sessionmaker[Session], demo: Demo, count: int, progress: Progress
+) -> None:
+    """Register the two named residents and `count` synthetic ones, in batches."""
+    people = [ZHANG, LI, *_people(demo.rng, count, len(demo.city.communities))]
+    # argon2 costs ~50 ms by design; one shared hash keeps thousands of residents fast.
+    digest = passwords.hash_password(DEMO_PASSWORD)
+    task = progress.add_task("居民实名注册 / residents", total=len(people))
+    for first in range(0, len(people), BATCH):
+        with transaction(sessions) as s:
+            _warm = _regions(s)
+            for person in people[first : first + BATCH]:
+                _register(s, demo, person, digest)
+        progress.advance(task, len(people[first : first + BATCH]))
+
+
+def _register(s: Session, demo: Demo, person: Person, digest: str) -> None:
+    """Register (and mostly verify) one resident, remembering who may take part."""
+    identity = IdentityService(s, demo.ctx)
+    community = demo.city.communities[person.community]
+    data = ResidentCreate(
+        name=person.name,
+        id_number=person.id_number,
+        phone=person.phone,
+        password=DEMO_PASSWORD,
+        community_id=community.id,
+        consent=True,
+    )
+    resident = identity.register(data, password_hash=digest)
+    if person.verified:
+        identity.verify(resident, "demo")
+    demo.people[person.phone] = resident.id
+    if person not in (ZHANG, LI):
+        demo.pool.append(resident.id)
+        if resident.birth_date.year < 1956:
+            demo.elders.append((resident.id, resident.public_no))
+
+
+def _people(rng: Random, count: int, communities: int) -> Iterator[Person]:
+    """`count` residents with unique valid ID numbers and phones; many are elderly."""
+    ids, phones = {ZHANG.id_number, LI.id_number}, {ZHANG_PHONE, LI_PHONE}
+    while len(phones) < count + 2:
+        person = _person(rng, communities)
+        if person.id_number not in ids and person.phone not in phones:
+            ids.add(person.id_number)
+            phones.add(person.phone)
+            yield person
+
+
+def _person(rng: Random, communities: int) -> Person:
+    """One synthetic resident."""
+    born = _birth_date(rng)
+    sex = "F" if rng.random() < 0.52 else "M"
+    era = "old" if born.year < 1960 else "mid" if born.year < 1985 else "young"
+    weights = range(len(SURNAMES), 0, -1)  # common surnames first
+    name = rng.choices(SURNAMES, weights)[0] + rng.choice(GIVEN[era, sex].split())
+    serial = f"{rng.randrange(100):02d}{rng.randrange(0, 10, 2) + (sex == 'M')}"
+    number = _id_number(f"{rng.choice(ID_REGIONS)}{born:%Y%m%d}{serial}")
+    phone = rng.choice(MOBILE_PREFIXES.split()) + f"{rng.randrange(10**8):08d}"
+    return Person(name, number, phone, rng.randrange(communities), rng.random() < 0.9)
+
+
+def _birth_date(rng: Random) -> date:
+    """Born 1940–2005, weighted to the retired: they have the time to serve."""
+    pick = rng.random()
+    low, high = (1940, 1959) if pick < 0.4 else (1960, 1984) if pick < 0.75 else (1985, 2005)
+    return date(rng.randint(low, high), 1, 1) + timedelta(days=rng.randrange(365))
+
+
+# -- activities and participation --------------------------------------------------------
+
+
+def _schedule(today: date) -> list[tuple[Plan, datetime]]:
+    """Every session from 12 weeks ago to two weeks ahead (today itself left out), by start."""
+    out = []
+    for offset in range(-PAST_DAYS, FUTURE_DAYS + 1):
+        day = today + timedelta(days=offset)
+        for plan in PLANS:
+            if offset and _meets(plan, day, offset):
+                out.append((plan, datetime.combine(day, plan.start, BUSINESS_TZ)))
+    return sorted(out, key=lambda item: item[1])
+
+
+def _meets(plan: Plan, day: date, offset: int) -> bool:
+    """Whether `plan` has a session on `day`."""
+    if plan.days:
+        return offset in plan.days
+    week = (day - EPOCH_MONDAY).days // 7
+    return day.weekday() in plan.weekdays and week % plan.every == 0
+
+
+def _run_sessions(sessions: sessionmaker[Session], demo: Demo, progress: Progress) -> None:
+    """Publish every session; past ones get their participants, upcoming ones enrollments."""
+    now = utcnow()
+    schedule = _schedule(local_date(now))
+    task = progress.add_task("活动与服务记录 / activities", total=len(schedule))
+    for plan, start in schedule:
+        with transaction(sessions) as s:
+            _warm = _regions(s)
+            activity = _publish(s, demo, plan, start)
+            if start < now:
+                _history(s, demo, plan, activity)
+            else:
+                _enrollments(s, demo, plan, activity)
+        progress.advance(task)
+
+
+def _publish(s: Session, demo: Demo, plan: Plan, start: datetime) -> Activity:
+    """Create one session of `plan` as its organizer."""
+    city = demo.city
+    environmental = plan.category == E
+    org = city.departments["HB"] if plan.by == "env_officer" else city.committees[plan.community]
+    fence = {"type": "circle", "lat": plan.at[0], "lon": plan.at[1], "radius_m": plan.radius_m}
+    data = ActivityCreate(
+        organization_id=org.id,
+        region_id=city.communities[plan.community].id,
+        title=plan.title,
+        description=f"{plan.title}（{plan.place}），欢迎报名。",
+        category=plan.category,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=plan.minutes),
+        place_name=plan.place,
+        geofence=fence,
+        capacity=max(20, plan.crowd + 10),
+        evidence="photo_gps" if environmental else "none",
+    )
+    return ActivityService(s).create(data, demo.principals[plan.by])
+
+
+def _history(s: Session, demo: Demo, plan: Plan, activity: Activity) -> None:
+    """Who came to a past session: sampled residents, and the named ones in their stories."""
+    crowd = demo.rng.sample(demo.pool, _crowd(plan, len(demo.pool)))
+    for resident_id in crowd:
+        # A few leave half an hour early; one-off events are kept whole (200 h on the river).
+        early = 30 if not plan.days and demo.rng.random() < 0.08 else 0
+        _attend(s, demo, activity, resident_id, early=early)
+    if plan is ZHANG_PLAN:
+        _attend(s, demo, activity, demo.people[ZHANG_PHONE])
+        demo.slips.append(activity)
+    if plan is LI_PLAN:
+        _attend(s, demo, activity, demo.people[LI_PHONE], photo_at=SHANGHAI_BUND)
+    demo.roster[activity.id] = set(crowd)
+
+
+def _crowd(plan: Plan, pool: int) -> int:
+    """How many come: at most 1 in 25 residents, so that a small demo (tests) loads in seconds.
+
+    The river clean-up keeps the seed's 50 whenever there are that many residents.
+    """
+    share = pool if plan is RIVER_PLAN else max(1, pool // 25)
+    return min(plan.crowd, share, pool)
+
+
+def _attend(
+    s: Session,
+    demo: Demo,
+    activity: Activity,
+    resident_id: uuid.UUID,
+    early: int = 0,
+    photo_at: tuple[float, float] | None = None,
+) -> None:
+    """Enrol, check in on site a little early, check out, and upload a photo if required."""
+    rng, actor = demo.rng, f"resident:{resident_id}"
+    start, end = as_utc(activity.starts_at), as_utc(activity.ends_at)
+    ActivityService(s).enroll(
+        activity.id, resident_id, now=start - timedelta(days=rng.randint(1, 6))
+    )
+    lat, lon = _jitter(rng, activity.geofence["lat"], activity.geofence["lon"], 60)
+    records = RecordService(s, demo.ctx)
+    arrived = start - timedelta(minutes=rng.randint(0, 20))
+    records.check_in(activity.id, resident_id, lat, lon, now=arrived)
+    left = end - timedelta(minutes=early) if early else end + timedelta(minutes=rng.randint(0, 15))
+    record = records.check_out(activity.id, resident_id, lat, lon, now=left, actor=actor)
+    demo.records += 1
+    if activity.evidence != "none":
+        where = _jitter(rng, *photo_at, 80) if photo_at else (lat, lon)
+        photo = _photo(rng, where, start + (min(left, end) - start) / 2, record.id)
+        PhotoService(s, demo.ctx).upload(record.id, resident_id, photo, actor)
+
+
+def _enrollments(s: Session, demo: Demo, plan: Plan, activity: Activity) -> None:
+    """Places taken on an upcoming session; the named residents keep taking part."""
+    service = ActivityService(s)
+    for resident_id in demo.rng.sample(demo.pool, _crowd(plan, len(demo.pool)) // 2):
+        service.enroll(activity.id, resident_id)
+    if plan is ZHANG_PLAN:
+        service.enroll(activity.id, demo.people[ZHANG_PHONE])
+    if plan.title.startswith("青年环保挑战赛"):
+        service.enroll(activity.id, demo.people[LI_PHONE])
+
+
+def _jitter(rng: Random, lat: float, lon: float, metres: float) -> tuple[float, float]:
+    """A point within `metres` of (lat, lon), as a phone's GPS scatters."""
+    angle, dist = rng.uniform(0, 2 * math.pi), rng.uniform(0, metres)
+    d_lat = dist * math.cos(angle) / 111_320
+    d_lon = dist * math.sin(angle) / (111_320 * math.cos(math.radians(lat)))
+    return round(lat + d_lat, 6), round(lon + d_lon, 6)
+
+
+def _photo(rng: Random, where: tuple[float, float], taken: datetime, record: uuid.UUID) -> bytes:
+    """A small JPEG whose EXIF says where and when (Beijing time) it was taken."""
+    image = Image.new("RGB", (240, 180), (rng.randrange(40, 90), rng.randrange(110, 170), 70))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "CivicPoints demo"
+    exif[ExifTags.Base.ImageDescription] = str(record)  # every photo unique: no reuse flag
+    local = taken.astimezone(BUSINESS_TZ)
+    exif.get_ifd(ExifTags.IFD.Exif).update(
+        {ExifTags.Base.DateTimeOriginal: f"{local:%Y:%m:%d %H:%M:%S}", 0x9011: "+08:00"}
+    )
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
+        {
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: _dms(where[0]),
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: _dms(where[1]),
+        }
+    )
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=70, exif=exif)
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    """Decimal degrees as EXIF (degrees, minutes, seconds)."""
+    degrees, rest = divmod(value * 3600, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return float(degrees), float(minutes), round(seconds, 4)
+
+
+def _record_slips(sessions: sessionmaker[Session], demo: Demo) -> None:
+    """Paper slips from the community service centre, entered by the organizer for review."""
+    sessions_back = demo.slips[-6:]
+    with transaction(sessions) as s:
+        offline = OfflineService(s, demo.ctx)
+        for n, activity in enumerate(sessions_back, start=1):
+            elder = _elder_not_in(demo, demo.roster.get(activity.id, set()))
+            if elder is None:
+                continue
+            start = as_utc(activity.starts_at)
+            data = OfflineRecordCreate(
+                resident=elder[1],
+                activity_id=activity.id,
+                started_at=start,
+                ended_at=as_utc(activity.ends_at),
+                slip_no=f"BS{start.astimezone(BUSINESS_TZ):%Y%m%d}-{n:02d}",
+                note="社区服务中心纸质签到单 / paper sign-in sheet",
+            )
+            offline.record(data, demo.principals["organizer"])
+
+
+def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:
+    """An elderly resident (no smartphone) without a record on the session."""
+    candidates = [e for e in demo.elders if e[0] not in taken]
+    return demo.rng.choice(candidates) if candidates else None
+
+
+# -- logins ------------------------------------------------------------------------------
+
+
+ROLE_LABELS = {
+    "admin": "管理员 admin",
+    "auditor": "审计 auditor",
+    "organizer": "组织者 organizer",
+    "reviewer": "审核员 reviewer",
+    "merchant_clerk": "核销员 clerk",
+}
+
+
+def print_logins(console: Console) -> None:
+    """Print the demo accounts (staff and the two residents of the seed) and the API docs URL."""
+    table = Table(title=f"演示账号 / demo logins — 密码 / password: {DEMO_PASSWORD}")
+    for column in ("账号 / login", "角色 / role", "说明 / who"):
+        table.add_column(column, no_wrap=True)
+    for username, name, role, _scope in STAFF:
+        table.add_row(username, ROLE_LABELS.get(role, role), name)
+    table.add_row(ZHANG_PHONE, "市民 resident", "张女士（退休）480 分 · 48 小时")
+    table.add_row(LI_PHONE, "市民 resident", "李先生（白领）环保照片待审核 / in review")
+    console.print(table)
+    console.print(f"API 文档 / API docs: {DOCS_URL}")

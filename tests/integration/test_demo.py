@@ -1,0 +1,131 @@
+"""`civicpoints demo`: the pilot city tells the seed's stories, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
+from civicpoints.activities.offline import OfflineService
+from civicpoints.activities.service import ActivityService
+from civicpoints.cli.demo import LI_PHONE, ZHANG_PHONE, load_demo
+from civicpoints.hours.service import HoursService
+from civicpoints.identity.models import Resident, Staff
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.ledger.models import Entry
+from civicpoints.ledger.service import LedgerService
+from civicpoints.regions.models import Region
+from civicpoints.scoring.rules import Category
+from civicpoints.scoring.service import wallet_of
+
+ALL_CATEGORIES = {c.value for c in Category}
+
+
+def _resident(s: Session, ctx: Context, phone: str) -> uuid.UUID:
+    """The id of the resident who signs in with `phone`."""
+    resident = IdentityService(s, ctx).find_resident(phone)
+    assert resident is not None
+    return resident.id
+
+
+def _records_of(s: Session, resident_id: uuid.UUID) -> list[tuple[Participation, Activity]]:
+    """A resident's records with their activities."""
+    stmt = (
+        select(Participation, Activity)
+        .join(Activity, Activity.id == Participation.activity_id)
+        .where(Participation.resident_id == resident_id)
+    )
+    return [(p, a) for p, a in s.execute(stmt).all()]
+
+
+def _counts(s: Session) -> tuple[int, ...]:
+    """Row counts of the tables the demo fills."""
+    return tuple(
+        int(s.scalar(select(func.count()).select_from(t)) or 0)
+        for t in (Region, Resident, Staff, Activity, Participation, Entry)
+    )
+
+
+def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Context) -> None:
+    """张女士 480 points / 48 h, 李先生 flagged, five categories, the river, the review queue."""
+    assert load_demo(sessions, ctx, residents=60, seed=7) is True
+    with transaction(sessions) as s:
+        assert len(s.scalars(select(Resident.id)).all()) == 62
+        _zhang_earned_480_in_48_hours(s, ctx)
+        _li_waits_for_review(s, ctx)
+        _every_category_published_and_upcoming(s)
+        _fifty_on_the_river(s)
+        _review_queue_has_slips_and_li(s, ctx)
+
+
+def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
+    """Garbage-sorting guidance twice a week, 2 h each, for 12 weeks."""
+    zhang = _resident(s, ctx, ZHANG_PHONE)
+    assert LedgerService(s).balance(wallet_of(zhang)) == 480
+    assert HoursService(s).summary(zhang).total_minutes == 48 * 60
+    records = _records_of(s, zhang)
+    assert len(records) == 24
+    assert {a.title for _, a in records} == {"垃圾分类指导"}
+    assert {a.category for _, a in records} == {"volunteer_service"}
+
+
+def _li_waits_for_review(s: Session, ctx: Context) -> None:
+    """李先生's photo was taken in Shanghai: flagged, and no points until a reviewer decides."""
+    li = _resident(s, ctx, LI_PHONE)
+    [(record, activity)] = _records_of(s, li)
+    assert activity.category == "environmental"
+    assert record.status == RecordStatus.PENDING_REVIEW
+    assert "photo_far_from_site" in record.flags
+    assert LedgerService(s).balance(wallet_of(li)) == 0
+
+
+def _every_category_published_and_upcoming(s: Session) -> None:
+    """The activity list shows all five categories, also among the coming two weeks."""
+    now = utcnow()
+    published, _ = ActivityService(s).page(limit=1000, cursor=None)
+    upcoming, _ = ActivityService(s).page(limit=1000, cursor=None, starts_from=now)
+    assert {a.category for a in published} == ALL_CATEGORIES
+    assert {a.category for a in upcoming} == ALL_CATEGORIES
+    assert max(a.starts_at for a in upcoming) < now + timedelta(days=15)
+    assert min(a.starts_at for a in published) < now - timedelta(days=80)
+
+
+def _fifty_on_the_river(s: Session) -> None:
+    """The river clean-up of the seed: 50 residents, 4 h each (hours count unverified too)."""
+    river = s.scalars(select(Activity).where(Activity.title.contains("河道清理"))).one()
+    records = s.scalars(select(Participation).where(Participation.activity_id == river.id)).all()
+    assert [r.status for r in records] == [RecordStatus.APPROVED] * 50
+    spans = [r.ended_at - r.started_at for r in records if r.ended_at and r.started_at]
+    assert sum(spans, timedelta()) == timedelta(hours=200)
+
+
+def _review_queue_has_slips_and_li(s: Session, ctx: Context) -> None:
+    """Paper slips entered by the organizer, and 李先生's record, wait for the reviewer."""
+    identity = IdentityService(s, ctx)
+    member = identity.repo.staff_by_username("reviewer")
+    assert member is not None
+    queue = OfflineService(s, ctx).queue(identity.staff_principal(member), 100, None)
+    sources = [r.source for r in queue]
+    assert sources.count(Source.OFFLINE) >= 3
+    assert sources.count(Source.APP) == 1
+
+
+def test_second_load_if_empty_writes_nothing(sessions: sessionmaker[Session], ctx: Context) -> None:
+    """`demo --if-empty` on a loaded database returns False; plain `demo` refuses. No writes."""
+    assert load_demo(sessions, ctx, residents=0, seed=1)
+    with transaction(sessions) as s:
+        before = _counts(s)
+    assert load_demo(sessions, ctx, residents=0, seed=1, if_empty=True) is False
+    with pytest.raises(typer.Exit):
+        load_demo(sessions, ctx, residents=0, seed=1)
+    with transaction(sessions) as s:
+        assert _counts(s) == before
+    assert before[:3] == (44, 2, 6)
