@@ -355,3 +355,18 @@ def test_draft_is_hidden_until_published_and_cancel_is_final(
     assert again.status_code == 409 and draft not in listed()
     stranger = login(client, "env_officer")
     assert client.post(f"/api/v1/activities/{draft}/cancel", headers=stranger).status_code == 403
+
+
+def test_upcoming_lists_only_activities_not_yet_ended(client: TestClient, city: City) -> None:
+    """`upcoming=true` hides what has ended, so residents see what they can still join."""
+    ended_start = utcnow() - timedelta(days=3)
+    ended = create_activity(
+        client,
+        city,
+        starts_at=ended_start.isoformat(),
+        ends_at=(ended_start + timedelta(hours=2)).isoformat(),
+    )
+    running = create_activity(client, city)
+    upcoming = [a["id"] for a in client.get("/api/v1/activities?upcoming=true").json()["items"]]
+    everything = [a["id"] for a in client.get("/api/v1/activities").json()["items"]]
+    assert running in upcoming and ended not in upcoming and ended in everything

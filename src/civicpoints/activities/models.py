@@ -128,7 +128,7 @@ class Evidence(Base):
     participation_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("activity_participation.id"), index=True
     )
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # re-used photo check
     path: Mapped[str] = mapped_column(String(200))
     mime: Mapped[str] = mapped_column(String(32))
     size: Mapped[int]

@@ -41,7 +41,7 @@ class ActivityRepository:
         category: str | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
-        starts_from: datetime | None,
+        ends_after: datetime | None,
     ) -> Sequence[Activity]:
         """Activities by start time then id, after a keyset cursor."""
         stmt = select(Activity)
@@ -49,8 +49,8 @@ class ActivityRepository:
             stmt = stmt.where(Activity.status == status)
         if category:
             stmt = stmt.where(Activity.category == category)
-        if starts_from:
-            stmt = stmt.where(Activity.starts_at >= starts_from)
+        if ends_after:
+            stmt = stmt.where(Activity.ends_at > ends_after)
         if after:
             at, last_id = after
             stmt = stmt.where(

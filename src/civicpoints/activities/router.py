@@ -39,9 +39,12 @@ def list_activities(
     limit: Limit = 50,
     cursor: str | None = None,
     category: CategoryName | None = None,
+    upcoming: bool = Query(False, description="only activities that have not ended yet"),
 ) -> ActivityPage:
     """Published activities by start time (paginated with `cursor`)."""
-    rows, nxt = ActivityService(db).page(limit, cursor, category)
+    rows, nxt = ActivityService(db).page(
+        limit, cursor, category, ends_after=utcnow() if upcoming else None
+    )
     return ActivityPage(items=[ActivityRead.model_validate(a) for a in rows], next_cursor=nxt)
 
 

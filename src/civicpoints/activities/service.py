@@ -88,12 +88,12 @@ class ActivityService:
         cursor: str | None,
         category: str | None = None,
         status: str | None = ActivityStatus.PUBLISHED,
-        starts_from: datetime | None = None,
+        ends_after: datetime | None = None,
     ) -> tuple[list[Activity], str | None]:
         """A page of activities ordered by start, with the cursor of the next page."""
         rows = list(
             self.repo.list_activities(
-                status, category, _decode_cursor(cursor), limit + 1, starts_from
+                status, category, _decode_cursor(cursor), limit + 1, ends_after
             )
         )
         more = len(rows) > limit
