@@ -91,7 +91,7 @@ def _every_category_published_and_upcoming(s: Session) -> None:
     """The activity list shows all five categories, also among the coming two weeks."""
     now = utcnow()
     published, _ = ActivityService(s).page(limit=1000, cursor=None)
-    upcoming, _ = ActivityService(s).page(limit=1000, cursor=None, starts_from=now)
+    upcoming, _ = ActivityService(s).page(limit=1000, cursor=None, ends_after=now)
     assert {a.category for a in published} == ALL_CATEGORIES
     assert {a.category for a in upcoming} == ALL_CATEGORIES
     assert max(a.starts_at for a in upcoming) < now + timedelta(days=15)
