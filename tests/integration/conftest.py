@@ -94,12 +94,12 @@ def make_activity(
             region_id=city.communities[0].id,
             title=title,
             category=category,
-            starts_at=starts_at,  # type: ignore[arg-type]
+            starts_at=starts_at,
             ends_at=starts_at + timedelta(hours=hours),
             place_name="西湖断桥",
             geofence={"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
             capacity=capacity,
-            evidence=evidence,  # type: ignore[arg-type]
+            evidence=evidence,
             flag_outside=flag_outside,
         )
         with transaction(sessions) as s:

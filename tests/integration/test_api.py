@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
@@ -41,7 +42,7 @@ def login(client: TestClient, username: str, password: str = DEMO_STAFF_PASSWORD
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def register(client: TestClient, city: City, n: int = 1, **over: object) -> dict:
+def register(client: TestClient, city: City, n: int = 1, **over: object) -> httpx.Response:
     """Register a resident through the API; returns the response."""
     body = {
         "name": "张秀英",
@@ -52,7 +53,7 @@ def register(client: TestClient, city: City, n: int = 1, **over: object) -> dict
         "consent": True,
     }
     body.update(over)
-    return client.post("/api/v1/residents", json=body)  # type: ignore[return-value]
+    return client.post("/api/v1/residents", json=body)
 
 
 def resident_headers(

@@ -30,7 +30,8 @@ pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 def race(n: int, work: Callable[[int], Any]) -> list[Any]:
     """Run `work(i)` in n threads released together; returns results or exceptions."""
-    barrier, results = threading.Barrier(n), [None] * n
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
 
     def run(i: int) -> None:
         barrier.wait()

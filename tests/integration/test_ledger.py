@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from civicpoints.hours.service import HoursService
 from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
 from civicpoints.ledger import chain
 from civicpoints.ledger.errors import IdempotencyConflict
 from civicpoints.ledger.models import Account, Entry
@@ -110,7 +111,9 @@ def test_chain_and_double_entry_hold(sessions: sessionmaker[Session]) -> None:
             assert account.head_hash == prev and account.balance == sum(e.amount for e in entries)
 
 
-def test_cli_ledger_expire(sessions: sessionmaker[Session], settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_ledger_expire(
+    sessions: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`ledger expire --as-of D` expires lots valid through D (Beijing) — not those valid later."""
     from civicpoints.cli.main import app
     from civicpoints.kit.settings import get_settings

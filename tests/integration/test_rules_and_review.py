@@ -143,9 +143,9 @@ def test_reviewer_outside_the_region_cannot_decide(
             flagged, resident.id, *SHANGHAI, now=start + timedelta(hours=2), actor="t"
         )
     with transaction(sessions) as s:
-        who = IdentityService(s, ctx).staff_principal(
-            IdentityService(s, ctx).repo.staff_by_username("reviewer2")
-        )  # type: ignore[arg-type]
+        member = IdentityService(s, ctx).repo.staff_by_username("reviewer2")
+        assert member is not None
+        who = IdentityService(s, ctx).staff_principal(member)
         assert OfflineService(s, ctx).queue(who, 50, None) == []
         with pytest.raises(Forbidden):
             OfflineService(s, ctx).decide(record.id, True, "ok", who)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.ledger import chain
@@ -40,7 +41,7 @@ def run(ops: list[tuple[str, int, int, int]]) -> None:
     engine.dispose()
 
 
-def check(s) -> None:  # type: ignore[no-untyped-def]
+def check(s: Session) -> None:
     """The invariants."""
     accounts = s.scalars(select(Account)).all()
     assert sum(a.balance for a in accounts) == 0
