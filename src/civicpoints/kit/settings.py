@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     pii_key: str = ""
     # Number of ledger buckets; fixed when the ledger is created (DESIGN.md §5).
     ledger_buckets: int = Field(default=1, ge=1, le=65536)
+    # Checkpoints name their log by this origin (C2SP tlog-checkpoint); the signing key's name.
+    ledger_origin: str = "hangzhou.civicpoints.example/ledger"
+    # The checkpoint signing key (C2SP signed-note PRIVATE+KEY text); empty: generated under var/.
+    ledger_key_file: Path | None = None
     upload_max_bytes: int = 10 * 1024 * 1024
     token_ttl_hours: int = 12
     identity_provider: str = "dev"
@@ -30,6 +34,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'civicpoints.db').as_posix()}"
+
+    @property
+    def signing_key_path(self) -> Path:
+        """Where the checkpoint signing key is read (and, for a demo, created)."""
+        return self.ledger_key_file or self.var_dir / "keys" / "ledger.skey"
 
     @property
     def uploads_dir(self) -> Path:

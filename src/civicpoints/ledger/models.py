@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -72,6 +75,8 @@ class Entry(Base):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         UniqueConstraint("bucket", "account_id", "seq"),
+        # Receipts name an entry by id alone; not unique, so the bucket-first rule holds.
+        Index("ix_ledger_entry_id", "id"),
         ForeignKeyConstraint(
             ["bucket", "account_id"], ["ledger_account.bucket", "ledger_account.id"]
         ),
@@ -132,3 +137,78 @@ class LotUse(Base):
     lot_id: Mapped[uuid.UUID]
     entry_id: Mapped[uuid.UUID]
     amount: Mapped[int] = mapped_column(BigInteger)
+
+
+# -- the verifiable log (RFC 9162) --------------------------------------------------------
+# Bucket GLOBAL_LOG (-1) is the global tree whose leaves are bucket checkpoints.
+
+
+class LogQueue(Base):
+    """A journal entry waiting for the sequencer; written in the entry's own transaction."""
+
+    __tablename__ = "ledger_log_queue"
+    __table_args__ = (Index("ix_ledger_log_queue_order", "bucket", "queued_at", "entry_id"),)
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    queued_at: Mapped[datetime]
+
+
+class LogLeaf(Base):
+    """The position of an entry (or, in the global log, a bucket checkpoint) in its log."""
+
+    __tablename__ = "ledger_log_leaf"
+    __table_args__ = (UniqueConstraint("bucket", "ref"),)
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64))  # entry id, or "bucket:size" in the global log
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogNode(Base):
+    """The hash of a complete subtree: level k, index i covers leaves [i·2^k, (i+1)·2^k)."""
+
+    __tablename__ = "ledger_log_node"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogHead(Base):
+    """The sequencer's state of one log: its size and the compact-range frontier."""
+
+    __tablename__ = "ledger_log_head"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    frontier: Mapped[list[str]] = mapped_column(JSON, default=list)  # hex hashes
+    updated_at: Mapped[datetime]
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint (C2SP signed note) of one log at one size."""
+
+    __tablename__ = "ledger_checkpoint"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    key_hash: Mapped[str] = mapped_column(String(8))
+    signed_at: Mapped[datetime]
+
+
+class SigningKey(Base):
+    """A checkpoint signing or witness key, by its verifier key text; rotated, never deleted."""
+
+    __tablename__ = "ledger_signing_key"
+
+    key_hash: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    vkey: Mapped[str] = mapped_column(String(400))
+    role: Mapped[str] = mapped_column(String(16))  # "log" or "witness"
+    created_at: Mapped[datetime] = created_at_column()
+    retired_at: Mapped[datetime | None]

@@ -23,7 +23,7 @@ from civicpoints.ledger.errors import (
     InvalidAmount,
     LedgerNotInitialized,
 )
-from civicpoints.ledger.models import Account, Entry, Lot, LotUse, Transfer
+from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, LotUse, Transfer
 from civicpoints.ledger.repository import LedgerRepository
 
 ISSUANCE = "issuance"
@@ -273,6 +273,8 @@ class LedgerService:
         )
         entry = Entry(id=new_id(), entry_hash=chain.entry_hash(fields), **vars(fields))
         self.repo.add(entry)
+        # Queued in the entry's own transaction; the sequencer adds it to the bucket's log.
+        self.repo.add(LogQueue(bucket=entry.bucket, entry_id=entry.id, queued_at=entry.recorded_at))
         account.balance, account.entry_count = fields.balance_after, fields.seq
         account.head_hash = entry.entry_hash
         return entry

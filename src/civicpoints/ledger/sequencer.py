@@ -1,0 +1,160 @@
+"""The sequencer (job `ledger.sequence`): queued entries → per-bucket Merkle logs → checkpoints.
+
+Off the request path. Each bucket's log is extended by one worker at a time (an advisory lock
+on PostgreSQL; SQLite has one writer anyway). Every pass that grows a log signs a checkpoint;
+then the global log takes each new bucket checkpoint as a leaf and is signed in turn, so one
+global checkpoint commits to every bucket (DESIGN.md §5). Never commits: the caller does.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session
+
+from civicpoints.kit.clock import utcnow
+from civicpoints.ledger import merkle
+from civicpoints.ledger.models import CheckpointRow, Entry, LogHead, LogLeaf, LogNode, LogQueue
+from civicpoints.ledger.note import Checkpoint, Signer, sign_note
+
+GLOBAL_LOG = -1
+
+
+@dataclass(frozen=True)
+class PassReport:
+    """What one pass did: entries appended per bucket, and the global tree's new size."""
+
+    appended: dict[int, int]
+    global_size: int
+
+
+def bucket_origin(origin: str, bucket: int) -> str:
+    """The checkpoint origin line of one bucket's log (or of the global log)."""
+    return f"{origin}/global" if bucket == GLOBAL_LOG else f"{origin}/bucket/{bucket}"
+
+
+def checkpoint_leaf(body: str) -> bytes:
+    """The global-log leaf for a bucket checkpoint: the hash of its signed body text."""
+    return merkle.leaf_hash(body.encode())
+
+
+class Sequencer:
+    """Appends queued entries to their bucket's log and signs checkpoints."""
+
+    def __init__(self, session: Session, signer: Signer, origin: str) -> None:
+        self.session, self.signer, self.origin = session, signer, origin
+
+    def run(self, buckets: int, batch: int = 20_000) -> PassReport:
+        """One pass over every bucket, then the global log."""
+        appended = {b: n for b in range(buckets) if (n := self.run_bucket(b, batch))}
+        return PassReport(appended, self.run_global())
+
+    def run_bucket(self, bucket: int, batch: int = 20_000) -> int:
+        """Append up to `batch` queued entries of one bucket; sign a checkpoint if it grew."""
+        if not self._lock(bucket):
+            return 0  # another worker has this bucket right now
+        rows = self.session.execute(
+            select(LogQueue.entry_id, Entry.entry_hash)
+            .join(Entry, (Entry.bucket == LogQueue.bucket) & (Entry.id == LogQueue.entry_id))
+            .where(LogQueue.bucket == bucket)
+            .order_by(LogQueue.queued_at, LogQueue.entry_id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return 0
+        leaves = [(str(entry_id), merkle.leaf_hash(bytes.fromhex(h))) for entry_id, h in rows]
+        self._append(bucket, leaves)
+        self.session.execute(
+            delete(LogQueue).where(
+                LogQueue.bucket == bucket, LogQueue.entry_id.in_([r[0] for r in rows])
+            )
+        )
+        return len(rows)
+
+    def run_global(self) -> int:
+        """Add each bucket's latest checkpoint not yet in the global log; sign the global tree."""
+        if not self._lock(GLOBAL_LOG):
+            return 0
+        latest = {
+            f"{b}:{n}": (b, n)
+            for b, n in self.session.execute(
+                select(LogHead.bucket, LogHead.size).where(LogHead.bucket >= 0, LogHead.size > 0)
+            ).all()
+        }
+        done = set(
+            self.session.scalars(
+                select(LogLeaf.ref).where(
+                    LogLeaf.bucket == GLOBAL_LOG, LogLeaf.ref.in_(list(latest))
+                )
+            )
+        )
+        todo = sorted(ref for ref in latest if ref not in done)
+        if todo:
+            notes = [self.session.get_one(CheckpointRow, latest[ref]).note for ref in todo]
+            self._append(
+                GLOBAL_LOG,
+                [(ref, checkpoint_leaf(note_body(n))) for ref, n in zip(todo, notes, strict=True)],
+            )
+        head = self.session.get(LogHead, GLOBAL_LOG)
+        return head.size if head else 0
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _append(self, bucket: int, leaves: list[tuple[str, bytes]]) -> None:
+        """Extend a log by `leaves` (ref, leaf hash), store its new nodes, sign a checkpoint."""
+        head = self._head(bucket)
+        tree = merkle.CompactRange.from_state(head.size, [bytes.fromhex(h) for h in head.frontier])
+        leaf_rows, node_rows = [], []
+        for ref, leaf in leaves:
+            leaf_rows.append(
+                {"bucket": bucket, "leaf_index": tree.size, "ref": ref, "leaf_hash": leaf}
+            )
+            node_rows += [
+                {"bucket": bucket, "level": lv, "node_index": i, "hash": h}
+                for lv, i, h in tree.append(leaf)
+            ]
+        self.session.execute(insert(LogLeaf), leaf_rows)
+        self.session.execute(insert(LogNode), node_rows)
+        size, frontier = tree.to_state()
+        head.size, head.frontier, head.updated_at = size, [h.hex() for h in frontier], utcnow()
+        self._sign(bucket, size, tree.root())
+
+    def _head(self, bucket: int) -> LogHead:
+        """The log's head row, locked; created empty on first use."""
+        head = self.session.scalars(
+            select(LogHead).where(LogHead.bucket == bucket).with_for_update()
+        ).one_or_none()
+        if head is None:
+            head = LogHead(bucket=bucket, size=0, frontier=[], updated_at=utcnow())
+            self.session.add(head)
+            self.session.flush()
+        return head
+
+    def _sign(self, bucket: int, size: int, root: bytes) -> None:
+        """Sign and store the checkpoint of a log at `size`."""
+        body = Checkpoint(bucket_origin(self.origin, bucket), size, root).to_body()
+        self.session.add(
+            CheckpointRow(
+                bucket=bucket,
+                size=size,
+                root=root,
+                note=sign_note(body, [self.signer]),
+                key_hash=f"{self.signer.key_hash:08x}",
+                signed_at=utcnow(),
+            )
+        )
+        self.session.flush()
+
+    def _lock(self, bucket: int) -> bool:
+        """One sequencer per log: a transaction-scoped advisory lock on PostgreSQL."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return True
+        key = zlib.crc32(f"civicpoints.ledger.sequence:{bucket}".encode())
+        return bool(self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+def note_body(note_text: str) -> str:
+    """The signed body of a note (everything before the blank line)."""
+    return note_text.split("\n\n", 1)[0] + "\n"
