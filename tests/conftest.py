@@ -78,7 +78,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings for a test: its own database, var dir and a fixed PII key."""
-    return Settings(var_dir=tmp_path / "var", database_url=db_url, pii_key=PII_KEY)
+    return Settings(
+        var_dir=tmp_path / "var", database_url=db_url, pii_key=PII_KEY, sequencer_interval_s=0
+    )
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.activities.schemas import ActivityCreate
@@ -19,6 +20,8 @@ from civicpoints.identity.schemas import ResidentCreate
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
+from civicpoints.web.app import create_app
 
 WEST_LAKE = (30.2590, 120.1388)
 
@@ -106,3 +109,10 @@ def make_activity(
             return ActivityService(s).create(data, staff("organizer")).id
 
     return make
+
+
+@pytest.fixture
+def client(settings: Settings, city: City) -> Iterator[TestClient]:
+    """The app on the test database, with the pilot city loaded."""
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,18 +20,10 @@ from civicpoints.identity.models import Resident
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.web.app import create_app
 
 from .conftest import WEST_LAKE, id_number
 
 PASSWORD = "Hangzhou#2026"
-
-
-@pytest.fixture
-def client(settings: Settings, city: City) -> Iterator[TestClient]:
-    """The app on the test database, with the pilot city loaded."""
-    with TestClient(create_app(settings)) as c:
-        yield c
 
 
 def login(client: TestClient, username: str, password: str = DEMO_STAFF_PASSWORD) -> dict[str, str]:

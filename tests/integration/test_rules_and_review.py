@@ -22,7 +22,7 @@ from civicpoints.scoring.schemas import RuleSetCreate
 from civicpoints.scoring.service import ScoringService, wallet_of
 
 from .conftest import WEST_LAKE
-from .test_api import client, jpeg, login  # noqa: F401  (fixture and helpers)
+from .test_api import jpeg, login
 from .test_earning import attend
 
 SHANGHAI = (31.2304, 121.4737)
@@ -151,7 +151,7 @@ def test_reviewer_outside_the_region_cannot_decide(
             OfflineService(s, ctx).decide(record.id, True, "ok", who)
 
 
-def test_sign_in_is_rate_limited_per_account(client: TestClient) -> None:  # noqa: F811
+def test_sign_in_is_rate_limited_per_account(client: TestClient) -> None:
     """Ten wrong passwords lock the account name (429); then even the right one waits."""
     from civicpoints.identity.service import LOGIN_LIMITER
 

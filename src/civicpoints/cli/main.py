@@ -124,5 +124,44 @@ def ledger_expire(
     console.print(f"到期批次 lots expired: {lots}; 积分 points: {points}")
 
 
+@ledger_app.command("sequence")
+def ledger_sequence() -> None:
+    """Run one sequencer pass: queued entries into the bucket logs, then sign checkpoints."""
+    from civicpoints.ledger.keys import log_signer
+    from civicpoints.ledger.tasks import sequence_once
+
+    settings = get_settings()
+    report = sequence_once(_sessions(), log_signer(settings), settings.ledger_origin)
+    console.print(
+        f"已入日志 / sequenced: {sum(report.appended.values())} entries in "
+        f"{len(report.appended)} bucket(s); global tree size {report.global_size}"
+    )
+
+
+@ledger_app.command("verify-receipt")
+def ledger_verify_receipt(
+    file: Path,
+    public_key: list[str] = typer.Option(
+        ..., "--public-key", help="vkey text or a file holding it"
+    ),
+    required: int = typer.Option(1, help="how many of the given keys must have signed"),
+) -> None:
+    """Check a receipt offline with nothing but the public key(s); exit 1 if it fails."""
+    import json
+
+    from civicpoints.ledger.keys import load_verifier
+    from civicpoints.ledger.receipt import verify_receipt
+
+    verifiers = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
+    result = verify_receipt(json.loads(file.read_text(encoding="utf-8")), verifiers, required)
+    for problem in result.problems:
+        console.print(f"[red]✗ {problem}[/red]")
+    if not result.ok:
+        raise typer.Exit(1)
+    console.print(
+        f"[green]✓ 回执有效 / receipt verified[/green] — signed by {', '.join(result.signers)}"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -42,6 +42,15 @@ class Principal:
             _covers(g, region_path, org) for g in self.grants if g.role in (role, Role.ADMIN)
         )
 
+    def may_citywide(self, role: str) -> bool:
+        """Whether `role` (or admin) is held platform-wide: unscoped, or on a root region."""
+        return any(
+            (g.region_path is None and g.organization_id is None)
+            or (g.region_path is not None and g.region_path.count("/") == 1)
+            for g in self.grants
+            if g.role in (role, Role.ADMIN)
+        )
+
 
 def _covers(grant: Grant, region_path: str | None, org: uuid.UUID | None) -> bool:
     """A grant covers a target in its region subtree, or its own organization."""

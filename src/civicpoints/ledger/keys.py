@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from civicpoints.kit.settings import Settings
 from civicpoints.ledger.note import NoteError, Signer, Verifier
 
 
@@ -73,3 +74,8 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def log_signer(settings: Settings) -> Signer:
+    """The checkpoint signer named by the settings (created under var/ for a demo)."""
+    return load_or_create_signer(settings.signing_key_path, settings.ledger_origin)

@@ -132,6 +132,10 @@ def list_rules(who: Caller, db: DbSession) -> list[RuleSetRead]:
 @router.post("/rules", response_model=RuleSetRead, status_code=201)
 def create_rules(body: RuleSetCreate, who: StaffCaller, db: DbSession) -> RuleSetRead:
     """Add a rule set version (administrators)."""
-    if not who.may(Role.ADMIN):
+    if body.region_id is None:
+        allowed = who.may_citywide(Role.ADMIN)
+    else:
+        allowed = who.may(Role.ADMIN, RegionService(db).get(body.region_id).path)
+    if not allowed:
         raise Forbidden()
     return RuleSetRead.model_validate(ScoringService(db).create_rule_set(body, who.id))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
 from fastapi import FastAPI
 
 from civicpoints import __version__
@@ -11,9 +14,11 @@ from civicpoints.identity.router import router as identity
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
+from civicpoints.ledger.keys import log_signer
+from civicpoints.ledger.tasks import start_loop
 from civicpoints.regions.router import router as regions
 from civicpoints.scoring.router import router as scoring
-from civicpoints.web import problems
+from civicpoints.web import ledger_api, problems
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -23,12 +28,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="CivicPoints 公共服务积分平台",
         version=__version__,
         description="以行为换积分、以积分换福利 — service earns points, points earn welfare.",
+        lifespan=_lifespan(settings),
     )
     engine = make_engine(settings.resolved_database_url())
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.ctx = build_context(settings)
-    for router in (identity, regions, activities, scoring, hours):
+    for router in (identity, regions, activities, scoring, hours, ledger_api.router):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
     return app
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Run `ledger.sequence` inside the server, so entries reach a signed checkpoint within ~2 s."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = None
+        if settings.sequencer_interval_s > 0:
+            stop = start_loop(
+                app.state.sessions,
+                log_signer(settings),
+                settings.ledger_origin,
+                settings.sequencer_interval_s,
+            )
+        yield
+        if stop is not None:
+            stop.set()
+
+    return lifespan

@@ -1,0 +1,51 @@
+"""Ledger jobs: `ledger.sequence` (one pass, or a loop inside the server)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.kit.db import transaction
+from civicpoints.ledger.models import SigningKey
+from civicpoints.ledger.note import Signer
+from civicpoints.ledger.sequencer import PassReport, Sequencer
+from civicpoints.ledger.service import LedgerService
+
+log = logging.getLogger("civicpoints.ledger.sequence")
+
+
+def register_key(session: Session, signer: Signer, role: str = "log") -> None:
+    """Record a signing key's public half (once), so verifiers can list every key ever used."""
+    key_hash = f"{signer.key_hash:08x}"
+    if session.scalars(select(SigningKey).where(SigningKey.key_hash == key_hash)).first() is None:
+        session.add(
+            SigningKey(key_hash=key_hash, name=signer.name, vkey=signer.verifier.vkey(), role=role)
+        )
+        session.flush()
+
+
+def sequence_once(sessions: sessionmaker[Session], signer: Signer, origin: str) -> PassReport:
+    """One sequencer pass in its own transaction."""
+    with transaction(sessions) as s:
+        register_key(s, signer)
+        return Sequencer(s, signer, origin).run(LedgerService(s).buckets())
+
+
+def start_loop(
+    sessions: sessionmaker[Session], signer: Signer, origin: str, interval: float
+) -> threading.Event:
+    """Run passes every `interval` seconds in a daemon thread; set the returned event to stop."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                sequence_once(sessions, signer, origin)
+            except Exception:  # keep serving; the next pass retries what is still queued
+                log.exception("ledger.sequence pass failed")
+
+    threading.Thread(target=loop, name="ledger.sequence", daemon=True).start()
+    return stop

@@ -1,0 +1,102 @@
+"""HTTP for the verifiable ledger: checkpoints, keys, proofs, consistency, receipts.
+
+Lives in `web` because it joins the ledger (which knows no residents) with who is asking.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Principal
+from civicpoints.identity.router import Caller, ResidentCaller
+from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.http import DbSession
+from civicpoints.ledger import chain
+from civicpoints.ledger.models import Entry, SigningKey
+from civicpoints.ledger.proofs import ProofService
+from civicpoints.scoring.service import wallet_of
+
+router = APIRouter(tags=["ledger 账本"])
+
+
+class CheckpointRead(BaseModel):
+    """A signed checkpoint (C2SP signed note text)."""
+
+    bucket: int
+    size: int
+    note: str
+    signed_at: str
+
+
+class LatestRead(BaseModel):
+    """The newest global checkpoint and each bucket's newest."""
+
+    global_: CheckpointRead | None = Field(default=None, alias="global")
+    buckets: list[CheckpointRead]
+
+
+class KeyRead(BaseModel):
+    """A public verifier key (C2SP vkey text)."""
+
+    key_hash: str
+    name: str
+    vkey: str
+    role: str
+
+
+@router.get("/ledger/checkpoints/latest", response_model=LatestRead)
+def latest_checkpoints(db: DbSession) -> LatestRead:
+    """The latest signed checkpoints: anyone may fetch, store and later compare them."""
+    return LatestRead.model_validate(ProofService(db).latest())
+
+
+@router.get("/ledger/keys", response_model=list[KeyRead])
+def keys(db: DbSession) -> list[KeyRead]:
+    """Every key that has signed checkpoints (fetch once, verify offline forever)."""
+    rows = db.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+    return [KeyRead(key_hash=k.key_hash, name=k.name, vkey=k.vkey, role=k.role) for k in rows]
+
+
+Bucket = Annotated[int, Path(ge=-1, le=65535, description="bucket number; -1 is the global log")]
+TreeSize = Annotated[int, Query(ge=1, le=2**62)]
+
+
+@router.get("/ledger/buckets/{bucket}/consistency", response_model=list[str])
+def consistency(db: DbSession, bucket: Bucket, first: TreeSize, second: TreeSize) -> list[str]:
+    """RFC 9162 consistency proof (base64 hashes) between two sizes of a bucket's log."""
+    return ProofService(db).consistency(bucket, first, second)
+
+
+@router.get("/ledger/entries/{entry_id}/proof")
+def entry_proof(entry_id: uuid.UUID, who: Caller, db: DbSession) -> dict[str, Any]:
+    """The receipt of one entry: for auditors and admins, or the resident whose entry it is."""
+    entry = ProofService(db).entry(entry_id)
+    _may_see(who, entry)
+    return ProofService(db).receipt(entry)
+
+
+@router.get("/me/ledger/{entry_id}/receipt")
+def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> JSONResponse:
+    """Download a receipt of one of my entries (check it: `civicpoints ledger verify-receipt`)."""
+    entry = ProofService(db).entry(entry_id)
+    _may_see(who, entry)
+    return JSONResponse(
+        ProofService(db).receipt(entry),
+        headers={"Content-Disposition": f'attachment; filename="receipt-{entry_id}.json"'},
+    )
+
+
+def _may_see(who: Principal, entry: Entry) -> None:
+    """Residents see their own wallet's entries; auditors and admins see all."""
+    if who.kind == "resident" and entry.account_id == chain.account_id_for(wallet_of(who.id)):
+        return
+    if who.kind == "staff" and who.may_citywide(Role.AUDITOR):
+        return
+    raise Forbidden()
