@@ -362,3 +362,26 @@ def test_upcoming_lists_only_activities_not_yet_ended(client: TestClient, city: 
     upcoming = [a["id"] for a in client.get("/api/v1/activities?upcoming=true").json()["items"]]
     everything = [a["id"] for a in client.get("/api/v1/activities").json()["items"]]
     assert running in upcoming and ended not in upcoming and ended in everything
+
+
+def test_rule_sets_need_an_admin_covering_their_region(client: TestClient, city: City) -> None:
+    """The city admin adds a city-wide version; an organizer may not; bad rules name the field."""
+    body: dict[str, Any] = {
+        "effective_from": "2026-12-01",
+        "note": "2027 年度标准",
+        "rules": {
+            "categories": {"volunteer_service": {"mode": "per_hour", "points": 12}},
+            "monthly_cap": 600,
+            "expiry_months": 24,
+        },
+    }
+    admin, organizer = login(client, "admin"), login(client, "organizer")
+    assert client.post("/api/v1/rules", json=body, headers=organizer).status_code == 403
+    created = client.post("/api/v1/rules", json=body, headers=admin)
+    assert created.status_code == 201 and created.json()["rules"]["monthly_cap"] == 600
+    bad = {**body, "rules": {**body["rules"], "expiry_months": 0}}
+    r = client.post("/api/v1/rules", json=bad, headers=admin)
+    assert r.status_code == 422 and r.json()["field"] == "expiry_months"
+    assert [x["id"] for x in client.get("/api/v1/rules", headers=admin).json()] == [
+        created.json()["id"]
+    ]
