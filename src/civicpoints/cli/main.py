@@ -138,6 +138,23 @@ def ledger_sequence() -> None:
     )
 
 
+@ledger_app.command("cosign")
+def ledger_cosign(
+    key: Path = typer.Option(..., help="the witness's signing key file (created if missing)"),
+    name: str = typer.Option("witness.civicpoints.example", help="the witness key's name"),
+) -> None:
+    """As a witness: check the newest global checkpoint extends the last one cosigned; sign it."""
+    from civicpoints.ledger.keys import load_or_create_signer, log_signer
+    from civicpoints.ledger.witness import cosign_latest
+
+    settings = get_settings()
+    witness = load_or_create_signer(key, name)
+    with transaction(_sessions()) as s:
+        row = cosign_latest(s, witness, [log_signer(settings).verifier])
+    console.print(f"已联署 / cosigned global checkpoint of size {row.size} as {witness.name}")
+    console.print(f"见证公钥 / witness key: {witness.verifier.vkey()}")
+
+
 @ledger_app.command("verify-receipt")
 def ledger_verify_receipt(
     file: Path,

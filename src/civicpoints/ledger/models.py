@@ -212,3 +212,15 @@ class SigningKey(Base):
     role: Mapped[str] = mapped_column(String(16))  # "log" or "witness"
     created_at: Mapped[datetime] = created_at_column()
     retired_at: Mapped[datetime | None]
+
+
+class Cosignature(Base):
+    """A witness's signature line on a global checkpoint, added after checking consistency."""
+
+    __tablename__ = "ledger_cosignature"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(8), primary_key=True)
+    line: Mapped[str] = mapped_column(String(400))  # "— name base64(keyhash‖signature)\n"
+    signed_at: Mapped[datetime]

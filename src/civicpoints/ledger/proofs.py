@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.errors import DomainError, NotFound
 from civicpoints.ledger import chain, merkle
-from civicpoints.ledger.models import CheckpointRow, Entry, LogLeaf, LogNode
+from civicpoints.ledger.models import (
+    CheckpointRow,
+    Cosignature,
+    Entry,
+    LogHead,
+    LogLeaf,
+    LogNode,
+)
 from civicpoints.ledger.receipt import FORMAT, b64, entry_to_json
 from civicpoints.ledger.sequencer import GLOBAL_LOG
 
@@ -90,7 +97,7 @@ class ProofService:
                 merkle.inclusion_proof(leaf.leaf_index, cp.size, self.reader(entry.bucket))
             ),
             "global_leaf_index": gleaf.leaf_index,
-            "global_checkpoint": gcp.note,
+            "global_checkpoint": with_cosignatures(self.session, gcp),
             "global_inclusion_proof": b64(
                 merkle.inclusion_proof(gleaf.leaf_index, gcp.size, self.reader(GLOBAL_LOG))
             ),
@@ -106,13 +113,13 @@ class ProofService:
             newest.setdefault(row.bucket, row)
         glob = newest.pop(GLOBAL_LOG, None)
         return {
-            "global": _view(glob) if glob else None,
+            "global": _view(glob, with_cosignatures(self.session, glob)) if glob else None,
             "buckets": [_view(r) for _, r in sorted(newest.items())],
         }
 
     def consistency(self, bucket: int, first: int, second: int) -> list[str]:
         """An RFC 9162 consistency proof between two sizes of one log."""
-        head = self._latest(bucket)
+        head = self.session.get(LogHead, bucket)  # the stored tree, not a claimed checkpoint
         size = head.size if head else 0
         if not 0 < first <= second <= size:
             raise BadRange(field="first", size=size)
@@ -125,6 +132,10 @@ class ProofService:
         if leaf is None:
             raise NotYetCheckpointed()
         return leaf
+
+    def latest_row(self, bucket: int) -> CheckpointRow | None:
+        """A log's newest checkpoint row."""
+        return self._latest(bucket)
 
     def _latest(self, bucket: int) -> CheckpointRow | None:
         """A log's newest checkpoint."""
@@ -145,16 +156,26 @@ class ProofService:
         return self.session.get_one(CheckpointRow, (bucket, int(ref.split(":")[1])))
 
 
+def with_cosignatures(session: Session, row: CheckpointRow) -> str:
+    """A checkpoint's note with every witness signature line appended."""
+    lines = session.scalars(
+        select(Cosignature.line).where(
+            Cosignature.bucket == row.bucket, Cosignature.size == row.size
+        )
+    ).all()
+    return row.note + "".join(lines)
+
+
 def _fields(entry: Entry) -> chain.EntryFields:
     """The hashed fields of a stored entry."""
     return chain.EntryFields(**{f.name: getattr(entry, f.name) for f in fields(chain.EntryFields)})
 
 
-def _view(row: CheckpointRow) -> dict[str, Any]:
-    """A checkpoint as served."""
+def _view(row: CheckpointRow, note: str | None = None) -> dict[str, Any]:
+    """A checkpoint as served (with witness lines when given)."""
     return {
         "bucket": row.bucket,
         "size": row.size,
-        "note": row.note,
+        "note": note or row.note,
         "signed_at": row.signed_at.isoformat(),
     }
