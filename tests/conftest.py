@@ -79,7 +79,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings for a test: its own database, var dir and a fixed PII key."""
     return Settings(
-        var_dir=tmp_path / "var", database_url=db_url, pii_key=PII_KEY, sequencer_interval_s=0
+        var_dir=tmp_path / "var",
+        database_url=db_url,
+        pii_key=PII_KEY,
+        sequencer_interval_s=0,
+        scheduler_enabled=False,
     )
 
 

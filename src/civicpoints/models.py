@@ -3,6 +3,7 @@
 from civicpoints.activities import models as activities
 from civicpoints.hours import models as hours
 from civicpoints.identity import models as identity
+from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
 from civicpoints.kit.db import Base
 from civicpoints.ledger import models as ledger
@@ -15,6 +16,7 @@ __all__ = [
     "hours",
     "idempotency",
     "identity",
+    "jobs",
     "ledger",
     "metadata",
     "regions",

@@ -30,7 +30,13 @@ def fuzz_app() -> FastAPI:
     """The app on a fresh migrated SQLite database with the pilot city."""
     root = Path(tempfile.mkdtemp(prefix="civicpoints-fuzz-"))
     url = f"sqlite:///{root / 'fuzz.db'}"
-    cfg = Settings(var_dir=root / "var", database_url=url, pii_key=PII_KEY, sequencer_interval_s=0)
+    cfg = Settings(
+        var_dir=root / "var",
+        database_url=url,
+        pii_key=PII_KEY,
+        sequencer_interval_s=0,
+        scheduler_enabled=False,
+    )
     upgrade(cfg.resolved_database_url())
     factory = make_session_factory(make_engine(cfg.resolved_database_url()))
     with transaction(factory) as s:

@@ -18,7 +18,9 @@ from civicpoints.kit.settings import get_settings
 app = typer.Typer(help="CivicPoints 公共服务积分平台", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 ledger_app = typer.Typer(help="积分账本 / points ledger", no_args_is_help=True)
+jobs_app = typer.Typer(help="定时任务 / scheduled jobs", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
 app.add_typer(ledger_app, name="ledger")
 console = Console()
 
@@ -178,6 +180,20 @@ def ledger_verify_receipt(
     console.print(
         f"[green]✓ 回执有效 / receipt verified[/green] — signed by {', '.join(result.signers)}"
     )
+
+
+@jobs_app.command("run")
+def jobs_run(name: str = typer.Argument(..., help="ledger.expire | ledger.verify")) -> None:
+    """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
+    from civicpoints.jobs.runner import run_job
+    from civicpoints.jobs.schedule import SCHEDULE
+
+    if name not in SCHEDULE:
+        raise typer.BadParameter(f"unknown job {name}; one of {', '.join(SCHEDULE)}")
+    run = run_job(_sessions(), name, SCHEDULE[name][0])
+    console.print(f"{name}: {'正常 ok' if run.ok else '告警 ALERT'} {run.summary}")
+    if not run.ok:
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

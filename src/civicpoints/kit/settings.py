@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     ledger_key_file: Path | None = None
     # Seconds between sequencer passes inside `serve` (0: off, e.g. when a separate job runs it).
     sequencer_interval_s: float = Field(default=1.0, ge=0)
+    # Run the daily jobs (expiry, nightly verification) inside `serve`.
+    scheduler_enabled: bool = True
     upload_max_bytes: int = 10 * 1024 * 1024
     token_ttl_hours: int = 12
     identity_provider: str = "dev"

@@ -11,6 +11,7 @@ from civicpoints import __version__
 from civicpoints.activities.router import router as activities
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
+from civicpoints.jobs.schedule import start_scheduler
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
@@ -18,7 +19,7 @@ from civicpoints.ledger.keys import log_signer
 from civicpoints.ledger.tasks import start_loop
 from civicpoints.regions.router import router as regions
 from civicpoints.scoring.router import router as scoring
-from civicpoints.web import ledger_api, problems
+from civicpoints.web import admin_api, ledger_api, problems
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,18 +35,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.ctx = build_context(settings)
-    for router in (identity, regions, activities, scoring, hours, ledger_api.router):
+    for router in (
+        identity,
+        regions,
+        activities,
+        scoring,
+        hours,
+        ledger_api.router,
+        admin_api.router,
+    ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
     return app
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Run `ledger.sequence` inside the server, so entries reach a signed checkpoint within ~2 s."""
+    """Background work of `serve`: the sequencer loop (checkpoints within ~2 s), daily jobs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = None
+        stop = scheduler = None
         if settings.sequencer_interval_s > 0:
             stop = start_loop(
                 app.state.sessions,
@@ -53,8 +62,12 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 settings.ledger_origin,
                 settings.sequencer_interval_s,
             )
+        if settings.scheduler_enabled:
+            scheduler = start_scheduler(app.state.sessions)
         yield
         if stop is not None:
             stop.set()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
     return lifespan

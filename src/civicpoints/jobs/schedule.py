@@ -1,0 +1,34 @@
+"""The in-process scheduler started by `civicpoints serve` (Beijing time)."""
+
+from __future__ import annotations
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.jobs import tasks
+from civicpoints.jobs.runner import run_job
+from civicpoints.kit.clock import BUSINESS_TZ
+
+# name → (job, cron fields in Beijing time)
+SCHEDULE = {
+    "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
+    "ledger.verify": (tasks.verify, {"hour": 2, "minute": 30}),
+}
+
+
+def start_scheduler(sessions: sessionmaker[Session]) -> BackgroundScheduler:
+    """Start the daily jobs; each run is recorded, failures become admin alerts."""
+    scheduler = BackgroundScheduler(timezone=BUSINESS_TZ)
+    for name, (job, cron) in SCHEDULE.items():
+        scheduler.add_job(
+            run_job,
+            CronTrigger(timezone=BUSINESS_TZ, **cron),
+            args=[sessions, name, job],
+            id=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+        )
+    scheduler.start()
+    return scheduler
