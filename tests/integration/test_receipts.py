@@ -149,3 +149,31 @@ def test_latest_checkpoints_and_consistency_between_them(
 def _fixed_origin(settings: Settings) -> None:
     """All tests here sign as the default origin."""
     assert settings.ledger_origin
+
+
+def test_auditor_replays_an_account_chain(
+    client: TestClient, city: City, settings: Settings
+) -> None:
+    """The chain endpoint gives every hashed field; recomputing links it up (auditors only)."""
+    from civicpoints.ledger import chain
+    from civicpoints.ledger.receipt import entry_from_json
+
+    owner = earn_fifty(client, city, 1)
+    entry_id = client.get("/api/v1/me/ledger", headers=owner).json()[0]["id"]
+    sequence(settings)
+    auditor = login(client, "auditor")
+    account = client.get(f"/api/v1/ledger/entries/{entry_id}/proof", headers=auditor).json()
+    account_id = account["entry"]["account_id"]
+    assert (
+        client.get(
+            f"/api/v1/ledger/accounts/{account_id}/chain", headers=login(client, "organizer")
+        ).status_code
+        == 403
+    )
+    got = client.get(f"/api/v1/ledger/accounts/{account_id}/chain", headers=auditor).json()
+    prev = chain.GENESIS
+    for item in got["entries"]:
+        fields = entry_from_json(item["entry"])
+        assert fields.prev_hash == prev and chain.entry_hash(fields) == item["entry_hash"]
+        prev = item["entry_hash"]
+    assert len(got["entries"]) == 1 and got["next_after_seq"] is None

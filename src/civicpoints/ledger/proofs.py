@@ -88,7 +88,7 @@ class ProofService:
             raise NotYetCheckpointed()
         return {
             "format": FORMAT,
-            "entry": entry_to_json(_fields(entry)),
+            "entry": entry_to_json(entry_fields(entry)),
             "entry_hash": entry.entry_hash,
             "bucket": entry.bucket,
             "leaf_index": leaf.leaf_index,
@@ -166,7 +166,7 @@ def with_cosignatures(session: Session, row: CheckpointRow) -> str:
     return row.note + "".join(lines)
 
 
-def _fields(entry: Entry) -> chain.EntryFields:
+def entry_fields(entry: Entry) -> chain.EntryFields:
     """The hashed fields of a stored entry."""
     return chain.EntryFields(**{f.name: getattr(entry, f.name) for f in fields(chain.EntryFields)})
 

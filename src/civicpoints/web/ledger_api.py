@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from civicpoints.identity.models import Role
 from civicpoints.identity.principal import Principal
-from civicpoints.identity.router import Caller, ResidentCaller
+from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession
 from civicpoints.ledger import chain
 from civicpoints.ledger.models import Entry, SigningKey
-from civicpoints.ledger.proofs import ProofService
+from civicpoints.ledger.proofs import ProofService, entry_fields
+from civicpoints.ledger.receipt import entry_to_json
 from civicpoints.scoring.service import wallet_of
 
 router = APIRouter(tags=["ledger 账本"])
@@ -91,6 +92,31 @@ def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> JSONR
         ProofService(db).receipt(entry),
         headers={"Content-Disposition": f'attachment; filename="receipt-{entry_id}.json"'},
     )
+
+
+@router.get("/ledger/accounts/{account_id}/chain")
+def account_chain(
+    account_id: uuid.UUID,
+    who: StaffCaller,
+    db: DbSession,
+    after_seq: int = Query(0, ge=0, le=2**62),
+    limit: int = Query(500, ge=1, le=5000),
+) -> dict[str, Any]:
+    """One account's entries in chain order with every hashed field, for replay (auditors)."""
+    if not who.may_citywide(Role.AUDITOR):
+        raise Forbidden()
+    rows = db.scalars(
+        select(Entry)
+        .where(Entry.account_id == account_id, Entry.seq > after_seq)
+        .order_by(Entry.seq)
+        .limit(limit)
+    ).all()
+    entries = [{"entry": entry_to_json(entry_fields(e)), "entry_hash": e.entry_hash} for e in rows]
+    return {
+        "account_id": str(account_id),
+        "entries": entries,
+        "next_after_seq": rows[-1].seq if len(rows) == limit else None,
+    }
 
 
 def _may_see(who: Principal, entry: Entry) -> None:
