@@ -385,3 +385,12 @@ def test_rule_sets_need_an_admin_covering_their_region(client: TestClient, city:
     assert [x["id"] for x in client.get("/api/v1/rules", headers=admin).json()] == [
         created.json()["id"]
     ]
+
+
+def test_api_docs_work_without_internet(client: TestClient) -> None:
+    """/docs loads Swagger UI from the package, never from a CDN (closed government network)."""
+    html = client.get("/docs").text
+    assert "cdn" not in html.lower() and "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    js = client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 1_000_000
+    assert client.get("/openapi.json").json()["info"]["title"].startswith("CivicPoints")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from civicpoints import __version__
 from civicpoints.activities.router import router as activities
@@ -21,6 +25,8 @@ from civicpoints.regions.router import router as regions
 from civicpoints.scoring.router import router as scoring
 from civicpoints.web import admin_api, ledger_api, problems
 
+STATIC = Path(__file__).parent / "static"
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app: engine, session factory, context, routers and error handlers."""
@@ -30,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="以行为换积分、以积分换福利 — service earns points, points earn welfare.",
         lifespan=_lifespan(settings),
+        docs_url=None,  # served below from vendored files: no CDN on a government network
     )
     engine = make_engine(settings.resolved_database_url())
     app.state.engine = engine
@@ -46,7 +53,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
+    _docs(app)
     return app
+
+
+def _docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from files shipped in the package."""
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="CivicPoints API 文档",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
