@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicpoints.ledger import keys
+from civicpoints.kit import files
 from civicpoints.ledger.keys import generate_signer, load_or_create_signer, load_verifier
 from civicpoints.ledger.note import (
     MAX_NOTE_BYTES,
@@ -477,7 +477,7 @@ def test_concurrent_creator_wins_the_race(tmp_path: Path, monkeypatch: pytest.Mo
         Path(dst).write_text(PETER_SKEY + "\n")  # another process linked its key first
         real_link(src, dst)
 
-    monkeypatch.setattr(keys.os, "link", link_after_rival)
+    monkeypatch.setattr(files.os, "link", link_after_rival)
     assert load_or_create_signer(path, "PeterNeumann").skey() == PETER_SKEY
     assert list(tmp_path.iterdir()) == [path]
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import hmac
 import os
@@ -27,6 +26,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from civicpoints.kit.files import create_secret_once
 
 KEY_BYTES = 32
 VERSION = 0x01
@@ -104,39 +105,8 @@ def key_from_b64(text: str) -> bytes:
 
 def load_or_create_key(path: Path) -> bytes:
     """The base64 key in `path`; if there is none, a new random key written there with mode 0600."""
-    if path.exists():
-        return key_from_b64(path.read_text(encoding="ascii"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = os.urandom(KEY_BYTES)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        _write_private(tmp, base64.b64encode(key) + b"\n")
-        # link, not rename: rename would silently replace a key another process just created,
-        # and anything that process encrypted would become unreadable. link refuses instead.
-        os.link(tmp, path)
-    except FileExistsError:
-        return key_from_b64(path.read_text(encoding="ascii"))
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
-    return key
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Create `path` exclusively with mode 0600, write `data` and flush it to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        os.fchmod(f.fileno(), 0o600)  # the umask may only narrow the mode; make it exact
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Flush a directory entry so a newly created key file survives a crash."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    if not path.exists():
+        key = os.urandom(KEY_BYTES)
+        if create_secret_once(path, base64.b64encode(key) + b"\n"):
+            return key
+    return key_from_b64(path.read_text(encoding="ascii"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from civicpoints.kit.files import create_secret_once
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger.note import NoteError, Signer, Verifier
 
@@ -19,23 +18,11 @@ def generate_signer(name: str) -> Signer:
 
 def load_or_create_signer(path: Path, name: str) -> Signer:
     """The signer whose skey is in `path`; if there is none, a new one saved there (mode 0600)."""
-    if path.exists():
-        return _read_signer(path, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    signer = generate_signer(name)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    try:
-        _write_private(tmp, (signer.skey() + "\n").encode("utf-8"))
-        # link, not rename: rename would replace a key another process created a moment ago,
-        # and checkpoints it already published would then be signed by a key we forgot.
-        os.link(tmp, path)
-    except FileExistsError:
-        return _read_signer(path, name)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(path.parent)
-    return signer
+    if not path.exists():
+        signer = generate_signer(name)
+        if create_secret_once(path, (signer.skey() + "\n").encode("utf-8")):
+            return signer
+    return _read_signer(path, name)
 
 
 def load_verifier(text_or_path: str | Path) -> Verifier:
@@ -55,25 +42,6 @@ def _read_signer(path: Path, name: str) -> Signer:
             f"key file {path} holds the key of {signer.name!r}, not {name!r}",
         )
     return signer
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Create `path` exclusively with mode 0600, write `data` and flush it to disk."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        os.fchmod(f.fileno(), 0o600)  # the umask may only narrow the mode; make it exact
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Flush a directory entry so a newly created key file survives a crash."""
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def log_signer(settings: Settings) -> Signer:
