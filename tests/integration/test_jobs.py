@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.jobs import tasks
 from civicpoints.jobs.runner import run_job
 from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
 from civicpoints.ledger.service import LedgerService, Movement
 
 from .test_api import login
@@ -48,3 +50,27 @@ def test_a_failing_job_is_an_alert_for_admins_only(
     assert (
         client.get("/api/v1/admin/job-runs", headers=login(client, "reviewer")).status_code == 403
     )
+
+
+def test_nightly_verification_alerts_on_a_tampered_ledger(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """The verify job passes on a sound ledger and raises an alert once an amount is edited."""
+    from civicpoints.ledger.keys import log_signer
+    from civicpoints.ledger.tasks import sequence_once
+
+    t0 = datetime(2026, 5, 1, tzinfo=UTC)
+    with transaction(sessions) as s:
+        LedgerService(s).credit(
+            "wallet:v", Movement("award", 40, "r", "t", "t", t0, "k"), t0 + timedelta(days=365)
+        )
+    sequence_once(sessions, log_signer(settings), settings.ledger_origin)
+    assert run_job(sessions, "ledger.verify", tasks.verify).ok
+    with transaction(sessions) as s:  # an attacker with database access
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("DROP TRIGGER ledger_entry_append_only ON ledger_entry"))
+        else:
+            s.execute(text("DROP TRIGGER ledger_entry_no_update"))
+        s.execute(text("UPDATE ledger_entry SET amount = 400 WHERE amount = 40"))
+    run = run_job(sessions, "ledger.verify", tasks.verify)
+    assert run.alert and run.summary["faults"] >= 1

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.kit.clock import start_of_local_day
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
@@ -194,6 +195,9 @@ def jobs_run(name: str = typer.Argument(..., help="ledger.expire | ledger.verify
     console.print(f"{name}: {'正常 ok' if run.ok else '告警 ALERT'} {run.summary}")
     if not run.ok:
         raise typer.Exit(1)
+
+
+ledger_app.command("verify")(ledger_verify)
 
 
 if __name__ == "__main__":

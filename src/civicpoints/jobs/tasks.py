@@ -33,5 +33,5 @@ def verify(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
     with transaction(sessions) as s:
         keys = [Verifier.from_vkey(v) for v in s.scalars(select(SigningKey.vkey))]
         report = verify_ledger(s, keys)
-    faults = [f"{f.kind}: {f.message_en}" for f in report.faults[:50]]
-    return not report.faults, {"faults": len(report.faults), "first": faults}
+    first = [str(f) for f in report.faults[:50]]
+    return report.ok, {"faults": report.total_faults, "first": first, "counts": dict(report.counts)}
