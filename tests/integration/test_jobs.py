@@ -65,12 +65,12 @@ def test_nightly_verification_alerts_on_a_tampered_ledger(
             "wallet:v", Movement("award", 40, "r", "t", "t", t0, "k"), t0 + timedelta(days=365)
         )
     sequence_once(sessions, log_signer(settings), settings.ledger_origin)
-    assert run_job(sessions, "ledger.verify", tasks.verify).ok
+    assert run_job(sessions, "ledger.verify", tasks.verify_with(settings)).ok
     with transaction(sessions) as s:  # an attacker with database access
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("DROP TRIGGER ledger_entry_append_only ON ledger_entry"))
         else:
             s.execute(text("DROP TRIGGER ledger_entry_no_update"))
         s.execute(text("UPDATE ledger_entry SET amount = 400 WHERE amount = 40"))
-    run = run_job(sessions, "ledger.verify", tasks.verify)
+    run = run_job(sessions, "ledger.verify", tasks.verify_with(settings))
     assert run.alert and run.summary["faults"] >= 1

@@ -187,11 +187,12 @@ def ledger_verify_receipt(
 def jobs_run(name: str = typer.Argument(..., help="ledger.expire | ledger.verify")) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
     from civicpoints.jobs.runner import run_job
-    from civicpoints.jobs.schedule import SCHEDULE
+    from civicpoints.jobs.schedule import schedule
 
-    if name not in SCHEDULE:
-        raise typer.BadParameter(f"unknown job {name}; one of {', '.join(SCHEDULE)}")
-    run = run_job(_sessions(), name, SCHEDULE[name][0])
+    jobs = schedule(get_settings())
+    if name not in jobs:
+        raise typer.BadParameter(f"unknown job {name}; one of {', '.join(jobs)}")
+    run = run_job(_sessions(), name, jobs[name][0])
     console.print(f"{name}: {'正常 ok' if run.ok else '告警 ALERT'} {run.summary}")
     if not run.ok:
         raise typer.Exit(1)

@@ -7,20 +7,23 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.jobs import tasks
-from civicpoints.jobs.runner import run_job
+from civicpoints.jobs.runner import Job, run_job
 from civicpoints.kit.clock import BUSINESS_TZ
-
-# name → (job, cron fields in Beijing time)
-SCHEDULE = {
-    "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
-    "ledger.verify": (tasks.verify, {"hour": 2, "minute": 30}),
-}
+from civicpoints.kit.settings import Settings
 
 
-def start_scheduler(sessions: sessionmaker[Session]) -> BackgroundScheduler:
+def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
+    """name → (job, cron fields in Beijing time)."""
+    return {
+        "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
+        "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
+    }
+
+
+def start_scheduler(sessions: sessionmaker[Session], settings: Settings) -> BackgroundScheduler:
     """Start the daily jobs; each run is recorded, failures become admin alerts."""
     scheduler = BackgroundScheduler(timezone=BUSINESS_TZ)
-    for name, (job, cron) in SCHEDULE.items():
+    for name, (job, cron) in schedule(settings).items():
         scheduler.add_job(
             run_job,
             CronTrigger(timezone=BUSINESS_TZ, **cron),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.db import transaction
-from civicpoints.ledger.models import SigningKey
+from civicpoints.kit.settings import Settings
+from civicpoints.ledger.keys import log_signer
 from civicpoints.ledger.note import Verifier
 from civicpoints.ledger.service import LedgerService
 
@@ -26,12 +27,32 @@ def expire(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
             return True, {"lots": lots, "points": points, "cutoff": cutoff.isoformat()}
 
 
-def verify(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
-    """Recompute the whole ledger against every key that ever signed; faults are an alert."""
-    from civicpoints.ledger.verify import verify_ledger
+def pinned_keys(settings: Settings) -> list[Verifier]:
+    """Keys trusted from outside the database: the log key file and retired keys in settings.
 
-    with transaction(sessions) as s:
-        keys = [Verifier.from_vkey(v) for v in s.scalars(select(SigningKey.vkey))]
-        report = verify_ledger(s, keys)
-    first = [str(f) for f in report.faults[:50]]
-    return report.ok, {"faults": report.total_faults, "first": first, "counts": dict(report.counts)}
+    Not `ledger_signing_key`: someone able to rewrite the database could add a key there.
+    """
+    keys = [Verifier.from_vkey(v) for v in settings.ledger_trusted_vkeys]
+    if settings.signing_key_path.exists():
+        keys.append(log_signer(settings).verifier)
+    return keys
+
+
+def verify_with(
+    settings: Settings,
+) -> Callable[[sessionmaker[Session]], tuple[bool, dict[str, Any]]]:
+    """The nightly `ledger.verify` job, trusting only the pinned keys."""
+
+    def verify(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
+        from civicpoints.ledger.verify import verify_ledger
+
+        with transaction(sessions) as s:
+            report = verify_ledger(s, pinned_keys(settings))
+        first = [str(f) for f in report.faults[:50]]
+        return report.ok, {
+            "faults": report.total_faults,
+            "first": first,
+            "counts": dict(report.counts),
+        }
+
+    return verify

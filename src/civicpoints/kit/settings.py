@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     ledger_origin: str = "hangzhou.civicpoints.example/ledger"
     # The checkpoint signing key (C2SP signed-note PRIVATE+KEY text); empty: generated under var/.
     ledger_key_file: Path | None = None
+    # Public keys of retired checkpoint keys (vkey text) that the nightly verification trusts.
+    ledger_trusted_vkeys: list[str] = Field(default_factory=list)
     # Seconds between sequencer passes inside `serve` (0: off, e.g. when a separate job runs it).
     sequencer_interval_s: float = Field(default=1.0, ge=0)
     # Run the daily jobs (expiry, nightly verification) inside `serve`.

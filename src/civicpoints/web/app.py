@@ -86,7 +86,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 settings.sequencer_interval_s,
             )
         if settings.scheduler_enabled:
-            scheduler = start_scheduler(app.state.sessions)
+            scheduler = start_scheduler(app.state.sessions, settings)
         yield
         if stop is not None:
             stop.set()
