@@ -145,15 +145,23 @@ def ledger_sequence() -> None:
 def ledger_cosign(
     key: Path = typer.Option(..., help="the witness's signing key file (created if missing)"),
     name: str = typer.Option("witness.civicpoints.example", help="the witness key's name"),
+    state: Path | None = typer.Option(None, help="file where the witness keeps what it cosigned"),
 ) -> None:
     """As a witness: check the newest global checkpoint extends the last one cosigned; sign it."""
     from civicpoints.ledger.keys import load_or_create_signer, log_signer
+    from civicpoints.ledger.note import Checkpoint
+    from civicpoints.ledger.sequencer import note_body
     from civicpoints.ledger.witness import cosign_latest
 
     settings = get_settings()
     witness = load_or_create_signer(key, name)
+    remembered = (
+        Checkpoint.parse(state.read_text(encoding="utf-8")) if state and state.exists() else None
+    )
     with transaction(_sessions()) as s:
-        row = cosign_latest(s, witness, [log_signer(settings).verifier])
+        row = cosign_latest(s, witness, [log_signer(settings).verifier], remembered)
+    if state is not None:  # the witness's own memory of what it signed
+        state.write_text(note_body(row.note), encoding="utf-8")
     console.print(f"已联署 / cosigned global checkpoint of size {row.size} as {witness.name}")
     console.print(f"见证公钥 / witness key: {witness.verifier.vkey()}")
 

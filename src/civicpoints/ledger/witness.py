@@ -35,13 +35,26 @@ class WitnessRefused(DomainError):
     }
 
 
-def cosign_latest(session: Session, witness: Signer, log_keys: Sequence[Verifier]) -> CheckpointRow:
-    """Check and cosign the newest global checkpoint; returns it."""
+def cosign_latest(
+    session: Session,
+    witness: Signer,
+    log_keys: Sequence[Verifier],
+    remembered: Checkpoint | None = None,
+) -> CheckpointRow:
+    """Check and cosign the newest global checkpoint; returns it.
+
+    `remembered` is the last checkpoint this witness cosigned, kept on the witness's side
+    (`ledger cosign --state FILE`): an operator who deletes cosignature rows cannot make a
+    witness with its own memory forget what it signed. Without it, the database's record is used.
+    """
     row = ProofService(session).latest_row(GLOBAL_LOG)
     if row is None:
         raise WitnessRefused(why_zh="还没有全局检查点", why_en="there is no global checkpoint yet")
     _check_signature(row, log_keys)
-    _check_consistency(session, witness, row)
+    if remembered is not None:
+        _check_extends(session, remembered.size, remembered.root, row)
+    else:
+        _check_consistency(session, witness, row)
     register_key(session, witness, role="witness")
     signed = add_signatures(row.note, [witness])
     line = signed[len(row.note) :]
@@ -79,14 +92,22 @@ def _check_consistency(session: Session, witness: Signer, row: CheckpointRow) ->
     if last is None or last == row.size:
         return
     old = session.get_one(CheckpointRow, (GLOBAL_LOG, last))
+    _check_extends(session, last, Checkpoint.parse(note_body(old.note)).root, row)
+
+
+def _check_extends(session: Session, old_size: int, old_root: bytes, row: CheckpointRow) -> None:
+    """Refuse unless the checkpoint's tree provably extends the tree (old_size, old_root)."""
+    if old_size == row.size and old_root == Checkpoint.parse(note_body(row.note)).root:
+        return
     try:
-        served = ProofService(session).consistency(GLOBAL_LOG, last, row.size)
+        served = ProofService(session).consistency(GLOBAL_LOG, old_size, row.size)
     except DomainError:  # the stored tree is smaller than the checkpoint claims
         served = []
     proof = [base64.b64decode(p) for p in served]
-    old_root = Checkpoint.parse(note_body(old.note)).root  # what the witness signed then
     new_root = Checkpoint.parse(note_body(row.note)).root
-    if last > row.size or not merkle.verify_consistency(last, row.size, old_root, new_root, proof):
+    if old_size > row.size or not merkle.verify_consistency(
+        old_size, row.size, old_root, new_root, proof
+    ):
         raise WitnessRefused(
             why_zh="新检查点不是旧检查点的延续（账本可能被改写）",
             why_en="the new checkpoint does not extend the one cosigned before",
