@@ -1,0 +1,96 @@
+"""pgbench TPC-B as the reference workload: find the binary, initialise, run, read latencies."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict
+
+from bench.common import BenchError, latency_summary
+
+CLIENTS, THREADS, SCALE = 4, 2, 4
+INSTALL_HINT = (
+    "pgbench not found (looked on PATH and in /usr/lib/postgresql/*/bin). It ships with "
+    "Debian's PostgreSQL server packages: `sudo apt-get install postgresql-contrib` "
+    "(or postgresql-15). bench/run.py installs nothing itself."
+)
+
+
+def pgbench_bin() -> str:
+    """The pgbench executable, or a BenchError saying how to install it."""
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))
+    if candidates:
+        return candidates[-1]
+    raise BenchError(INSTALL_HINT)
+
+
+def _env_and_db(url: str) -> tuple[dict[str, str], str]:
+    """libpq environment variables for a URL, and its database name."""
+    info = conninfo_to_dict(url)
+    env = dict(os.environ)
+    for key, var in (("host", "PGHOST"), ("port", "PGPORT"), ("user", "PGUSER")):
+        if info.get(key):
+            env[var] = str(info[key])
+    if info.get("password"):
+        env["PGPASSWORD"] = str(info["password"])
+    return env, str(info.get("dbname", "postgres"))
+
+
+def _run(args: list[str], url: str) -> str:
+    """Run pgbench with the URL's connection settings; its stdout, or a BenchError."""
+    env, _ = _env_and_db(url)
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise BenchError(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return proc.stdout + proc.stderr
+
+
+def init(url: str) -> str:
+    """`pgbench -i -s 4` into the (scratch) database of `url`; returns the command."""
+    _, db = _env_and_db(url)
+    args = [pgbench_bin(), "-i", "-s", str(SCALE), "-q", db]
+    _run(args, url)
+    return " ".join(["pgbench", *args[1:]])
+
+
+def args_for(seconds: int, db: str, logdir: str) -> list[str]:
+    """The measured TPC-B command line, with a per-transaction log for percentiles."""
+    return [
+        *("pgbench", "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS)),
+        *("-T", str(seconds), "-l", f"--log-prefix={logdir}/tx", db),
+    ]
+
+
+def window(url: str, seconds: int) -> dict[str, Any]:
+    """One timed TPC-B run: tps (without connection time) and latency percentiles."""
+    _, db = _env_and_db(url)
+    with tempfile.TemporaryDirectory(prefix="pgbench-log-") as logdir:
+        args = args_for(seconds, db, logdir)
+        out = _run([pgbench_bin(), *args[1:]], url)
+        latencies = read_logs(Path(logdir))
+    match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
+    if not match:
+        raise BenchError(f"could not read tps from pgbench output:\n{out[-2000:]}")
+    shown = " ".join(args).replace(logdir, "$TMP")
+    return {"tps": float(match.group(1)), "latency": latency_summary(latencies), "command": shown}
+
+
+def read_logs(logdir: Path) -> list[float]:
+    """Per-transaction latencies (seconds) from pgbench -l logs (3rd field, microseconds)."""
+    out = []
+    for path in logdir.glob("tx*"):
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[2].isdigit():
+                out.append(int(parts[2]) / 1e6)
+    return out
