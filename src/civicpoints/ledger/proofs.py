@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from civicpoints.kit.errors import DomainError, NotFound
@@ -71,6 +72,30 @@ class ProofService:
 
         return read
 
+    def prove(self, bucket: int, build: Callable[[merkle.NodeReader], list[bytes]]) -> list[bytes]:
+        """Run a proof builder with every node it needs fetched in one query.
+
+        Which nodes a proof reads depends only on indexes and sizes, never on hash values, so
+        a first pass with placeholder hashes records them exactly.
+        """
+        wanted: list[tuple[int, int]] = []
+
+        def record(level: int, index: int) -> bytes:
+            wanted.append((level, index))
+            return bytes(32)
+
+        build(record)
+        if not wanted:
+            return build(self.reader(bucket))
+        rows = self.session.execute(
+            select(LogNode.level, LogNode.node_index, LogNode.hash).where(
+                LogNode.bucket == bucket,
+                tuple_(LogNode.level, LogNode.node_index).in_(wanted),
+            )
+        ).all()
+        nodes = {(level, index): bytes(h) for level, index, h in rows}
+        return build(lambda level, index: nodes[(level, index)])
+
     def entry(self, entry_id: uuid.UUID) -> Entry:
         """A journal entry by id, or 404."""
         entry = self.session.scalars(select(Entry).where(Entry.id == entry_id)).first()
@@ -94,12 +119,16 @@ class ProofService:
             "leaf_index": leaf.leaf_index,
             "bucket_checkpoint": cp.note,
             "inclusion_proof": b64(
-                merkle.inclusion_proof(leaf.leaf_index, cp.size, self.reader(entry.bucket))
+                self.prove(
+                    entry.bucket, lambda r: merkle.inclusion_proof(leaf.leaf_index, cp.size, r)
+                )
             ),
             "global_leaf_index": gleaf.leaf_index,
             "global_checkpoint": with_cosignatures(self.session, gcp),
             "global_inclusion_proof": b64(
-                merkle.inclusion_proof(gleaf.leaf_index, gcp.size, self.reader(GLOBAL_LOG))
+                self.prove(
+                    GLOBAL_LOG, lambda r: merkle.inclusion_proof(gleaf.leaf_index, gcp.size, r)
+                )
             ),
         }
 
@@ -123,7 +152,7 @@ class ProofService:
         size = head.size if head else 0
         if not 0 < first <= second <= size:
             raise BadRange(field="first", size=size)
-        return b64(merkle.consistency_proof(first, second, self.reader(bucket)))
+        return b64(self.prove(bucket, lambda r: merkle.consistency_proof(first, second, r)))
 
     def _leaf(self, bucket: int, ref: str) -> LogLeaf:
         """A leaf by reference, or 'not yet' when the sequencer has not reached it."""
