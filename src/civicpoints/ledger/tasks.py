@@ -27,11 +27,18 @@ def register_key(session: Session, signer: Signer, role: str = "log") -> None:
         session.flush()
 
 
-def sequence_once(sessions: sessionmaker[Session], signer: Signer, origin: str) -> PassReport:
-    """One sequencer pass in its own transaction."""
+# Inside the server a pass must stay short: on SQLite it holds the only write lock, and
+# requests wait for it (a 20,000-entry pass held it long enough to time requests out).
+SERVER_BATCH = 2_000
+
+
+def sequence_once(
+    sessions: sessionmaker[Session], signer: Signer, origin: str, batch: int = 20_000
+) -> PassReport:
+    """One sequencer pass in its own transaction, at most `batch` entries per bucket."""
     with transaction(sessions) as s:
         register_key(s, signer)
-        return Sequencer(s, signer, origin).run(LedgerService(s).buckets())
+        return Sequencer(s, signer, origin).run(LedgerService(s).buckets(), batch)
 
 
 def start_loop(
@@ -43,7 +50,7 @@ def start_loop(
     def loop() -> None:
         while not stop.wait(interval):
             try:
-                sequence_once(sessions, signer, origin)
+                sequence_once(sessions, signer, origin, SERVER_BATCH)
             except Exception:  # keep serving; the next pass retries what is still queued
                 log.exception("ledger.sequence pass failed")
 
