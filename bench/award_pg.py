@@ -19,6 +19,7 @@ import psycopg
 from sqlalchemy.exc import DBAPIError
 
 from bench import pgbench
+from bench.award_sqlite import statements_per_award
 from bench.common import (
     Run,
     Target,
@@ -144,8 +145,8 @@ def award_window(url: str, residents: list, batch: int, seconds: int, warmup: in
     }
 
 
-def setup(residents: list[uuid.UUID]) -> tuple[str, str, str]:
-    """Fresh award and pgbench databases; returns their URLs and the pgbench init command."""
+def setup(residents: list[uuid.UUID]) -> tuple[str, str, str, int]:
+    """Fresh award and pgbench databases: their URLs, the pgbench init command, SQL per award."""
     award_url = fresh_pg_database(AWARD_DB)
     upgrade(award_url)
     engine = make_engine(award_url)
@@ -154,9 +155,10 @@ def setup(residents: list[uuid.UUID]) -> tuple[str, str, str]:
         LedgerService(s).initialize(BUCKETS)
     precreate_wallets(sessions, residents, BUCKETS)
     open_system_accounts(sessions, residents)
+    statements = statements_per_award(engine, sessions, residents)
     engine.dispose()
     pgbench_url = fresh_pg_database(PGBENCH_DB)
-    return award_url, pgbench_url, pgbench.init(pgbench_url)
+    return award_url, pgbench_url, pgbench.init(pgbench_url), statements
 
 
 def open_system_accounts(sessions: Any, residents: list[uuid.UUID]) -> None:
@@ -234,7 +236,7 @@ def run(opts: Run) -> dict[str, Any]:
     pgbench.pgbench_bin()  # fail before any setup when pgbench is missing
     seconds, warmup = opts.size(20, 5), opts.size(3, 1)
     residents = make_residents(opts.size(100_000, 20_000))
-    award_url, pg_url, init_cmd = setup(residents)
+    award_url, pg_url, init_cmd, statements = setup(residents)
     try:
         settings = server_settings(award_url)
         runs = rounds(award_url, pg_url, residents, seconds, warmup)
@@ -242,6 +244,7 @@ def run(opts: Run) -> dict[str, Any]:
         drop_pg_database(AWARD_DB)
         drop_pg_database(PGBENCH_DB)
     figures, targets = summarize(runs)
+    figures["statements_per_award"] = statements
     params = {
         "workers": f"{WORKERS} processes (multiprocessing spawn), 1 connection each",
         "buckets": BUCKETS,
