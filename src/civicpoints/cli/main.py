@@ -192,7 +192,9 @@ def ledger_verify_receipt(
 
 
 @jobs_app.command("run")
-def jobs_run(name: str = typer.Argument(..., help="ledger.expire | ledger.verify")) -> None:
+def jobs_run(
+    name: str = typer.Argument(..., help="ledger.expire | ledger.void_stale_holds | ledger.verify"),
+) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
     from civicpoints.jobs.runner import run_job
     from civicpoints.jobs.schedule import schedule

@@ -16,6 +16,7 @@ def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
     """name → (job, cron fields in Beijing time)."""
     return {
         "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
+        "ledger.void_stale_holds": (tasks.void_stale_holds, {"hour": 0, "minute": 40}),
         "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
     }
 

@@ -1,4 +1,4 @@
-"""The scheduled jobs: `ledger.expire` daily, `ledger.verify` nightly."""
+"""Scheduled jobs: `ledger.expire`, `ledger.void_stale_holds` daily; `ledger.verify` nightly."""
 
 from __future__ import annotations
 
@@ -25,6 +25,19 @@ def expire(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
         lots, points = lots + report.lots, points + report.points
         if report.lots == 0:
             return True, {"lots": lots, "points": points, "cutoff": cutoff.isoformat()}
+
+
+def void_stale_holds(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
+    """Void pending holds past their timeout (points back to the same lots), in batches."""
+    from civicpoints.ledger.holds import HoldService
+
+    now, voided = utcnow(), 0
+    while True:
+        with transaction(sessions) as s:
+            n = HoldService(s).void_stale(now, batch=200)
+        voided += n
+        if n == 0:
+            return True, {"voided": voided}
 
 
 def pinned_keys(settings: Settings) -> list[Verifier]:

@@ -47,3 +47,14 @@ class LedgerNotInitialized(DomainError):
         "zh-CN": "积分账本尚未初始化，请先运行 civicpoints db upgrade",
         "en": "the ledger is not initialized; run `civicpoints db upgrade` first",
     }
+
+
+class HoldNotPending(Conflict):
+    """A hold that was already posted or voided cannot be resolved again."""
+
+    code = "ledger.hold_not_pending"
+    title = {"zh-CN": "冻结已结束", "en": "Hold already resolved"}
+    messages = {
+        "zh-CN": "该积分冻结已结束（状态：{status}），不能再次处理",
+        "en": "this hold is no longer pending (status: {status})",
+    }

@@ -224,3 +224,41 @@ class Cosignature(Base):
     key_hash: Mapped[str] = mapped_column(String(8), primary_key=True)
     line: Mapped[str] = mapped_column(String(400))  # "— name base64(keyhash‖signature)\n"
     signed_at: Mapped[datetime]
+
+
+# -- holds (two-phase pending → posted | voided, TigerBeetle style) -----------------------
+
+
+class Hold(Base):
+    """Points moved from a wallet to the bucket's hold account until posted or voided.
+
+    The hold's wallet debit entry names the lots it took (`ledger_lot_use`); a void gives the
+    same lots back. `status` is a cache of the hold's transfers, like `Lot.remaining`.
+    """
+
+    __tablename__ = "ledger_hold"
+    __table_args__ = (
+        UniqueConstraint("bucket", "idempotency_key"),
+        Index("ix_ledger_hold_timeout", "bucket", "status", "timeout_at"),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | posted | voided
+    sink: Mapped[str] = mapped_column(String(80))  # the redemption sink a post pays into
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str] = mapped_column(String(200))
+    hold_transfer_id: Mapped[uuid.UUID]
+    hold_entry_id: Mapped[uuid.UUID]  # the wallet's debit entry: its lot uses are the lots
+    resolve_transfer_id: Mapped[uuid.UUID | None]  # post, or the void back to the wallet
+    expired_transfer_id: Mapped[uuid.UUID | None]  # a void's already-expired part
+    expired_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    timeout_at: Mapped[datetime]
+    created_at: Mapped[datetime] = created_at_column()
+    resolved_at: Mapped[datetime | None]
+
+
+# A void looks up the lots its hold took by the hold's debit entry.
+Index("ix_ledger_lot_use_entry", LotUse.bucket, LotUse.entry_id)

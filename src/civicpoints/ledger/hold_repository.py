@@ -1,0 +1,61 @@
+"""All SQL of ledger holds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from civicpoints.ledger.models import Account, Hold, Lot, LotUse
+
+
+class HoldRepository:
+    """Reads and locks holds and the lot uses they recorded; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_key(self, bucket: int, key: str) -> Hold | None:
+        """The hold placed under an idempotency key."""
+        stmt = select(Hold).where(Hold.bucket == bucket, Hold.idempotency_key == key)
+        return self.session.scalars(stmt).one_or_none()
+
+    def get(self, bucket: int, hold_id: uuid.UUID, lock: bool = False) -> Hold | None:
+        """One hold, optionally locked (read afresh) until the transaction ends."""
+        stmt = select(Hold).where(Hold.bucket == bucket, Hold.id == hold_id)
+        if lock:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(stmt).one_or_none()
+
+    def taken_lots(self, bucket: int, entry_id: uuid.UUID) -> list[tuple[Lot, int]]:
+        """(lot, points) that a debit entry took, lots locked, earliest expiry first."""
+        stmt = (
+            select(Lot, LotUse.amount)
+            .join(LotUse, (LotUse.bucket == Lot.bucket) & (LotUse.lot_id == Lot.id))
+            .where(LotUse.bucket == bucket, LotUse.entry_id == entry_id)
+            .order_by(Lot.expires_at, Lot.id)
+            .with_for_update(of=Lot)
+            .execution_options(populate_existing=True)
+        )
+        return [(lot, int(amount)) for lot, amount in self.session.execute(stmt).all()]
+
+    def stale(self, now: datetime, limit: int) -> Sequence[tuple[int, uuid.UUID]]:
+        """(bucket, id) of pending holds whose timeout has passed."""
+        stmt = (
+            select(Hold.bucket, Hold.id)
+            .where(Hold.status == "pending", Hold.timeout_at <= now)
+            .order_by(Hold.bucket, Hold.timeout_at)
+            .limit(limit)
+        )
+        return [(b, i) for b, i in self.session.execute(stmt).all()]
+
+    def outstanding(self) -> int:
+        """Points residents still own: every wallet balance plus every pending hold."""
+        wallets = select(func.coalesce(func.sum(Account.balance), 0)).where(
+            Account.kind == "wallet"
+        )
+        held = select(func.coalesce(func.sum(Hold.amount), 0)).where(Hold.status == "pending")
+        return int(self.session.scalar(wallets) or 0) + int(self.session.scalar(held) or 0)
