@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from civicpoints.hours.service import HoursService
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import chain
 from civicpoints.ledger.errors import IdempotencyConflict
-from civicpoints.ledger.models import Account, Entry
+from civicpoints.ledger.models import Entry
 from civicpoints.ledger.service import LedgerService, Movement
+from tests.integration.ledger_checks import assert_books
 
 T0 = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
 
@@ -97,18 +97,7 @@ def test_chain_and_double_entry_hold(sessions: sessionmaker[Session]) -> None:
             ledger.credit(f"wallet:{i % 3}", move(10 + i, f"k{i}"), T0 + timedelta(days=i))
         ledger.expire_due(T0 + timedelta(days=10))
     with transaction(sessions) as s:
-        accounts = s.query(Account).all()
-        assert sum(a.balance for a in accounts) == 0
-        for account in accounts:
-            entries = s.query(Entry).filter_by(account_id=account.id).order_by(Entry.seq).all()
-            prev = chain.GENESIS
-            for e in entries:
-                fields = chain.EntryFields(
-                    **{k: getattr(e, k) for k in chain.EntryFields.__dataclass_fields__}
-                )
-                assert e.prev_hash == prev and chain.entry_hash(fields) == e.entry_hash
-                prev = e.entry_hash
-            assert account.head_hash == prev and account.balance == sum(e.amount for e in entries)
+        assert_books(s)
 
 
 def test_cli_ledger_expire(

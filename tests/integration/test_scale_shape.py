@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.db import make_engine, transaction
@@ -43,20 +43,32 @@ def test_bucket_leads_every_primary_and_unique_key(db_url: str) -> None:
     assert len(ledger_tables()) - len(REFERENCE_TABLES) >= 10
 
 
+def _rows_by_bucket(s: Session) -> dict[tuple[str, int], set[tuple[object, ...]]]:
+    """Every bucketed ledger row, by (table, bucket), read back from the database."""
+    out: dict[tuple[str, int], set[tuple[object, ...]]] = {}
+    for name in ledger_tables():
+        table = metadata.tables[name]
+        if "bucket" not in table.c:
+            continue
+        for row in s.execute(select(table)).all():
+            out.setdefault((name, row.bucket), set()).add(tuple(row))
+    return out
+
+
 def touched_buckets(sessions: sessionmaker[Session], work: Callable[[Session], object]) -> set[int]:
-    """The buckets of every ledger row that `work` inserts or updates (seen at each flush)."""
-    seen: set[int] = set()
-
-    def spy(session: Session, *_: object) -> None:
-        for row in [*session.new, *session.dirty]:
-            if type(row).__tablename__.startswith("ledger_") and hasattr(row, "bucket"):
-                seen.add(row.bucket)
-
+    """The buckets whose ledger rows `work` inserted, changed or deleted (compared in the
+    database before and after, whatever way the rows were written)."""
     with transaction(sessions) as s:
-        event.listen(s, "before_flush", spy)
+        before = _rows_by_bucket(s)
         work(s)
         s.flush()
-    return seen
+        after = _rows_by_bucket(s)
+    return {
+        b
+        for key in before.keys() | after.keys()
+        for b in [key[1]]
+        if before.get(key) != after.get(key)
+    }
 
 
 def test_one_award_and_one_expiry_touch_one_bucket(sessions: sessionmaker[Session]) -> None:

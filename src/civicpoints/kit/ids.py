@@ -10,7 +10,7 @@ import uuid6
 
 def new_id() -> uuid.UUID:
     """A new time-ordered UUIDv7 (sorts by creation, indexes well)."""
-    return uuid.UUID(str(uuid6.uuid7()))
+    return uuid.UUID(int=uuid6.uuid7().int)
 
 
 def luhn_digit(digits: str) -> str:

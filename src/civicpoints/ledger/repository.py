@@ -30,8 +30,8 @@ class LedgerRepository:
     def account(self, bucket: int, account_id: uuid.UUID, lock: bool = False) -> Account | None:
         """An account, optionally locked FOR UPDATE until the transaction ends."""
         stmt = select(Account).where(Account.bucket == bucket, Account.id == account_id)
-        if lock:
-            stmt = stmt.with_for_update()
+        if lock:  # and read afresh: the credit path writes accounts beside the ORM
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).one_or_none()
 
     def add(self, row: object) -> None:

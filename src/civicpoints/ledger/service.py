@@ -6,10 +6,9 @@ activities or rewards (DESIGN.md §3).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,12 +16,14 @@ from sqlalchemy.orm import Session
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger import chain
+from civicpoints.ledger.bulk import AccountSpec, CreditRepository
 from civicpoints.ledger.errors import (
     IdempotencyConflict,
     InsufficientPoints,
     InvalidAmount,
     LedgerNotInitialized,
 )
+from civicpoints.ledger.journal import CreditOrder, Movement, Posting, plan_credits, request_hash
 from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, LotUse, Transfer
 from civicpoints.ledger.repository import LedgerRepository
 
@@ -31,28 +32,13 @@ EXPIRY = "expiry"
 
 
 @dataclass(frozen=True)
-class Posting:
-    """The result of a transfer; `replayed` when an idempotent retry returned the first one."""
+class CreditRequest:
+    """One credit of a batch: points for `owner` from the issuance account of `source`."""
 
-    transfer_id: uuid.UUID
-    bucket: int
-    amount: int
-    debit_entry_id: uuid.UUID
-    credit_entry_id: uuid.UUID
-    replayed: bool
-
-
-@dataclass(frozen=True)
-class Movement:
-    """What to move: everything a transfer records besides the accounts."""
-
-    kind: str
-    amount: int
-    ref: str
-    reason: str
-    actor: str
-    occurred_at: datetime
-    idempotency_key: str
+    owner: str
+    move: Movement
+    expires_at: datetime
+    source: str = "general"
 
 
 @dataclass(frozen=True)
@@ -68,6 +54,7 @@ class LedgerService:
 
     def __init__(self, session: Session) -> None:
         self.repo = LedgerRepository(session)
+        self.credits = CreditRepository(session)
         self._buckets: int | None = None
 
     def initialize(self, buckets: int) -> int:
@@ -80,12 +67,16 @@ class LedgerService:
         return int(stored)
 
     def buckets(self) -> int:
-        """The bucket count fixed at creation."""
+        """The bucket count fixed at creation (kept per connection: it never changes)."""
         if self._buckets is None:
-            stored = self.repo.meta("buckets")
-            if stored is None:
-                raise LedgerNotInitialized()
-            self._buckets = int(stored)
+            info = self.repo.session.connection().info
+            cached = info.get("ledger.buckets")
+            if cached is None:
+                stored = self.repo.meta("buckets")
+                if stored is None:
+                    raise LedgerNotInitialized()
+                cached = info["ledger.buckets"] = int(stored)
+            self._buckets = cached
         return self._buckets
 
     def locate(self, owner: str) -> tuple[int, uuid.UUID]:
@@ -97,12 +88,59 @@ class LedgerService:
         self, owner: str, move: Movement, expires_at: datetime, source: str = "general"
     ) -> Posting:
         """Issue points from the bucket's issuance account to `owner`, opening a lot."""
-        bucket, account_id = self.locate(owner)
-        issuer = self._system(bucket, f"{ISSUANCE}:{source}")
-        wallet = self._account(bucket, account_id, owner, "wallet")
-        return self._transfer(
-            issuer, wallet, move, lambda credit: self._open_lot(credit, expires_at)
-        )
+        return self.credit_many([CreditRequest(owner, move, expires_at, source)])[0]
+
+    def credit_many(self, requests: list[CreditRequest]) -> list[Posting]:
+        """Post many credits with a few set-based statements; one Posting per request, in order.
+
+        Accounts are created-or-locked in key order, then idempotency keys are read: a key
+        already used returns its first posting (or 409 for a different request); a key
+        repeated within the batch posts once.
+        """
+        for r in requests:
+            if r.move.amount <= 0:
+                raise InvalidAmount(amount=r.move.amount)
+        buckets = self.buckets()
+        orders, specs = [], []
+        for r in requests:
+            wallet = chain.account_id_for(r.owner)
+            bucket = chain.bucket_of(wallet, buckets)
+            name = f"{ISSUANCE}:{r.source}"
+            issuer = _system_id(bucket, name)
+            specs.append(AccountSpec(bucket, issuer, f"system:{name}", "system", True))
+            specs.append(AccountSpec(bucket, wallet, r.owner, "wallet", False))
+            orders.append(CreditOrder(bucket, issuer, wallet, r.move, r.expires_at))
+        now = utcnow()
+        heads = self.credits.lock_accounts(specs, now)
+        used = self.credits.used_keys([(o.bucket, o.move.idempotency_key) for o in orders])
+        fresh: dict[tuple[int, str], CreditOrder] = {}
+        for o in orders:
+            key = (o.bucket, o.move.idempotency_key)
+            if key in used:
+                continue
+            first = fresh.setdefault(key, o)
+            if request_hash(first.issuer, first.wallet, first.move) != request_hash(
+                o.issuer, o.wallet, o.move
+            ):
+                raise IdempotencyConflict()
+        plan = plan_credits(list(fresh.values()), heads, now, new_id)
+        if plan.transfers:
+            self.credits.write(plan, now)
+        posted = {
+            (p.bucket, t.idempotency_key): p
+            for p, t in zip(plan.postings, plan.transfers, strict=True)
+        }
+        out = []
+        for o in orders:
+            key = (o.bucket, o.move.idempotency_key)
+            if key in used:
+                earlier = self.repo.transfer_by_key(o.bucket, o.move.idempotency_key)
+                assert earlier is not None
+                out.append(self._replay(earlier, request_hash(o.issuer, o.wallet, o.move)))
+            else:
+                p = posted[key]
+                out.append(p if o is fresh[key] else replace(p, replayed=True))
+        return out
 
     def balance(self, owner: str) -> int:
         """The cached balance of `owner` (0 for an account never used)."""
@@ -159,9 +197,8 @@ class LedgerService:
 
     def _system(self, bucket: int, name: str) -> Account:
         """The per-bucket system account `name` (split per bucket so it is never global)."""
-        owner = f"system:{name}"
-        account_id = uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"{owner}#{bucket}")
-        return self._account(bucket, account_id, owner, "system", may_go_negative=True)
+        account_id = _system_id(bucket, name)
+        return self._account(bucket, account_id, f"system:{name}", "system", may_go_negative=True)
 
     def _account(
         self,
@@ -171,21 +208,11 @@ class LedgerService:
         kind: str,
         may_go_negative: bool = False,
     ) -> Account:
-        """Lock an account for this transaction, creating it on first use."""
+        """Lock an account for this transaction, creating it on first use (race-free upsert)."""
+        spec = AccountSpec(bucket, account_id, owner, kind, may_go_negative)
+        self.credits.lock_accounts([spec], utcnow())
         account = self.repo.account(bucket, account_id, lock=True)
-        if account is None:
-            account = Account(
-                bucket=bucket,
-                id=account_id,
-                owner=owner,
-                kind=kind,
-                may_go_negative=may_go_negative,
-                balance=0,
-                entry_count=0,
-                head_hash=chain.GENESIS,
-            )
-            self.repo.add(account)
-            self.repo.flush()
+        assert account is not None
         return account
 
     def _transfer(
@@ -199,10 +226,10 @@ class LedgerService:
         """Record one transfer: two chained entries, lot consumption, idempotent by key."""
         if move.amount <= 0:
             raise InvalidAmount(amount=move.amount)
-        request_hash = _request_hash(debit, credit, move)
+        digest = request_hash(debit.id, credit.id, move)
         earlier = self.repo.transfer_by_key(debit.bucket, move.idempotency_key)
         if earlier is not None:
-            return self._replay(earlier, request_hash)
+            return self._replay(earlier, digest)
         if not debit.may_go_negative and debit.balance < move.amount:
             raise InsufficientPoints(available=debit.balance, needed=move.amount)
         transfer = Transfer(
@@ -213,7 +240,7 @@ class LedgerService:
             debit_account_id=debit.id,
             credit_account_id=credit.id,
             idempotency_key=move.idempotency_key,
-            request_hash=request_hash,
+            request_hash=digest,
             ref=move.ref,
             reason=move.reason,
             actor=move.actor,
@@ -313,7 +340,6 @@ class LedgerService:
             raise InsufficientPoints(available=account.balance, needed=amount)
 
 
-def _request_hash(debit: Account, credit: Account, move: Movement) -> str:
-    """What makes two requests 'the same' for idempotency."""
-    text = f"{debit.id}|{credit.id}|{move.kind}|{move.amount}|{move.ref}"
-    return hashlib.sha256(text.encode()).hexdigest()
+def _system_id(bucket: int, name: str) -> uuid.UUID:
+    """The id of the per-bucket system account `name` (split per bucket so it is never global)."""
+    return uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"system:{name}#{bucket}")

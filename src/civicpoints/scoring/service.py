@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from civicpoints.kit.clock import expiry_instant, local_date, month_key
-from civicpoints.ledger.service import LedgerService, Movement
+from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
+from civicpoints.kit.ids import new_id
+from civicpoints.ledger.service import CreditRequest, LedgerService, Movement
 from civicpoints.scoring import rules
 from civicpoints.scoring.models import AwardRow, RuleSetRow
 from civicpoints.scoring.repository import ScoringRepository
@@ -60,45 +62,83 @@ class ScoringService:
 
     def award(self, req: AwardRequest) -> AwardRow:
         """Decide and credit once per participation; a repeat returns the first decision."""
-        existing = self.repo.award_for(req.participation_id)
-        if existing is not None:
-            return existing
-        row, rule_set = self.rules_for(req.region_ids, local_date(req.occurred_at))
-        usage = self.repo.lock_month(req.resident_id, month_key(req.occurred_at))
-        decision = rules.compute_award(rule_set, req.facts, usage.points)
-        expires_at = expiry_instant(req.occurred_at, rule_set.expiry_months)
-        transfer_id = self._credit(req, decision, expires_at) if decision.awarded else None
-        usage.points += decision.awarded
-        award = AwardRow(
-            participation_id=req.participation_id,
-            resident_id=req.resident_id,
-            rule_set_id=row.id if row else None,
-            month=usage.month,
-            category=req.facts.category,
-            credited_minutes=decision.credited_minutes,
-            base=decision.base,
-            awarded=decision.awarded,
-            cut=decision.cut,
-            refusal=decision.refusal,
-            explanation=decision.explanation,
-            transfer_id=transfer_id,
-            expires_at=expires_at if decision.awarded else None,
-        )
-        self.repo.add(award)
-        return award
+        return self.award_many([req])[0]
 
-    def _credit(self, req: AwardRequest, decision: rules.Award, expires_at: datetime) -> uuid.UUID:
-        """Credit the awarded points as one lot expiring per the rule set."""
-        move = Movement(
-            kind="award",
-            amount=decision.awarded,
-            ref=f"participation:{req.participation_id}",
-            reason=decision.explanation["zh-CN"][:500],
-            actor=req.actor,
-            occurred_at=req.occurred_at,
-            idempotency_key=f"award:{req.participation_id}",
-        )
-        return self.ledger.credit(req.wallet, move, expires_at).transfer_id
+    def award_many(self, reqs: list[AwardRequest]) -> list[AwardRow]:
+        """Decide and credit many participations in one go (an import chunk, or one award).
+
+        Month rows are locked (in key order) before the ledger's accounts, the same order for
+        every award, so concurrent awards queue instead of deadlocking. Decisions are made in
+        the given order, so a resident's cap is consumed in that order. Participations already
+        decided (before, or earlier in `reqs`) return their first decision.
+        """
+        done = self.repo.decided([r.participation_id for r in reqs])
+        earlier = self.awards_of(list(done)) if done else {}
+        todo: dict[uuid.UUID, AwardRequest] = {}
+        for r in reqs:
+            if r.participation_id not in done:
+                todo.setdefault(r.participation_id, r)
+        decided = self._decide(list(todo.values())) if todo else {}
+        return [earlier.get(r.participation_id) or decided[r.participation_id] for r in reqs]
+
+    def _decide(self, reqs: list[AwardRequest]) -> dict[uuid.UUID, AwardRow]:
+        """Apply the rules and the caps, credit the ledger, record the decisions."""
+        months = self.repo.lock_months([(r.resident_id, month_key(r.occurred_at)) for r in reqs])
+        now = utcnow()
+        awards: list[AwardRow] = []
+        credits: list[CreditRequest] = []
+        for r in reqs:
+            rule_set_id, rule_set = self._rules(r.region_ids, local_date(r.occurred_at))
+            month = (r.resident_id, month_key(r.occurred_at))
+            decision = rules.compute_award(rule_set, r.facts, months[month])
+            months[month] += decision.awarded
+            expires_at = expiry_instant(r.occurred_at, rule_set.expiry_months)
+            if decision.awarded:
+                credits.append(CreditRequest(r.wallet, _movement(r, decision), expires_at))
+            awards.append(
+                AwardRow(
+                    id=new_id(),
+                    participation_id=r.participation_id,
+                    resident_id=r.resident_id,
+                    rule_set_id=rule_set_id,
+                    month=month[1],
+                    category=r.facts.category,
+                    credited_minutes=decision.credited_minutes,
+                    base=decision.base,
+                    awarded=decision.awarded,
+                    cut=decision.cut,
+                    refusal=decision.refusal,
+                    explanation=decision.explanation,
+                    transfer_id=None,
+                    expires_at=expires_at if decision.awarded else None,
+                    created_at=now,
+                )
+            )
+        postings = iter(self.ledger.credit_many(credits) if credits else [])
+        for award in awards:
+            if award.awarded:
+                award.transfer_id = next(postings).transfer_id
+        self.repo.save_awards(awards, months)
+        return {a.participation_id: a for a in awards}
+
+    def _rules(
+        self, region_ids: list[uuid.UUID], on: date
+    ) -> tuple[uuid.UUID | None, rules.RuleSet]:
+        """`rules_for` from a per-connection cache, reloaded whenever a rule set is added."""
+        info = self.repo.session.connection().info
+        version = self.repo.rule_set_version()
+        cached = info.get("scoring.rules")
+        if cached is None or cached[0] != version:
+            rows = [(r.id, r.region_id, r.effective_from, r.rules) for r in self.repo.rule_sets()]
+            parsed = [(i, reg, eff, rules.rule_set_from_dict(d)) for i, reg, eff, d in rows]
+            cached = info["scoring.rules"] = (version, parsed, {})
+        memo: dict[Any, tuple[uuid.UUID | None, rules.RuleSet]] = cached[2]
+        key = (tuple(region_ids), on)
+        if key not in memo:
+            if len(memo) > 10_000:  # regions × days: bounded, not a leak in a long-lived server
+                memo.clear()
+            memo[key] = _select(cached[1], region_ids, on)
+        return memo[key]
 
     def award_of(self, participation_id: uuid.UUID) -> AwardRow | None:
         """The decision on a participation, if made."""
@@ -124,3 +164,38 @@ class ScoringService:
     def rule_sets(self) -> list[RuleSetRow]:
         """All rule set versions."""
         return list(self.repo.rule_sets())
+
+
+def _movement(req: AwardRequest, decision: rules.Award) -> Movement:
+    """The ledger movement of an award: one lot, idempotent by participation."""
+    return Movement(
+        kind="award",
+        amount=decision.awarded,
+        ref=f"participation:{req.participation_id}",
+        reason=decision.explanation["zh-CN"][:500],
+        actor=req.actor,
+        occurred_at=req.occurred_at,
+        idempotency_key=f"award:{req.participation_id}",
+    )
+
+
+def _select(
+    rule_sets: list[tuple[uuid.UUID, uuid.UUID | None, date, rules.RuleSet]],
+    region_ids: list[uuid.UUID],
+    on: date,
+) -> tuple[uuid.UUID | None, rules.RuleSet]:
+    """The rule set in force on `on` for the most specific of `region_ids` (else defaults)."""
+    depth = {rid: i for i, rid in enumerate(region_ids)}
+    eligible = {
+        str(i): (i, region, eff, rs)
+        for i, region, eff, rs in rule_sets
+        if eff <= on and (region is None or region in depth)
+    }
+    candidates = [
+        rules.Candidate(key, depth[region] if region else None, eff)
+        for key, (_, region, eff, _) in eligible.items()
+    ]
+    chosen = rules.select_rule_set(candidates, on)
+    if chosen is None:
+        return None, rules.DEFAULT_RULE_SET
+    return eligible[chosen][0], eligible[chosen][3]

@@ -1,0 +1,106 @@
+"""Hand-written SQL on the session's own DBAPI connection, for the measured hot paths.
+
+The award path runs thousands of times a second; going through the ORM unit of work costs
+about 8 ms of CPU per award (bench/notes.md). Repositories on that path send their few
+statements here instead: same connection, same transaction (the caller still owns it), values
+stored exactly as SQLAlchemy's column types store them, so the ORM reads these rows back as
+its own.
+
+Statements are written once with `?` placeholders; PostgreSQL gets them as `%s`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Json
+from sqlalchemy.orm import Session
+
+
+@lru_cache(maxsize=512)
+def _pg_text(sql: str) -> str:
+    """`?` placeholders as psycopg's `%s` (no statement here contains a literal `?` or `%`)."""
+    return sql.replace("?", "%s")
+
+
+def values_list(columns: int, rows: int, casts: Sequence[str] = ()) -> str:
+    """`(?, ?), (?, ?)` for a multi-row VALUES of `rows` rows (with PostgreSQL casts if given)."""
+    cells = [f"?::{c}" for c in casts] if casts else ["?"] * columns
+    one = "(" + ", ".join(cells) + ")"
+    return ", ".join([one] * rows)
+
+
+class Raw:
+    """The DBAPI connection under a session, with parameter adaptation per engine."""
+
+    def __init__(self, session: Session) -> None:
+        if session.dirty or session.new or session.deleted:
+            session.flush()  # the ORM's pending writes go first, in order
+        conn = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        self.session = session
+        self.postgres = conn.dialect.name == "postgresql"
+        self.dbapi: Any = conn.connection.driver_connection
+
+    # -- statements ---------------------------------------------------------------------
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows."""
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(_pg_text(sql) if self.postgres else sql, params)
+            return list(cur.fetchall()) if cur.description else []
+        finally:
+            cur.close()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement without rows."""
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(_pg_text(sql) if self.postgres else sql, params)
+        finally:
+            cur.close()
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement per parameter row (psycopg pipelines them; sqlite3 loops in C)."""
+        cur = self.dbapi.cursor()
+        try:
+            cur.executemany(_pg_text(sql) if self.postgres else sql, list(rows))
+        finally:
+            cur.close()
+
+    # -- values, as SQLAlchemy's types store them ----------------------------------------
+
+    def uuid(self, value: UUID) -> Any:
+        """`Uuid()`: native on PostgreSQL, 32 hex digits on SQLite."""
+        return value if self.postgres else value.hex
+
+    def to_uuid(self, value: Any) -> UUID:
+        """A UUID read back from either engine."""
+        return value if isinstance(value, UUID) else UUID(hex=value)
+
+    def ts(self, value: datetime) -> Any:
+        """`UTCDateTime`: timestamptz on PostgreSQL, naive UTC text on SQLite."""
+        if self.postgres:
+            return value
+        v = value.astimezone(UTC)
+        return (
+            f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+            f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+        )
+
+    def day(self, value: date) -> Any:
+        """`Date`: native on PostgreSQL, ISO text on SQLite."""
+        return value if self.postgres else value.isoformat()
+
+    def json(self, value: Any) -> Any:
+        """`JSON`: a json parameter on PostgreSQL, text on SQLite."""
+        return Json(value) if self.postgres else json.dumps(value)
+
+    def flag(self, value: bool) -> Any:
+        """`Boolean`: native on PostgreSQL, 0/1 on SQLite."""
+        return value if self.postgres else int(value)
