@@ -1,0 +1,1 @@
+"""The checks behind `civicpoints ledger verify` (entry point: `civicpoints.ledger.verify`)."""

@@ -1,0 +1,294 @@
+"""The journal: every account chain and cache, every lot, every transfer, both zero sums."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from civicpoints.ledger import chain
+from civicpoints.ledger.verification.encode import (
+    canonical_from_stored,
+    entry_columns,
+    reference_hash,
+)
+from civicpoints.ledger.verification.faults import Findings, fault
+from civicpoints.ledger.verification.source import Reader
+from civicpoints.ledger.verification.streams import Key, Peek, as_uuid, by_bucket_and_id, hex_id
+
+# Positions in an entry row read with `entry_columns` (EntryFields order, then these).
+_SEQ, _AMOUNT, _AFTER, _PREV, _HASH, _ID, _OK = 2, 5, 6, 13, 14, 15, 16
+
+
+@dataclass
+class _Tally:
+    """An account's entries so far: the walk's running state."""
+
+    key: Key = (None, None)
+    count: int = 0
+    balance: int = 0
+    head: str = chain.GENESIS
+    after: int = 0  # the stored balance_after of the last entry
+    expected: int = 1  # the next seq
+
+
+class Journal:
+    """Checks of the journal tables, reading through one snapshot."""
+
+    def __init__(self, reader: Reader, found: Findings) -> None:
+        self.reader, self.found, self.d = reader, found, reader.dialect
+        self.entries_sum = self.balances_sum = 0
+
+    # -- account chains ------------------------------------------------------------------------
+
+    def check_accounts(self) -> None:
+        """Every chain, every cached balance/count/head, every lot sum, both zero sums."""
+        d = self.d
+        accounts = Peek(
+            self.reader.rows(
+                f"SELECT bucket, {hex_id(d, 'id')}, may_go_negative, balance, entry_count, "
+                "head_hash FROM ledger_account ORDER BY bucket, id"
+            ),
+            by_bucket_and_id,
+        )
+        self.lot_sums = Peek(self.reader.rows(_lot_sums_sql(d)), by_bucket_and_id)
+        total, done, tally = self.reader.count("ledger_entry"), 0, _Tally()
+        ordered = f"SELECT {entry_columns(d)} FROM ledger_entry ORDER BY bucket, account_id, seq"
+        for rows in self.reader.chunks(ordered):
+            tally = self.walk(rows, tally, accounts)
+            done += len(rows)
+            self.found.tick("entries", done, total)
+        if tally.key[0] is not None:
+            self.settle(tally, accounts.at(tally.key))
+        for account in accounts.rest():
+            self.settle(_Tally(key=by_bucket_and_id(account)), account)
+        self.orphan_lots(self.lot_sums.rest())
+        self.found.report.counts["entries"] = done
+        self.found.tick("entries", done, total)
+        self.found.report.counts["accounts"] = self.reader.count("ledger_account")
+        if self.entries_sum:
+            self.found.add(fault("ledger.entries_sum", total=self.entries_sum))
+        if self.balances_sum:
+            self.found.add(fault("ledger.balances_sum", total=self.balances_sum))
+
+    def walk(self, rows: list[Any], t: _Tally, accounts: Peek[Any]) -> _Tally:
+        """Walk entries in (bucket, account, seq) order: links, hashes, running balances."""
+        sha, encode = hashlib.sha256, canonical_from_stored
+        for row in rows:
+            if row[1] != t.key[1] or row[0] != t.key[0]:
+                t = self.next_account(t, (row[0], row[1]), accounts)
+            seq, amount, after, entry_hash = row[_SEQ], row[_AMOUNT], row[_AFTER], row[_HASH]
+            t.count += 1
+            if seq != t.expected:
+                self.on_entry("chain.seq_gap", row, expected=t.expected, found=seq)
+            t.expected = seq + 1  # resynchronise: one gap is one fault, not one per later entry
+            if row[_PREV] != t.head:
+                self.on_entry("chain.prev_hash", row)
+            if not (row[_OK] and sha(encode(row)).hexdigest() == entry_hash) and (
+                reference_hash(self.reader.conn, row[0], row[_ID]) != entry_hash
+            ):
+                self.on_entry("chain.entry_hash", row)
+            if after != t.after + amount:
+                self.on_entry("chain.balance_after", row, expected=t.after + amount, found=after)
+            # Go on from the stored values, so that one changed entry is named alone.
+            t.balance += amount
+            t.head, t.after = entry_hash, after
+        return t
+
+    def next_account(self, done: _Tally, key: Key, accounts: Peek[Any]) -> _Tally:
+        """Settle the account just walked (and any without entries before the next one)."""
+        if done.key[0] is not None:
+            self.settle(done, accounts.at(done.key))
+        for quiet in accounts.below(key):  # accounts without entries
+            self.settle(_Tally(key=by_bucket_and_id(quiet)), quiet)
+        if accounts.peek_key() != key:
+            self.found.add(fault("account.missing", bucket=key[0], account_id=as_uuid(key[1])))
+        return _Tally(key=key)
+
+    def on_entry(self, kind: str, row: Any, **params: Any) -> None:
+        """A fault of one journal entry, named by bucket, account, entry and seq."""
+        self.found.add(
+            fault(
+                kind,
+                bucket=row[0],
+                account_id=as_uuid(row[1]),
+                entry_id=as_uuid(row[_ID]),
+                position=row[_SEQ],
+                **params,
+            )
+        )
+
+    def settle(self, tally: _Tally, account: Any | None) -> None:
+        """Compare an account's caches with its entries, and its balance with its lots."""
+        self.entries_sum += tally.balance
+        key = tally.key
+        self.orphan_lots(self.lot_sums.below(key))
+        held = self.lot_sums.at(key)
+        where: dict[str, Any] = {"bucket": key[0], "account_id": as_uuid(key[1])}
+        if account is not None:
+            _, _, may_go_negative, balance, entry_count, head_hash = account
+            self.balances_sum += balance
+            if balance != tally.balance:
+                self.found.add(
+                    fault("account.balance", **where, cached=balance, actual=tally.balance)
+                )
+            if entry_count != tally.count:
+                self.found.add(
+                    fault("account.entry_count", **where, cached=entry_count, actual=tally.count)
+                )
+            if head_hash != tally.head:
+                self.found.add(fault("account.head_hash", **where))
+        # Wallets hold their points in lots (FIFO, expiry); any account with lots must match
+        # them too. Expired lots not yet written off still count: expiry is an explicit entry.
+        holds_lots = held is not None or (account is not None and not may_go_negative)
+        remaining = int(held[2]) if held is not None else 0
+        if holds_lots and remaining != tally.balance:
+            self.found.add(fault("account.lots", **where, balance=tally.balance, lots=remaining))
+
+    def orphan_lots(self, rows: Any) -> None:
+        """Lots of an account with neither a row nor entries: points out of nowhere."""
+        for bucket, account_id, remaining in rows:
+            if int(remaining):
+                where: dict[str, Any] = {"bucket": bucket, "account_id": as_uuid(account_id)}
+                self.found.add(fault("account.lots", **where, balance=0, lots=int(remaining)))
+
+    # -- lots ----------------------------------------------------------------------------------
+
+    def check_lots(self) -> None:
+        """Each lot: remaining = amount − uses, within 0..amount, opened by a matching credit."""
+        total, done = self.reader.count("ledger_lot"), 0
+        for rows in self.reader.chunks(_LOTS_SQL):
+            for lot in rows:
+                self.check_lot(lot)
+            done += len(rows)
+            self.found.tick("lots", done, total)
+        self.found.report.counts["lots"] = done
+        self.found.tick("lots", done, total)
+
+    def check_lot(self, lot: Any) -> None:
+        """One lot against its uses and its opening entry."""
+        amount, remaining, used = lot[4], lot[5], int(lot[6])
+        actual = amount - used
+        if remaining != actual:
+            self.on_lot("lot.remaining", lot, cached=remaining, actual=actual)
+        for value in sorted({remaining, actual}):
+            if not 0 <= value <= amount:
+                self.on_lot("lot.bounds", lot, remaining=value, amount=amount)
+        problem = _opening_problem(lot)
+        if problem:
+            zh, en = problem
+            self.on_lot(
+                "lot.opening",
+                lot,
+                entry_id=as_uuid(lot[3]),
+                amount=amount,
+                reason_zh=zh,
+                reason_en=en,
+            )
+
+    def on_lot(self, kind: str, lot: Any, **params: Any) -> None:
+        """A fault of one lot, named by bucket, account and lot."""
+        account_id, lot_id = as_uuid(lot[2]), as_uuid(lot[1])
+        self.found.add(fault(kind, bucket=lot[0], account_id=account_id, lot_id=lot_id, **params))
+
+    # -- transfers -----------------------------------------------------------------------------
+
+    def check_transfers(self) -> None:
+        """Each transfer: exactly its two entries, of opposite sign, on its two accounts."""
+        transfers = Peek(self.reader.rows(_TRANSFERS_SQL), by_bucket_and_id)
+        # Merged in Python from two key-ordered streams: a SQL join on (bucket, transfer_id)
+        # has no index to use and SQLite would rescan the bucket's entries per transfer.
+        # Ids stay raw (ordered and compared alike on each engine), parsed only for a fault.
+        total, done, key, legs = self.reader.count("ledger_entry"), 0, None, []
+        for rows in self.reader.chunks(_LEGS_SQL):
+            for leg in rows:
+                if leg[1] != key or leg[0] != legs[0][0]:
+                    if legs:
+                        self.meet_transfer(legs, transfers)
+                    key, legs = leg[1], [leg]
+                else:
+                    legs.append(leg)
+            done += len(rows)
+            self.found.tick("transfers", done, total)
+        if legs:
+            self.meet_transfer(legs, transfers)
+        for empty in transfers.rest():
+            self.on_transfer(empty, [])
+        self.found.report.counts["transfers"] = self.reader.count("ledger_transfer")
+        self.found.tick("transfers", done, total)
+
+    def meet_transfer(self, legs: list[Any], transfers: Peek[Any]) -> None:
+        """The entries of one transfer id against the transfer row of that id."""
+        key = (legs[0][0], legs[0][1])
+        for empty in transfers.below(key):
+            self.on_transfer(empty, [])
+        transfer = transfers.at(key)
+        if transfer is None:
+            for e in legs:
+                self.found.add(
+                    fault(
+                        "entry.transfer_missing",
+                        bucket=e[0],
+                        account_id=as_uuid(e[3]),
+                        entry_id=as_uuid(e[2]),
+                        transfer_id=as_uuid(e[1]),
+                    )
+                )
+        elif not _balanced(transfer, legs):
+            self.on_transfer(transfer, legs)
+
+    def on_transfer(self, t: Any, legs: list[Any]) -> None:
+        """A transfer whose entries do not balance it."""
+        where = {"bucket": t[0], "transfer_id": as_uuid(t[1])}
+        self.found.add(fault("transfer.entries", **where, amount=t[2], count=len(legs)))
+
+
+# -- statements and small pure helpers ---------------------------------------------------------
+
+_USES = "SELECT bucket, lot_id, sum(amount) AS used FROM ledger_lot_use GROUP BY bucket, lot_id"
+_LOTS_SQL = (
+    "SELECT l.bucket, l.id, l.account_id, l.entry_id, l.amount, l.remaining, "
+    "CAST(coalesce(u.used, 0) AS BIGINT), e.account_id, e.amount "
+    f"FROM ledger_lot l LEFT JOIN ({_USES}) u ON u.bucket = l.bucket AND u.lot_id = l.id "
+    "LEFT JOIN ledger_entry e ON e.bucket = l.bucket AND e.id = l.entry_id"
+)
+_TRANSFERS_SQL = (
+    "SELECT bucket, id, amount, debit_account_id, credit_account_id FROM ledger_transfer "
+    "ORDER BY bucket, id"
+)
+_LEGS_SQL = (
+    "SELECT bucket, transfer_id, id, account_id, amount, counterparty_id FROM ledger_entry "
+    "ORDER BY bucket, transfer_id, id"
+)
+
+
+def _lot_sums_sql(dialect: str) -> str:
+    """Per account, the sum over its lots of amount minus uses, in account key order."""
+    # SUM(bigint) is numeric on PostgreSQL: cast back so Python sees an int.
+    return (
+        f"SELECT l.bucket, {hex_id(dialect, 'l.account_id')}, "
+        "CAST(sum(l.amount - coalesce(u.used, 0)) AS BIGINT) "
+        f"FROM ledger_lot l LEFT JOIN ({_USES}) u ON u.bucket = l.bucket AND u.lot_id = l.id "
+        "GROUP BY l.bucket, l.account_id ORDER BY l.bucket, l.account_id"
+    )
+
+
+def _opening_problem(lot: Any) -> tuple[str, str] | None:
+    """Why a lot does not match the credit that opened it (zh, en), or None."""
+    opening_account, opening_amount = lot[7], lot[8]
+    if opening_amount is None:
+        return ("开立分录不存在", "the opening entry does not exist")
+    if opening_account != lot[2]:
+        return ("开立分录属于另一个账户", "the opening entry is another account's")
+    if opening_amount != lot[4]:
+        n = opening_amount
+        return (f"开立分录金额为 {n}", f"the opening entry is of {n}")
+    return None
+
+
+def _balanced(t: Any, legs: list[Any]) -> bool:
+    """−amount on the debit account, +amount on the credit one, each naming the other."""
+    _, _, amount, debit_id, credit_id = t
+    found = sorted((e[3], e[4], e[5]) for e in legs)
+    expected = sorted([(debit_id, -amount, credit_id), (credit_id, amount, debit_id)])
+    return amount > 0 and found == expected
