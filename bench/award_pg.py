@@ -56,9 +56,7 @@ def _one_txn(sessions: Any, residents: list[uuid.UUID], rng: random.Random, batc
     for attempt in range(10):
         try:
             with transaction(sessions) as s:
-                scoring = ScoringService(s)
-                for req in reqs:
-                    scoring.award(req)
+                ScoringService(s).award_many(reqs)
             return attempt
         except DBAPIError as exc:
             if not isinstance(exc.orig, RETRYABLE):

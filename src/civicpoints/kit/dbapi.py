@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from psycopg.types.json import Json
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 
@@ -28,6 +29,12 @@ def _pg_text(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+def records(cols: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Rows as JSON-ready objects keyed by column name (`cols` as in the INSERT)."""
+    names = cols.split(", ")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
 def values_list(columns: int, rows: int, casts: Sequence[str] = ()) -> str:
     """`(?, ?), (?, ?)` for a multi-row VALUES of `rows` rows (with PostgreSQL casts if given)."""
     cells = [f"?::{c}" for c in casts] if casts else ["?"] * columns
@@ -35,14 +42,26 @@ def values_list(columns: int, rows: int, casts: Sequence[str] = ()) -> str:
     return ", ".join([one] * rows)
 
 
+def raw(session: Session) -> Raw:
+    """The session's DBAPI connection for this transaction (made once per transaction).
+
+    The ORM's pending writes are flushed first, so rows written here follow them in order.
+    """
+    if session.dirty or session.new or session.deleted:
+        session.flush()
+    tx = session.get_transaction()
+    cached = session.info.get("kit.raw")
+    if cached is None or tx is None or cached.tx is not tx:
+        conn = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
+        cached = session.info["kit.raw"] = Raw(conn, session.get_transaction())
+    return cached
+
+
 class Raw:
     """The DBAPI connection under a session, with parameter adaptation per engine."""
 
-    def __init__(self, session: Session) -> None:
-        if session.dirty or session.new or session.deleted:
-            session.flush()  # the ORM's pending writes go first, in order
-        conn = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
-        self.session = session
+    def __init__(self, conn: Connection, tx: object) -> None:
+        self.tx = tx
         self.postgres = conn.dialect.name == "postgresql"
         self.dbapi: Any = conn.connection.driver_connection
 
@@ -72,6 +91,25 @@ class Raw:
             cur.executemany(_pg_text(sql) if self.postgres else sql, list(rows))
         finally:
             cur.close()
+
+    def rowset(self, table: str, cols: str, rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+        """Rows for `INSERT INTO table (cols) <rowset>`: a VALUES list on SQLite; on PostgreSQL
+        one JSON parameter expanded by jsonb_populate_recordset, so the statement text and
+        its single parameter are the same for any number of rows (psycopg prepares it once,
+        and converts a query with more than 50 parameters afresh on every call)."""
+        if not self.postgres:
+            return "VALUES " + values_list(len(cols.split(", ")), len(rows)), [
+                x for row in rows for x in row
+            ]
+        doc = json.dumps(records(cols, rows), default=str, ensure_ascii=False)
+        sql = f"SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, CAST(? AS jsonb))"
+        return sql, [doc]
+
+    def any_of(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """`IN (?, ?, …)` on SQLite, `= ANY(?)` with one array parameter on PostgreSQL."""
+        if self.postgres:
+            return "= ANY(?)", [list(values)]
+        return "IN (" + ", ".join(["?"] * len(values)) + ")", list(values)
 
     # -- values, as SQLAlchemy's types store them ----------------------------------------
 

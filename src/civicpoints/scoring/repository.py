@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from civicpoints.kit.dbapi import Raw, values_list
+from civicpoints.kit import dbapi
+from civicpoints.kit.dbapi import values_list
 from civicpoints.scoring.models import AwardRow, MonthUsage, RuleSetRow
 
 # Creates the month's usage row if missing and locks it, in one statement (see lock_months).
 _LOCK_MONTHS = (
-    "INSERT INTO scoring_month_usage (resident_id, month, points) VALUES {values} "
+    "INSERT INTO scoring_month_usage (resident_id, month, points) {values} "
     "ON CONFLICT (resident_id, month) DO UPDATE SET points = scoring_month_usage.points "
     "RETURNING resident_id, month, points"
 )
@@ -54,20 +55,6 @@ class ScoringRepository:
         """One rule set."""
         return self.session.get(RuleSetRow, rule_set_id)
 
-    def lock_month(self, resident_id: uuid.UUID, month: str) -> MonthUsage:
-        """The month's usage row, created if missing, locked until the transaction ends."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(MonthUsage).values(resident_id=resident_id, month=month, points=0)
-        self.session.execute(stmt.on_conflict_do_nothing())
-        query = (
-            select(MonthUsage)
-            .where(MonthUsage.resident_id == resident_id, MonthUsage.month == month)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        return self.session.scalars(query).one()
-
     def month_points(self, resident_id: uuid.UUID, month: str) -> int:
         """Points awarded in a month, read without locking (for display)."""
         row = self.session.get(MonthUsage, (resident_id, month))
@@ -85,34 +72,38 @@ class ScoringRepository:
 
     # -- the award hot path: set-based statements on the DBAPI cursor (kit/dbapi.py) --------
 
-    def decided(self, participation_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
-        """Which of `participation_ids` already have an award."""
-        raw = Raw(self.session)
-        marks = ", ".join(["?"] * len(participation_ids))
-        sql = f"SELECT participation_id FROM scoring_award WHERE participation_id IN ({marks})"
-        return {raw.to_uuid(r[0]) for r in raw.rows(sql, [raw.uuid(p) for p in participation_ids])}
-
-    def rule_set_version(self) -> tuple[int, str | None]:
-        """Changes whenever a rule set is added (rule sets are never edited or deleted)."""
-        raw = Raw(self.session)
-        count, last = raw.rows("SELECT count(*), max(CAST(id AS TEXT)) FROM scoring_rule_set")[0]
-        return int(count), last
+    def decided(
+        self, participation_ids: Sequence[uuid.UUID]
+    ) -> tuple[set[uuid.UUID], tuple[int, str | None]]:
+        """Which of `participation_ids` already have an award, and the rule sets' version
+        (which changes whenever a rule set is added: they are never edited or deleted)."""
+        raw = dbapi.raw(self.session)
+        among, params = raw.any_of([raw.uuid(p) for p in participation_ids])
+        sql = (
+            "SELECT 'v', count(*), max(CAST(id AS TEXT)), NULL FROM scoring_rule_set UNION ALL "
+            "SELECT 'd', 0, NULL, participation_id FROM scoring_award "
+            f"WHERE participation_id {among}"
+        )
+        rows = raw.rows(sql, params)
+        version = next((int(n), last) for tag, n, last, _ in rows if tag == "v")
+        return {raw.to_uuid(pid) for tag, _, _, pid in rows if tag == "d"}, version
 
     def lock_months(
         self, keys: Sequence[tuple[uuid.UUID, str]]
     ) -> dict[tuple[uuid.UUID, str], int]:
         """Lock each (resident, month) usage row, creating missing ones, in key order; points."""
-        raw = Raw(self.session)
+        raw = dbapi.raw(self.session)
         ordered = sorted(set(keys))
-        params = [x for rid, month in ordered for x in (raw.uuid(rid), month, 0)]
-        sql = _LOCK_MONTHS.format(values=values_list(3, len(ordered)))
+        rows = [(raw.uuid(rid), month, 0) for rid, month in ordered]
+        values, params = raw.rowset("scoring_month_usage", "resident_id, month, points", rows)
+        sql = _LOCK_MONTHS.format(values=values)
         return {(raw.to_uuid(r), m): p for r, m, p in raw.rows(sql, params)}
 
     def save_awards(
         self, awards: Sequence[AwardRow], months: dict[tuple[uuid.UUID, str], int]
     ) -> None:
         """Insert the award rows and set the months' new usage (rows locked by lock_months)."""
-        raw = Raw(self.session)
+        raw = dbapi.raw(self.session)
         u, ts = raw.uuid, raw.ts
         rows = [
             (
@@ -135,19 +126,26 @@ class ScoringRepository:
             for a in awards
         ]
         usage = [(points, u(rid), month) for (rid, month), points in months.items()]
-        if raw.postgres and rows and usage:  # one statement, one round trip
+        if raw.postgres:  # one statement, one JSON parameter (see ledger/bulk.py)
             sql = (
-                f"WITH a AS (INSERT INTO scoring_award ({_AWARD_COLS}) "
-                f"VALUES {values_list(15, len(rows))}) "
-                "UPDATE scoring_month_usage AS m SET points = v.points FROM (VALUES "
-                f"{values_list(3, len(usage), ('int', 'uuid', 'text'))}) AS v (points, rid, month) "
-                "WHERE m.resident_id = v.rid AND m.month = v.month"
+                "WITH d AS (SELECT CAST(? AS jsonb) AS j), "
+                f"a AS (INSERT INTO scoring_award ({_AWARD_COLS}) SELECT {_AWARD_COLS} FROM "
+                "jsonb_populate_recordset(NULL::scoring_award, (SELECT j->'a' FROM d))) "
+                "UPDATE scoring_month_usage AS m SET points = v.points FROM "
+                "jsonb_populate_recordset(NULL::scoring_month_usage, (SELECT j->'m' FROM d)) AS v "
+                "WHERE m.resident_id = v.resident_id AND m.month = v.month"
             )
-            raw.run(sql, [x for r in (*rows, *usage) for x in r])
+            names = _AWARD_COLS.split(", ")
+            doc = {
+                "a": [
+                    {**dict(zip(names, r, strict=True)), "explanation": a.explanation}
+                    for r, a in zip(rows, awards, strict=True)
+                ],
+                "m": [{"points": p, "resident_id": r, "month": m} for p, r, m in usage],
+            }
+            raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
         else:
-            raw.many(
-                f"INSERT INTO scoring_award ({_AWARD_COLS}) VALUES {values_list(15, 1)}", rows
-            )
+            raw.many(f"INSERT INTO scoring_award ({_AWARD_COLS}) VALUES {values_list(15, 1)}", rows)
             raw.many(
                 "UPDATE scoring_month_usage SET points = ? WHERE resident_id = ? AND month = ?",
                 usage,

@@ -72,23 +72,23 @@ class ScoringService:
         the given order, so a resident's cap is consumed in that order. Participations already
         decided (before, or earlier in `reqs`) return their first decision.
         """
-        done = self.repo.decided([r.participation_id for r in reqs])
+        done, version = self.repo.decided([r.participation_id for r in reqs])
         earlier = self.awards_of(list(done)) if done else {}
         todo: dict[uuid.UUID, AwardRequest] = {}
         for r in reqs:
             if r.participation_id not in done:
                 todo.setdefault(r.participation_id, r)
-        decided = self._decide(list(todo.values())) if todo else {}
+        decided = self._decide(list(todo.values()), version) if todo else {}
         return [earlier.get(r.participation_id) or decided[r.participation_id] for r in reqs]
 
-    def _decide(self, reqs: list[AwardRequest]) -> dict[uuid.UUID, AwardRow]:
+    def _decide(self, reqs: list[AwardRequest], version: object) -> dict[uuid.UUID, AwardRow]:
         """Apply the rules and the caps, credit the ledger, record the decisions."""
         months = self.repo.lock_months([(r.resident_id, month_key(r.occurred_at)) for r in reqs])
         now = utcnow()
         awards: list[AwardRow] = []
         credits: list[CreditRequest] = []
         for r in reqs:
-            rule_set_id, rule_set = self._rules(r.region_ids, local_date(r.occurred_at))
+            rule_set_id, rule_set = self._rules(version, r.region_ids, local_date(r.occurred_at))
             month = (r.resident_id, month_key(r.occurred_at))
             decision = rules.compute_award(rule_set, r.facts, months[month])
             months[month] += decision.awarded
@@ -122,11 +122,10 @@ class ScoringService:
         return {a.participation_id: a for a in awards}
 
     def _rules(
-        self, region_ids: list[uuid.UUID], on: date
+        self, version: object, region_ids: list[uuid.UUID], on: date
     ) -> tuple[uuid.UUID | None, rules.RuleSet]:
         """`rules_for` from a per-connection cache, reloaded whenever a rule set is added."""
         info = self.repo.session.connection().info
-        version = self.repo.rule_set_version()
         cached = info.get("scoring.rules")
         if cached is None or cached[0] != version:
             rows = [(r.id, r.region_id, r.effective_from, r.rules) for r in self.repo.rule_sets()]
