@@ -63,7 +63,7 @@ def statements_per_award(engine: Engine, sessions: sessionmaker[Session], reside
         nonlocal count
         count += 1
 
-    class Counting(psycopg.Cursor):  # type: ignore[type-arg]
+    class Counting(psycopg.Cursor):
         def execute(self, *args: Any, **kwargs: Any) -> Any:
             seen()
             return super().execute(*args, **kwargs)
