@@ -1,15 +1,19 @@
 """Benchmark 4: inclusion proofs from the API on a 1,000,000-entry log.
 
-The app runs in uvicorn (its own process, one worker) on a free loopback port; httpx asks
-for `GET /api/v1/ledger/entries/{id}/proof` as the auditor, one request at a time, for
-entries drawn at random from the whole log. A trivial request to the same server
+The app runs in uvicorn (its own process group, one worker) on a free loopback port, over a
+private copy of the sequenced log (signing in writes a token; the cached file stays as the
+sequencer left it, and a server left behind cannot lock it). httpx asks for
+`GET /api/v1/ledger/entries/{id}/proof` as the auditor, one request at a time, for entries
+drawn at random from the whole log. A trivial request to the same server
 (`GET /api/v1/ledger/keys`) is timed alongside, as the HTTP stack's own floor.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -48,7 +52,33 @@ def start_server(db: Path, port: int, var_dir: str) -> subprocess.Popen[bytes]:
     }
     args = [sys.executable, "-m", "uvicorn", "civicpoints.web.app:create_app", "--factory"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    return subprocess.Popen([*args, "--no-access-log"], env=env, cwd=var_dir)
+    # Its own session (process group): stopping it stops everything it started.
+    return subprocess.Popen(
+        [*args, "--no-access-log"], env=env, cwd=var_dir, start_new_session=True
+    )
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server's whole process group: SIGTERM, then SIGKILL for whatever lingers."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):  # the group is gone already: done
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=5)
+
+
+def private_copy(src: Path, dst: Path) -> Path:
+    """A consistent copy of an SQLite file (its WAL included) for one run to own."""
+    with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as source:
+        target = sqlite3.connect(dst)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    source.close()
+    return dst
 
 
 def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -112,17 +142,16 @@ def measure(base: str, ids: list[str]) -> dict[str, Any]:
 def run(opts: Run) -> dict[str, Any]:
     """Serve the sequenced log and measure proof latency percentiles."""
     entries = opts.size(1_000_000, 20_000)
-    db = ensure_log(entries)
-    ids = sample_entries(db, opts.size(1000, 300))
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="cp-bench-api-") as var_dir:
+        db = private_copy(ensure_log(entries), Path(var_dir) / "log.db")
+        ids = sample_entries(db, opts.size(1000, 300))
+        port = free_port()
         proc = start_server(db, port, var_dir)
         try:
             wait_ready(f"http://127.0.0.1:{port}", proc)
             figures = measure(f"http://127.0.0.1:{port}", ids)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
     p95, floor95 = figures["proof"]["p95_ms"], figures["trivial"]["p95_ms"]
     figures |= {"p95_ms": p95, "p95_vs_trivial_request": round(p95 / floor95, 2)}
     targets = [

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Uuid, create_engine, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -83,15 +83,27 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# Execution option of read-only sessions (see `make_read_session_factory`).
+READ_ONLY = "civicpoints_read_only"
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Take the write lock at BEGIN, except in read-only sessions (they never write)."""
+    # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN
+    # instead so read-then-write transactions cannot deadlock (SQLAlchemy docs, pysqlite).
+    # A read-only transaction needs no lock: WAL gives it a snapshot, so it neither waits
+    # for the writer nor holds it up.
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, configured for the engine it names."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN
-        # instead so read-then-write transactions cannot deadlock (SQLAlchemy docs, pysqlite).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
@@ -99,6 +111,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that do not expire objects on commit (responses read them after)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for work that only reads: a deferred BEGIN on SQLite, READ ONLY on PostgreSQL.
+
+    On SQLite they read a WAL snapshot without waiting for a writer (a sequencer pass, an
+    award); on PostgreSQL a write attempted through them fails instead of committing.
+    """
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(
+        bind=engine.execution_options(**options), expire_on_commit=False, autoflush=False
+    )
 
 
 @contextmanager

@@ -16,13 +16,26 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit import idempotency
 from civicpoints.kit.context import Context
-from civicpoints.kit.db import transaction
+from civicpoints.kit.db import make_read_session_factory, transaction
 from civicpoints.kit.errors import DEFAULT_LOCALE
 
 
 def session(request: Request) -> Iterator[Session]:
     """One transaction per request."""
     with transaction(request.app.state.sessions) as s:
+        yield s
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    """One read-only transaction per request, for endpoints that write nothing.
+
+    On SQLite it does not queue behind writers for the write lock (see
+    `make_read_session_factory`); authenticate the caller through it too (one transaction).
+    """
+    state = request.app.state
+    if not hasattr(state, "read_sessions"):  # made once per app, from the app's engine
+        state.read_sessions = make_read_session_factory(state.engine)
+    with transaction(state.read_sessions) as s:
         yield s
 
 
@@ -40,6 +53,7 @@ def locale_of(accept_language: str | None) -> str:
 
 
 DbSession = Annotated[Session, Depends(session)]
+ReadSession = Annotated[Session, Depends(read_session)]
 Ctx = Annotated[Context, Depends(context)]
 IdempotencyKey = Annotated[
     str | None,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, cast, select
+from sqlalchemy.orm import Session, aliased
 
 from civicpoints.kit.errors import DomainError, NotFound
 from civicpoints.ledger import chain, merkle
@@ -55,22 +55,59 @@ class BadRange(DomainError):
     }
 
 
+# Prepared once; SQLAlchemy caches their compiled form, so a proof costs no compiling.
+# Both `IN` lists are on primary-key columns: SQLite and PostgreSQL probe the whole key
+# (bucket, level, node_index) for every combination; the exact pairs are picked in Python.
+# (A row-value `IN` over (level, node_index) made SQLite scan the whole bucket: 7fd449e.)
+_NODES = select(LogNode.level, LogNode.node_index, LogNode.hash).where(
+    LogNode.bucket == bindparam("bucket"),
+    LogNode.level.in_(bindparam("levels", expanding=True)),
+    LogNode.node_index.in_(bindparam("indexes", expanding=True)),
+)
+_GLOBAL_LEAF = aliased(LogLeaf)
+_CHECKPOINT_REF = bindparam("prefix", type_=String) + cast(CheckpointRow.size, String)
+# The newest checkpoint of a bucket that the global log includes and that covers a leaf,
+# found from the bucket's checkpoints (newest first, by primary key) through the global
+# leaf that names it ("bucket:size", unique key): the first match is almost always the
+# newest checkpoint, as the sequencer adds it to the global log in the same pass.
+_COVERING = (
+    select(CheckpointRow.size, CheckpointRow.note, _GLOBAL_LEAF.leaf_index)
+    .join(
+        _GLOBAL_LEAF,
+        (_GLOBAL_LEAF.bucket == GLOBAL_LOG) & (_GLOBAL_LEAF.ref == _CHECKPOINT_REF),
+    )
+    .where(CheckpointRow.bucket == bindparam("bucket"), CheckpointRow.size > bindparam("leaf"))
+    .order_by(CheckpointRow.size.desc())
+    .limit(1)
+)
+# A log's newest checkpoint with its witnesses' signature lines, in one statement.
+_NEWEST_COSIGNED = (
+    select(CheckpointRow.size, CheckpointRow.note, Cosignature.line)
+    .outerjoin(
+        Cosignature,
+        (Cosignature.bucket == CheckpointRow.bucket) & (Cosignature.size == CheckpointRow.size),
+    )
+    .where(
+        CheckpointRow.bucket == bindparam("bucket"),
+        CheckpointRow.size
+        == select(CheckpointRow.size)
+        .where(CheckpointRow.bucket == bindparam("bucket"))
+        .order_by(CheckpointRow.size.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .order_by(Cosignature.key_hash)
+)
+_LEAF_INDEX = select(LogLeaf.leaf_index).where(
+    LogLeaf.bucket == bindparam("bucket"), LogLeaf.ref == bindparam("ref")
+)
+
+
 class ProofService:
     """Reads the log and builds proofs."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def reader(self, bucket: int) -> merkle.NodeReader:
-        """A node reader over one log's stored complete subtrees."""
-
-        def read(level: int, index: int) -> bytes:
-            stmt = select(LogNode.hash).where(
-                LogNode.bucket == bucket, LogNode.level == level, LogNode.node_index == index
-            )
-            return bytes(self.session.scalars(stmt).one())
-
-        return read
 
     def prove(self, bucket: int, build: Callable[[merkle.NodeReader], list[bytes]]) -> list[bytes]:
         """Run a proof builder with every node it needs fetched in one query.
@@ -78,22 +115,22 @@ class ProofService:
         Which nodes a proof reads depends only on indexes and sizes, never on hash values, so
         a first pass with placeholder hashes records them exactly.
         """
-        wanted: list[tuple[int, int]] = []
+        wanted: set[tuple[int, int]] = set()
 
         def record(level: int, index: int) -> bytes:
-            wanted.append((level, index))
+            wanted.add((level, index))
             return bytes(32)
 
-        build(record)
+        unread = build(record)
         if not wanted:
-            return build(self.reader(bucket))
-        rows = self.session.execute(
-            select(LogNode.level, LogNode.node_index, LogNode.hash).where(
-                LogNode.bucket == bucket,
-                tuple_(LogNode.level, LogNode.node_index).in_(wanted),
-            )
-        ).all()
-        nodes = {(level, index): bytes(h) for level, index, h in rows}
+            return unread  # e.g. a proof between equal sizes reads nothing
+        params = {
+            "bucket": bucket,
+            "levels": sorted({lv for lv, _ in wanted}),
+            "indexes": sorted({ix for _, ix in wanted}),
+        }
+        rows = self.session.execute(_NODES, params)
+        nodes = {(lv, ix): bytes(h) for lv, ix, h in rows if (lv, ix) in wanted}
         return build(lambda level, index: nodes[(level, index)])
 
     def entry(self, entry_id: uuid.UUID) -> Entry:
@@ -105,45 +142,55 @@ class ProofService:
 
     def receipt(self, entry: Entry) -> dict[str, Any]:
         """Everything needed to verify `entry` offline against the log's public key."""
-        leaf = self._leaf(entry.bucket, str(entry.id))
-        cp = self._bucket_checkpoint_in_global(entry.bucket, leaf.leaf_index)
-        gleaf = self._leaf(GLOBAL_LOG, f"{cp.bucket}:{cp.size}")
-        gcp = self._latest(GLOBAL_LOG)
-        if gcp is None or gcp.size <= gleaf.leaf_index:
+        leaf_index = self._leaf_index(entry.bucket, str(entry.id))
+        covering = self.session.execute(
+            _COVERING, {"bucket": entry.bucket, "prefix": f"{entry.bucket}:", "leaf": leaf_index}
+        ).first()
+        if covering is None:
+            raise NotYetCheckpointed()
+        size, note, gleaf_index = covering
+        gsize, gnote = self._newest_cosigned(GLOBAL_LOG)
+        if gsize <= gleaf_index:
             raise NotYetCheckpointed()
         return {
             "format": FORMAT,
             "entry": entry_to_json(entry_fields(entry)),
             "entry_hash": entry.entry_hash,
             "bucket": entry.bucket,
-            "leaf_index": leaf.leaf_index,
-            "bucket_checkpoint": cp.note,
+            "leaf_index": leaf_index,
+            "bucket_checkpoint": note,
             "inclusion_proof": b64(
-                self.prove(
-                    entry.bucket, lambda r: merkle.inclusion_proof(leaf.leaf_index, cp.size, r)
-                )
+                self.prove(entry.bucket, lambda r: merkle.inclusion_proof(leaf_index, size, r))
             ),
-            "global_leaf_index": gleaf.leaf_index,
-            "global_checkpoint": with_cosignatures(self.session, gcp),
+            "global_leaf_index": gleaf_index,
+            "global_checkpoint": gnote,
             "global_inclusion_proof": b64(
-                self.prove(
-                    GLOBAL_LOG, lambda r: merkle.inclusion_proof(gleaf.leaf_index, gcp.size, r)
-                )
+                self.prove(GLOBAL_LOG, lambda r: merkle.inclusion_proof(gleaf_index, gsize, r))
             ),
         }
 
     def latest(self) -> dict[str, Any]:
         """The latest global checkpoint and each bucket's latest."""
+        # Each log's newest by primary key: never a scan of every checkpoint ever signed.
+        other = aliased(CheckpointRow)
+        newest = (
+            select(other.size)
+            .where(other.bucket == LogHead.bucket)
+            .order_by(other.size.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         rows = self.session.scalars(
-            select(CheckpointRow).order_by(CheckpointRow.bucket, CheckpointRow.size.desc())
+            select(CheckpointRow)
+            .join(LogHead, LogHead.bucket == CheckpointRow.bucket)
+            .where(CheckpointRow.size == newest)
+            .order_by(CheckpointRow.bucket)
         ).all()
-        newest: dict[int, CheckpointRow] = {}
-        for row in rows:
-            newest.setdefault(row.bucket, row)
-        glob = newest.pop(GLOBAL_LOG, None)
+        newest_of = {row.bucket: row for row in rows}
+        glob = newest_of.pop(GLOBAL_LOG, None)
         return {
             "global": _view(glob, with_cosignatures(self.session, glob)) if glob else None,
-            "buckets": [_view(r) for _, r in sorted(newest.items())],
+            "buckets": [_view(r) for _, r in sorted(newest_of.items())],
         }
 
     def consistency(self, bucket: int, first: int, second: int) -> list[str]:
@@ -154,43 +201,32 @@ class ProofService:
             raise BadRange(field="first", size=size)
         return b64(self.prove(bucket, lambda r: merkle.consistency_proof(first, second, r)))
 
-    def _leaf(self, bucket: int, ref: str) -> LogLeaf:
-        """A leaf by reference, or 'not yet' when the sequencer has not reached it."""
-        stmt = select(LogLeaf).where(LogLeaf.bucket == bucket, LogLeaf.ref == ref)
-        leaf = self.session.scalars(stmt).one_or_none()
-        if leaf is None:
-            raise NotYetCheckpointed()
-        return leaf
-
     def latest_row(self, bucket: int) -> CheckpointRow | None:
         """A log's newest checkpoint row."""
-        return self._latest(bucket)
-
-    def _latest(self, bucket: int) -> CheckpointRow | None:
-        """A log's newest checkpoint."""
         stmt = select(CheckpointRow).where(CheckpointRow.bucket == bucket)
         return self.session.scalars(stmt.order_by(CheckpointRow.size.desc()).limit(1)).first()
 
-    def _bucket_checkpoint_in_global(self, bucket: int, leaf_index: int) -> CheckpointRow:
-        """The newest checkpoint of `bucket` that the global log includes, if it covers the leaf."""
-        # Walks the global log backwards: its newest leaves name every bucket within a pass.
-        ref = self.session.scalars(
-            select(LogLeaf.ref)
-            .where(LogLeaf.bucket == GLOBAL_LOG, LogLeaf.ref.like(f"{bucket}:%"))
-            .order_by(LogLeaf.leaf_index.desc())
-            .limit(1)
-        ).first()
-        if ref is None or int(ref.split(":")[1]) <= leaf_index:
+    def _leaf_index(self, bucket: int, ref: str) -> int:
+        """A leaf's index by reference, or 'not yet' when the sequencer has not reached it."""
+        index = self.session.scalar(_LEAF_INDEX, {"bucket": bucket, "ref": ref})
+        if index is None:
             raise NotYetCheckpointed()
-        return self.session.get_one(CheckpointRow, (bucket, int(ref.split(":")[1])))
+        return int(index)
+
+    def _newest_cosigned(self, bucket: int) -> tuple[int, str]:
+        """A log's newest checkpoint: its size and note with every witness line, or 'not yet'."""
+        rows = self.session.execute(_NEWEST_COSIGNED, {"bucket": bucket}).all()
+        if not rows:
+            raise NotYetCheckpointed()
+        return rows[0].size, rows[0].note + "".join(r.line for r in rows if r.line)
 
 
 def with_cosignatures(session: Session, row: CheckpointRow) -> str:
     """A checkpoint's note with every witness signature line appended."""
     lines = session.scalars(
-        select(Cosignature.line).where(
-            Cosignature.bucket == row.bucket, Cosignature.size == row.size
-        )
+        select(Cosignature.line)
+        .where(Cosignature.bucket == row.bucket, Cosignature.size == row.size)
+        .order_by(Cosignature.key_hash)
     ).all()
     return row.note + "".join(lines)
 

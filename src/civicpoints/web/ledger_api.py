@@ -8,16 +8,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from civicpoints.identity.models import Role
 from civicpoints.identity.principal import Principal
-from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
+from civicpoints.identity.router import bearer, principal, resident, staff
 from civicpoints.kit.errors import Forbidden
-from civicpoints.kit.http import DbSession
+from civicpoints.kit.http import Ctx, ReadSession
 from civicpoints.ledger import chain
 from civicpoints.ledger.models import Entry, SigningKey
 from civicpoints.ledger.proofs import ProofService, entry_fields
@@ -25,6 +26,35 @@ from civicpoints.ledger.receipt import entry_to_json
 from civicpoints.scoring.service import wallet_of
 
 router = APIRouter(tags=["ledger 账本"])
+
+# Every endpoint here only reads: each request is one read-only transaction (a WAL snapshot on
+# SQLite, so proofs do not wait behind a sequencer pass), the caller's sign-in checked in it.
+
+
+def _reader(
+    db: ReadSession,
+    ctx: Ctx,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller behind the bearer token, read in the request's read-only transaction."""
+    return principal(db, ctx, creds)
+
+
+Caller = Annotated[Principal, Depends(_reader)]
+
+
+def _resident(who: Caller) -> Principal:
+    """A signed-in resident, or 403."""
+    return resident(who)
+
+
+def _staff(who: Caller) -> Principal:
+    """A signed-in staff member, or 403."""
+    return staff(who)
+
+
+ResidentCaller = Annotated[Principal, Depends(_resident)]
+StaffCaller = Annotated[Principal, Depends(_staff)]
 
 
 class CheckpointRead(BaseModel):
@@ -53,13 +83,13 @@ class KeyRead(BaseModel):
 
 
 @router.get("/ledger/checkpoints/latest", response_model=LatestRead)
-def latest_checkpoints(db: DbSession) -> LatestRead:
+def latest_checkpoints(db: ReadSession) -> LatestRead:
     """The latest signed checkpoints: anyone may fetch, store and later compare them."""
     return LatestRead.model_validate(ProofService(db).latest())
 
 
 @router.get("/ledger/keys", response_model=list[KeyRead])
-def keys(db: DbSession) -> list[KeyRead]:
+def keys(db: ReadSession) -> list[KeyRead]:
     """Every key that has signed checkpoints (fetch once, verify offline forever)."""
     rows = db.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
     return [KeyRead(key_hash=k.key_hash, name=k.name, vkey=k.vkey, role=k.role) for k in rows]
@@ -70,13 +100,13 @@ TreeSize = Annotated[int, Query(ge=1, le=2**62)]
 
 
 @router.get("/ledger/buckets/{bucket}/consistency", response_model=list[str])
-def consistency(db: DbSession, bucket: Bucket, first: TreeSize, second: TreeSize) -> list[str]:
+def consistency(db: ReadSession, bucket: Bucket, first: TreeSize, second: TreeSize) -> list[str]:
     """RFC 9162 consistency proof (base64 hashes) between two sizes of a bucket's log."""
     return ProofService(db).consistency(bucket, first, second)
 
 
 @router.get("/ledger/entries/{entry_id}/proof")
-def entry_proof(entry_id: uuid.UUID, who: Caller, db: DbSession) -> dict[str, Any]:
+def entry_proof(entry_id: uuid.UUID, who: Caller, db: ReadSession) -> dict[str, Any]:
     """The receipt of one entry: for auditors and admins, or the resident whose entry it is."""
     entry = ProofService(db).entry(entry_id)
     _may_see(who, entry)
@@ -84,7 +114,7 @@ def entry_proof(entry_id: uuid.UUID, who: Caller, db: DbSession) -> dict[str, An
 
 
 @router.get("/me/ledger/{entry_id}/receipt")
-def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> JSONResponse:
+def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: ReadSession) -> JSONResponse:
     """Download a receipt of one of my entries (check it: `civicpoints ledger verify-receipt`)."""
     entry = ProofService(db).entry(entry_id)
     _may_see(who, entry)
@@ -98,7 +128,7 @@ def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> JSONR
 def account_chain(
     account_id: uuid.UUID,
     who: StaffCaller,
-    db: DbSession,
+    db: ReadSession,
     after_seq: int = Query(0, ge=0, le=2**62),
     limit: int = Query(500, ge=1, le=5000),
 ) -> dict[str, Any]:
