@@ -8,6 +8,7 @@ from civicpoints.kit import idempotency
 from civicpoints.kit.db import Base
 from civicpoints.ledger import models as ledger
 from civicpoints.regions import models as regions
+from civicpoints.rewards import models as rewards
 from civicpoints.scoring import models as scoring
 
 metadata = Base.metadata
@@ -20,5 +21,6 @@ __all__ = [
     "ledger",
     "metadata",
     "regions",
+    "rewards",
     "scoring",
 ]

@@ -13,14 +13,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import City, build_city
+from civicpoints.cli.demo_rewards import Rewards, build_rewards
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.models import Resident
 from civicpoints.identity.principal import Principal
 from civicpoints.identity.schemas import ResidentCreate
 from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger.service import LedgerService, Movement
+from civicpoints.scoring.service import wallet_of
 from civicpoints.web.app import create_app
 
 WEST_LAKE = (30.2590, 120.1388)
@@ -116,3 +120,29 @@ def client(settings: Settings, city: City) -> Iterator[TestClient]:
     """The app on the test database, with the pilot city loaded."""
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+# -- rewards -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rewards(sessions: sessionmaker[Session], city: City) -> Rewards:
+    """The demo catalog, sponsors, merchants and clerks on the test database."""
+    with transaction(sessions) as s:
+        return build_rewards(s, city, utcnow())
+
+
+@pytest.fixture
+def fund(sessions: sessionmaker[Session]) -> Callable[..., None]:
+    """Credit a resident one lot of points (by default valid for a year)."""
+    counter = iter(range(1, 1_000_000))
+
+    def give(resident_id: uuid.UUID, points: int, days: int = 365) -> None:
+        now = utcnow()
+        move = Movement(
+            "award", points, "test", "测试 / test", "test", now, f"fund:{next(counter)}"
+        )
+        with transaction(sessions) as s:
+            LedgerService(s).credit(wallet_of(resident_id), move, now + timedelta(days=days))
+
+    return give

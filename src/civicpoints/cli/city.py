@@ -124,6 +124,13 @@ STAFF = [
     ("reviewer", "北山街道审核员 刘审核", Role.REVIEWER, "street0"),
     ("env_officer", "生态环境局 周干事", Role.ORGANIZER, "HB"),
     ("clerk", "超市核销员 孙店员", Role.MERCHANT_CLERK, "city"),
+    ("clerk_metro", "地铁客服中心核销员 钱店员", Role.MERCHANT_CLERK, "city"),
+    ("clerk_scenic", "灵隐景区售票处核销员 李售票", Role.MERCHANT_CLERK, "city"),
+    ("clerk_health", "体检中心核销员 何护士", Role.MERCHANT_CLERK, "city"),
+    ("clerk_training", "职业培训中心核销员 郑老师", Role.MERCHANT_CLERK, "city"),
+    ("clerk_farm", "农资供销社核销员 冯店员", Role.MERCHANT_CLERK, "city"),
+    ("edu_reviewer", "教育局 入学审核 吴老师", Role.REVIEWER, "JY"),
+    ("mz_reviewer", "民政局 志愿服务科 许科长", Role.REVIEWER, "MZ"),
 ]
 
 

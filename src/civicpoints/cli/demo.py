@@ -57,6 +57,7 @@ from civicpoints.cli.demo_data import (
     Plan,
     with_check_char,
 )
+from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.identity import passwords
 from civicpoints.identity.principal import Principal
 from civicpoints.identity.schemas import ResidentCreate
@@ -106,6 +107,7 @@ def load_demo(
         _register_all(sessions, demo, residents, progress)
         _run_sessions(sessions, demo, progress)
     _record_slips(sessions, demo)
+    load_rewards(sessions, ctx, demo.city, demo.pool)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "

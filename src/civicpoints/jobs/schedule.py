@@ -16,7 +16,12 @@ def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
     """name → (job, cron fields in Beijing time)."""
     return {
         "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
+        "rewards.expire_vouchers": (
+            tasks.expire_vouchers_with(settings),
+            {"hour": 0, "minute": 20},
+        ),
         "ledger.void_stale_holds": (tasks.void_stale_holds, {"hour": 0, "minute": 40}),
+        "rewards.check_budget": (tasks.check_budget, {"hour": 7, "minute": 0}),
         "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
     }
 

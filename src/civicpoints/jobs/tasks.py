@@ -1,4 +1,4 @@
-"""Scheduled jobs: `ledger.expire`, `ledger.void_stale_holds` daily; `ledger.verify` nightly."""
+"""Scheduled jobs: ledger expiry and stale holds, voucher expiry, budget check, nightly verify."""
 
 from __future__ import annotations
 
@@ -38,6 +38,36 @@ def void_stale_holds(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, A
         voided += n
         if n == 0:
             return True, {"voided": voided}
+
+
+def expire_vouchers_with(
+    settings: Settings,
+) -> Callable[[sessionmaker[Session]], tuple[bool, dict[str, Any]]]:
+    """The daily `rewards.expire_vouchers` job: unused vouchers past validity are refunded."""
+
+    def expire_vouchers(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
+        from civicpoints.kit.context import build_context
+        from civicpoints.rewards.service import RedemptionService
+
+        ctx, now, closed = build_context(settings), utcnow(), 0
+        while True:
+            with transaction(sessions) as s:
+                n = RedemptionService(s, ctx).expire_vouchers(now, batch=200)
+            closed += n
+            if n == 0:
+                return True, {"closed": closed}
+
+    return expire_vouchers
+
+
+def check_budget(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
+    """`rewards.check_budget`: an admin alert when points liability exceeds the budget left."""
+    from civicpoints.rewards.budget import BudgetService
+
+    with transaction(sessions) as s:
+        figures = BudgetService(s).figures()
+    summary = figures.model_dump(include={"liability_fen", "remaining_fen", "alert_messages"})
+    return not figures.alert, summary
 
 
 def pinned_keys(settings: Settings) -> list[Verifier]:

@@ -22,6 +22,8 @@ from civicpoints.kit.settings import Settings, get_settings
 from civicpoints.ledger.keys import log_signer
 from civicpoints.ledger.tasks import start_loop
 from civicpoints.regions.router import router as regions
+from civicpoints.rewards import admin_router as rewards_admin
+from civicpoints.rewards.router import router as rewards
 from civicpoints.scoring.router import router as scoring
 from civicpoints.web import admin_api, ledger_api, problems
 
@@ -50,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hours,
         ledger_api.router,
         admin_api.router,
+        rewards,
+        rewards_admin.router,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)

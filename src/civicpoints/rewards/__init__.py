@@ -1,0 +1,1 @@
+"""Rewards: catalog, redemption, vouchers, merchants, entitlements, budget and settlement."""

@@ -1,0 +1,236 @@
+"""HTTP for the catalog, redemptions and vouchers (thin: the services decide)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Principal
+from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.ledger.holds import HoldService
+from civicpoints.regions.service import RegionService
+from civicpoints.rewards.catalog import CatalogService
+from civicpoints.rewards.codes import qr_png
+from civicpoints.rewards.models import Category, Redemption
+from civicpoints.rewards.schemas import (
+    Decision,
+    ItemCreate,
+    ItemRead,
+    ItemUpdate,
+    RedemptionCreate,
+    RedemptionRead,
+    VerifyRead,
+    VoucherRead,
+)
+from civicpoints.rewards.service import RedemptionService
+from civicpoints.rewards.vouchers import VoucherService
+from civicpoints.scoring.service import wallet_of
+
+router = APIRouter(tags=["rewards 积分兑换"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+DECIDERS = (Role.REVIEWER, Role.ORGANIZER)  # staff of the owning department
+PNG: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/png": {}}, "description": "QR code PNG"}
+}
+
+
+def require_admin(who: Principal) -> None:
+    """Catalog and money settings are for platform-wide administrators."""
+    if not who.may_citywide(Role.ADMIN):
+        raise Forbidden()
+
+
+def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
+    """A redemption with its item's names and its vouchers."""
+    catalog = CatalogService(db)
+    item = catalog.item(redemption.item_id)
+    return RedemptionRead(
+        id=redemption.id,
+        item_id=item.id,
+        item_name=item.name,
+        item_name_en=item.name_en,
+        quantity=redemption.quantity,
+        points=redemption.points,
+        status=redemption.status,
+        decision_reason=redemption.decision_reason,
+        decided_at=redemption.decided_at,
+        created_at=redemption.created_at,
+        vouchers=[
+            VoucherRead.model_validate(v)
+            for v in catalog.repo.vouchers_of_redemption(redemption.id)
+        ],
+    )
+
+
+@router.get("/rewards", response_model=list[ItemRead])
+def browse(
+    who: Caller,
+    db: DbSession,
+    ctx: Ctx,
+    category: Category | None = None,
+    affordable: bool = Query(False, description="residents: only what their points can buy"),
+    region_id: uuid.UUID | None = Query(None, description="only items open to this region"),
+    limit: Limit = 50,
+    cursor: uuid.UUID | None = Query(None, description="the last item id of the previous page"),
+) -> list[ItemRead]:
+    """The catalog (积分商城): open items by category, affordability and region."""
+    regions = RegionService(db)
+    scope: set[str] | None = None
+    if region_id is not None:
+        scope = {str(r.id) for r in regions.ancestry(regions.get(region_id))}
+    elif who.kind == "resident":
+        home = IdentityService(db, ctx).resident(who.id).community_id
+        scope = {str(r.id) for r in regions.ancestry(regions.get(home))}
+    max_price = None
+    if affordable and who.kind == "resident":
+        max_price = HoldService(db).available(wallet_of(who.id))
+    items = CatalogService(db).browse(category, max_price, scope, cursor, limit, utcnow())
+    return [ItemRead.model_validate(i) for i in items]
+
+
+@router.get("/rewards/{item_id}", response_model=ItemRead)
+def get_item(item_id: uuid.UUID, who: Caller, db: DbSession) -> ItemRead:
+    """One catalog item."""
+    return ItemRead.model_validate(CatalogService(db).item(item_id))
+
+
+@router.post("/rewards", response_model=ItemRead, status_code=201)
+def create_item(body: ItemCreate, who: StaffCaller, db: DbSession) -> ItemRead:
+    """Add a catalog item (administrators)."""
+    require_admin(who)
+    return ItemRead.model_validate(CatalogService(db).create_item(body))
+
+
+@router.patch("/rewards/{item_id}", response_model=ItemRead)
+def update_item(item_id: uuid.UUID, body: ItemUpdate, who: StaffCaller, db: DbSession) -> ItemRead:
+    """Change a catalog item; `active: false` withdraws it (administrators)."""
+    require_admin(who)
+    return ItemRead.model_validate(CatalogService(db).update_item(item_id, body))
+
+
+@router.post("/redemptions", response_model=RedemptionRead, status_code=201)
+def redeem(
+    body: RedemptionCreate,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> RedemptionRead:
+    """Redeem an item: points are held, vouchers issued (or an application filed)."""
+
+    def run() -> RedemptionRead:
+        service = RedemptionService(db, ctx)
+        row = service.redeem(who.id, body.item_id, body.quantity, key or str(uuid.uuid4()))
+        return redemption_view(db, row)
+
+    return idempotent(db, who.key, key, request, body.model_dump(mode="json"), run, 201)
+
+
+@router.get("/me/redemptions", response_model=list[RedemptionRead])
+def my_redemptions(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[RedemptionRead]:
+    """The resident's redemptions, newest first."""
+    rows = CatalogService(db).repo.redemptions_of(who.id, limit)
+    return [redemption_view(db, r) for r in rows]
+
+
+@router.get("/redemptions/{redemption_id}", response_model=RedemptionRead)
+def get_redemption(
+    redemption_id: uuid.UUID, who: ResidentCaller, db: DbSession, ctx: Ctx
+) -> RedemptionRead:
+    """One of the resident's redemptions."""
+    return redemption_view(db, RedemptionService(db, ctx).redemption_of(who.id, redemption_id))
+
+
+@router.post("/redemptions/{redemption_id}/cancel", response_model=RedemptionRead)
+def cancel(
+    redemption_id: uuid.UUID,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> RedemptionRead:
+    """Cancel unused vouchers or a pending application: points back with their expiry."""
+
+    def run() -> RedemptionRead:
+        return redemption_view(db, RedemptionService(db, ctx).cancel(who.id, redemption_id))
+
+    return idempotent(db, who.key, key, request, None, run)
+
+
+@router.post("/redemptions/{redemption_id}/decision", response_model=RedemptionRead)
+def decide(
+    redemption_id: uuid.UUID,
+    body: Decision,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> RedemptionRead:
+    """The owning department approves or denies an entitlement application, with a reason."""
+    service = RedemptionService(db, ctx)
+    item = CatalogService(db).item(service.redemption_of(None, redemption_id).item_id)
+    dept = item.department_id
+    if not (
+        who.may_citywide(Role.ADMIN)
+        or (dept is not None and any(who.may(r, None, dept) for r in DECIDERS))
+    ):
+        raise Forbidden()
+
+    def run() -> RedemptionRead:
+        row = service.decide(redemption_id, body.approve, body.reason, who.id)
+        return redemption_view(db, row)
+
+    return idempotent(db, who.key, key, request, body.model_dump(), run)
+
+
+@router.get("/me/vouchers", response_model=list[VoucherRead])
+def my_vouchers(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[VoucherRead]:
+    """The resident's vouchers, newest first."""
+    rows = CatalogService(db).repo.vouchers_of(who.id, limit)
+    return [VoucherRead.model_validate(v) for v in rows]
+
+
+@router.get("/vouchers/{code}/qr.png", response_class=Response, responses=PNG)
+def voucher_qr(code: str, who: ResidentCaller, db: DbSession, ctx: Ctx) -> Response:
+    """The QR code a resident shows at the shop."""
+    voucher = VoucherService(db, ctx).owned(who.id, code)
+    return Response(qr_png(voucher.code), media_type="image/png")
+
+
+@router.post("/vouchers/{code}/verify", response_model=VerifyRead)
+def verify_voucher(
+    code: str,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> VerifyRead:
+    """A merchant clerk uses a voucher (核销), once; a second try says when and where."""
+
+    def run() -> VerifyRead:
+        voucher, merchant = VoucherService(db, ctx).verify(code, who.id)
+        item = CatalogService(db).item(voucher.item_id)
+        assert voucher.used_at is not None
+        return VerifyRead(
+            code=voucher.code,
+            status=voucher.status,
+            used_at=voucher.used_at,
+            merchant=merchant.name,
+            item_name=item.name,
+            face_value_fen=voucher.face_value_fen,
+        )
+
+    return idempotent(db, who.key, key, request, None, run)

@@ -1,0 +1,343 @@
+"""Use cases of redemption: hold points, issue vouchers or applications, cancel, decide, expire.
+
+Lock order, the same everywhere: the item row (stock), then the redemption and its vouchers,
+then the ledger (wallet, then the bucket's system accounts). Never commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import local_date, month_key, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.ids import new_id
+from civicpoints.ledger.errors import InsufficientPoints
+from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
+from civicpoints.ledger.models import Hold
+from civicpoints.regions.service import RegionService
+from civicpoints.rewards import codes, rules
+from civicpoints.rewards.catalog import CatalogService
+from civicpoints.rewards.errors import (
+    REFUSALS,
+    InvalidQuantity,
+    ItemNotFound,
+    NotCancellable,
+    NotPending,
+    RedemptionNotFound,
+)
+from civicpoints.rewards.models import (
+    Booking,
+    Fulfilment,
+    Item,
+    Redemption,
+    RedemptionStatus,
+    Voucher,
+    VoucherEvent,
+    VoucherStatus,
+)
+from civicpoints.rewards.repository import RewardsRepository
+from civicpoints.scoring.service import wallet_of
+
+HOLD_GRACE = timedelta(days=3)  # vouchers are expired by rewards.expire first
+APPLICATION_DAYS = 30  # an undecided entitlement application lapses and refunds
+
+
+class RedemptionService:
+    """Redeem, cancel, decide and expire, inside the caller's transaction."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.session, self.ctx = session, ctx
+        self.repo = RewardsRepository(session)
+        self.catalog = CatalogService(session)
+        self.holds = HoldService(session)
+
+    def redeem(
+        self, resident_id: uuid.UUID, item_id: uuid.UUID, quantity: int, key: str
+    ) -> Redemption:
+        """Check eligibility, take stock, hold the points; vouchers or an application result.
+
+        A retry with the same key returns the first redemption.
+        """
+        earlier = self.repo.redemption_by_key(resident_id, key)
+        if earlier is not None:
+            return earlier
+        if not 1 <= quantity <= rules.MAX_QUANTITY:
+            raise InvalidQuantity(field="quantity", quantity=quantity)
+        item = self.repo.item(item_id, lock=True)
+        if item is None:
+            raise ItemNotFound(field="item_id")
+        now = utcnow()
+        period = rules.period_key(item.period, local_date(now))
+        self._check(item, resident_id, now, quantity, period)
+        wallet, total = wallet_of(resident_id), item.price_points * quantity
+        available = self.holds.available(wallet, now)
+        if available < total:
+            raise InsufficientPoints(available=available, needed=total)
+        item.stock_remaining -= quantity
+        redemption = Redemption(
+            id=new_id(),
+            resident_id=resident_id,
+            item_id=item.id,
+            quantity=quantity,
+            points=total,
+            status=RedemptionStatus.ISSUED,
+            period_key=period,
+            idempotency_key=key,
+        )
+        self.repo.add(redemption)
+        if item.fulfilment == Fulfilment.VOUCHER:
+            self._issue(item, redemption, now)
+        else:
+            self._apply(item, redemption, now)
+        return redemption
+
+    def _check(
+        self, item: Item, resident_id: uuid.UUID, now: datetime, quantity: int, period: str
+    ) -> None:
+        """Raise the first reason the resident may not redeem the item now."""
+        resident = IdentityService(self.session, self.ctx).resident(resident_id)
+        regions = RegionService(self.session)
+        ancestry = regions.ancestry(regions.get(resident.community_id))
+        who = rules.Applicant(
+            verified=resident.verification == "verified",
+            region_ids=frozenset(str(r.id) for r in ancestry),
+            birth_date=resident.birth_date,
+            low_income=self.repo.low_income(resident_id),
+        )
+        facts = rules.ItemFacts(
+            active=item.active,
+            valid_from=item.valid_from,
+            valid_until=item.valid_until,
+            region_ids=frozenset(item.region_ids),
+            min_age=item.min_age,
+            max_age=item.max_age,
+            low_income_only=item.low_income_only,
+            limit_per_period=item.limit_per_period,
+            stock_remaining=item.stock_remaining,
+        )
+        used = self.repo.used_in_period(resident_id, item.id, period)
+        refused = rules.refusal(facts, who, now, local_date(now), quantity, used)
+        if refused is not None:
+            raise REFUSALS[refused.reason](field="item_id", **refused.params)
+
+    def _hold(
+        self, item: Item, redemption: Redemption, amount: int, key: str, until: datetime
+    ) -> Hold:
+        """Hold points for a redemption; a post pays the sponsor's redemption sink."""
+        sponsor = self.catalog.repo.sponsor(item.sponsor_id)
+        assert sponsor is not None
+        return self.holds.place(
+            HoldRequest(
+                owner=wallet_of(redemption.resident_id),
+                amount=amount,
+                ref=f"redemption:{redemption.id}",
+                reason=f"兑换 {item.name} / redeem {item.name_en}"[:500],
+                actor=f"resident:{redemption.resident_id}",
+                idempotency_key=key,
+                timeout_at=until,
+                sink=sponsor.code,
+            )
+        )
+
+    def _issue(self, item: Item, redemption: Redemption, now: datetime) -> None:
+        """One voucher per unit, each with its own hold (posted when that voucher is used)."""
+        until = now + timedelta(days=item.voucher_days)
+        for i in range(redemption.quantity):
+            hold = self._hold(
+                item,
+                redemption,
+                item.price_points,
+                f"redeem:{redemption.id}:{i}",
+                until + HOLD_GRACE,
+            )
+            voucher = Voucher(
+                code=codes.new_code(),
+                redemption_id=redemption.id,
+                item_id=item.id,
+                resident_id=redemption.resident_id,
+                merchant_id=item.merchant_id,
+                sponsor_id=item.sponsor_id,
+                points=item.price_points,
+                face_value_fen=item.face_value_fen,
+                hold_bucket=hold.bucket,
+                hold_id=hold.id,
+                status=VoucherStatus.ISSUED,
+                valid_from=now,
+                valid_until=until,
+            )
+            self.repo.add(voucher)
+            self._event(voucher, "issued", f"resident:{redemption.resident_id}")
+
+    def _apply(self, item: Item, redemption: Redemption, now: datetime) -> None:
+        """An entitlement: one hold for the application, decided by the owning department."""
+        until = now + timedelta(days=APPLICATION_DAYS)
+        hold = self._hold(item, redemption, redemption.points, f"redeem:{redemption.id}", until)
+        redemption.status = RedemptionStatus.PENDING
+        redemption.hold_bucket, redemption.hold_id = hold.bucket, hold.id
+
+    def _event(self, voucher: Voucher, kind: str, actor: str, **detail: object) -> None:
+        """Append to the voucher's trail."""
+        self.repo.add(
+            VoucherEvent(
+                voucher_id=voucher.id,
+                kind=kind,
+                actor=actor,
+                merchant_id=voucher.used_merchant_id,
+                detail={k: str(v) for k, v in detail.items()},
+            )
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def redemption_of(self, resident_id: uuid.UUID | None, redemption_id: uuid.UUID) -> Redemption:
+        """A redemption (the resident's own when `resident_id` is given), or 404."""
+        row = self.repo.redemption(redemption_id)
+        if row is None or (resident_id is not None and row.resident_id != resident_id):
+            raise RedemptionNotFound(field="redemption_id")
+        return row
+
+    def vouchers_of(self, redemption: Redemption) -> list[Voucher]:
+        """A redemption's vouchers."""
+        return self.repo.vouchers_of_redemption(redemption.id)
+
+    # -- cancel, decide, expire ------------------------------------------------------------
+
+    def cancel(self, resident_id: uuid.UUID, redemption_id: uuid.UUID) -> Redemption:
+        """Cancel unused vouchers or a pending application: the same lots come back."""
+        self.redemption_of(resident_id, redemption_id)
+        redemption, item = self._locked(redemption_id)
+        actor = f"resident:{resident_id}"
+        why = Resolution("居民取消兑换 / cancelled by the resident", actor)
+        if redemption.status == RedemptionStatus.PENDING:
+            self._void_application(redemption, item, why, RedemptionStatus.CANCELLED)
+            return redemption
+        issued = [
+            v
+            for v in self.repo.vouchers_of_redemption(redemption.id, lock=True)
+            if v.status == VoucherStatus.ISSUED
+        ]
+        if not issued:
+            raise NotCancellable(status=redemption.status)
+        for voucher in issued:
+            self._close(voucher, item, VoucherStatus.CANCELLED, why)
+        self._settle_status(redemption)
+        return redemption
+
+    def decide(
+        self, redemption_id: uuid.UUID, approve: bool, reason: str, staff: uuid.UUID
+    ) -> Redemption:
+        """Approve (post the points to the sponsor) or deny (void: points back) an application."""
+        redemption, item = self._locked(redemption_id)
+        if redemption.status != RedemptionStatus.PENDING:
+            raise NotPending(status=redemption.status)
+        why = Resolution(reason[:500], f"staff:{staff}")
+        if approve:
+            assert redemption.hold_bucket is not None and redemption.hold_id is not None
+            hold = self.holds.post(redemption.hold_bucket, redemption.hold_id, why)
+            self._book(item, redemption, None, hold)
+            redemption.status = RedemptionStatus.APPROVED
+        else:
+            self._void_application(redemption, item, why, RedemptionStatus.DENIED)
+        redemption.decision_reason, redemption.decided_by = reason, staff
+        redemption.decided_at = utcnow()
+        self.session.flush()
+        return redemption
+
+    def expire_vouchers(self, now: datetime, batch: int = 200) -> int:
+        """Refund unused vouchers past their validity, and lapsed applications (a batch)."""
+        why = Resolution(
+            "兑换券过期自动退回 / voucher expired, points returned", "system:rewards.expire"
+        )
+        due = self.repo.due_vouchers(now, batch)
+        for voucher_id in due:
+            voucher = self.repo.voucher(voucher_id)
+            assert voucher is not None
+            redemption, item = self._locked(voucher.redemption_id)
+            locked = self.repo.voucher(voucher_id, lock=True)
+            if locked is not None and locked.status == VoucherStatus.ISSUED:
+                self._close(locked, item, VoucherStatus.EXPIRED, why)
+                self._settle_status(redemption)
+        lapsed = self.repo.pending_applications(batch, now - timedelta(days=APPLICATION_DAYS))
+        for app in lapsed:
+            redemption, item = self._locked(app.id)
+            if redemption.status == RedemptionStatus.PENDING:
+                self._void_application(redemption, item, why, RedemptionStatus.EXPIRED)
+        return len(due) + len(lapsed)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _locked(self, redemption_id: uuid.UUID) -> tuple[Redemption, Item]:
+        """Lock the item, then the redemption (the lock order of `redeem`)."""
+        row = self.repo.redemption(redemption_id)
+        if row is None:
+            raise RedemptionNotFound(field="redemption_id")
+        item = self.repo.item(row.item_id, lock=True)
+        redemption = self.repo.redemption(redemption_id, lock=True)
+        assert item is not None and redemption is not None
+        return redemption, item
+
+    def _close(self, voucher: Voucher, item: Item, status: str, why: Resolution) -> None:
+        """Cancel or expire an unused voucher: void its hold, give its unit of stock back."""
+        self._void_if_pending(voucher.hold_bucket, voucher.hold_id, why)
+        voucher.status, voucher.closed_at = status, utcnow()
+        item.stock_remaining += 1
+        self._event(voucher, status, why.actor)
+
+    def _void_application(
+        self, redemption: Redemption, item: Item, why: Resolution, status: str
+    ) -> None:
+        """Void an application's hold and give its stock back."""
+        assert redemption.hold_bucket is not None and redemption.hold_id is not None
+        self._void_if_pending(redemption.hold_bucket, redemption.hold_id, why)
+        redemption.status = status
+        item.stock_remaining += redemption.quantity
+        self.session.flush()
+
+    def _void_if_pending(self, bucket: int, hold_id: uuid.UUID, why: Resolution) -> None:
+        """Void a hold unless the ledger's timeout job already did."""
+        hold = self.holds.get(bucket, hold_id)
+        if hold is not None and hold.status == "pending":
+            self.holds.void(bucket, hold_id, why)
+
+    def _settle_status(self, redemption: Redemption) -> None:
+        """A redemption is done when none of its vouchers is still issued."""
+        states = {v.status for v in self.repo.vouchers_of_redemption(redemption.id)}
+        if VoucherStatus.ISSUED in states:
+            return
+        if VoucherStatus.USED in states:
+            redemption.status = RedemptionStatus.COMPLETED
+        elif VoucherStatus.CANCELLED in states:
+            redemption.status = RedemptionStatus.CANCELLED
+        else:
+            redemption.status = RedemptionStatus.EXPIRED
+        self.session.flush()
+
+    def _book(
+        self, item: Item, redemption: Redemption, voucher: Voucher | None, hold: Hold
+    ) -> Booking:
+        """Book the posted value against the sponsor: points value plus subsidy = face value."""
+        assert hold.resolve_transfer_id is not None
+        points = voucher.points if voucher else redemption.points
+        face = voucher.face_value_fen if voucher else item.face_value_fen * redemption.quantity
+        rate = self.catalog.fen_per_point(hold.resolved_at or utcnow())
+        value, subsidy = rules.split_value(points, rate, face)
+        booking = Booking(
+            sponsor_id=item.sponsor_id,
+            redemption_id=redemption.id,
+            voucher_id=voucher.id if voucher else None,
+            merchant_id=voucher.used_merchant_id if voucher else None,
+            month=month_key(hold.resolved_at or utcnow()),
+            points=points,
+            fen_per_point=rate,
+            points_value_fen=value,
+            subsidy_fen=subsidy,
+            face_value_fen=face,
+            hold_transfer_id=hold.hold_transfer_id,
+            post_transfer_id=hold.resolve_transfer_id,
+        )
+        self.repo.add(booking)
+        return booking

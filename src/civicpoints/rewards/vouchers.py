@@ -1,0 +1,91 @@
+"""Vouchers: reading them, and verification once at the right merchant."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from civicpoints.kit.clock import BUSINESS_TZ, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.ledger.holds import Resolution
+from civicpoints.ledger.models import Hold
+from civicpoints.rewards import rules
+from civicpoints.rewards.errors import (
+    NotAClerk,
+    VoucherCancelled,
+    VoucherExpired,
+    VoucherNotFound,
+    VoucherUsed,
+    WrongMerchant,
+)
+from civicpoints.rewards.models import Merchant, RedemptionStatus, Voucher, VoucherStatus
+from civicpoints.rewards.service import RedemptionService
+
+
+def _when(voucher_time: object) -> str:
+    """A time as Beijing wall-clock text for messages."""
+    return voucher_time.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")  # type: ignore[attr-defined]
+
+
+class VoucherService:
+    """Reading and verifying vouchers; never commits."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.redemptions = RedemptionService(session, ctx)
+        self.repo = self.redemptions.repo
+
+    def owned(self, resident_id: uuid.UUID, code: str) -> Voucher:
+        """A resident's own voucher by code, or 404 (another's looks the same as none)."""
+        voucher = self.repo.voucher_by_code(rules.normalize_code(code))
+        if voucher is None or voucher.resident_id != resident_id:
+            raise VoucherNotFound(field="code")
+        return voucher
+
+    def verify(self, code: str, staff_id: uuid.UUID) -> tuple[Voucher, Merchant]:
+        """Use a voucher at the clerk's merchant: post its hold and book it to the sponsor."""
+        clerk = self.repo.clerk(staff_id)
+        if clerk is None:
+            raise NotAClerk()
+        merchant = self.repo.merchant(clerk.merchant_id)
+        assert merchant is not None
+        found = self.repo.voucher_by_code(rules.normalize_code(code))
+        if found is None:
+            raise VoucherNotFound(field="code")
+        redemption, item = self.redemptions._locked(found.redemption_id)
+        voucher = self.repo.voucher(found.id, lock=True)
+        assert voucher is not None
+        self._refuse(voucher, merchant)
+        why = Resolution(f"核销 / used at {merchant.name_en}"[:500], f"staff:{staff_id}")
+        hold: Hold = self.redemptions.holds.post(voucher.hold_bucket, voucher.hold_id, why)
+        voucher.status, voucher.used_at = VoucherStatus.USED, utcnow()
+        voucher.used_by, voucher.used_merchant_id = staff_id, merchant.id
+        self.redemptions._event(voucher, "used", f"staff:{staff_id}")
+        self.redemptions._book(item, redemption, voucher, hold)
+        self.redemptions._settle_status(redemption)
+        assert redemption.status in (RedemptionStatus.ISSUED, RedemptionStatus.COMPLETED)
+        return voucher, merchant
+
+    def _refuse(self, voucher: Voucher, merchant: Merchant) -> None:
+        """Refuse, changing nothing: another merchant's, used, cancelled or expired."""
+        if voucher.merchant_id != merchant.id:
+            home = self.repo.merchant(voucher.merchant_id) if voucher.merchant_id else None
+            raise WrongMerchant(
+                field="code",
+                merchant=home.name if home else "—",
+                merchant_en=home.name_en if home else "—",
+            )
+        if voucher.status == VoucherStatus.USED:
+            where = (
+                self.repo.merchant(voucher.used_merchant_id) if voucher.used_merchant_id else None
+            )
+            raise VoucherUsed(
+                field="code",
+                when=_when(voucher.used_at),
+                merchant=where.name if where else "—",
+                merchant_en=where.name_en if where else "—",
+            )
+        if voucher.status == VoucherStatus.CANCELLED:
+            raise VoucherCancelled(field="code", when=_when(voucher.closed_at))
+        if voucher.status == VoucherStatus.EXPIRED or voucher.valid_until <= utcnow():
+            raise VoucherExpired(field="code", until=_when(voucher.valid_until))

@@ -1,0 +1,327 @@
+"""Rewards acceptance (issue 4) over the API on SQLite and PostgreSQL: redeem, verify once,
+refuse clearly, cancel with the same lots back, entitlements, budget and settlement."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.cli.city import City
+from civicpoints.cli.demo_rewards import SUBSIDISED_50, Rewards
+from civicpoints.kit.clock import month_key, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
+from civicpoints.ledger.models import Hold, Transfer
+from civicpoints.ledger.service import LedgerService
+from civicpoints.rewards.models import Item, Voucher
+from civicpoints.rewards.service import RedemptionService
+from civicpoints.scoring.service import wallet_of
+from tests.integration.test_api import login, resident_headers
+from tests.integration.test_holds import assert_verifies
+
+CODE = re.compile(r"^[2-9A-HJKMNP-TV-Z]{4}(-[2-9A-HJKMNP-TV-Z]{4}){4}$")
+API = "/api/v1"
+
+
+def me(client: TestClient, headers: dict[str, str]) -> uuid.UUID:
+    """The signed-in resident's id."""
+    return uuid.UUID(client.get(f"{API}/me", headers=headers).json()["id"])
+
+
+def balance(client: TestClient, headers: dict[str, str]) -> int:
+    """The signed-in resident's points."""
+    return int(client.get(f"{API}/me/points", headers=headers).json()["balance"])
+
+
+def redeem(
+    client: TestClient, headers: dict[str, str], item: Item, quantity: int = 1, key: str = ""
+) -> Any:
+    """POST /redemptions, with an Idempotency-Key when given."""
+    extra = {"Idempotency-Key": key} if key else {}
+    body = {"item_id": str(item.id), "quantity": quantity}
+    return client.post(f"{API}/redemptions", json=body, headers=headers | extra)
+
+
+def zhang(
+    client: TestClient, city: City, fund: Callable[..., None], n: int = 1, points: int = 480
+) -> dict[str, str]:
+    """A verified resident holding `points` in lots of 40 expiring a week apart."""
+    headers = resident_headers(client, city, n)
+    resident = me(client, headers)
+    for i in range(points // 40):
+        fund(resident, 40, days=200 + 7 * i)
+    return headers
+
+
+def count(sessions: sessionmaker[Session], model: type) -> int:
+    """Rows of a table."""
+    with sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def stock(sessions: sessionmaker[Session], item: Item) -> int:
+    """What is left of an item."""
+    with sessions() as s:
+        row = s.get(Item, item.id)
+        assert row is not None
+        return row.stock_remaining
+
+
+def test_zhang_redeems_the_subsidised_voucher_and_it_is_used_once(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+    sessions: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    """480 points → the 50-yuan voucher: 0 left; 48 yuan of points + 2 yuan subsidy to Tmall."""
+    headers = zhang(client, city, fund)
+    item = rewards.items[SUBSIDISED_50]
+    listed = client.get(f"{API}/rewards", params={"affordable": "true"}, headers=headers).json()
+    assert SUBSIDISED_50 in {i["code"] for i in listed}
+    assert "HEALTH-CHECK" not in {i["code"] for i in listed}
+    first = redeem(client, headers, item, key="zhang-1")
+    assert first.status_code == 201, first.text
+    again = redeem(client, headers, item, key="zhang-1")
+    assert again.json()["id"] == first.json()["id"]
+    assert balance(client, headers) == 0
+    voucher = first.json()["vouchers"][0]
+    assert CODE.match(voucher["code"]) and voucher["status"] == "issued"
+    png = client.get(f"{API}/vouchers/{voucher['code']}/qr.png", headers=headers)
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+
+    clerk = login(client, "clerk")
+    typed = voucher["code"].lower().replace("-", " ")  # read aloud, typed loosely
+    used = client.post(f"{API}/vouchers/{typed}/verify", headers=clerk)
+    assert used.status_code == 200, used.text
+    assert used.json()["face_value_fen"] == 5000
+    twice = client.post(f"{API}/vouchers/{voucher['code']}/verify", headers=clerk)
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "rewards.voucher_used"
+    assert "世纪联华超市（西湖店）" in twice.json()["messages"]["zh-CN"]
+
+    admin = login(client, "admin")
+    tmall = next(
+        s
+        for s in client.get(f"{API}/budget", headers=admin).json()["sponsors"]
+        if s["code"] == "tmall"
+    )
+    assert (tmall["redeemed_fen"], tmall["points_value_fen"], tmall["subsidy_fen"]) == (
+        5000,
+        4800,
+        200,
+    )
+    report = client.get(
+        f"{API}/settlements", params={"month": month_key(utcnow())}, headers=admin
+    ).json()
+    (line,) = report["lines"]
+    assert line["voucher_code"] == voucher["code"] and line["subsidy_fen"] == 200
+    with sessions() as s:
+        for key in ("hold_transfer_id", "post_transfer_id"):
+            t = s.scalars(select(Transfer).where(Transfer.id == uuid.UUID(line[key]))).one()
+            assert t.amount == 480
+    assert_verifies(sessions, settings)
+
+
+def test_a_500_point_item_is_refused_and_nothing_changes(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+    sessions: sessionmaker[Session],
+) -> None:
+    """积分不足 / insufficient points: 480 available, 500 needed — no hold, stock as it was."""
+    headers = zhang(client, city, fund)
+    item = rewards.items["HEALTH-CHECK"]
+    before = stock(sessions, item)
+    r = redeem(client, headers, item, key="k500")
+    assert r.status_code == 409
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["title"] == "积分不足"
+    assert body["detail"] == "积分不足：可用 480 分，需要 500 分"
+    assert body["messages"]["en"] == "insufficient points: 480 available, 500 needed"
+    assert balance(client, headers) == 480
+    assert stock(sessions, item) == before
+    assert count(sessions, Hold) == 0
+
+
+def test_bad_input_is_refused_naming_the_reason_and_nothing_is_held(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+    sessions: sessionmaker[Session],
+) -> None:
+    """Zero/negative quantity, unknown item, region, age, limit, low income, unverified."""
+    headers = zhang(client, city, fund, points=2000)
+    items = rewards.items
+    cases = [
+        (items["SM-10"], 0, 422, "rewards.invalid_quantity", "quantity"),
+        (items["SM-10"], -3, 422, "rewards.invalid_quantity", "quantity"),
+        (items["FARM-SEEDS"], 1, 403, "rewards.outside_region", "item_id"),
+        (items["SKILLS-COURSE"], 1, 403, "rewards.age_out_of_range", "item_id"),
+        (items["RICE-OIL"], 1, 403, "rewards.low_income_only", "item_id"),
+        (items["SM-10"], 6, 422, "rewards.invalid_quantity", "quantity"),
+    ]
+    for item, quantity, status, code, field in cases:
+        r = redeem(client, headers, item, quantity)
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (status, code, field)
+        assert r.json()["messages"]["en"] and r.json()["messages"]["zh-CN"]
+    assert "68" in redeem(client, headers, items["SKILLS-COURSE"]).json()["detail"]
+    unknown = client.post(
+        f"{API}/redemptions", json={"item_id": str(uuid.uuid4())}, headers=headers
+    )
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "rewards.item_not_found")
+    assert count(sessions, Hold) == 0
+    assert redeem(client, headers, items[SUBSIDISED_50]).status_code == 201
+    over = redeem(client, headers, items[SUBSIDISED_50])
+    assert (over.status_code, over.json()["code"]) == (409, "rewards.limit_reached")
+    assert count(sessions, Hold) == 1
+    stranger = resident_headers(client, city, 2, verify=False)
+    r = redeem(client, stranger, items["SM-10"])
+    assert (r.status_code, r.json()["code"]) == (403, "rewards.unverified")
+    assert "实名认证" in r.json()["detail"]
+    assert count(sessions, Hold) == 1
+    assert balance(client, headers) == 2000 - 480
+
+
+def test_wrong_merchant_cancelled_and_expired_vouchers_change_nothing(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    settings: Settings,
+) -> None:
+    """Another shop's clerk, a cancelled or an expired voucher: a clear error, no change."""
+    headers = zhang(client, city, fund, points=400)
+    resident = me(client, headers)
+    with sessions() as s:
+        lots_before = [
+            (x.remaining, x.expires_at) for x in LedgerService(s).lots(wallet_of(resident))
+        ]
+    item = rewards.items["SM-10"]
+    kept = redeem(client, headers, item, quantity=2).json()
+    cancelled = redeem(client, headers, item).json()
+    assert balance(client, headers) == 100
+    metro = login(client, "clerk_metro")
+    code = kept["vouchers"][0]["code"]
+    wrong = client.post(f"{API}/vouchers/{code}/verify", headers=metro)
+    assert (wrong.status_code, wrong.json()["code"]) == (403, "rewards.wrong_merchant")
+    assert "世纪联华" in wrong.json()["detail"]
+
+    back = client.post(f"{API}/redemptions/{cancelled['id']}/cancel", headers=headers)
+    assert back.status_code == 200 and back.json()["status"] == "cancelled"
+    assert balance(client, headers) == 200
+    clerk = login(client, "clerk")
+    code = cancelled["vouchers"][0]["code"]
+    r = client.post(f"{API}/vouchers/{code}/verify", headers=clerk)
+    assert (r.status_code, r.json()["code"]) == (409, "rewards.voucher_cancelled")
+    again = client.post(f"{API}/redemptions/{cancelled['id']}/cancel", headers=headers)
+    assert (again.status_code, again.json()["code"]) == (409, "rewards.not_cancellable")
+
+    with transaction(sessions) as s:  # a month later the expiry job refunds the unused pair
+        assert RedemptionService(s, ctx).expire_vouchers(utcnow() + timedelta(days=31)) == 2
+    for v in kept["vouchers"]:
+        r = client.post(f"{API}/vouchers/{v['code']}/verify", headers=clerk)
+        assert (r.status_code, r.json()["code"]) == (409, "rewards.voucher_expired")
+    assert balance(client, headers) == 400
+    with sessions() as s:
+        lots_after = [
+            (x.remaining, x.expires_at) for x in LedgerService(s).lots(wallet_of(resident))
+        ]
+        assert {v.status for v in s.scalars(select(Voucher))} == {"cancelled", "expired"}
+    assert lots_after == lots_before  # the same lots, with their original expiry
+    assert stock(sessions, item) == 5000
+    assert_verifies(sessions, settings)
+
+
+def test_entitlement_is_decided_by_its_department_with_a_reason(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+) -> None:
+    """子女入学优先审核: the Education Bureau denies (points back) or approves (posted)."""
+    headers = zhang(client, city, fund, points=1000)
+    item = rewards.items["EDU-PRIORITY"]
+    first = redeem(client, headers, item).json()
+    assert first["status"] == "pending" and first["vouchers"] == []
+    assert balance(client, headers) == 500
+    decision = {"approve": False, "reason": "学区名额已满 / no places left in the school district"}
+    path = f"{API}/redemptions/{first['id']}/decision"
+    assert client.post(path, json=decision, headers=login(client, "mz_reviewer")).status_code == 403
+    denied = client.post(path, json=decision, headers=login(client, "edu_reviewer"))
+    assert denied.status_code == 200 and denied.json()["status"] == "denied"
+    seen = client.get(f"{API}/redemptions/{first['id']}", headers=headers).json()
+    assert seen["decision_reason"] == decision["reason"]
+    assert balance(client, headers) == 1000
+    second = redeem(client, headers, item).json()
+    approve = {"approve": True, "reason": "符合条件 / eligible"}
+    path = f"{API}/redemptions/{second['id']}/decision"
+    approved = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
+    assert approved.json()["status"] == "approved"
+    assert balance(client, headers) == 500
+    late = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
+    assert (late.status_code, late.json()["code"]) == (409, "rewards.not_pending")
+
+
+def test_same_key_different_request_is_409(
+    client: TestClient, city: City, rewards: Rewards, fund: Callable[..., None]
+) -> None:
+    """An Idempotency-Key reused for another item is refused."""
+    headers = zhang(client, city, fund)
+    assert redeem(client, headers, rewards.items["SM-10"], key="k").status_code == 201
+    r = redeem(client, headers, rewards.items["HONOUR-CERT"], key="k")
+    assert (r.status_code, r.json()["code"]) == (409, "idempotency.conflict")
+    assert balance(client, headers) == 380
+
+
+def test_admin_manages_the_catalog_and_residents_cannot(
+    client: TestClient, city: City, rewards: Rewards
+) -> None:
+    """Create, change stock, withdraw; a resident gets 403, a bad definition 422."""
+    admin = login(client, "admin")
+    now = utcnow()
+    body = {
+        "code": "NEW-1",
+        "name": "新兑换品",
+        "name_en": "New item",
+        "category": "scenic_ticket",
+        "price_points": 300,
+        "face_value_fen": 3000,
+        "sponsor": "city-fund",
+        "merchant": "lingyin",
+        "stock_total": 10,
+        "valid_from": _iso(now - timedelta(days=1)),
+        "valid_until": _iso(now + timedelta(days=30)),
+    }
+    made = client.post(f"{API}/rewards", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    path = f"{API}/rewards/{made.json()['id']}"
+    assert (
+        client.patch(path, json={"stock_total": 15}, headers=admin).json()["stock_remaining"] == 15
+    )
+    assert client.patch(path, json={"active": False}, headers=admin).json()["active"] is False
+    bad = client.post(
+        f"{API}/rewards", json=body | {"code": "NEW-2", "merchant": None}, headers=admin
+    )
+    assert (bad.status_code, bad.json()["field"]) == (422, "merchant")
+    resident = resident_headers(client, city, 3)
+    assert client.post(f"{API}/rewards", json=body, headers=resident).status_code == 403
+
+
+def _iso(value: datetime) -> str:
+    """ISO 8601 text."""
+    return value.isoformat()

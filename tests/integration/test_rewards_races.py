@@ -1,0 +1,125 @@
+"""Real concurrent redemptions on PostgreSQL: stock never oversold, points never overspent."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.cli.city import City
+from civicpoints.cli.demo_rewards import Rewards
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
+from civicpoints.ledger.errors import InsufficientPoints
+from civicpoints.ledger.models import Account, Lot
+from civicpoints.ledger.service import LedgerService
+from civicpoints.rewards.catalog import CatalogService
+from civicpoints.rewards.errors import OutOfStock
+from civicpoints.rewards.models import Item
+from civicpoints.rewards.schemas import ItemCreate
+from civicpoints.rewards.service import RedemptionService
+from civicpoints.scoring.service import wallet_of
+from tests.integration.test_concurrency import race
+from tests.integration.test_holds import assert_verifies
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+def add_item(sessions: sessionmaker[Session], price: int, stock: int, limit: int) -> uuid.UUID:
+    """A supermarket voucher item with the given price, stock and per-resident limit."""
+    now = utcnow()
+    data = ItemCreate(
+        code=f"RACE-{price}-{stock}",
+        name="抢兑券",
+        name_en="Race voucher",
+        category="supermarket_voucher",
+        price_points=price,
+        face_value_fen=price * 10,
+        sponsor="city-fund",
+        merchant="lianhua-xihu",
+        stock_total=stock,
+        limit_per_period=limit,
+        period="ever",
+        valid_from=now - timedelta(days=1),
+        valid_until=now + timedelta(days=30),
+    )
+    with transaction(sessions) as s:
+        return CatalogService(s).create_item(data).id
+
+
+def redeem_in_own_transaction(
+    sessions: sessionmaker[Session], ctx: Context, resident: uuid.UUID, item: uuid.UUID, key: str
+) -> uuid.UUID:
+    """One redemption on its own connection, committed."""
+    with transaction(sessions) as s:
+        return RedemptionService(s, ctx).redeem(resident, item, 1, key).id
+
+
+def assert_nothing_negative(sessions: sessionmaker[Session]) -> None:
+    """No wallet, lot or stock below zero."""
+    with sessions() as s:
+        wallets = s.scalars(select(Account.balance).where(Account.kind == "wallet")).all()
+        assert min(wallets) >= 0
+        assert min(s.scalars(select(Lot.remaining)).all()) >= 0
+        assert min(s.scalars(select(Item.stock_remaining)).all()) >= 0
+
+
+def test_fifty_residents_race_for_ten_in_stock(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    settings: Settings,
+    city: City,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """Exactly 10 of 50 succeed; the other 40 are told it is out of stock."""
+    item = add_item(sessions, price=100, stock=10, limit=1)
+    residents = [make_resident(phone=f"1370000{i:04d}").id for i in range(50)]
+    for r in residents:
+        fund(r, 100)
+    results = race(50, lambda i: redeem_in_own_transaction(sessions, ctx, residents[i], item, "k"))
+    won = [r for r in results if isinstance(r, uuid.UUID)]
+    lost = [r for r in results if not isinstance(r, uuid.UUID)]
+    assert len(won) == 10
+    assert all(isinstance(e, OutOfStock) for e in lost), lost
+    with sessions() as s:
+        row = s.get(Item, item)
+        assert row is not None and row.stock_remaining == 0
+        ledger = LedgerService(s)
+        assert sorted(ledger.balance(wallet_of(r)) for r in residents) == [0] * 10 + [100] * 40
+    assert_nothing_negative(sessions)
+    assert_verifies(sessions, settings)
+
+
+def test_one_resident_fires_ten_redemptions_with_points_for_five(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    settings: Settings,
+    city: City,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """100 points, 10 parallel 20-point redemptions: exactly 5 succeed, the wallet ends at 0."""
+    item = add_item(sessions, price=20, stock=100, limit=100)
+    resident = make_resident().id
+    fund(resident, 60, days=100)
+    fund(resident, 40, days=300)
+    results = race(10, lambda i: redeem_in_own_transaction(sessions, ctx, resident, item, f"k{i}"))
+    won = [r for r in results if isinstance(r, uuid.UUID)]
+    lost = [r for r in results if not isinstance(r, uuid.UUID)]
+    assert len(won) == 5
+    assert all(isinstance(e, InsufficientPoints) for e in lost), lost
+    with sessions() as s:
+        assert LedgerService(s).balance(wallet_of(resident)) == 0
+        row = s.get(Item, item)
+        assert row is not None and row.stock_remaining == 95
+    assert_nothing_negative(sessions)
+    assert_verifies(sessions, settings)
