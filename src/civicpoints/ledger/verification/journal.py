@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from civicpoints.ledger import chain
-from civicpoints.ledger.verification.encode import (
-    canonical_from_stored,
-    entry_columns,
-    reference_hash,
-)
+from civicpoints.ledger.verification.encode import entry_columns, fast_hash, reference_hash
 from civicpoints.ledger.verification.faults import Findings, fault
 from civicpoints.ledger.verification.source import Reader
 from civicpoints.ledger.verification.streams import Key, Peek, as_uuid, by_bucket_and_id, hex_id
 
 # Positions in an entry row read with `entry_columns` (EntryFields order, then these).
-_SEQ, _AMOUNT, _AFTER, _PREV, _HASH, _ID, _OK = 2, 5, 6, 13, 14, 15, 16
+_SEQ, _AMOUNT, _AFTER, _PREV, _HASH, _ID = 2, 5, 6, 13, 14, 15
 
 
 @dataclass
@@ -73,26 +68,34 @@ class Journal:
 
     def walk(self, rows: list[Any], t: _Tally, accounts: Peek[Any]) -> _Tally:
         """Walk entries in (bucket, account, seq) order: links, hashes, running balances."""
-        sha, encode = hashlib.sha256, canonical_from_stored
+        # The running state lives in locals here (this loop runs once per entry).
+        key, count, balance, head, prev_after, expected = (
+            t.key, t.count, t.balance, t.head, t.after, t.expected
+        )  # fmt: skip
         for row in rows:
-            if row[1] != t.key[1] or row[0] != t.key[0]:
+            if row[1] != key[1] or row[0] != key[0]:
+                t.count, t.balance, t.head, t.after, t.expected = (
+                    count, balance, head, prev_after, expected
+                )  # fmt: skip
                 t = self.next_account(t, (row[0], row[1]), accounts)
+                key, count, balance, head, prev_after, expected = t.key, 0, 0, chain.GENESIS, 0, 1
             seq, amount, after, entry_hash = row[_SEQ], row[_AMOUNT], row[_AFTER], row[_HASH]
-            t.count += 1
-            if seq != t.expected:
-                self.on_entry("chain.seq_gap", row, expected=t.expected, found=seq)
-            t.expected = seq + 1  # resynchronise: one gap is one fault, not one per later entry
-            if row[_PREV] != t.head:
+            count += 1
+            if seq != expected:
+                self.on_entry("chain.seq_gap", row, expected=expected, found=seq)
+            expected = seq + 1  # resynchronise: one gap is one fault, not one per later entry
+            if row[_PREV] != head:
                 self.on_entry("chain.prev_hash", row)
-            if not (row[_OK] and sha(encode(row)).hexdigest() == entry_hash) and (
+            if fast_hash(row) != entry_hash and (
                 reference_hash(self.reader.conn, row[0], row[_ID]) != entry_hash
             ):
                 self.on_entry("chain.entry_hash", row)
-            if after != t.after + amount:
-                self.on_entry("chain.balance_after", row, expected=t.after + amount, found=after)
+            if after != prev_after + amount:
+                self.on_entry("chain.balance_after", row, expected=prev_after + amount, found=after)
             # Go on from the stored values, so that one changed entry is named alone.
-            t.balance += amount
-            t.head, t.after = entry_hash, after
+            balance += amount
+            head, prev_after = entry_hash, after
+        t.count, t.balance, t.head, t.after, t.expected = count, balance, head, prev_after, expected
         return t
 
     def next_account(self, done: _Tally, key: Key, accounts: Peek[Any]) -> _Tally:
