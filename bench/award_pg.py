@@ -8,11 +8,13 @@ processes (spawned), so the Python side is not limited by the GIL.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import random
 import time
 import traceback
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -143,7 +145,7 @@ def award_window(url: str, residents: list, batch: int, seconds: int, warmup: in
     }
 
 
-def setup(residents: list[uuid.UUID]) -> tuple[str, str, str, int]:
+def setup(residents: list[uuid.UUID]) -> tuple[str, str, str, dict[str, Any]]:
     """Fresh award and pgbench databases: their URLs, the pgbench init command, SQL per award."""
     award_url = fresh_pg_database(AWARD_DB)
     upgrade(award_url)
@@ -154,18 +156,63 @@ def setup(residents: list[uuid.UUID]) -> tuple[str, str, str, int]:
     precreate_wallets(sessions, residents, BUCKETS)
     open_system_accounts(sessions, residents)
     statements = statements_per_award(engine, sessions, residents)
+    budget = {f"batch_{b}": cpu_per_award(engine, sessions, residents, b) for b in (1, BATCH)}
     engine.dispose()
     pgbench_url = fresh_pg_database(PGBENCH_DB)
-    return award_url, pgbench_url, pgbench.init(pgbench_url), statements
+    return (
+        award_url,
+        pgbench_url,
+        pgbench.init(pgbench_url),
+        {
+            "statements_per_award": statements,
+            "cpu_per_award_ms": budget,
+        },
+    )
+
+
+def _proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a local process, or None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_award(engine: Any, sessions: Any, residents: list, batch: int) -> dict[str, Any]:
+    """CPU one award costs, in this process and in its PostgreSQL backend (one worker alone).
+
+    The machine has few cores shared by the workers and the server, so their sum bounds the
+    throughput any number of workers can reach: `ceiling_awards_per_s` = cores ÷ CPU per award.
+    """
+    rng = random.Random(5 + batch)  # fresh participations: not replays of another run's
+    n = max(1500 // batch, 10)
+
+    def go(times: int) -> None:
+        for _ in range(times):
+            reqs = [award_request(rng.choice(residents), rng) for _ in range(batch)]
+            with transaction(sessions) as s:
+                ScoringService(s).award_many(reqs)
+
+    go(n // 5)
+    with engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    server0, client0 = _proc_cpu_s(pid), time.process_time()
+    go(n)
+    client = (time.process_time() - client0) / (n * batch) * 1e3
+    server1 = _proc_cpu_s(pid)
+    server = None if server0 is None or server1 is None else (server1 - server0) / (n * batch) * 1e3
+    total = client + (server or 0.0)
+    return {
+        "python_ms": round(client, 3),
+        "postgres_backend_ms": None if server is None else round(server, 3),
+        "ceiling_awards_per_s": round((os.cpu_count() or 1) / total * 1e3),
+    }
 
 
 def open_system_accounts(sessions: Any, residents: list[uuid.UUID]) -> None:
-    """One award per bucket, serially, so every bucket's issuance account exists.
-
-    LedgerService._account creates an account on first use with a plain INSERT, so two
-    concurrent first awards in a bucket collide on its primary key (UniqueViolation); a live
-    system has them all, which is the state measured here.
-    """
+    """One award per bucket, serially, so every bucket's issuance account exists, as in a
+    live system (first uses are race-free since accounts are created by an upsert, but rare)."""
     first = {bucket_of_resident(r, BUCKETS): r for r in reversed(residents)}
     rng = random.Random(99)
     with transaction(sessions) as s:
@@ -234,7 +281,7 @@ def run(opts: Run) -> dict[str, Any]:
     pgbench.pgbench_bin()  # fail before any setup when pgbench is missing
     seconds, warmup = opts.size(20, 5), opts.size(3, 1)
     residents = make_residents(opts.size(100_000, 20_000))
-    award_url, pg_url, init_cmd, statements = setup(residents)
+    award_url, pg_url, init_cmd, measured = setup(residents)
     try:
         settings = server_settings(award_url)
         runs = rounds(award_url, pg_url, residents, seconds, warmup)
@@ -242,7 +289,7 @@ def run(opts: Run) -> dict[str, Any]:
         drop_pg_database(AWARD_DB)
         drop_pg_database(PGBENCH_DB)
     figures, targets = summarize(runs)
-    figures["statements_per_award"] = statements
+    figures.update(measured)
     params = {
         "workers": f"{WORKERS} processes (multiprocessing spawn), 1 connection each",
         "buckets": BUCKETS,
