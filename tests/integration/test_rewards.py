@@ -261,6 +261,9 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     assert balance(client, headers) == 500
     decision = {"approve": False, "reason": "学区名额已满 / no places left in the school district"}
     path = f"{API}/redemptions/{first['id']}/decision"
+    queue = client.get(f"{API}/applications", headers=login(client, "edu_reviewer")).json()
+    assert [a["id"] for a in queue] == [first["id"]]
+    assert client.get(f"{API}/applications", headers=login(client, "mz_reviewer")).json() == []
     assert client.post(path, json=decision, headers=login(client, "mz_reviewer")).status_code == 403
     denied = client.post(path, json=decision, headers=login(client, "edu_reviewer"))
     assert denied.status_code == 200 and denied.json()["status"] == "denied"

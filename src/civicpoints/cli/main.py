@@ -1,4 +1,4 @@
-"""The `civicpoints` command line: database, server, demo, imports, ledger jobs."""
+"""The `civicpoints` command line: database, server, demo, imports, ledger, rewards, jobs."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ jobs_app = typer.Typer(help="定时任务 / scheduled jobs", no_args_is_help=Tru
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(ledger_app, name="ledger")
+rewards_app = typer.Typer(help="积分商城 / rewards catalog", no_args_is_help=True)
+app.add_typer(rewards_app, name="rewards")
 console = Console()
 
 
@@ -209,6 +211,51 @@ def jobs_run(
 
 
 ledger_app.command("verify")(ledger_verify)
+
+
+@rewards_app.command("import")
+def rewards_import(file: Path) -> None:
+    """Create or update catalog items from a CSV or JSON file (all rows or none)."""
+    from civicpoints.kit.errors import DomainError
+    from civicpoints.rewards.importer import CatalogImporter, read_rows
+
+    try:
+        with transaction(_sessions()) as s:
+            report = CatalogImporter(s).run(read_rows(file.name, file.read_bytes()))
+    except DomainError as exc:
+        console.print(exc.message("zh-CN"), exc.message("en"))
+        for e in exc.errors or []:
+            where = f"第 {e['line']} 行 line {e['line']} ({e['field']})"
+            console.print(where, e["message_zh"], "/", e["message_en"], markup=False)
+        raise typer.Exit(1) from exc
+    console.print(f"新增 created {report.created}, 更新 updated {report.updated}")
+
+
+@app.command("settlement")
+def settlement(
+    month: str = typer.Option(..., help="Beijing calendar month, YYYY-MM"),
+    out: Path | None = typer.Option(None, help="write CSV or XLSX here (by the file's suffix)"),
+) -> None:
+    """Print a month's settlement per merchant and sponsor; optionally export it."""
+    from civicpoints.kit.errors import DomainError
+    from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
+
+    try:
+        with transaction(_sessions()) as s:
+            report = BudgetService(s).settlement(month)
+    except DomainError as exc:
+        console.print(exc.message("zh-CN"), exc.message("en"))
+        raise typer.Exit(1) from exc
+    for g in report.groups:
+        console.print(
+            f"{g.merchant} · {g.sponsor}: {g.vouchers} 张 vouchers, 面值 face "
+            f"{g.face_value_fen / 100:.2f} 元 (积分 points {g.points_value_fen / 100:.2f} + "
+            f"补贴 subsidy {g.subsidy_fen / 100:.2f})"
+        )
+    if out is not None:
+        xlsx = out.suffix.lower() == ".xlsx"
+        out.write_bytes(settlement_xlsx(report) if xlsx else settlement_csv(report))
+        console.print(f"已导出 exported {len(report.lines)} lines → {out}")
 
 
 if __name__ == "__main__":

@@ -247,3 +247,24 @@ class InvalidItem(InvalidInput):
 
     code = "rewards.invalid_item"
     messages = {"zh-CN": "兑换品设置有误：{reason_zh}", "en": "invalid item: {reason_en}"}
+
+
+class ImportRejected(InvalidInput):
+    """A catalog file with bad rows: nothing is imported; `errors` names each line and field."""
+
+    code = "rewards.import_rejected"
+    messages = {
+        "zh-CN": "兑换品文件有误，未导入任何内容（{count} 处错误）",
+        "en": "the catalog file has errors; nothing was imported ({count} errors)",
+    }
+
+    def __init__(self, errors: list[dict[str, object]]) -> None:
+        super().__init__(field="file", count=len(errors))
+        self.errors = [dict(e) for e in errors]
+
+
+class UnknownCode(InvalidInput):
+    """A code in an import file that names nothing."""
+
+    code = "rewards.unknown_code"
+    messages = {"zh-CN": "未知的编码：{ref}", "en": "unknown code: {ref}"}

@@ -49,6 +49,13 @@ def require_admin(who: Principal) -> None:
         raise Forbidden()
 
 
+def may_decide(who: Principal, department: uuid.UUID | None) -> bool:
+    """Staff of the owning department (or a platform-wide administrator) decide applications."""
+    if who.may_citywide(Role.ADMIN):
+        return True
+    return department is not None and any(who.may(r, None, department) for r in DECIDERS)
+
+
 def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
     """A redemption with its item's names and its vouchers."""
     catalog = CatalogService(db)
@@ -181,11 +188,7 @@ def decide(
     """The owning department approves or denies an entitlement application, with a reason."""
     service = RedemptionService(db, ctx)
     item = CatalogService(db).item(service.redemption_of(None, redemption_id).item_id)
-    dept = item.department_id
-    if not (
-        who.may_citywide(Role.ADMIN)
-        or (dept is not None and any(who.may(r, None, dept) for r in DECIDERS))
-    ):
+    if not may_decide(who, item.department_id):
         raise Forbidden()
 
     def run() -> RedemptionRead:
@@ -193,6 +196,18 @@ def decide(
         return redemption_view(db, row)
 
     return idempotent(db, who.key, key, request, body.model_dump(), run)
+
+
+@router.get("/applications", response_model=list[RedemptionRead])
+def applications(who: StaffCaller, db: DbSession, limit: Limit = 50) -> list[RedemptionRead]:
+    """Entitlement applications waiting for a department the caller decides for."""
+    catalog = CatalogService(db)
+    pending = catalog.repo.pending_applications(limit)
+    return [
+        redemption_view(db, r)
+        for r in pending
+        if may_decide(who, catalog.item(r.item_id).department_id)
+    ]
 
 
 @router.get("/me/vouchers", response_model=list[VoucherRead])

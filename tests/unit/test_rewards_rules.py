@@ -1,0 +1,108 @@
+"""Pure rewards rules: voucher codes, value split, ages, limit periods and refusals."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicpoints.rewards import rules
+from civicpoints.rewards.codes import new_code
+
+NOW = datetime(2026, 11, 27, 8, tzinfo=UTC)
+ITEM = rules.ItemFacts(
+    active=True,
+    valid_from=NOW - timedelta(days=1),
+    valid_until=NOW + timedelta(days=30),
+    region_ids=frozenset(),
+    min_age=None,
+    max_age=None,
+    low_income_only=False,
+    limit_per_period=2,
+    stock_remaining=10,
+)
+WHO = rules.Applicant(True, frozenset({"r1", "r0"}), date(1958, 3, 15), False)
+
+
+def test_codes_are_long_unambiguous_and_grouped() -> None:
+    """≥ 80 bits from an alphabet without 0/O, 1/I/L or U, in groups of four."""
+    assert rules.CODE_LENGTH * math.log2(len(rules.ALPHABET)) >= 80
+    assert not set("01OILU") & set(rules.ALPHABET) and len(set(rules.ALPHABET)) == 30
+    codes = {new_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    for code in list(codes)[:50]:
+        groups = code.split("-")
+        assert [len(g) for g in groups] == [4] * 5 and set("".join(groups)) <= set(rules.ALPHABET)
+
+
+@given(st.text(alphabet=rules.ALPHABET, min_size=20, max_size=20), st.sampled_from(["", " ", "-"]))
+def test_typed_codes_normalize_back(raw: str, sep: str) -> None:
+    """Lower case, spaces or dashes typed by a clerk give the stored code."""
+    stored = rules.group_code(raw)
+    typed = sep.join(raw[i : i + 4] for i in range(0, 20, 4)).lower()
+    assert rules.normalize_code(typed) == stored
+
+
+@given(st.integers(0, 10**6), st.integers(1, 1000), st.integers(0, 10**9))
+def test_points_value_plus_subsidy_is_the_face_value(points: int, rate: int, face: int) -> None:
+    """The sponsor's subsidy is exactly what the points do not cover."""
+    value, subsidy = rules.split_value(points, rate, face)
+    assert value + subsidy == face and value == points * rate
+
+
+def test_zhang_subsidy_is_two_yuan() -> None:
+    """480 points at 0.1 yuan against a 50-yuan voucher: 48 yuan + 2 yuan."""
+    assert rules.split_value(480, 10, 5000) == (4800, 200)
+
+
+@given(st.dates(date(1900, 1, 1), date(2026, 1, 1)), st.dates(date(2026, 1, 1), date(2100, 1, 1)))
+def test_age_is_whole_years(birth: date, today: date) -> None:
+    """Age grows by one on each birthday."""
+    age = rules.age_on(birth, today)
+    assert 0 <= age <= today.year - birth.year
+    assert age == today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def test_period_keys() -> None:
+    """Month, year or ever."""
+    d = date(2026, 3, 31)
+    assert [rules.period_key(p, d) for p in ("month", "year", "ever")] == [
+        "2026-03",
+        "2026",
+        "ever",
+    ]
+
+
+def test_each_refusal_reason() -> None:
+    """The first failing check is named; an eligible request passes."""
+    today = NOW.date()
+
+    def reason(
+        item: rules.ItemFacts = ITEM, who: rules.Applicant = WHO, q: int = 1, used: int = 0
+    ) -> str | None:
+        r = rules.refusal(item, who, NOW, today, q, used)
+        return r.reason if r else None
+
+    assert reason() is None
+    assert reason(who=rules.Applicant(False, WHO.region_ids, WHO.birth_date, False)) == "unverified"
+    assert reason(q=0) == reason(q=-1) == reason(q=6) == "quantity"
+    assert reason(replace(ITEM, active=False)) == "unavailable"
+    assert reason(replace(ITEM, valid_from=NOW + timedelta(1))) == "not_yet"
+    assert reason(replace(ITEM, region_ids=frozenset({"x"}))) == "region"
+    assert reason(replace(ITEM, region_ids=frozenset({"r0"}))) is None
+    assert reason(replace(ITEM, max_age=60)) == "age"
+    assert reason(replace(ITEM, min_age=70)) == "age"
+    assert reason(replace(ITEM, low_income_only=True)) == "low_income"
+    assert reason(used=2) == "limit" and reason(q=2, used=1) == "limit"
+    assert reason(replace(ITEM, stock_remaining=0)) == "stock"
+
+
+@given(st.integers(-5, 10), st.integers(0, 5), st.integers(0, 12))
+def test_a_passing_request_fits_stock_and_limit(quantity: int, used: int, stock: int) -> None:
+    """Whenever nothing is refused, the quantity fits both the stock and the limit."""
+    item = replace(ITEM, stock_remaining=stock)
+    if rules.refusal(item, WHO, NOW, NOW.date(), quantity, used) is None:
+        assert 1 <= quantity <= stock and used + quantity <= item.limit_per_period
