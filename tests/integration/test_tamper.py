@@ -116,7 +116,11 @@ class Scene:
         keys = keys or [self.signer.verifier]
         saved = self.saved if trusted else ()
         with self.sessions() as s:
-            return verify_ledger(s, keys, trusted=saved, required=required)
+            serial = verify_ledger(s, keys, trusted=saved, required=required, parallel=False)
+        with self.sessions() as s:  # the parts in child processes must find exactly the same
+            split = verify_ledger(s, keys, trusted=saved, required=required, parallel=True)
+        assert split.faults == serial.faults and split.counts == serial.counts
+        return serial
 
     def read(self, model: type[Any], *where: Any, order: Any = None) -> list[Any]:
         """Rows as the attacker reads them (reading needs no bypass)."""

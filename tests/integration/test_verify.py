@@ -156,3 +156,26 @@ def test_cli_ledger_verify(
     assert "entries 18" in plain.output
     assert pinned.exit_code == 0, pinned.output
     assert wrong.exit_code == 1 and "checkpoint.signature" in wrong.output, wrong.output
+
+
+def test_verify_takes_no_write_lock(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """SQLite: awards commit while verify runs (it reads a snapshot); it still sees none of them."""
+    signer = generate_signer(settings.ledger_origin)
+    build_ledger(sessions, signer, settings.ledger_origin)
+    written: list[str] = []
+
+    def write_meanwhile(phase: str, done: int, total: int) -> None:
+        if phase not in written:  # one award per phase, each committed at once
+            award(sessions, [(f"w{len(written)}", "z", 1, 400)])
+            written.append(phase)
+
+    for parallel in (False, True):
+        written.clear()
+        with sessions() as s:
+            before = s.scalar(select(func.count()).select_from(Entry))
+        with sessions() as s:  # not begun: verify opens its own read-only snapshot
+            report = verify_ledger(s, [signer.verifier], write_meanwhile, parallel=parallel)
+        assert report.ok, [str(f) for f in report.faults]
+        assert len(written) == 4
+        if not parallel:  # one snapshot: none of the awards made meanwhile
+            assert report.counts["entries"] == before

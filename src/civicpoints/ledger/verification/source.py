@@ -12,6 +12,7 @@ transaction, whose snapshot other processes can share (`pg_export_snapshot`).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -50,7 +51,8 @@ class Reader:
             while rows := cur.fetchmany(BATCH):
                 yield rows
         finally:
-            cur.close()
+            with contextlib.suppress(Exception):  # the connection may be gone already
+                cur.close()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The rows of `sql`, one tuple at a time."""
