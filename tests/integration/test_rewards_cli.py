@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,15 @@ from typer.testing import CliRunner
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import Rewards
 from civicpoints.cli.main import app
+from civicpoints.jobs.runner import run_job
+from civicpoints.jobs.schedule import schedule
 from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings, get_settings
+from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.models import Item
+from civicpoints.rewards.schemas import ValuationCreate
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
 
@@ -110,3 +115,30 @@ def test_settlement_command_prints_and_exports(
     assert sheet is not None and sheet.cell(row=2, column=3).value == code
     bad = cli("settlement", "--month", "2026-13")
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output  # type: ignore[attr-defined]
+
+
+def test_budget_alert_and_the_daily_rewards_jobs(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ctx: Context,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """`rewards.check_budget` alerts once liability exceeds the budget left; the expiry job runs."""
+    jobs = schedule(settings)
+    assert {"rewards.expire_vouchers", "rewards.check_budget", "ledger.void_stale_holds"} <= set(
+        jobs
+    )
+    assert run_job(sessions, "rewards.check_budget", jobs["rewards.check_budget"][0]).ok
+    fund(make_resident().id, 700_000)  # 700,000 points × 10 fen = 70,000 yuan: still covered
+    assert run_job(sessions, "rewards.check_budget", jobs["rewards.check_budget"][0]).ok
+    with transaction(sessions) as s:  # revalued at 10 yuan a point: 7,000,000 yuan > 6,000,000
+        CatalogService(s).add_valuation(
+            ValuationCreate(fen_per_point=1000, effective_from=utcnow() - timedelta(seconds=1))
+        )
+    run = run_job(sessions, "rewards.check_budget", jobs["rewards.check_budget"][0])
+    assert run.alert and "超过剩余预算" in run.summary["alert_messages"]["zh-CN"]
+    assert run.summary["liability_fen"] == 700_000 * 1000
+    expiry = run_job(sessions, "rewards.expire_vouchers", jobs["rewards.expire_vouchers"][0])
+    assert expiry.ok and expiry.summary == {"closed": 0}

@@ -61,6 +61,13 @@ def redeem_in_own_transaction(
         return RedemptionService(s, ctx).redeem(resident, item, 1, key).id
 
 
+def winners(results: list[object], refusal: type[Exception]) -> int:
+    """How many redemptions went through; every other one must have failed with `refusal`."""
+    lost = [r for r in results if not isinstance(r, uuid.UUID)]
+    assert all(isinstance(e, refusal) for e in lost), lost
+    return len(results) - len(lost)
+
+
 def assert_nothing_negative(sessions: sessionmaker[Session]) -> None:
     """No wallet, lot or stock below zero."""
     with sessions() as s:
@@ -85,10 +92,7 @@ def test_fifty_residents_race_for_ten_in_stock(
     for r in residents:
         fund(r, 100)
     results = race(50, lambda i: redeem_in_own_transaction(sessions, ctx, residents[i], item, "k"))
-    won = [r for r in results if isinstance(r, uuid.UUID)]
-    lost = [r for r in results if not isinstance(r, uuid.UUID)]
-    assert len(won) == 10
-    assert all(isinstance(e, OutOfStock) for e in lost), lost
+    assert winners(results, OutOfStock) == 10
     with sessions() as s:
         row = s.get(Item, item)
         assert row is not None and row.stock_remaining == 0
@@ -113,10 +117,7 @@ def test_one_resident_fires_ten_redemptions_with_points_for_five(
     fund(resident, 60, days=100)
     fund(resident, 40, days=300)
     results = race(10, lambda i: redeem_in_own_transaction(sessions, ctx, resident, item, f"k{i}"))
-    won = [r for r in results if isinstance(r, uuid.UUID)]
-    lost = [r for r in results if not isinstance(r, uuid.UUID)]
-    assert len(won) == 5
-    assert all(isinstance(e, InsufficientPoints) for e in lost), lost
+    assert winners(results, InsufficientPoints) == 5
     with sessions() as s:
         assert LedgerService(s).balance(wallet_of(resident)) == 0
         row = s.get(Item, item)
