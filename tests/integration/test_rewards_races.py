@@ -124,3 +124,21 @@ def test_one_resident_fires_ten_redemptions_with_points_for_five(
         assert row is not None and row.stock_remaining == 95
     assert_nothing_negative(sessions)
     assert_verifies(sessions, settings)
+
+
+def test_one_key_fired_five_times_at_once_redeems_once(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """A client retrying in parallel with one Idempotency-Key gets one redemption, five times."""
+    item = add_item(sessions, price=20, stock=100, limit=100)
+    resident = make_resident().id
+    fund(resident, 100)
+    results = race(5, lambda i: redeem_in_own_transaction(sessions, ctx, resident, item, "same"))
+    assert winners(results, Exception) == 5 and len(set(results)) == 1
+    with sessions() as s:
+        assert LedgerService(s).balance(wallet_of(resident)) == 80

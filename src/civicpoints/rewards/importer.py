@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from civicpoints.kit.clock import parse_local_datetime
 from civicpoints.kit.errors import DomainError
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.catalog import CatalogService
@@ -87,6 +88,9 @@ class CatalogImporter:
     def _item(self, row: dict[str, Any]) -> ItemCreate:
         """An ItemCreate from one row, codes resolved to ids."""
         values = dict(row)
+        for key in ("valid_from", "valid_until"):  # without an offset: Beijing time
+            if isinstance(values.get(key), str):
+                values[key] = parse_local_datetime(values[key])
         department = values.pop("department", None)
         if department is not None:
             values["department_id"] = self._lookup(self.orgs, department, "department")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
@@ -34,8 +34,8 @@ class ItemCreate(BaseModel):
     min_age: int | None = Field(None, ge=0, le=150)
     max_age: int | None = Field(None, ge=0, le=150)
     low_income_only: bool = False
-    valid_from: datetime
-    valid_until: datetime
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
     voucher_days: int = Field(30, ge=1, le=366)
     image_url: str = Field("", max_length=300)
 
@@ -51,7 +51,7 @@ class ItemUpdate(BaseModel):
     face_value_fen: int | None = Field(None, ge=0, le=100_000_000)
     stock_total: int | None = Field(None, ge=0, le=10_000_000)
     limit_per_period: int | None = Field(None, ge=1, le=1000)
-    valid_until: datetime | None = None
+    valid_until: AwareDatetime | None = None
     image_url: str | None = Field(None, max_length=300)
     active: bool | None = None
 
@@ -191,7 +191,7 @@ class ValuationCreate(BaseModel):
     """A new valuation version: fen per point from a date on."""
 
     fen_per_point: int = Field(ge=1, le=10_000)
-    effective_from: datetime
+    effective_from: AwareDatetime
     note: str = Field("", max_length=200)
 
 

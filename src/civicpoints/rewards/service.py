@@ -62,14 +62,14 @@ class RedemptionService:
 
         A retry with the same key returns the first redemption.
         """
-        earlier = self.repo.redemption_by_key(resident_id, key)
-        if earlier is not None:
-            return earlier
         if not 1 <= quantity <= rules.MAX_QUANTITY:
             raise InvalidQuantity(field="quantity", quantity=quantity)
         item = self.repo.item(item_id, lock=True)
         if item is None:
             raise ItemNotFound(field="item_id")
+        earlier = self.repo.redemption_by_key(resident_id, key)  # read after the item lock:
+        if earlier is not None:  # a twin request that held it first is seen committed
+            return earlier
         now = utcnow()
         period = rules.period_key(item.period, local_date(now))
         self._check(item, resident_id, now, quantity, period)
