@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -78,14 +79,19 @@ def run_sequencer(entries: int) -> dict[str, Any]:
     engine = make_engine(settings_for(work).resolved_database_url())
     sessions = make_session_factory(engine)
     queued = count(sessions, LogQueue)
+    cpu = time.process_time()
     with Stopwatch() as sw:
         passes, appended = drain(sessions, signer())
+    cpu = time.process_time() - cpu
     left, checkpoints = count(sessions, LogQueue), count(sessions, CheckpointRow)
     engine.dispose()
     shutil.move(work, log_path(entries))
     return {
         "entries_per_s": round(appended / sw.seconds, 1),
         "seconds": round(sw.seconds, 2),
+        # The machine is shared: CPU time of this process is steadier than wall time.
+        "cpu_seconds": round(cpu, 2),
+        "entries_per_cpu_s": round(appended / cpu, 1) if cpu else None,
         "queued": queued,
         "appended": appended,
         "left_in_queue": left,
@@ -138,6 +144,7 @@ def run(opts: Run) -> dict[str, Any]:
         "entries": entries,
         "engine": "SQLite (WAL), 1 bucket: one log of all entries",
         "pass": "civicpoints.ledger.tasks.sequence_once (Sequencer.run, batch 20,000), one txn",
+        "writes": "leaves and nodes by the driver's executemany; queue rows deleted by key",
     }
     notes = "" if complete else "queue not drained: see left_in_queue"
     return write_result(

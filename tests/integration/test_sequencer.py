@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.db import transaction
 from civicpoints.ledger import merkle
 from civicpoints.ledger.keys import generate_signer
-from civicpoints.ledger.models import CheckpointRow, Entry, LogLeaf, LogQueue
+from civicpoints.ledger.models import CheckpointRow, Entry, LogLeaf, LogNode, LogQueue
 from civicpoints.ledger.note import Checkpoint, open_note
 from civicpoints.ledger.sequencer import GLOBAL_LOG, Sequencer, note_body
 from civicpoints.ledger.service import LedgerService, Movement
@@ -95,3 +96,57 @@ def test_growth_is_consistent_and_idle_passes_sign_nothing(sessions: sessionmake
     proof = merkle.consistency_proof(old.size, new.size, lambda lv, i: nodes[(lv, i)])
     assert merkle.verify_consistency(old.size, new.size, old.root, new.root, proof)
     assert note_body(new.note).endswith("\n")
+
+
+def test_small_batches_store_every_leaf_and_node_as_one_pass_would(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Passes of 4: leaves name their entries in queue order, every stored node is right."""
+    signer = generate_signer(ORIGIN)
+    credit(sessions, 11)
+    passes = 0
+    while True:
+        with transaction(sessions) as s:
+            grown = Sequencer(s, signer, ORIGIN).run(LedgerService(s).buckets(), batch=4).appended
+        if not grown:
+            break
+        assert max(grown.values()) <= 4
+        passes += 1
+    assert passes >= 2  # 22 entries (two per award), at most 4 per bucket per pass
+    with transaction(sessions) as s:
+        for bucket in range(LedgerService(s).buckets()):
+            leaves = s.scalars(
+                select(LogLeaf).where(LogLeaf.bucket == bucket).order_by(LogLeaf.leaf_index)
+            ).all()
+            entries = {str(e.id): e.entry_hash for e in s.scalars(select(Entry))}
+            tree, expected = merkle.CompactRange(), {}
+            for i, leaf in enumerate(leaves):
+                assert leaf.leaf_index == i
+                assert leaf.leaf_hash == merkle.leaf_hash(bytes.fromhex(entries[leaf.ref]))
+                expected.update({(lv, ix): h for lv, ix, h in tree.append(leaf.leaf_hash)})
+            stored = s.execute(
+                select(LogNode.level, LogNode.node_index, LogNode.hash).where(
+                    LogNode.bucket == bucket
+                )
+            ).all()
+            assert {(lv, ix): bytes(h) for lv, ix, h in stored} == expected
+
+
+def test_one_sequencer_per_bucket_on_postgresql(sessions: sessionmaker[Session]) -> None:
+    """While one pass holds a bucket, a second appends nothing there (advisory lock)."""
+    if sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite has a single writer anyway")
+    signer = generate_signer(ORIGIN)
+    credit(sessions, 5)
+    with transaction(sessions) as s:
+        bucket, _ = LedgerService(s).locate("wallet:0")
+    with transaction(sessions) as first:
+        assert Sequencer(first, signer, ORIGIN).run_bucket(bucket) > 0
+        with transaction(sessions) as second:
+            assert Sequencer(second, signer, ORIGIN).run_bucket(bucket) == 0
+    with transaction(sessions) as s:
+        assert Sequencer(s, signer, ORIGIN).run_bucket(bucket) == 0  # nothing left, no repeat
+        assert (
+            s.scalar(select(func.count()).select_from(LogQueue).where(LogQueue.bucket == bucket))
+            == 0
+        )

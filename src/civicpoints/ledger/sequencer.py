@@ -8,18 +8,56 @@ global checkpoint commits to every bucket (DESIGN.md §5). Never commits: the ca
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import Connection, bindparam, select, text, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from civicpoints.kit.clock import utcnow
 from civicpoints.ledger import merkle
-from civicpoints.ledger.models import CheckpointRow, Entry, LogHead, LogLeaf, LogNode, LogQueue
+from civicpoints.ledger.models import CheckpointRow, Entry, LogHead, LogLeaf, LogQueue
 from civicpoints.ledger.note import Checkpoint, Signer, sign_note
 
 GLOBAL_LOG = -1
+
+_QUEUE, _ENTRY = LogQueue.__table__, Entry.__table__
+# The oldest queued entries of a bucket with their hashes (queue order index, entry key).
+# The id comes as the driver gives it (no conversion: it goes straight back in _DEQUEUE).
+_QUEUED = (
+    select(type_coerce(_QUEUE.c.entry_id, NullType()), _ENTRY.c.entry_hash)
+    .join(_ENTRY, (_ENTRY.c.bucket == _QUEUE.c.bucket) & (_ENTRY.c.id == _QUEUE.c.entry_id))
+    .where(_QUEUE.c.bucket == bindparam("bucket"))
+    .order_by(_QUEUE.c.queued_at, _QUEUE.c.entry_id)
+    .limit(bindparam("batch"))
+)
+# Bulk writes go to the driver's executemany with rows as tuples: SQLAlchemy's per-row
+# parameter processing cost more than SQLite's own inserts (bench/notes.md §4). Values are
+# stored exactly as the column types store them: ints, text, bytes, and ids as read.
+_LEAF_INSERT = (
+    "INSERT INTO ledger_log_leaf (bucket, leaf_index, ref, leaf_hash) VALUES (?, ?, ?, ?)"
+)
+_NODE_INSERT = "INSERT INTO ledger_log_node (bucket, level, node_index, hash) VALUES (?, ?, ?, ?)"
+# By primary key, one row per parameter set: the rows read, never a range (an entry queued
+# by a transaction that commits later may sort before the last one read).
+_DEQUEUE = "DELETE FROM ledger_log_queue WHERE bucket = ? AND entry_id = ?"
+
+
+def _executemany(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """One statement per row through the driver (psycopg pipelines them, sqlite3 loops in C)."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")  # psycopg; no statement here holds a literal ? or %
+    conn.exec_driver_sql(sql, rows)
+
+
+def _id_text(raw: Any) -> str:
+    """An entry id as read from the driver, in its usual text form (a leaf's `ref`)."""
+    if isinstance(raw, str) and len(raw) == 32:  # SQLite: Uuid() stores 32 hex digits
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return str(uuid.UUID(str(raw)))  # PostgreSQL: a uuid.UUID
 
 
 @dataclass(frozen=True)
@@ -55,22 +93,13 @@ class Sequencer:
         """Append up to `batch` queued entries of one bucket; sign a checkpoint if it grew."""
         if not self._lock(bucket):
             return 0  # another worker has this bucket right now
-        rows = self.session.execute(
-            select(LogQueue.entry_id, Entry.entry_hash)
-            .join(Entry, (Entry.bucket == LogQueue.bucket) & (Entry.id == LogQueue.entry_id))
-            .where(LogQueue.bucket == bucket)
-            .order_by(LogQueue.queued_at, LogQueue.entry_id)
-            .limit(batch)
-        ).all()
+        conn = self.session.connection()
+        rows = conn.execute(_QUEUED, {"bucket": bucket, "batch": batch}).all()
         if not rows:
             return 0
-        leaves = [(str(entry_id), merkle.leaf_hash(bytes.fromhex(h))) for entry_id, h in rows]
-        self._append(bucket, leaves)
-        self.session.execute(
-            delete(LogQueue).where(
-                LogQueue.bucket == bucket, LogQueue.entry_id.in_([r[0] for r in rows])
-            )
-        )
+        leaf = merkle.leaf_hash
+        self._append(bucket, [(_id_text(e), leaf(bytes.fromhex(h))) for e, h in rows])
+        _executemany(conn, _DEQUEUE, [(bucket, e) for e, _ in rows])
         return len(rows)
 
     def run_global(self) -> int:
@@ -106,17 +135,12 @@ class Sequencer:
         """Extend a log by `leaves` (ref, leaf hash), store its new nodes, sign a checkpoint."""
         head = self._head(bucket)
         tree = merkle.CompactRange.from_state(head.size, [bytes.fromhex(h) for h in head.frontier])
-        leaf_rows, node_rows = [], []
-        for ref, leaf in leaves:
-            leaf_rows.append(
-                {"bucket": bucket, "leaf_index": tree.size, "ref": ref, "leaf_hash": leaf}
-            )
-            node_rows += [
-                {"bucket": bucket, "level": lv, "node_index": i, "hash": h}
-                for lv, i, h in tree.append(leaf)
-            ]
-        self.session.execute(insert(LogLeaf), leaf_rows)
-        self.session.execute(insert(LogNode), node_rows)
+        first, append = tree.size, tree.append
+        leaf_rows = [(bucket, first + i, ref, leaf) for i, (ref, leaf) in enumerate(leaves)]
+        node_rows = [(bucket, *node) for _, leaf in leaves for node in append(leaf)]
+        conn = self.session.connection()
+        _executemany(conn, _LEAF_INSERT, leaf_rows)
+        _executemany(conn, _NODE_INSERT, node_rows)
         size, frontier = tree.to_state()
         head.size, head.frontier, head.updated_at = size, [h.hex() for h in frontier], utcnow()
         self._sign(bucket, size, tree.root())
