@@ -13,11 +13,12 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text, type_coerce
+from sqlalchemy import bindparam, select, text, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
 from civicpoints.kit.clock import utcnow
+from civicpoints.kit.dbapi import raw
 from civicpoints.ledger import merkle
 from civicpoints.ledger.models import CheckpointRow, Entry, LogHead, LogLeaf, LogQueue
 from civicpoints.ledger.note import Checkpoint, Signer, sign_note
@@ -34,9 +35,9 @@ _QUEUED = (
     .order_by(_QUEUE.c.queued_at, _QUEUE.c.entry_id)
     .limit(bindparam("batch"))
 )
-# Bulk writes go to the driver's executemany with rows as tuples: SQLAlchemy's per-row
-# parameter processing cost more than SQLite's own inserts (bench/notes.md §4). Values are
-# stored exactly as the column types store them: ints, text, bytes, and ids as read.
+# Bulk writes go to the driver's executemany with rows as tuples (kit.dbapi): SQLAlchemy's
+# per-row parameter processing cost more than SQLite's own inserts (bench/notes.md §4).
+# Values are stored exactly as the column types store them: ints, text, bytes, ids as read.
 _LEAF_INSERT = (
     "INSERT INTO ledger_log_leaf (bucket, leaf_index, ref, leaf_hash) VALUES (?, ?, ?, ?)"
 )
@@ -44,13 +45,6 @@ _NODE_INSERT = "INSERT INTO ledger_log_node (bucket, level, node_index, hash) VA
 # By primary key, one row per parameter set: the rows read, never a range (an entry queued
 # by a transaction that commits later may sort before the last one read).
 _DEQUEUE = "DELETE FROM ledger_log_queue WHERE bucket = ? AND entry_id = ?"
-
-
-def _executemany(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """One statement per row through the driver (psycopg pipelines them, sqlite3 loops in C)."""
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")  # psycopg; no statement here holds a literal ? or %
-    conn.exec_driver_sql(sql, rows)
 
 
 def _id_text(raw: Any) -> str:
@@ -93,13 +87,12 @@ class Sequencer:
         """Append up to `batch` queued entries of one bucket; sign a checkpoint if it grew."""
         if not self._lock(bucket):
             return 0  # another worker has this bucket right now
-        conn = self.session.connection()
-        rows = conn.execute(_QUEUED, {"bucket": bucket, "batch": batch}).all()
+        rows = self.session.connection().execute(_QUEUED, {"bucket": bucket, "batch": batch}).all()
         if not rows:
             return 0
         leaf = merkle.leaf_hash
         self._append(bucket, [(_id_text(e), leaf(bytes.fromhex(h))) for e, h in rows])
-        _executemany(conn, _DEQUEUE, [(bucket, e) for e, _ in rows])
+        raw(self.session).many(_DEQUEUE, [(bucket, e) for e, _ in rows])
         return len(rows)
 
     def run_global(self) -> int:
@@ -138,9 +131,9 @@ class Sequencer:
         first, append = tree.size, tree.append
         leaf_rows = [(bucket, first + i, ref, leaf) for i, (ref, leaf) in enumerate(leaves)]
         node_rows = [(bucket, *node) for _, leaf in leaves for node in append(leaf)]
-        conn = self.session.connection()
-        _executemany(conn, _LEAF_INSERT, leaf_rows)
-        _executemany(conn, _NODE_INSERT, node_rows)
+        db = raw(self.session)
+        db.many(_LEAF_INSERT, leaf_rows)
+        db.many(_NODE_INSERT, node_rows)
         size, frontier = tree.to_state()
         head.size, head.frontier, head.updated_at = size, [h.hex() for h in frontier], utcnow()
         self._sign(bucket, size, tree.root())
