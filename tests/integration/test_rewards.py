@@ -317,6 +317,10 @@ def test_admin_manages_the_catalog_and_residents_cannot(
         client.patch(path, json={"stock_total": 15}, headers=admin).json()["stock_remaining"] == 15
     )
     assert client.patch(path, json={"active": False}, headers=admin).json()["active"] is False
+    assert client.patch(path, json={"active": True}, headers=admin).json()["active"] is True
+    assert client.delete(path, headers=admin).json()["active"] is False
+    codes = {i["code"] for i in client.get(f"{API}/rewards", headers=admin).json()}
+    assert "NEW-1" not in codes and "SM-10" in codes
     bad = client.post(
         f"{API}/rewards", json=body | {"code": "NEW-2", "merchant": None}, headers=admin
     )

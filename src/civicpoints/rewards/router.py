@@ -124,6 +124,15 @@ def update_item(item_id: uuid.UUID, body: ItemUpdate, who: StaffCaller, db: DbSe
     return ItemRead.model_validate(CatalogService(db).update_item(item_id, body))
 
 
+@router.delete("/rewards/{item_id}", response_model=ItemRead)
+def withdraw_item(item_id: uuid.UUID, who: StaffCaller, db: DbSession) -> ItemRead:
+    """Withdraw an item from the catalog (kept for history; issued vouchers stay valid)."""
+    require_admin(who)
+    return ItemRead.model_validate(
+        CatalogService(db).update_item(item_id, ItemUpdate(active=False))
+    )
+
+
 @router.post("/redemptions", response_model=RedemptionRead, status_code=201)
 def redeem(
     body: RedemptionCreate,
