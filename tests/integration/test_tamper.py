@@ -493,3 +493,27 @@ def test_a_witness_cosignature_outlives_the_stolen_key(scene: Scene) -> None:
     assert scene.verify(keys=keys).ok
     hidden = scene.verify(keys=keys, required=2)
     assert [f.kind for f in hidden.faults] == ["checkpoint.unwitnessed"]
+
+
+def test_transfers_checked_sorted_when_out_of_written_order(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sorted merge (used when rows are far from their written order) finds the same."""
+    from civicpoints.ledger.verification import transfers
+
+    bucket, _ = scene.wallet("a")
+    a2, b1 = scene.postings["a2"], scene.postings["b1"]
+    scene.attacker.sql(
+        "DELETE FROM ledger_entry WHERE bucket = ? AND id = ?", bucket, a2.debit_entry_id
+    )
+    scene.attacker.sql(
+        "UPDATE ledger_entry SET amount = amount + 1 WHERE bucket = ? AND id = ?",
+        scene.wallet("b")[0],
+        b1.credit_entry_id,
+    )
+    paired = scene.verify()
+    monkeypatch.setattr(transfers, "RESOLVE", 0)  # too much left over: sorted merge instead
+    merged = scene.verify()
+    named = {(f.kind, f.transfer_id) for f in merged.faults if f.transfer_id}
+    assert named == {("transfer.entries", a2.transfer_id), ("transfer.entries", b1.transfer_id)}
+    assert sorted(map(str, merged.faults)) == sorted(map(str, paired.faults))

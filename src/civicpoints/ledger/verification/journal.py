@@ -1,4 +1,4 @@
-"""The journal: every account chain and cache, every lot, every transfer, both zero sums."""
+"""The journal: every account chain and cache, every lot, both zero sums."""
 
 from __future__ import annotations
 
@@ -194,57 +194,6 @@ class Journal:
         account_id, lot_id = as_uuid(lot[2]), as_uuid(lot[1])
         self.found.add(fault(kind, bucket=lot[0], account_id=account_id, lot_id=lot_id, **params))
 
-    # -- transfers -----------------------------------------------------------------------------
-
-    def check_transfers(self) -> None:
-        """Each transfer: exactly its two entries, of opposite sign, on its two accounts."""
-        transfers = Peek(self.reader.rows(_TRANSFERS_SQL), by_bucket_and_id)
-        # Merged in Python from two key-ordered streams: a SQL join on (bucket, transfer_id)
-        # has no index to use and SQLite would rescan the bucket's entries per transfer.
-        # Ids stay raw (ordered and compared alike on each engine), parsed only for a fault.
-        total, done, key, legs = self.reader.count("ledger_entry"), 0, None, []
-        for rows in self.reader.chunks(_LEGS_SQL):
-            for leg in rows:
-                if leg[1] != key or leg[0] != legs[0][0]:
-                    if legs:
-                        self.meet_transfer(legs, transfers)
-                    key, legs = leg[1], [leg]
-                else:
-                    legs.append(leg)
-            done += len(rows)
-            self.found.tick("transfers", done, total)
-        if legs:
-            self.meet_transfer(legs, transfers)
-        for empty in transfers.rest():
-            self.on_transfer(empty, [])
-        self.found.report.counts["transfers"] = self.reader.count("ledger_transfer")
-        self.found.tick("transfers", done, total)
-
-    def meet_transfer(self, legs: list[Any], transfers: Peek[Any]) -> None:
-        """The entries of one transfer id against the transfer row of that id."""
-        key = (legs[0][0], legs[0][1])
-        for empty in transfers.below(key):
-            self.on_transfer(empty, [])
-        transfer = transfers.at(key)
-        if transfer is None:
-            for e in legs:
-                self.found.add(
-                    fault(
-                        "entry.transfer_missing",
-                        bucket=e[0],
-                        account_id=as_uuid(e[3]),
-                        entry_id=as_uuid(e[2]),
-                        transfer_id=as_uuid(e[1]),
-                    )
-                )
-        elif not _balanced(transfer, legs):
-            self.on_transfer(transfer, legs)
-
-    def on_transfer(self, t: Any, legs: list[Any]) -> None:
-        """A transfer whose entries do not balance it."""
-        where = {"bucket": t[0], "transfer_id": as_uuid(t[1])}
-        self.found.add(fault("transfer.entries", **where, amount=t[2], count=len(legs)))
-
 
 # -- statements and small pure helpers ---------------------------------------------------------
 
@@ -254,14 +203,6 @@ _LOTS_SQL = (
     "CAST(coalesce(u.used, 0) AS BIGINT), e.account_id, e.amount "
     f"FROM ledger_lot l LEFT JOIN ({_USES}) u ON u.bucket = l.bucket AND u.lot_id = l.id "
     "LEFT JOIN ledger_entry e ON e.bucket = l.bucket AND e.id = l.entry_id"
-)
-_TRANSFERS_SQL = (
-    "SELECT bucket, id, amount, debit_account_id, credit_account_id FROM ledger_transfer "
-    "ORDER BY bucket, id"
-)
-_LEGS_SQL = (
-    "SELECT bucket, transfer_id, id, account_id, amount, counterparty_id FROM ledger_entry "
-    "ORDER BY bucket, transfer_id, id"
 )
 
 
@@ -287,11 +228,3 @@ def _opening_problem(lot: Any) -> tuple[str, str] | None:
         n = opening_amount
         return (f"开立分录金额为 {n}", f"the opening entry is of {n}")
     return None
-
-
-def _balanced(t: Any, legs: list[Any]) -> bool:
-    """−amount on the debit account, +amount on the credit one, each naming the other."""
-    _, _, amount, debit_id, credit_id = t
-    found = sorted((e[3], e[4], e[5]) for e in legs)
-    expected = sorted([(debit_id, -amount, credit_id), (credit_id, amount, debit_id)])
-    return amount > 0 and found == expected

@@ -22,6 +22,7 @@ from civicpoints.ledger.verification.faults import Findings, Progress, VerifyRep
 from civicpoints.ledger.verification.journal import Journal
 from civicpoints.ledger.verification.logs import Logs
 from civicpoints.ledger.verification.source import Reader, worker_snapshot
+from civicpoints.ledger.verification.transfers import Transfers
 
 PARTS = ("chains", "lots_transfers", "logs")
 
@@ -41,9 +42,8 @@ def run_part(part: str, reader: Reader, found: Findings, job: Job) -> None:
     if part == "chains":
         Journal(reader, found).check_accounts()
     elif part == "lots_transfers":
-        journal = Journal(reader, found)
-        journal.check_lots()
-        journal.check_transfers()
+        Journal(reader, found).check_lots()
+        Transfers(reader, found).check()
     else:
         Logs(reader, found, job.verifiers, job.required).check(job.trusted)
 
