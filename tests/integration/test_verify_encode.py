@@ -48,7 +48,7 @@ INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
 def texts(size: int, nul: bool) -> st.SearchStrategy[str]:
     """Any text of at most `size` characters (no NUL on PostgreSQL), or an awkward one."""
-    chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="" if nul else "\x00")
+    chars = st.characters(blacklist_categories=["Cs"], blacklist_characters="" if nul else "\x00")
     return st.one_of(st.sampled_from([a[:size] for a in AWKWARD]), st.text(chars, max_size=size))
 
 
@@ -159,14 +159,14 @@ def test_sqlite_rows_in_other_forms_are_refused(tmp_path: Any) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = OFF")
     ids = [uuid.uuid4().hex for _ in range(3)]
-    good = {
+    good: dict[str, Any] = {
         "bucket": 0, "id": uuid.uuid4().hex, "account_id": ids[0], "seq": 1,
         "transfer_id": ids[1], "kind": "award", "amount": 5, "balance_after": 5,
         "counterparty_id": ids[2], "ref": "r", "reason": "r", "actor": "a",
         "occurred_at": "2026-03-01 02:30:00.000000", "recorded_at": "2026-03-01 02:30:00.000001",
         "prev_hash": chain.GENESIS, "entry_hash": "x",
     }  # fmt: skip
-    variants = [
+    variants: list[dict[str, Any]] = [
         {},  # the control: admitted
         {"account_id": ids[0].upper()},
         {"transfer_id": ids[1][:31] + "g"},

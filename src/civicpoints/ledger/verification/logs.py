@@ -182,7 +182,7 @@ class Logs:
         while log.saved and log.saved[0].size <= size:
             kept = log.saved.pop(0)
             if kept.root != log.tree.root(kept.size):
-                where = {"bucket": log.bucket, "position": kept.size}
+                where: dict[str, Any] = {"bucket": log.bucket, "position": kept.size}
                 self.found.add(fault("trusted.mismatch", **where, size=kept.size))
 
     def finish(self, log: _Log, nodes: _Nodes, checkpoints: Peek[Any], head: Any) -> None:
@@ -302,7 +302,7 @@ class Logs:
         wanted = {p: uuid_or_none(leaves[p][1]) for p in positions}
         ids = [i for i in wanted.values() if i is not None]
         stmt = select(Entry.bucket, Entry.id, Entry.account_id, Entry.entry_hash)
-        found = {}
+        found: dict[tuple[int, str], tuple[str, str]] = {}
         for start in range(0, len(ids), LOOKUP):
             rows = self.reader.conn.execute(stmt.where(Entry.id.in_(ids[start : start + LOOKUP])))
             found |= {(b, e.hex): (h, a.hex) for b, e, a, h in rows}
@@ -419,7 +419,8 @@ class _Level:
     """One level's stored (index, hash) rows, buffered from a chunked stream."""
 
     def __init__(self, chunks: Iterator[list[Any]]) -> None:
-        self.chunks, self.buf, self.pos = chunks, [], 0
+        self.chunks, self.pos = chunks, 0
+        self.buf: list[Any] = []
 
     def take_below(self, end: int | None) -> list[Any]:
         """Every remaining row whose index is below `end` (None: every remaining row)."""

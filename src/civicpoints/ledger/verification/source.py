@@ -2,7 +2,7 @@
 
 Bulk rows go through the raw DBAPI cursor (server-side on PostgreSQL): SQLAlchemy's row
 processing would cost more than the checks themselves. Statements are written with `?`
-placeholders, or built with SQLAlchemy and compiled to text for the dialect.
+placeholders.
 
 SQLite: a connection of its own, read-only (`PRAGMA query_only`) with a deferred `BEGIN`, so
 the run reads one WAL snapshot without ever taking the write lock (the application's own
@@ -23,7 +23,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql import Executable
 
 BATCH = 5_000  # rows per fetch and per progress tick
 MMAP_BYTES = 1 << 31  # SQLite reads the file through a memory map: no read() per page
@@ -61,11 +60,6 @@ class Reader:
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row of `sql`."""
         return next(self.rows(sql, params), (None,))[0]
-
-    def compiled(self, stmt: Executable) -> str:
-        """A SQLAlchemy statement as SQL text for this dialect (literals inlined)."""
-        text = str(stmt.compile(dialect=self.conn.dialect, compile_kwargs={"literal_binds": True}))
-        return text.replace("%%", "%") if self.pg else text  # executed with ? → %s, not %%
 
     def count(self, table: str) -> int:
         """How many rows a table holds (a progress bar's total)."""
