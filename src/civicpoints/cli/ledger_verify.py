@@ -63,8 +63,10 @@ def ledger_verify(
     trusted = [note for path in checkpoint or [] for note in _saved_notes(path)]
     with sessions() as s:
         verifiers = _verifiers(s, public_key or [], get_settings())
-        with _progress() as on_progress:
-            report = verify_ledger(s, verifiers, on_progress, required=required, trusted=trusted)
+    # A session that has not begun: verify reads its own read-only snapshot (on SQLite without
+    # the write lock, which this session would have taken for the whole run).
+    with sessions() as s, _progress() as on_progress:
+        report = verify_ledger(s, verifiers, on_progress, required=required, trusted=trusted)
     for found in report.faults[:show]:
         console.print(f"[red]✗[/red] {escape(str(found))}", highlight=False, soft_wrap=True)
     if report.total_faults > show:
