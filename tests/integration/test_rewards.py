@@ -325,6 +325,18 @@ def test_admin_manages_the_catalog_and_residents_cannot(
         f"{API}/rewards", json=body | {"code": "NEW-2", "merchant": None}, headers=admin
     )
     assert (bad.status_code, bad.json()["field"]) == (422, "merchant")
+    again = client.post(f"{API}/rewards", json=body, headers=admin)
+    assert (again.status_code, again.json()["code"]) == (409, "rewards.duplicate_code")
+    sponsor = {
+        "code": "city-fund",
+        "name": "x",
+        "name_en": "x",
+        "kind": "government",
+        "budget_fen": 1,
+    }
+    assert client.post(f"{API}/sponsors", json=sponsor, headers=admin).status_code == 409
+    shop = {"code": "lingyin", "name": "x", "name_en": "x"}
+    assert client.post(f"{API}/merchants", json=shop, headers=admin).status_code == 409
     resident = resident_headers(client, city, 3)
     assert client.post(f"{API}/rewards", json=body, headers=resident).status_code == 403
 

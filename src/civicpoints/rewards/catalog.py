@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.errors import (
+    DuplicateCode,
     InvalidItem,
     ItemNotFound,
     MerchantNotFound,
@@ -52,6 +53,8 @@ class CatalogService:
 
     def create_item(self, data: ItemCreate) -> Item:
         """Add an item with its full stock."""
+        if self.repo.item_by_code(data.code) is not None:
+            raise DuplicateCode(field="code", ref=data.code)
         sponsor = self.sponsor_by_code(data.sponsor)
         merchant = self.merchant_by_code(data.merchant) if data.merchant else None
         _check_item(data, merchant is not None)
@@ -120,6 +123,8 @@ class CatalogService:
 
     def add_sponsor(self, data: SponsorCreate) -> Sponsor:
         """A new funding source."""
+        if self.repo.sponsor_by_code(data.code) is not None:
+            raise DuplicateCode(field="code", ref=data.code)
         sponsor = Sponsor(**data.model_dump())
         self.repo.add(sponsor)
         return sponsor
@@ -140,6 +145,8 @@ class CatalogService:
 
     def add_merchant(self, data: MerchantCreate) -> Merchant:
         """A new merchant."""
+        if self.repo.merchant_by_code(data.code) is not None:
+            raise DuplicateCode(field="code", ref=data.code)
         merchant = Merchant(**data.model_dump())
         self.repo.add(merchant)
         return merchant

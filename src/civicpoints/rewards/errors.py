@@ -54,6 +54,14 @@ class ResidentNotFound(NotFound):
     messages = {"zh-CN": "居民不存在", "en": "resident not found"}
 
 
+class DuplicateCode(Conflict):
+    """Codes of items, sponsors and merchants are unique."""
+
+    code = "rewards.duplicate_code"
+    title = {"zh-CN": "编码重复", "en": "Code already used"}
+    messages = {"zh-CN": "编码 {ref} 已被使用", "en": "the code {ref} is already used"}
+
+
 class Unverified(Forbidden):
     """Only residents who passed real-name verification may redeem."""
 
