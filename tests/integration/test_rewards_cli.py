@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -113,6 +114,12 @@ def test_settlement_command_prints_and_exports(
     assert cli("settlement", "--month", month, "--out", tmp_path / "s.xlsx").exit_code == 0  # type: ignore[attr-defined]
     sheet = load_workbook(tmp_path / "s.xlsx").active
     assert sheet is not None and sheet.cell(row=2, column=3).value == code
+    for statement in (
+        "UPDATE rewards_booking SET face_value_fen = 1",
+        "DELETE FROM rewards_voucher_event",
+    ):  # bookings and the voucher trail are append-only in the database itself
+        with pytest.raises(DatabaseError, match="append-only"), transaction(sessions) as s:
+            s.execute(text(statement))
     bad = cli("settlement", "--month", "2026-13")
     assert bad.exit_code == 1 and "YYYY-MM" in bad.output  # type: ignore[attr-defined]
 

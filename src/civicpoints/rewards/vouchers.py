@@ -56,7 +56,9 @@ class VoucherService:
         voucher = self.repo.voucher(found.id, lock=True)
         assert voucher is not None
         self._refuse(voucher, merchant)
-        why = Resolution(f"核销 / used at {merchant.name_en}"[:500], f"staff:{staff_id}")
+        why = Resolution(
+            f"核销于{merchant.name} / used at {merchant.name_en}"[:500], f"staff:{staff_id}"
+        )
         hold: Hold = self.redemptions.holds.post(voucher.hold_bucket, voucher.hold_id, why)
         voucher.status, voucher.used_at = VoucherStatus.USED, utcnow()
         voucher.used_by, voucher.used_merchant_id = staff_id, merchant.id
