@@ -276,8 +276,34 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     approved = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
     assert approved.json()["status"] == "approved"
     assert balance(client, headers) == 500
+    admin = login(client, "admin")
+    fund = next(
+        x
+        for x in client.get(f"{API}/budget", headers=admin).json()["sponsors"]
+        if x["code"] == "city-fund"
+    )
+    assert (fund["redeemed_fen"], fund["points_value_fen"], fund["subsidy_fen"]) == (5000, 5000, 0)
     late = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
     assert (late.status_code, late.json()["code"]) == (409, "rewards.not_pending")
+
+
+def test_residents_browse_by_category_affordability_and_region(
+    client: TestClient, city: City, rewards: Rewards, fund: Callable[..., None]
+) -> None:
+    """A resident sees items open to their community; staff may ask for another region."""
+    headers = zhang(client, city, fund, points=120)
+
+    def codes(who: dict[str, str], **params: str) -> set[str]:
+        return {i["code"] for i in client.get(f"{API}/rewards", params=params, headers=who).json()}
+
+    everything = codes(headers)
+    assert "FARM-SEEDS" not in everything and {"SM-10", "TRANSIT-MONTH"} <= everything
+    assert codes(headers, category="transit_pass") == {"TRANSIT-MONTH"}
+    assert codes(headers, affordable="true") == {"SM-10", "COMMUNITY-FUND"}
+    rural = codes(login(client, "admin"), region_id=str(city.streets[-1].id))
+    assert "FARM-SEEDS" in rural
+    bad = client.get(f"{API}/rewards", params={"category": "yacht"}, headers=headers)
+    assert (bad.status_code, bad.json()["field"]) == (422, "query.category")
 
 
 def test_same_key_different_request_is_409(
