@@ -277,12 +277,10 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     assert approved.json()["status"] == "approved"
     assert balance(client, headers) == 500
     admin = login(client, "admin")
-    fund = next(
-        x
-        for x in client.get(f"{API}/budget", headers=admin).json()["sponsors"]
-        if x["code"] == "city-fund"
-    )
-    assert (fund["redeemed_fen"], fund["points_value_fen"], fund["subsidy_fen"]) == (5000, 5000, 0)
+    budget = client.get(f"{API}/budget", headers=admin).json()["sponsors"]
+    city_fund = next(x for x in budget if x["code"] == "city-fund")
+    booked = (city_fund["redeemed_fen"], city_fund["points_value_fen"], city_fund["subsidy_fen"])
+    assert booked == (5000, 5000, 0)
     late = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
     assert (late.status_code, late.json()["code"]) == (409, "rewards.not_pending")
 
