@@ -116,12 +116,15 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing one rich bar per phase, added when the phase first reports."""
     tasks: dict[str, TaskID] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+    # Redrawn on each report rather than by rich's refresh thread: a process with one thread
+    # may fork the verification's parts into parallel processes.
+    bar = Progress(*columns, TimeElapsedColumn(), console=console, auto_refresh=False)
+    with bar as progress:
 
         def update(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
                 tasks[phase] = progress.add_task(PHASES.get(phase, phase), total=total)
-            progress.update(tasks[phase], completed=done, total=total)
+            progress.update(tasks[phase], completed=done, total=total, refresh=True)
 
         yield update
 

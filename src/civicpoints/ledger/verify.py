@@ -14,7 +14,9 @@ SQLite's write lock.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Sequence
 
@@ -56,7 +58,8 @@ def verify_ledger(
 ) -> VerifyReport:
     """Recompute every invariant of the ledger and its logs; `trusted`: saved checkpoint notes.
 
-    `parallel`: run the parts in child processes (default: on large ledgers, given 2+ CPUs).
+    `parallel`: run the parts in child processes (default: on large ledgers, given 2+ CPUs,
+    from a process without other threads).
     """
     # Every checkpoint needs a valid signature by one of `verifiers` and none that fails. Witnesses
     # cosign only now and then, so `required` = N > 1 asks that some global checkpoint carries N.
@@ -98,9 +101,13 @@ def _run_parallel(reader: Reader, found: Findings, job: Job, url: str) -> None:
 
 
 def _wants_parallel(parallel: bool | None, reader: Reader) -> bool:
-    """Whether to run the parts in parallel processes."""
-    if parallel is not None:
-        return parallel
+    """Whether to run the parts in parallel (forked) processes."""
+    if parallel is not None or "fork" not in multiprocessing.get_all_start_methods():
+        return bool(parallel) and "fork" in multiprocessing.get_all_start_methods()
+    # Not by default in a process with other threads (the server's job scheduler): a fork
+    # copies only this thread, and a lock another one held would stay held in the child.
+    if threading.active_count() > 1:
+        return False
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return (cpus or 1) > 1 and reader.count("ledger_entry") >= PARALLEL_FROM
 
