@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from civicpoints.ledger import chain
-from civicpoints.ledger.verification.encode import entry_columns, fast_hash, reference_hash
+from civicpoints.ledger.verification.chains import ChainWalk, Tally
 from civicpoints.ledger.verification.faults import Findings, fault
 from civicpoints.ledger.verification.source import Reader
-from civicpoints.ledger.verification.streams import Key, Peek, as_uuid, by_bucket_and_id, hex_id
-
-# Positions in an entry row read with `entry_columns` (EntryFields order, then these).
-_SEQ, _AMOUNT, _AFTER, _PREV, _HASH, _ID = 2, 5, 6, 13, 14, 15
-
-
-@dataclass
-class _Tally:
-    """An account's entries so far: the walk's running state."""
-
-    key: Key = (None, None)
-    count: int = 0
-    balance: int = 0
-    head: str = chain.GENESIS
-    after: int = 0  # the stored balance_after of the last entry
-    expected: int = 1  # the next seq
+from civicpoints.ledger.verification.streams import Peek, as_uuid, by_bucket_and_id, hex_id
 
 
 class Journal:
@@ -47,81 +30,29 @@ class Journal:
             by_bucket_and_id,
         )
         self.lot_sums = Peek(self.reader.rows(_lot_sums_sql(d)), by_bucket_and_id)
-        total, done, tally = self.reader.count("ledger_entry"), 0, _Tally()
-        ordered = f"SELECT {entry_columns(d)} FROM ledger_entry ORDER BY bucket, account_id, seq"
-        for rows in self.reader.chunks(ordered):
-            tally = self.walk(rows, tally, accounts)
-            done += len(rows)
-            self.found.tick("entries", done, total)
-        if tally.key[0] is not None:
-            self.settle(tally, accounts.at(tally.key))
+        walk = ChainWalk(self.reader, self.found)
+        for tally in walk.tallies():
+            for quiet in accounts.below(tally.key):  # accounts without entries
+                self.settle(Tally(by_bucket_and_id(quiet)), quiet)
+            account = accounts.at(tally.key)
+            if account is None:
+                where = {"bucket": tally.key[0], "account_id": as_uuid(tally.key[1])}
+                self.found.add(fault("account.missing", **where))
+            for found in tally.faults:
+                self.found.add(found)
+            self.settle(tally, account)
         for account in accounts.rest():
-            self.settle(_Tally(key=by_bucket_and_id(account)), account)
+            self.settle(Tally(by_bucket_and_id(account)), account)
         self.orphan_lots(self.lot_sums.rest())
-        self.found.report.counts["entries"] = done
-        self.found.tick("entries", done, total)
+        self.found.report.counts["entries"] = walk.done
+        self.found.tick("entries", walk.done, walk.total)
         self.found.report.counts["accounts"] = self.reader.count("ledger_account")
         if self.entries_sum:
             self.found.add(fault("ledger.entries_sum", total=self.entries_sum))
         if self.balances_sum:
             self.found.add(fault("ledger.balances_sum", total=self.balances_sum))
 
-    def walk(self, rows: list[Any], t: _Tally, accounts: Peek[Any]) -> _Tally:
-        """Walk entries in (bucket, account, seq) order: links, hashes, running balances."""
-        # The running state lives in locals here (this loop runs once per entry).
-        key, count, balance, head, prev_after, expected = (
-            t.key, t.count, t.balance, t.head, t.after, t.expected
-        )  # fmt: skip
-        for row in rows:
-            if row[1] != key[1] or row[0] != key[0]:
-                t.count, t.balance, t.head, t.after, t.expected = (
-                    count, balance, head, prev_after, expected
-                )  # fmt: skip
-                t = self.next_account(t, (row[0], row[1]), accounts)
-                key, count, balance, head, prev_after, expected = t.key, 0, 0, chain.GENESIS, 0, 1
-            seq, amount, after, entry_hash = row[_SEQ], row[_AMOUNT], row[_AFTER], row[_HASH]
-            count += 1
-            if seq != expected:
-                self.on_entry("chain.seq_gap", row, expected=expected, found=seq)
-            expected = seq + 1  # resynchronise: one gap is one fault, not one per later entry
-            if row[_PREV] != head:
-                self.on_entry("chain.prev_hash", row)
-            if fast_hash(row) != entry_hash and (
-                reference_hash(self.reader.conn, row[0], row[_ID]) != entry_hash
-            ):
-                self.on_entry("chain.entry_hash", row)
-            if after != prev_after + amount:
-                self.on_entry("chain.balance_after", row, expected=prev_after + amount, found=after)
-            # Go on from the stored values, so that one changed entry is named alone.
-            balance += amount
-            head, prev_after = entry_hash, after
-        t.count, t.balance, t.head, t.after, t.expected = count, balance, head, prev_after, expected
-        return t
-
-    def next_account(self, done: _Tally, key: Key, accounts: Peek[Any]) -> _Tally:
-        """Settle the account just walked (and any without entries before the next one)."""
-        if done.key[0] is not None:
-            self.settle(done, accounts.at(done.key))
-        for quiet in accounts.below(key):  # accounts without entries
-            self.settle(_Tally(key=by_bucket_and_id(quiet)), quiet)
-        if accounts.peek_key() != key:
-            self.found.add(fault("account.missing", bucket=key[0], account_id=as_uuid(key[1])))
-        return _Tally(key=key)
-
-    def on_entry(self, kind: str, row: Any, **params: Any) -> None:
-        """A fault of one journal entry, named by bucket, account, entry and seq."""
-        self.found.add(
-            fault(
-                kind,
-                bucket=row[0],
-                account_id=as_uuid(row[1]),
-                entry_id=as_uuid(row[_ID]),
-                position=row[_SEQ],
-                **params,
-            )
-        )
-
-    def settle(self, tally: _Tally, account: Any | None) -> None:
+    def settle(self, tally: Tally, account: Any | None) -> None:
         """Compare an account's caches with its entries, and its balance with its lots."""
         self.entries_sum += tally.balance
         key = tally.key

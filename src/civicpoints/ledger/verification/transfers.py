@@ -41,6 +41,7 @@ class Transfers:
             faults = self.paired()
         except _OutOfOrder:
             faults = self.merged()
+        faults.sort(key=_by_transfer)  # the same order either way: by transfer, then entry
         for found in faults:
             self.found.add(found)
         self.found.report.counts["transfers"] = self.reader.count("ledger_transfer")
@@ -150,6 +151,12 @@ def judge(t: Any | None, legs: list[Any]) -> list[Fault]:
         return []
     where = {"bucket": t[0], "transfer_id": as_uuid(t[1])}
     return [fault("transfer.entries", **where, amount=t[2], count=len(legs))]
+
+
+def _by_transfer(f: Fault) -> tuple[int, int, int]:
+    """Where a fault of a transfer sorts: its bucket, transfer id, entry id."""
+    entry = f.entry_id.int if f.entry_id else -1
+    return (f.bucket or 0, f.transfer_id.int if f.transfer_id else -1, entry)
 
 
 def _pull(key: Key, stream: Iterator[Any], waiting: dict[Key, Any]) -> Any | None:
