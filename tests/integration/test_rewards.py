@@ -100,6 +100,12 @@ def test_zhang_redeems_the_subsidised_voucher_and_it_is_used_once(
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 
     clerk = login(client, "clerk")
+    seen = client.get(f"{API}/vouchers/{voucher['code']}", headers=clerk).json()
+    assert (seen["status"], seen["face_value_fen"]) == ("issued", 5000)
+    elsewhere = client.get(
+        f"{API}/vouchers/{voucher['code']}", headers=login(client, "clerk_metro")
+    )
+    assert elsewhere.json()["code"] == "rewards.wrong_merchant"
     typed = voucher["code"].lower().replace("-", " ")  # read aloud, typed loosely
     used = client.post(f"{API}/vouchers/{typed}/verify", headers=clerk)
     assert used.status_code == 200, used.text

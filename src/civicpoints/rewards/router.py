@@ -226,6 +226,12 @@ def my_vouchers(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[V
     return [VoucherRead.model_validate(v) for v in rows]
 
 
+@router.get("/vouchers/{code}", response_model=VoucherRead)
+def get_voucher(code: str, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
+    """One voucher: its owner's, or for a clerk of its merchant to check before verifying."""
+    return VoucherRead.model_validate(VoucherService(db, ctx).seen_by(who.kind, who.id, code))
+
+
 @router.get("/vouchers/{code}/qr.png", response_class=Response, responses=PNG)
 def voucher_qr(code: str, who: ResidentCaller, db: DbSession, ctx: Ctx) -> Response:
     """The QR code a resident shows at the shop."""

@@ -42,6 +42,22 @@ class VoucherService:
             raise VoucherNotFound(field="code")
         return voucher
 
+    def seen_by(self, who_kind: str, who_id: uuid.UUID, code: str) -> Voucher:
+        """A voucher as its owner, or a clerk of its merchant before verifying, may see it."""
+        if who_kind == "resident":
+            return self.owned(who_id, code)
+        clerk = self.repo.clerk(who_id)
+        if clerk is None:
+            raise NotAClerk()
+        voucher = self.repo.voucher_by_code(rules.normalize_code(code))
+        if voucher is None:
+            raise VoucherNotFound(field="code")
+        merchant = self.repo.merchant(clerk.merchant_id)
+        assert merchant is not None
+        if voucher.merchant_id != merchant.id:
+            self._refuse(voucher, merchant)
+        return voucher
+
     def verify(self, code: str, staff_id: uuid.UUID) -> tuple[Voucher, Merchant]:
         """Use a voucher at the clerk's merchant: post its hold and book it to the sponsor."""
         clerk = self.repo.clerk(staff_id)
