@@ -315,6 +315,7 @@ def rewards_upgrade() -> None:
         sa.Column("subsidy_fen", sa.BigInteger(), nullable=False),
         sa.Column("face_value_fen", sa.BigInteger(), nullable=False),
         sa.Column("hold_transfer_id", sa.Uuid(), nullable=False),
+        sa.Column("wallet_entry_id", sa.Uuid(), nullable=False),
         sa.Column("post_transfer_id", sa.Uuid(), nullable=False),
         sa.Column("booked_at", TZ, nullable=False),
         sa.ForeignKeyConstraint(

@@ -19,7 +19,7 @@ from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger.models import Hold, Transfer
+from civicpoints.ledger.models import Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.models import Item, Voucher
 from civicpoints.rewards.service import RedemptionService
@@ -135,6 +135,8 @@ def test_zhang_redeems_the_subsidised_voucher_and_it_is_used_once(
         for key in ("hold_transfer_id", "post_transfer_id"):
             t = s.scalars(select(Transfer).where(Transfer.id == uuid.UUID(line[key]))).one()
             assert t.amount == 480
+        entry = s.scalars(select(Entry).where(Entry.id == uuid.UUID(line["wallet_entry_id"]))).one()
+        assert (entry.amount, entry.kind, entry.balance_after) == (-480, "hold", 0)
     assert_verifies(sessions, settings)
 
 

@@ -34,6 +34,7 @@ HEADERS = [
     ("积分价值(分)", "points_value_fen"),
     ("补贴(分)", "subsidy_fen"),
     ("冻结流水", "hold_transfer_id"),
+    ("居民账户分录", "wallet_entry_id"),
     ("核销流水", "post_transfer_id"),
 ]
 
@@ -97,6 +98,7 @@ class BudgetService:
                 points_value_fen=r.Booking.points_value_fen,
                 subsidy_fen=r.Booking.subsidy_fen,
                 hold_transfer_id=r.Booking.hold_transfer_id,
+                wallet_entry_id=r.Booking.wallet_entry_id,
                 post_transfer_id=r.Booking.post_transfer_id,
             )
             for r in self.repo.bookings_in(month, merchant_id)

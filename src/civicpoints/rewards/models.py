@@ -247,5 +247,6 @@ class Booking(Base):
     subsidy_fen: Mapped[int] = mapped_column(BigInteger)
     face_value_fen: Mapped[int] = mapped_column(BigInteger)
     hold_transfer_id: Mapped[uuid.UUID]
+    wallet_entry_id: Mapped[uuid.UUID]  # the resident's ledger line (its proof by entry id)
     post_transfer_id: Mapped[uuid.UUID]
     booked_at: Mapped[datetime] = created_at_column()

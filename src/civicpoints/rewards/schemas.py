@@ -260,6 +260,7 @@ class SettlementLine(BaseModel):
     points_value_fen: int
     subsidy_fen: int
     hold_transfer_id: uuid.UUID
+    wallet_entry_id: uuid.UUID
     post_transfer_id: uuid.UUID
 
 

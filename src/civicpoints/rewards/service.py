@@ -337,6 +337,7 @@ class RedemptionService:
             subsidy_fen=subsidy,
             face_value_fen=face,
             hold_transfer_id=hold.hold_transfer_id,
+            wallet_entry_id=hold.hold_entry_id,
             post_transfer_id=hold.resolve_transfer_id,
         )
         self.repo.add(booking)
