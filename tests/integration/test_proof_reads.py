@@ -41,7 +41,7 @@ def explain(session: Session, stmt: ClauseElement, params: dict[str, Any]) -> tu
 
 def test_node_reads_probe_the_whole_primary_key(sessions: sessionmaker[Session]) -> None:
     """One statement for every node of a proof, and each probe uses (bucket, level, index)."""
-    params = {"bucket": 0, "levels": [0, 3, 7], "indexes": [2, 5, 11]}
+    params = {"bucket": 0, "levels": [0, 3, 7], "indexes": [2, 5, 11], "pairs": [2, 3 << 32 | 5]}
     with transaction(sessions) as s:
         postgres, plan = explain(s, proofs._NODES, params)
     if postgres:

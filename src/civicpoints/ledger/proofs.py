@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, select
+from sqlalchemy import BigInteger, String, bindparam, cast, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from civicpoints.kit.errors import DomainError, NotFound
@@ -57,12 +57,18 @@ class BadRange(DomainError):
 
 # Prepared once; SQLAlchemy caches their compiled form, so a proof costs no compiling.
 # Both `IN` lists are on primary-key columns: SQLite and PostgreSQL probe the whole key
-# (bucket, level, node_index) for every combination; the exact pairs are picked in Python.
-# (A row-value `IN` over (level, node_index) made SQLite scan the whole bucket: 7fd449e.)
+# (bucket, level, node_index) for every combination (a row-value `IN` over the pair made
+# SQLite scan the whole bucket: 7fd449e). Most combinations exist too (about 300 rows for
+# 30 wanted nodes of a 1,000,000-leaf log), so the engine keeps only the wanted pairs, by a
+# packed key (levels < 64, indexes < 2**62: no overflow), and Python checks them exactly.
+_PAIR = 1 << 32
 _NODES = select(LogNode.level, LogNode.node_index, LogNode.hash).where(
     LogNode.bucket == bindparam("bucket"),
     LogNode.level.in_(bindparam("levels", expanding=True)),
     LogNode.node_index.in_(bindparam("indexes", expanding=True)),
+    (LogNode.level * literal(_PAIR, BigInteger) + LogNode.node_index).in_(
+        bindparam("pairs", expanding=True)
+    ),
 )
 _GLOBAL_LEAF = aliased(LogLeaf)
 _CHECKPOINT_REF = bindparam("prefix", type_=String) + cast(CheckpointRow.size, String)
@@ -128,6 +134,7 @@ class ProofService:
             "bucket": bucket,
             "levels": sorted({lv for lv, _ in wanted}),
             "indexes": sorted({ix for _, ix in wanted}),
+            "pairs": sorted(lv * _PAIR + ix for lv, ix in wanted),
         }
         rows = self.session.execute(_NODES, params)
         nodes = {(lv, ix): bytes(h) for lv, ix, h in rows if (lv, ix) in wanted}
