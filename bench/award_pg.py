@@ -284,6 +284,7 @@ def run(opts: Run) -> dict[str, Any]:
     award_url, pg_url, init_cmd, measured = setup(residents)
     try:
         settings = server_settings(award_url)
+        measured["pgbench_cpu_per_txn_ms"] = pgbench.cpu_per_txn(pg_url)
         runs = rounds(award_url, pg_url, residents, seconds, warmup)
     finally:
         drop_pg_database(AWARD_DB)

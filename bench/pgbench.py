@@ -94,3 +94,59 @@ def read_logs(logdir: Path) -> list[float]:
             if len(parts) >= 3 and parts[2].isdigit():
                 out.append(int(parts[2]) / 1e6)
     return out
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a local process (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_txn(url: str, seconds: int = 6) -> dict[str, float]:
+    """CPU one TPC-B transaction costs in the server backends and in the pgbench client.
+
+    Samples the backends serving the pgbench database (pg_stat_activity) and the committed
+    transactions (pg_stat_database) over the middle of a run, as `award_pg.cpu_per_award`
+    does for awards: the two together say what share of the machine each workload needs.
+    """
+    import time
+
+    import psycopg
+
+    env, db = _env_and_db(url)
+    args = [pgbench_bin(), "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS)]
+    proc = subprocess.Popen([*args, "-T", str(seconds), db], env=env, stdout=subprocess.DEVNULL)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            time.sleep(1.5)
+            pids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [db],
+                ).fetchall()
+            ]
+
+            def sample() -> tuple[float, float, int]:
+                commits = conn.execute(
+                    "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [db]
+                ).fetchone()
+                conn.execute("SELECT pg_stat_clear_snapshot()")
+                server = sum(_proc_cpu_s(p) for p in pids)
+                return server, _proc_cpu_s(proc.pid), int(commits[0]) if commits else 0
+
+            s0, c0, n0 = sample()
+            time.sleep(max(seconds - 3.0, 1.0))
+            s1, c1, n1 = sample()
+    finally:
+        proc.wait(timeout=seconds + 30)
+    txns = max(n1 - n0, 1)
+    return {
+        "server_ms": round((s1 - s0) / txns * 1e3, 3),
+        "client_ms": round((c1 - c0) / txns * 1e3, 3),
+        "transactions_sampled": txns,
+    }
