@@ -11,6 +11,8 @@ drawn at random from the whole log. A trivial request to the same server
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import random
 import signal
@@ -52,10 +54,21 @@ def start_server(db: Path, port: int, var_dir: str) -> subprocess.Popen[bytes]:
     }
     args = [sys.executable, "-m", "uvicorn", "civicpoints.web.app:create_app", "--factory"]
     args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
-    # Its own session (process group): stopping it stops everything it started.
+    # Its own session (process group): stopping it stops everything it started. And it
+    # dies with this process, should this one be killed before its `finally` runs.
     return subprocess.Popen(
-        [*args, "--no-access-log"], env=env, cwd=var_dir, start_new_session=True
+        [*args, "--no-access-log"],
+        env=env,
+        cwd=var_dir,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent exits (Linux prctl)."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
