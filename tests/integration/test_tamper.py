@@ -30,7 +30,7 @@ from civicpoints.ledger.models import Account, CheckpointRow, Entry, LogLeaf, Lo
 from civicpoints.ledger.note import Checkpoint, Signer, Verifier, sign_note
 from civicpoints.ledger.sequencer import GLOBAL_LOG, checkpoint_leaf, note_body
 from civicpoints.ledger.service import LedgerService, Posting
-from civicpoints.ledger.verification import chains, transfers
+from civicpoints.ledger.verification import transfers
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
 
@@ -119,13 +119,9 @@ class Scene:
         saved = self.saved if trusted else ()
         with self.sessions() as s:
             serial = verify_ledger(s, keys, trusted=saved, required=required, parallel=False)
-        # The parts in child processes, reading every table sorted by key instead of in the
-        # order rows were written, must find exactly the same.
-        with (
-            self.sessions() as s,
-            mock.patch.object(chains, "MAX_ACCOUNTS", 0),
-            mock.patch.object(transfers, "RESOLVE", -1),
-        ):
+        # The parts in child processes, pairing transfers by the sorted merge instead of in
+        # the order rows were written, must find exactly the same.
+        with self.sessions() as s, mock.patch.object(transfers, "RESOLVE", -1):
             split = verify_ledger(s, keys, trusted=saved, required=required, parallel=True)
         assert split.faults == serial.faults and split.counts == serial.counts
         return serial

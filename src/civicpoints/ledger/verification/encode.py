@@ -5,8 +5,8 @@ cost several times the SHA-256 itself. Here each entry is read with its ids as 3
 digits and its times as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (how SQLite stores them; PostgreSQL
 is asked for the same text), and the bytes are assembled by slicing, the strings quoted by the
 encoder `json.dumps` itself uses. The result is byte-identical to `chain.canonical_bytes` for
-every row the SQL guard `ok` admits (tests/integration/test_verify_encode.py checks it on both
-engines with hypothesis). A row the guard refuses (a value of another type, an id or a time in
+every row `canonical_from_stored` admits (tests/integration/test_verify_encode.py checks it on
+both engines with hypothesis). A row it refuses (a value of another type, an id or a time in
 another form) or whose hash does not match is hashed again by `chain.entry_hash` over the
 values SQLAlchemy reads, so a fault is only ever reported on the reference encoding's word.
 """
@@ -14,6 +14,9 @@ values SQLAlchemy reads, so a fault is only ever reported on the reference encod
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import date
+from functools import lru_cache
 from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False) quotes with
 from typing import Any
 
@@ -23,41 +26,22 @@ from sqlalchemy.engine import Connection
 from civicpoints.ledger import chain
 from civicpoints.ledger.models import Entry
 
-_SQLITE_TIME = (
-    "[1-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
-    ".[0-9][0-9][0-9][0-9][0-9][0-9]"
+# SQLAlchemy's SQLite storage form of a UTC time, with a real month, day (1-31) and time of
+# day; [0-9], not \d, which would take other scripts' digits too.
+_TIME = re.compile(
+    r"[1-9][0-9]{3}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01]) "
+    r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}"
 )
-_INT_COLUMNS = ("bucket", "seq", "amount", "balance_after")
 
 
-def _sqlite_time_guard(col: str) -> list[str]:
-    """SQL conditions: `col` is text in SQLAlchemy's storage form, a real date and time of day."""
-    return [
-        f"typeof({col}) = 'text'",
-        f"{col} GLOB '{_SQLITE_TIME}'",
-        f"substr({col}, 6, 2) BETWEEN '01' AND '12'",
-        f"substr({col}, 9, 2) BETWEEN '01' AND '31'",
-        f"substr({col}, 12, 2) < '24'",
-        # Days 29-31 exist in some months only: through a day number, the others come out as
-        # another date (date() alone echoes them). Costs only those rows.
-        f"CASE WHEN substr({col}, 9, 2) <= '28' THEN 1 "
-        f"ELSE date(julianday(substr({col}, 1, 10))) = substr({col}, 1, 10) END",
-    ]
-
-
-def _sqlite_guard() -> str:
-    """SQL true for a row whose stored values the fast encoder reproduces exactly.
-
-    The ids and quoted strings are checked in Python, where it is cheaper (`canonical_from_stored`
-    refuses what it cannot reproduce; a refused row goes to the reference encoder).
-    """
-    return " AND ".join(
-        [
-            *(f"typeof({c}) = 'integer'" for c in _INT_COLUMNS),
-            *_sqlite_time_guard("occurred_at"),
-            *_sqlite_time_guard("recorded_at"),
-        ]
-    )
+@lru_cache(maxsize=4096)
+def _real_date(text: str) -> bool:
+    """Whether 'YYYY-MM-DD' is a day of the calendar (Feb 30 is not)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _pg_columns() -> list[str]:
@@ -83,23 +67,33 @@ def _pg_columns() -> list[str]:
 
 def entry_columns(dialect: str) -> str:
     """The select list every entry is read with: the 14 hashed fields (EntryFields order) in
-    stored form, entry_hash, id (raw), ok (the guard)."""
+    stored form, entry_hash, id (raw), ok (PostgreSQL's guard; SQLite's is in Python)."""
     if dialect == "postgresql":
         return ", ".join(_pg_columns())
     hashed = ", ".join(chain.EntryFields.__dataclass_fields__)
-    return f"{hashed}, entry_hash, id, ({_sqlite_guard()})"
+    return f"{hashed}, entry_hash, id, 1"
 
 
 def canonical_from_stored(row: Any) -> bytes:
     """The canonical bytes of a row read with `entry_columns` (only valid when its `ok` holds).
 
-    Raises TypeError or ValueError for a row it cannot reproduce: an id that is not 32 lowercase
-    hex digits (`str(UUID)` would normalise it), a quoted field that is not text.
+    Raises TypeError or ValueError for a row it cannot reproduce: a number that is not an int
+    (a float or text in SQLite's dynamic typing), an id that is not 32 lowercase hex digits
+    (`str(UUID)` would normalise it), a time in another form or not of the calendar (the
+    reference would parse and reformat it, or fail), a quoted field that is not text.
     """
     b, a, s, t, k, am, ba, c, ref, rs, ac, oc, rc, pv = row[:14]
+    if not (type(b) is int and type(s) is int and type(am) is int and type(ba) is int):
+        raise ValueError("a number stored as another type")
     ids = a + t + c  # TypeError unless all three are text
     if not len(a) == len(t) == len(c) == 32 or bytes.fromhex(ids).hex() != ids:
         raise ValueError("not three ids of 32 lowercase hex digits")
+    if not (_TIME.fullmatch(oc) and _TIME.fullmatch(rc)):  # TypeError unless text
+        raise ValueError("a time not in storage form")
+    if (oc[8:10] > "28" and not _real_date(oc[:10])) or (
+        rc[8:10] > "28" and not _real_date(rc[:10])
+    ):
+        raise ValueError("a day that is not in the calendar")
     q = encode_basestring
     text = (
         f'["cp-entry-v1",{b},"{a[:8]}-{a[8:12]}-{a[12:16]}-{a[16:20]}-{a[20:]}",{s},'
