@@ -44,12 +44,13 @@ def free_port() -> int:
 
 
 def start_server(db: Path, port: int, var_dir: str) -> subprocess.Popen[bytes]:
-    """uvicorn serving create_app() on the benchmark log (no sequencer loop)."""
+    """uvicorn serving create_app() on the benchmark log (no sequencer loop, no jobs)."""
     env = os.environ | {
         "CIVICPOINTS_DATABASE_URL": f"sqlite:///{db}",
         "CIVICPOINTS_VAR_DIR": var_dir,
         "CIVICPOINTS_PII_KEY": PII_KEY,
         "CIVICPOINTS_SEQUENCER_INTERVAL_S": "0",
+        "CIVICPOINTS_SCHEDULER_ENABLED": "false",  # no nightly verify of 1,000,000 entries
         "CIVICPOINTS_LEDGER_ORIGIN": ORIGIN,
     }
     args = [sys.executable, "-m", "uvicorn", "civicpoints.web.app:create_app", "--factory"]
@@ -84,13 +85,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 def private_copy(src: Path, dst: Path) -> Path:
     """A consistent copy of an SQLite file (its WAL included) for one run to own."""
-    with sqlite3.connect(f"file:{src}?mode=ro", uri=True) as source:
-        target = sqlite3.connect(dst)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-    source.close()
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as source,
+        contextlib.closing(sqlite3.connect(dst)) as target,
+    ):
+        source.backup(target)
     return dst
 
 
