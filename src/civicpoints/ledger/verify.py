@@ -81,8 +81,12 @@ def verify_ledger(
 
 
 def _run_parallel(reader: Reader, found: Findings, job: Job, url: str) -> None:
-    """The chains here, the other parts in child processes reading the same snapshot."""
-    children = Children(PARTS[1:], url, export_snapshot(reader.conn), job)
+    """The chains here, the other parts in one child process reading the same snapshot.
+
+    Two processes, not three: on 2 CPUs the chains take about as long as the other parts
+    together (bench/verify.py `stages`), and a third process only adds switching.
+    """
+    children = Children([PARTS[1:]], url, export_snapshot(reader.conn), job)
     user = found.progress
 
     def relaying(phase: str, done: int, total: int) -> None:

@@ -48,12 +48,14 @@ def run_part(part: str, reader: Reader, found: Findings, job: Job) -> None:
         Logs(reader, found, job.verifiers, job.required).check(job.trusted)
 
 
-def _child(part: str, url: str, snapshot_id: str | None, job: Job, pipe: Pipe) -> None:
-    """A child process: one part on its own connection; progress and the report go up `pipe`."""
+def _child(parts: Sequence[str], url: str, snapshot_id: str | None, job: Job, pipe: Pipe) -> None:
+    """A child process: parts on its own connection; progress and the report go up `pipe`."""
     try:
         found = Findings(lambda *p: pipe.send(("progress", p)), job.max_faults)
         with worker_snapshot(url, snapshot_id) as conn:
-            run_part(part, Reader(conn), found, job)
+            reader = Reader(conn)
+            for part in parts:
+                run_part(part, reader, found, job)
         pipe.send(("done", found.report))
     except BaseException:
         pipe.send(("error", traceback.format_exc()))
@@ -64,12 +66,14 @@ def _child(part: str, url: str, snapshot_id: str | None, job: Job, pipe: Pipe) -
 class Children:
     """Parts running in forked processes, whose progress the parent relays as it goes."""
 
-    def __init__(self, parts: Sequence[str], url: str, snapshot_id: str | None, job: Job) -> None:
+    def __init__(
+        self, groups: Sequence[Sequence[str]], url: str, snapshot_id: str | None, job: Job
+    ) -> None:
         ctx = multiprocessing.get_context("fork")  # the children inherit the loaded modules
         self.running: list[tuple[Any, Pipe]] = []
-        for part in parts:
+        for parts in groups:  # one child per group of parts
             mine, theirs = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(part, url, snapshot_id, job, theirs))
+            proc = ctx.Process(target=_child, args=(parts, url, snapshot_id, job, theirs))
             proc.start()
             theirs.close()
             self.running.append((proc, mine))
