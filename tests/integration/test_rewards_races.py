@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
@@ -21,13 +22,15 @@ from civicpoints.ledger.models import Account, Lot
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import OutOfStock
-from civicpoints.rewards.models import Item
+from civicpoints.rewards.models import Item, Voucher
 from civicpoints.rewards.schemas import ItemCreate
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.scoring.service import wallet_of
+from tests.integration.test_api import login, resident_headers
 from tests.integration.test_concurrency import race
 from tests.integration.test_holds import assert_verifies
 
+API = "/api/v1"
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 
@@ -142,3 +145,34 @@ def test_one_key_fired_five_times_at_once_redeems_once(
     assert winners(results, Exception) == 5 and len(set(results)) == 1
     with sessions() as s:
         assert LedgerService(s).balance(wallet_of(resident)) == 80
+
+
+def test_one_key_fired_at_once_over_http_gets_the_first_answer(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+) -> None:
+    """Twin HTTP requests with one Idempotency-Key: one redemption and one verification, no 5xx.
+
+    The loser waits for the winner's commit and replays its response (the key's record is
+    claimed before the work, so the twin never reaches the unique index with its own answer).
+    """
+    headers = resident_headers(client, city)
+    resident = uuid.UUID(client.get(f"{API}/me", headers=headers).json()["id"])
+    fund(resident, 100)
+    body = {"item_id": str(rewards.items["SM-10"].id), "quantity": 1}
+    twins = headers | {"Idempotency-Key": "twin-redeem"}
+    answers = race(6, lambda i: client.post(f"{API}/redemptions", json=body, headers=twins))
+    assert [r.status_code for r in answers] == [201] * 6, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in answers) == 5
+    code = answers[0].json()["vouchers"][0]["code"]
+    clerk = login(client, "clerk") | {"Idempotency-Key": "twin-verify"}
+    used = race(4, lambda i: client.post(f"{API}/vouchers/{code}/verify", headers=clerk))
+    assert [r.status_code for r in used] == [200] * 4, [r.text for r in used]
+    assert len({r.json()["used_at"] for r in used}) == 1
+    with sessions() as s:
+        assert LedgerService(s).balance(wallet_of(resident)) == 0
+        assert s.scalar(select(func.count()).select_from(Voucher)) == 1

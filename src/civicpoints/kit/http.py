@@ -70,15 +70,18 @@ def idempotent(
     produce: Callable[[], BaseModel],
     status: int = 200,
 ) -> Any:
-    """Run `produce` once per (principal, key); a retry returns the stored first response."""
+    """Run `produce` once per (principal, key); a retry returns the stored first response.
+
+    A twin sent while the first still runs waits for it and replays its answer (`claim`).
+    """
     if key is None:
         return produce()
     fp = idempotency.fingerprint(request.method, request.url.path, body)
-    earlier = idempotency.recall(db, principal, idempotency.check_key(key), fp)
+    earlier = idempotency.claim(db, principal, idempotency.check_key(key), fp, status)
     if earlier is not None:
         return JSONResponse(
             earlier.body, status_code=earlier.status, headers={"Idempotent-Replayed": "true"}
         )
     result = produce()
-    idempotency.remember(db, principal, key, fp, status, result.model_dump(mode="json"))
+    idempotency.finish(db, principal, key, status, result.model_dump(mode="json"))
     return result

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicpoints.kit.db import Base, created_at_column
@@ -68,8 +69,46 @@ def recall(session: Session, principal: str, key: str, fp: str) -> IdempotencyRe
     return record
 
 
-def remember(session: Session, principal: str, key: str, fp: str, status: int, body: Any) -> None:
-    """Store the response in the same transaction as the write it describes."""
-    session.add(
-        IdempotencyRecord(principal=principal, key=key, fingerprint=fp, status=status, body=body)
-    )
+class RequestInProgress(Conflict):
+    """A twin request with this key is still running (and did not leave its answer yet)."""
+
+    code = "idempotency.in_progress"
+    title = {"zh-CN": "请求正在处理", "en": "Request in progress"}
+    messages = {
+        "zh-CN": "同一请求正在处理中，请稍后重试",
+        "en": "a request with this Idempotency-Key is still being processed; retry shortly",
+    }
+
+
+def claim(
+    session: Session, principal: str, key: str, fp: str, status: int
+) -> IdempotencyRecord | None:
+    """Reserve the key for this request before its work, or return the first request's answer.
+
+    The reservation is a row in the request's own transaction, so nobody sees it before it
+    holds the answer (`finish`). A twin sent at the same moment waits on the row's primary key
+    (PostgreSQL; SQLite's BEGIN IMMEDIATE already serializes writers) until the first commits,
+    then replays its answer; if the first fails and rolls back, the twin does the work itself.
+    """
+    earlier = recall(session, principal, key, fp)
+    if earlier is not None:
+        return earlier
+    row = IdempotencyRecord(principal=principal, key=key, fingerprint=fp, status=status, body={})
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the twin committed first: its answer is now visible
+        earlier = recall(session, principal, key, fp)
+        if earlier is None:
+            raise RequestInProgress() from None
+        return earlier
+    return None
+
+
+def finish(session: Session, principal: str, key: str, status: int, body: Any) -> None:
+    """Store the answer in the reservation `claim` made, in the same transaction as the work."""
+    row = session.get(IdempotencyRecord, (principal, key))
+    assert row is not None, "finish() without claim()"
+    row.status, row.body = status, body
+    session.flush()
