@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import ClauseElement, insert, select, text
+from sqlalchemy import ClauseElement, event, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,10 +17,10 @@ from civicpoints.kit.db import make_read_session_factory, transaction
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger import proofs
 from civicpoints.ledger.keys import generate_signer
-from civicpoints.ledger.models import Entry, LedgerMeta
+from civicpoints.ledger.models import Entry, LedgerMeta, LogHead
 from civicpoints.ledger.proofs import NotYetCheckpointed, ProofService
 from civicpoints.ledger.receipt import verify_receipt
-from civicpoints.ledger.sequencer import Sequencer
+from civicpoints.ledger.sequencer import GLOBAL_LOG, Sequencer
 from civicpoints.ledger.service import LedgerService
 
 from .test_api import login
@@ -134,3 +134,30 @@ def test_proof_endpoints_answer_while_a_writer_holds_the_lock(
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_latest_checkpoints_come_from_the_heads(sessions: sessionmaker[Session]) -> None:
+    """Each log's newest checkpoint, found by key from its head, not by scanning them all."""
+    signer = generate_signer(ORIGIN)
+    for start in (0, 3):
+        credit(sessions, 3, start=start)
+        with transaction(sessions) as s:
+            Sequencer(s, signer, ORIGIN).run(LedgerService(s).buckets())
+    engine = sessions.kw["bind"]
+    seen: list[tuple[str, Any]] = []
+    listener = lambda *a: seen.append((a[2], a[3]))  # noqa: E731 (statement, parameters)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with transaction(sessions) as s:
+            latest = ProofService(s).latest()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    with transaction(sessions) as s:
+        heads = {b: n for b, n in s.execute(select(LogHead.bucket, LogHead.size))}
+    assert latest["global"]["size"] == heads.pop(GLOBAL_LOG)
+    assert {b["bucket"]: b["size"] for b in latest["buckets"]} == heads
+    if engine.dialect.name == "sqlite":  # PostgreSQL chooses by its statistics
+        sql, params = next((q, p) for q, p in seen if "ledger_log_head" in q)
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+        assert not any("SCAN ledger_checkpoint" in row[-1] for row in plan), plan
