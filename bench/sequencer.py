@@ -41,9 +41,23 @@ def log_path(entries: int) -> Path:
 
 def copy_db(src: Path, dst: Path) -> None:
     """Copy a (checkpointed, closed) SQLite file, replacing `dst` and its WAL files."""
-    for old in (dst, Path(f"{dst}-wal"), Path(f"{dst}-shm")):
-        old.unlink(missing_ok=True)
+    clear_db(dst)
     shutil.copyfile(src, dst)
+
+
+def move_db(src: Path, dst: Path) -> None:
+    """Move a (checkpointed, closed) SQLite file over `dst`, dropping `dst`'s old WAL files.
+
+    A WAL file left beside the old copy would otherwise be read as part of the new one.
+    """
+    clear_db(dst)
+    shutil.move(src, dst)
+
+
+def clear_db(path: Path) -> None:
+    """Remove an SQLite file and its WAL files, where they exist."""
+    for old in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        old.unlink(missing_ok=True)
 
 
 def count(sessions: Any, model: Any) -> int:
@@ -85,7 +99,7 @@ def run_sequencer(entries: int) -> dict[str, Any]:
     cpu = time.process_time() - cpu
     left, checkpoints = count(sessions, LogQueue), count(sessions, CheckpointRow)
     engine.dispose()
-    shutil.move(work, log_path(entries))
+    move_db(work, log_path(entries))
     return {
         "entries_per_s": round(appended / sw.seconds, 1),
         "seconds": round(sw.seconds, 2),
