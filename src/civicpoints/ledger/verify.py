@@ -14,6 +14,7 @@ SQLite's write lock.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -86,6 +87,17 @@ def _run_parallel(reader: Reader, found: Findings, job: Job, url: str) -> None:
     Two processes, not three: on 2 CPUs the chains take about as long as the other parts
     together (bench/verify.py `stages`), and a third process only adds switching.
     """
+    # Frozen objects are left alone by the collector: neither process then writes to (and so
+    # copies) the pages of the heap they share after the fork.
+    gc.freeze()
+    try:
+        _fork_and_run(reader, found, job, url)
+    finally:
+        gc.unfreeze()
+
+
+def _fork_and_run(reader: Reader, found: Findings, job: Job, url: str) -> None:
+    """Start the child, run the chains, relay progress, merge the child's report."""
     children = Children([PARTS[1:]], url, export_snapshot(reader.conn), job)
     user = found.progress
 
