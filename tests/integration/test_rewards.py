@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
@@ -21,7 +21,7 @@ from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger.models import Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
-from civicpoints.rewards.models import Item, Voucher
+from civicpoints.rewards.models import Booking, Item, Redemption, Voucher
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.scoring.service import wallet_of
 from tests.integration.test_api import login, resident_headers
@@ -180,20 +180,30 @@ def test_bad_input_is_refused_naming_the_reason_and_nothing_is_held(
         (items["SKILLS-COURSE"], 1, 403, "rewards.age_out_of_range", "item_id"),
         (items["RICE-OIL"], 1, 403, "rewards.low_income_only", "item_id"),
         (items["SM-10"], 6, 422, "rewards.invalid_quantity", "quantity"),
+        (items["SM-10"], 10**30, 422, "rewards.invalid_quantity", "quantity"),
     ]
     for item, quantity, status, code, field in cases:
         r = redeem(client, headers, item, quantity)
         assert (r.status_code, r.json()["code"], r.json()["field"]) == (status, code, field)
+        assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["messages"]["en"] and r.json()["messages"]["zh-CN"]
-    assert "68" in redeem(client, headers, items["SKILLS-COURSE"]).json()["detail"]
+        assert r.json()["detail"] == r.json()["messages"]["zh-CN"]
+    too_old = redeem(client, headers, items["SKILLS-COURSE"]).json()
+    assert (too_old["title"], too_old["detail"]) == (
+        "不符合兑换条件",
+        "该兑换品限 16–60 岁居民，您现年 68 岁",
+    )
     unknown = client.post(
         f"{API}/redemptions", json={"item_id": str(uuid.uuid4())}, headers=headers
     )
     assert (unknown.status_code, unknown.json()["code"]) == (404, "rewards.item_not_found")
-    assert count(sessions, Hold) == 0
+    assert count(sessions, Hold) == 0 and count(sessions, Redemption) == 0
+    assert all(stock(sessions, item) == item.stock_total for item, *_ in cases)
     assert redeem(client, headers, items[SUBSIDISED_50]).status_code == 201
     over = redeem(client, headers, items[SUBSIDISED_50])
     assert (over.status_code, over.json()["code"]) == (409, "rewards.limit_reached")
+    assert over.json()["detail"] == "每人每月限兑 1 份，您本月已兑 1 份"
+    assert over.json()["messages"]["en"].endswith("per month; you already have 1 this month")
     assert count(sessions, Hold) == 1
     stranger = resident_headers(client, city, 2, verify=False)
     r = redeem(client, stranger, items["SM-10"])
@@ -238,6 +248,7 @@ def test_wrong_merchant_cancelled_and_expired_vouchers_change_nothing(
     assert (r.status_code, r.json()["code"]) == (409, "rewards.voucher_cancelled")
     again = client.post(f"{API}/redemptions/{cancelled['id']}/cancel", headers=headers)
     assert (again.status_code, again.json()["code"]) == (409, "rewards.not_cancellable")
+    assert again.json()["detail"] == "该兑换已取消，没有可以取消的兑换券"
 
     with transaction(sessions) as s:  # a month later the expiry job refunds the unused pair
         assert RedemptionService(s, ctx).expire_vouchers(utcnow() + timedelta(days=31)) == 2
@@ -253,6 +264,35 @@ def test_wrong_merchant_cancelled_and_expired_vouchers_change_nothing(
     assert lots_after == lots_before  # the same lots, with their original expiry
     assert stock(sessions, item) == 5000
     assert_verifies(sessions, settings)
+
+
+def test_a_voucher_past_its_validity_is_refused_before_the_job_runs(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    fund: Callable[..., None],
+    sessions: sessionmaker[Session],
+    ctx: Context,
+) -> None:
+    """Expired but not yet refunded: verification refuses it and leaves the hold pending."""
+    headers = zhang(client, city, fund, points=200)
+    code = redeem(client, headers, rewards.items["SM-10"]).json()["vouchers"][0]["code"]
+    with transaction(sessions) as s:
+        s.execute(
+            update(Voucher)
+            .where(Voucher.code == code)
+            .values(valid_until=utcnow() - timedelta(minutes=1))
+        )
+    r = client.post(f"{API}/vouchers/{code}/verify", headers=login(client, "clerk"))
+    assert (r.status_code, r.json()["code"]) == (409, "rewards.voucher_expired")
+    assert "过期" in r.json()["detail"]
+    with sessions() as s:
+        assert [h.status for h in s.scalars(select(Hold))] == ["pending"]
+        assert s.scalars(select(Voucher.status)).all() == ["issued"]
+    assert count(sessions, Booking) == 0 and balance(client, headers) == 100
+    with transaction(sessions) as s:
+        assert RedemptionService(s, ctx).expire_vouchers(utcnow()) == 1
+    assert balance(client, headers) == 200
 
 
 def test_entitlement_is_decided_by_its_department_with_a_reason(

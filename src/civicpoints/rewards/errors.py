@@ -77,8 +77,9 @@ class InvalidQuantity(InvalidInput):
     """Quantities are whole numbers from 1 to the maximum."""
 
     code = "rewards.invalid_quantity"
+    title = {"zh-CN": "兑换数量有误", "en": "Invalid quantity"}
     messages = {
-        "zh-CN": "兑换数量须为 1–5 的整数（收到 {quantity}）",
+        "zh-CN": "每次可兑换 1 至 5 份，您填写的是 {quantity}",
         "en": "the quantity must be a whole number from 1 to 5 (got {quantity})",
     }
 
@@ -106,6 +107,7 @@ class OutsideRegion(Forbidden):
     """The item is for other regions."""
 
     code = "rewards.outside_region"
+    title = {"zh-CN": "不符合兑换条件", "en": "Not eligible"}
     messages = {
         "zh-CN": "该兑换品仅限指定地区的居民兑换，您所在社区不在范围内",
         "en": "this item is only for residents of other regions",
@@ -116,6 +118,7 @@ class AgeOutOfRange(Forbidden):
     """The resident's age is outside the item's range."""
 
     code = "rewards.age_out_of_range"
+    title = {"zh-CN": "不符合兑换条件", "en": "Not eligible"}
     messages = {
         "zh-CN": "该兑换品限 {low}–{high} 岁居民，您现年 {age} 岁",
         "en": "this item is for ages {low}–{high}; you are {age}",
@@ -126,6 +129,7 @@ class LowIncomeOnly(Forbidden):
     """The item is reserved for certified low-income residents."""
 
     code = "rewards.low_income_only"
+    title = {"zh-CN": "不符合兑换条件", "en": "Not eligible"}
     messages = {
         "zh-CN": "该兑换品仅限经认定的低收入居民兑换",
         "en": "this item is reserved for certified low-income residents",
@@ -138,8 +142,8 @@ class LimitReached(Conflict):
     code = "rewards.limit_reached"
     title = {"zh-CN": "超出兑换限额", "en": "Limit reached"}
     messages = {
-        "zh-CN": "每人每期限兑 {limit} 份，您本期已兑 {used} 份",
-        "en": "the limit is {limit} per resident per period; you already have {used}",
+        "zh-CN": "每人{per}限兑 {limit} 份，您{this}已兑 {used} 份",
+        "en": "the limit is {limit} per resident{per_en}; you already have {used}{this_en}",
     }
 
 
@@ -149,6 +153,24 @@ class OutOfStock(Conflict):
     code = "rewards.out_of_stock"
     title = {"zh-CN": "库存不足", "en": "Out of stock"}
     messages = {"zh-CN": "库存不足：仅剩 {left} 份", "en": "out of stock: {left} left"}
+
+
+# How a per-resident limit's window reads in a message (zh, en), by the item's period.
+PERIOD_WORDS: dict[str, dict[str, str]] = {
+    "month": {"per": "每月", "this": "本月", "per_en": " per month", "this_en": " this month"},
+    "year": {"per": "每年", "this": "今年", "per_en": " per year", "this_en": " this year"},
+    "ever": {"per": "", "this": "", "per_en": "", "this_en": ""},
+}
+# A redemption's status as a resident reads it in Chinese.
+STATUS_ZH = {
+    "issued": "的兑换券待使用",
+    "pending": "正在审批中",
+    "approved": "已批准",
+    "denied": "未获批准",
+    "cancelled": "已取消",
+    "expired": "已过期",
+    "completed": "的兑换券已使用",
+}
 
 
 REFUSALS: dict[str, type[DomainError]] = {
@@ -224,7 +246,7 @@ class NotCancellable(Conflict):
     code = "rewards.not_cancellable"
     title = {"zh-CN": "无法取消", "en": "Cannot cancel"}
     messages = {
-        "zh-CN": "该兑换（状态：{status}）没有可取消的部分",
+        "zh-CN": "该兑换{status_zh}，没有可以取消的兑换券",
         "en": "nothing of this redemption (status: {status}) can be cancelled",
     }
 
@@ -235,7 +257,7 @@ class NotPending(Conflict):
     code = "rewards.not_pending"
     title = {"zh-CN": "申请已处理", "en": "Already decided"}
     messages = {
-        "zh-CN": "该申请已处理（状态：{status}）",
+        "zh-CN": "该申请已处理（{status_zh}）",
         "en": "this application was already decided (status: {status})",
     }
 

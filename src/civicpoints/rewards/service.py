@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import local_date, month_key, utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger.errors import InsufficientPoints
@@ -22,7 +22,9 @@ from civicpoints.regions.service import RegionService
 from civicpoints.rewards import codes, rules
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import (
+    PERIOD_WORDS,
     REFUSALS,
+    STATUS_ZH,
     InvalidQuantity,
     ItemNotFound,
     NotCancellable,
@@ -122,7 +124,9 @@ class RedemptionService:
         used = self.repo.used_in_period(resident_id, item.id, period)
         refused = rules.refusal(facts, who, now, local_date(now), quantity, used)
         if refused is not None:
-            raise REFUSALS[refused.reason](field="item_id", **refused.params)
+            words = PERIOD_WORDS.get(item.period, PERIOD_WORDS["ever"])
+            params = {k: _text(v) for k, v in refused.params.items()}
+            raise REFUSALS[refused.reason](field="item_id", **params, **words)
 
     def _hold(
         self, item: Item, redemption: Redemption, amount: int, key: str, until: datetime
@@ -221,7 +225,9 @@ class RedemptionService:
             if v.status == VoucherStatus.ISSUED
         ]
         if not issued:
-            raise NotCancellable(status=redemption.status)
+            raise NotCancellable(
+                status=redemption.status, status_zh=STATUS_ZH.get(redemption.status, "")
+            )
         for voucher in issued:
             self._close(voucher, item, VoucherStatus.CANCELLED, why)
         self._settle_status(redemption)
@@ -233,7 +239,8 @@ class RedemptionService:
         """Approve (post the points to the sponsor) or deny (void: points back) an application."""
         redemption, item = self._locked(redemption_id)
         if redemption.status != RedemptionStatus.PENDING:
-            raise NotPending(status=redemption.status)
+            status_zh = STATUS_ZH.get(redemption.status, "").removeprefix("的")
+            raise NotPending(status=redemption.status, status_zh=status_zh)
         why = Resolution(reason[:500], f"staff:{staff}")
         if approve:
             assert redemption.hold_bucket is not None and redemption.hold_id is not None
@@ -342,3 +349,10 @@ class RedemptionService:
         )
         self.repo.add(booking)
         return booking
+
+
+def _text(value: object) -> object:
+    """A parameter as a message shows it: times as Beijing wall-clock text."""
+    if isinstance(value, datetime):
+        return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+    return value
