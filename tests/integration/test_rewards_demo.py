@@ -3,8 +3,12 @@ and settlement figure recomputed independently from the ledger and voucher recor
 
 from __future__ import annotations
 
-from collections import defaultdict
+import io
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,10 +19,18 @@ from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger.models import Account, Entry, Hold
+from civicpoints.ledger.models import Account, Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
-from civicpoints.rewards.models import Clerk, Item, Merchant, Sponsor, Voucher
+from civicpoints.rewards.models import (
+    Clerk,
+    Item,
+    Merchant,
+    Redemption,
+    Sponsor,
+    Valuation,
+    Voucher,
+)
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
 from civicpoints.scoring.service import wallet_of
@@ -41,51 +53,124 @@ def zhang_redeems(sessions: sessionmaker[Session], ctx: Context) -> None:
         VoucherService(s, ctx).verify(voucher.code, clerk)
 
 
+def sums(s: Session) -> dict[str, Any]:
+    """Every figure recomputed from raw rows: entries, holds, vouchers, redemptions, items."""
+    by_owner = dict(
+        s.execute(
+            select(Account.owner, func.sum(Entry.amount))
+            .join(Account, (Account.bucket == Entry.bucket) & (Account.id == Entry.account_id))
+            .group_by(Account.owner)
+        ).all()
+    )
+    rate = s.scalars(
+        select(Valuation.fen_per_point)
+        .where(Valuation.effective_from <= utcnow())
+        .order_by(Valuation.effective_from.desc())
+    ).first()
+    codes = {x.id: x.code for x in s.scalars(select(Sponsor))}
+    spent: Counter[tuple[str, str]] = Counter()  # (sponsor, "face" | "points") → amount
+    for v in s.scalars(select(Voucher).where(Voucher.status == "used")):
+        spent[codes[v.sponsor_id], "face"] += v.face_value_fen
+        spent[codes[v.sponsor_id], "points"] += v.points
+    approved = s.execute(
+        select(Redemption, Item).join(Item).where(Redemption.status == "approved")
+    ).all()
+    for r, item in approved:
+        spent[codes[item.sponsor_id], "face"] += item.face_value_fen * r.quantity
+        spent[codes[item.sponsor_id], "points"] += r.points
+    wallets = sum(int(n) for owner, n in by_owner.items() if owner.startswith("wallet:"))
+    held = int(s.scalar(select(func.sum(Hold.amount)).where(Hold.status == "pending")) or 0)
+    return {
+        "by_owner": by_owner,
+        "rate": rate,
+        "spent": spent,
+        "approved": len(approved),
+        "wallets": wallets,
+        "held": held,
+        "budget": {x.code: x.budget_fen for x in s.scalars(select(Sponsor))},
+    }
+
+
 def test_demo_figures_add_up_to_the_ledger_and_vouchers(
     sessions: sessionmaker[Session], ctx: Context, settings: Settings
 ) -> None:
-    """Liability = points in wallets and holds × 0.1 yuan; redeemed = used vouchers' face."""
+    """Liability = points in wallets and holds × 0.1 yuan; redeemed = used vouchers' and
+    approved applications' face value, split into points value and subsidy per sponsor."""
     assert load_demo(sessions, ctx, residents=60, seed=7)
     zhang_redeems(sessions, ctx)
     with sessions() as s:
         figures = BudgetService(s).figures()
         report = BudgetService(s).settlement(month_key(utcnow()))
-        wallet_points = s.scalar(
-            select(func.sum(Entry.amount))
-            .join(Account, (Account.bucket == Entry.bucket) & (Account.id == Entry.account_id))
-            .where(Account.kind == "wallet")
-        )
-        held = s.scalar(select(func.sum(Hold.amount)).where(Hold.status == "pending")) or 0
-        sunk = s.scalar(
-            select(func.sum(Entry.amount))
-            .join(Account, (Account.bucket == Entry.bucket) & (Account.id == Entry.account_id))
-            .where(Account.owner.like("system:redemption:%"))
-        )
+        raw = sums(s)
         used = s.scalars(select(Voucher).where(Voucher.status == "used")).all()
         issued = s.scalars(select(Voucher).where(Voucher.status == "issued")).all()
         statuses = set(s.scalars(select(Voucher.status)).all())
-        sponsors = {x.id: x for x in s.scalars(select(Sponsor))}
+        pending = s.scalars(select(Redemption).where(Redemption.status == "pending")).all()
+    by_owner, spent, rate = raw["by_owner"], raw["spent"], raw["rate"]
     assert {"used", "issued", "cancelled"} <= statuses and len(used) >= 5
-    assert held == sum(v.points for v in issued)
-    assert figures.outstanding_points == int(wallet_points or 0) + held
-    assert figures.liability_fen == figures.outstanding_points * 10
-    assert sunk == sum(v.points for v in used)
-    face: dict[str, int] = defaultdict(int)
-    for v in used:
-        face[sponsors[v.sponsor_id].code] += v.face_value_fen
+    assert raw["approved"] >= 1 and len(pending) >= 1  # the demo's community-fund gifts
+    assert sum(by_owner.values()) == 0  # double entry: every point came from issuance
+    assert raw["held"] == by_owner["system:hold"]
+    assert raw["held"] == sum(v.points for v in issued) + sum(r.points for r in pending)
+    assert rate == 10 and figures.fen_per_point == rate
+    assert figures.outstanding_points == raw["wallets"] + raw["held"]
+    assert figures.liability_fen == (raw["wallets"] + raw["held"]) * rate
+    assert figures.budget_fen == sum(raw["budget"].values()) == 6_000_000 * 100
+    assert raw["budget"]["city-fund"] == 5_000_000 * 100  # the seed's special fund
     for row in figures.sponsors:
-        assert row.redeemed_fen == face.get(row.code, 0)
-        assert row.remaining_fen == row.budget_fen - row.redeemed_fen
+        face, points = spent[row.code, "face"], spent[row.code, "points"]
+        sink = int(by_owner.get(f"system:redemption:{row.code}", 0))
+        assert sink == points  # the sponsor's redemption sink holds exactly its points
+        assert (row.redeemed_fen, row.points_value_fen) == (face, points * rate)
+        assert row.subsidy_fen == face - points * rate
+        assert row.remaining_fen == raw["budget"][row.code] - face
     tmall = next(x for x in figures.sponsors if x.code == "tmall")
     assert (tmall.redeemed_fen, tmall.points_value_fen, tmall.subsidy_fen) == (5000, 4800, 200)
-    assert figures.budget_fen == (5_000_000 + 500_000 + 300_000 + 200_000) * 100
-    assert figures.remaining_fen == figures.budget_fen - sum(face.values())
+    redeemed = sum(n for (_, kind), n in spent.items() if kind == "face")
+    assert figures.redeemed_fen == redeemed
+    assert figures.remaining_fen == figures.budget_fen - redeemed
     assert figures.alert is (figures.liability_fen > figures.remaining_fen)
-    assert len(report.lines) == len(used)
-    assert {line.voucher_code for line in report.lines} == {v.code for v in used}
-    assert sum(g.face_value_fen for g in report.groups) == sum(face.values())
+    assert_settlement_traces(sessions, report, used)
+    assert_verifies(sessions, settings)
+
+
+def assert_settlement_traces(
+    sessions: sessionmaker[Session], report: Any, used: Sequence[Voucher]
+) -> None:
+    """Each line is a used voucher, and its ids name the ledger rows that moved its points."""
+    assert sorted(line.voucher_code for line in report.lines) == sorted(v.code for v in used)
+    assert sum(g.face_value_fen for g in report.groups) == sum(v.face_value_fen for v in used)
     assert sum(g.vouchers for g in report.groups) == len(used)
+    with sessions() as s:
+        for line in report.lines:
+            v = s.scalars(select(Voucher).where(Voucher.code == line.voucher_code)).one()
+            sponsor = s.get(Sponsor, v.sponsor_id)
+            assert sponsor is not None and line.points == v.points
+            assert line.face_value_fen == v.face_value_fen
+            assert line.points_value_fen + line.subsidy_fen == line.face_value_fen
+            held = s.scalars(select(Transfer).where(Transfer.id == line.hold_transfer_id)).one()
+            post = s.scalars(select(Transfer).where(Transfer.id == line.post_transfer_id)).one()
+            entry = s.scalars(select(Entry).where(Entry.id == line.wallet_entry_id)).one()
+            wallet = s.get(Account, (entry.bucket, entry.account_id))
+            sink = s.get(Account, (post.bucket, post.credit_account_id))
+            assert wallet is not None and sink is not None
+            assert wallet.owner == f"wallet:resident:{v.resident_id}"
+            assert (held.amount, post.amount, entry.amount) == (v.points, v.points, -v.points)
+            assert entry.transfer_id == held.id and held.debit_account_id == wallet.id
+            assert sink.owner == f"system:redemption:{sponsor.code}"
     text = settlement_csv(report).decode("utf-8-sig")
     assert all(v.code in text for v in used) and "核销流水" in text
-    assert settlement_xlsx(report).startswith(b"PK")
-    assert_verifies(sessions, settings)
+    sheet = load_workbook(io.BytesIO(settlement_xlsx(report))).active
+    assert sheet is not None
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[2] and r[9]]
+    assert [(r[2], r[5], r[6], r[9], r[10], r[11]) for r in rows] == [
+        (
+            line.voucher_code,
+            line.points,
+            line.face_value_fen,
+            str(line.hold_transfer_id),
+            str(line.wallet_entry_id),
+            str(line.post_transfer_id),
+        )
+        for line in report.lines
+    ]

@@ -29,6 +29,7 @@ from civicpoints.scoring.service import wallet_of
 
 SUBSIDISED_50 = "SM-50-SUB"
 DEMO_REDEMPTIONS = 24
+APPLICATIONS = 3  # community-fund gifts: all but the last approved
 YUAN = 100  # fen
 
 # (code, name, name_en, kind, budget in yuan)
@@ -337,7 +338,8 @@ def _item(offer: Offer, city: City, start: datetime) -> ItemCreate:
 def load_rewards(
     sessions: sessionmaker[Session], ctx: Context, city: City, residents: list[uuid.UUID]
 ) -> Rewards:
-    """The catalog, then a month of use: 10-yuan vouchers redeemed, most used, a few cancelled.
+    """The catalog, then a month of use: 10-yuan vouchers redeemed, most used, a few cancelled;
+    gifts to the community room fund, approved or awaiting the Civil Affairs Bureau.
 
     张女士 is left alone: her 480 points wait for the 50-yuan voucher of the seed.
     """
@@ -359,4 +361,29 @@ def load_rewards(
                     VoucherService(s, ctx).verify(code, clerk)
         except DomainError:  # e.g. not yet verified: the demo simply skips them
             continue
+    _applications(sessions, ctx, city, built, [r for r in residents if r not in rich])
     return built
+
+
+def _applications(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    built: Rewards,
+    residents: list[uuid.UUID],
+) -> None:
+    """Gifts to the community room fund (an entitlement): two approved, one awaiting 民政局."""
+    with transaction(sessions) as s:
+        holds = HoldService(s)
+        givers = [r for r in residents if holds.available(wallet_of(r)) >= 100][:APPLICATIONS]
+    item, reviewer = built.items["COMMUNITY-FUND"].id, city.staff["mz_reviewer"].id
+    for i, resident in enumerate(givers):
+        try:
+            with transaction(sessions) as s:
+                filed = RedemptionService(s, ctx).redeem(resident, item, 1, f"demo-fund:{i}")
+            if i < APPLICATIONS - 1:
+                with transaction(sessions) as s:
+                    reason = "已转入社区活动室装修基金 / added to the community room fund"
+                    RedemptionService(s, ctx).decide(filed.id, True, reason, reviewer)
+        except DomainError:  # e.g. not yet verified: the demo simply skips them
+            continue
