@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
+from PIL import Image
 
 from civicpoints.rewards import rules
-from civicpoints.rewards.codes import new_code
+from civicpoints.rewards.codes import QR_BOX, new_code, qr_png
 
 NOW = datetime(2026, 11, 27, 8, tzinfo=UTC)
 ITEM = rules.ItemFacts(
@@ -36,6 +38,22 @@ def test_codes_are_long_unambiguous_and_grouped() -> None:
     for code in list(codes)[:50]:
         groups = code.split("-")
         assert [len(g) for g in groups] == [4] * 5 and set("".join(groups)) <= set(rules.ALPHABET)
+
+
+def test_qr_png_has_the_standard_quiet_zone() -> None:
+    """A black-and-white QR of whole 10-px modules inside a white margin of four modules."""
+    image = Image.open(io.BytesIO(qr_png(new_code()))).convert("L")
+    side, margin = image.size[0], QR_BOX * 4  # ISO/IEC 18004: at least four modules
+    assert image.size == (side, side) and side % QR_BOX == 0 and 250 <= side <= 500
+    inner = image.crop((margin, margin, side - margin, side - margin))
+    assert inner.getextrema() == (0, 255)  # the symbol itself
+    frame = [image.getpixel((x, y)) for x in range(side) for y in range(side)]
+    edge = [
+        v
+        for i, v in enumerate(frame)
+        if min(i // side, i % side, side - 1 - i // side, side - 1 - i % side) < margin
+    ]
+    assert set(edge) == {255}
 
 
 @given(st.text(alphabet=rules.ALPHABET, min_size=20, max_size=20), st.sampled_from(["", " ", "-"]))
