@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.cli.demo import ZHANG_PHONE, load_demo
 from civicpoints.cli.demo_rewards import SUBSIDISED_50
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import month_key, utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
@@ -163,6 +163,9 @@ def assert_settlement_traces(
     sheet = load_workbook(io.BytesIO(settlement_xlsx(report))).active
     assert sheet is not None
     rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[2] and r[9]]
+    assert sheet.cell(1, 5).value == "核销时间(北京时间) used_at"
+    beijing = [f"{line.used_at.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M:%S}" for line in report.lines]
+    assert [r[4] for r in rows] == beijing
     assert [(r[2], r[5], r[6], r[9], r[10], r[11]) for r in rows] == [
         (
             line.voucher_code,

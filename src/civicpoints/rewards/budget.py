@@ -10,7 +10,7 @@ import uuid
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.ledger.holds import HoldService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import InvalidMonth
@@ -28,7 +28,7 @@ HEADERS = [
     ("资金来源", "sponsor"),
     ("券码", "voucher_code"),
     ("兑换品", "item"),
-    ("核销时间", "used_at"),
+    ("核销时间(北京时间)", "used_at"),
     ("积分", "points"),
     ("面值(分)", "face_value_fen"),
     ("积分价值(分)", "points_value_fen"),
@@ -133,10 +133,12 @@ def _alert(liability: int, remaining: int) -> dict[str, str]:
 
 
 def _rows(report: SettlementRead) -> list[list[object]]:
-    """Header (both languages) and one row per line, then per-group totals."""
+    """Header (both languages) and one row per line (times in Beijing time, the month's
+    frame), then per-group totals."""
     rows: list[list[object]] = [[f"{zh} {en}" for zh, en in HEADERS]]
     for line in report.lines:
         data = line.model_dump(mode="json")
+        data["used_at"] = line.used_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
         rows.append([data[key] for _, key in HEADERS])
     rows.append([])
     rows.append(
