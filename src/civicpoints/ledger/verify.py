@@ -5,10 +5,11 @@ heads and the checkpoint rows' root column are all recomputed and compared. The 
 turn checked against the Merkle logs, whose roots are signed: a rewrite that keeps every hash
 chain consistent still changes the leaves that the signatures cover.
 
-The checks live in `ledger/verification/`: `journal` (chains, accounts, lots, transfers), `logs`
-(leaves, nodes, heads, checkpoints), `encode` (the canonical bytes from stored text), `source`
-(the read-only snapshot), `parallel` (the parts side by side). Tables are streamed in key order
-and merged, so memory stays bounded on millions of entries. Never writes, and never takes
+The checks live in `ledger/verification/`: `chains` and `journal` (chains, account caches,
+lots, zero sums), `transfers`, `logs` with `leaves`, `nodes` and `tree` (the Merkle logs and
+their checkpoints), `encode` (the canonical bytes from stored text), `source` (the read-only
+snapshot), `parallel` (the parts side by side), `faults` (kinds, faults, the report). Tables
+are streamed, so memory stays bounded on millions of entries. Never writes, and never takes
 SQLite's write lock.
 """
 
