@@ -78,13 +78,16 @@ def test_import_creates_updates_and_refuses_a_bad_file_whole(
         HEADER + "TEA-2,白茶,White tea,supermarket_voucher,500,5000,nobody,lianhua-xihu,5,,"
         "2026-01-01T00:00:00+08:00,2030-01-01T00:00:00+08:00\n"
         + "TEA-3,红茶,Black tea,supermarket_voucher,-5,5000,city-fund,lianhua-xihu,5,,"
-        "2026-01-01T00:00:00+08:00,2030-01-01T00:00:00+08:00\n",
+        "2026-01-01T00:00:00+08:00,2030-01-01T00:00:00+08:00\n"
+        + "TEA-4,绿茶,Green tea,supermarket_voucher,50,500,city-fund,lianhua-xihu,5,,"
+        "2026-13-01,2030-01-01 00:00\n",
         encoding="gb18030",
     )
     result = cli("rewards", "import", bad)
     out = result.output  # type: ignore[attr-defined]
     assert result.exit_code == 1  # type: ignore[attr-defined]
     assert "第 2 行" in out and "nobody" in out and "第 3 行" in out and "price_points" in out
+    assert "第 4 行" in out and "valid_from" in out and "2026-13-01" in out  # not a traceback
     assert "TEA-2" not in items(sessions)
 
 

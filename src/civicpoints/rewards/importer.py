@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from civicpoints.kit.clock import parse_local_datetime
 from civicpoints.kit.errors import DomainError
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.catalog import CatalogService
-from civicpoints.rewards.errors import ImportRejected, UnknownCode
+from civicpoints.rewards.errors import ImportRejected, InvalidItem, UnknownCode
 from civicpoints.rewards.schemas import ItemCreate, ItemUpdate
 
 UPDATABLE = set(ItemUpdate.model_fields)
@@ -90,7 +91,7 @@ class CatalogImporter:
         values = dict(row)
         for key in ("valid_from", "valid_until"):  # without an offset: Beijing time
             if isinstance(values.get(key), str):
-                values[key] = parse_local_datetime(values[key])
+                values[key] = _when(values[key], key)
         department = values.pop("department", None)
         if department is not None:
             values["department_id"] = self._lookup(self.orgs, department, "department")
@@ -107,6 +108,18 @@ class CatalogImporter:
         if code not in table:
             raise UnknownCode(field=field, ref=code)
         return table[code]
+
+
+def _when(text: str, field: str) -> datetime:
+    """A time cell (Beijing time unless it has an offset), or an error naming the column."""
+    try:
+        return parse_local_datetime(text)
+    except ValueError:
+        raise InvalidItem(
+            field=field,
+            reason_zh=f"时间“{text}”无法识别，应写作 2026-12-01 08:00（北京时间）",
+            reason_en=f"cannot read the time '{text}': write it like 2026-12-01 08:00",
+        ) from None
 
 
 def _problem(line: int, field: str | None, zh: str, en: str) -> dict[str, Any]:
