@@ -1,4 +1,5 @@
-"""Schemathesis over the rewards and budget routes as a signed-in administrator and clerk.
+"""Schemathesis over the rewards and budget routes as a signed-in administrator, clerk and
+verified resident.
 
 The unauthenticated fuzz (test_openapi_fuzz.py) mostly reaches the 401 of these routes; here
 requests pass authentication and reach validation and the services. No input may produce a
@@ -14,15 +15,18 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from sqlalchemy import select
 
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
+from civicpoints.identity.idcard import id_check_char
+from civicpoints.regions.models import Region
 from tests.api.test_openapi_fuzz import fuzz_app
 
 EXCLUDED = [positive_data_acceptance, negative_data_rejection]
 
 
 def tokens_and_catalog(app: Any) -> dict[str, str]:
-    """Sign in the admin and the clerk; give the catalog a sponsor, a merchant and an item."""
+    """Sign in the admin, the clerk and a verified resident; add a sponsor and a merchant."""
     with TestClient(app) as c:
         auth = {}
         for user in ("admin", "clerk"):
@@ -41,7 +45,28 @@ def tokens_and_catalog(app: Any) -> dict[str, str]:
             json={"staff_id": auth["clerk_id"]},
             headers=admin,
         )
+        auth["resident"] = resident_token(app, c)
     return auth
+
+
+def resident_token(app: Any, c: TestClient) -> str:
+    """Register, sign in and verify a resident of the first community."""
+    with app.state.sessions() as s:
+        community = s.scalars(select(Region.id).where(Region.level == "community")).first()
+    body = "33010619580315012"
+    resident = {
+        "name": "张秀英",
+        "id_number": body + id_check_char(body),
+        "phone": "13800000001",
+        "password": "Fuzz@2026",
+        "community_id": str(community),
+        "consent": True,
+    }
+    assert c.post("/api/v1/residents", json=resident).status_code == 201
+    signed = c.post("/api/v1/auth/token", json={"username": "13800000001", "password": "Fuzz@2026"})
+    bearer = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    assert c.post("/api/v1/me/verification", json={}, headers=bearer).status_code == 200
+    return bearer["Authorization"]
 
 
 app = fuzz_app()
@@ -61,3 +86,10 @@ def test_rewards_routes_as_admin(case: Any) -> None:
 def test_rewards_routes_as_clerk(case: Any) -> None:
     """A merchant clerk: verification, their settlement, and refusals elsewhere."""
     case.call_and_validate(headers={"Authorization": AUTH["clerk"]}, excluded_checks=EXCLUDED)
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_rewards_routes_as_resident(case: Any) -> None:
+    """A verified resident (no points): browsing, redeeming, cancelling, vouchers, refusals."""
+    case.call_and_validate(headers={"Authorization": AUTH["resident"]}, excluded_checks=EXCLUDED)
