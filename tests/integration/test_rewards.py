@@ -344,6 +344,9 @@ def test_residents_browse_by_category_affordability_and_region(
 
     everything = codes(headers)
     assert "FARM-SEEDS" not in everything and {"SM-10", "TRANSIT-MONTH"} <= everything
+    for item in rewards.items.values():  # every demo item's picture is served
+        picture = client.get(item.image_url)
+        assert (picture.status_code, picture.headers["content-type"]) == (200, "image/png")
     assert codes(headers, category="transit_pass") == {"TRANSIT-MONTH"}
     assert codes(headers, affordable="true") == {"SM-10", "COMMUNITY-FUND"}
     rural = codes(login(client, "admin"), region_id=str(city.streets[-1].id))
