@@ -195,7 +195,11 @@ def ledger_verify_receipt(
 
 @jobs_app.command("run")
 def jobs_run(
-    name: str = typer.Argument(..., help="ledger.expire | ledger.void_stale_holds | ledger.verify"),
+    name: str = typer.Argument(
+        ...,
+        help="ledger.expire | rewards.expire_vouchers | ledger.void_stale_holds | "
+        "rewards.check_budget | ledger.verify",
+    ),
 ) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
     from civicpoints.jobs.runner import run_job
