@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from civicpoints.ledger import chain
 
@@ -121,8 +122,27 @@ def request_hash(debit: uuid.UUID, credit: uuid.UUID, move: Movement) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+class TransferLike(Protocol):
+    """What an entry copies from its transfer (a TransferRow, or the ORM's Transfer)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ref(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
 def append(
-    head: Head, transfer: TransferRow, amount: int, other: uuid.UUID, entry_id: uuid.UUID
+    head: Head, transfer: TransferLike, amount: int, other: uuid.UUID, entry_id: uuid.UUID
 ) -> EntryRow:
     """The next entry of `head`'s chain; moves the head (balance, count, hash) past it."""
     fields = chain.EntryFields(

@@ -23,7 +23,15 @@ from civicpoints.ledger.errors import (
     InvalidAmount,
     LedgerNotInitialized,
 )
-from civicpoints.ledger.journal import CreditOrder, Movement, Posting, plan_credits, request_hash
+from civicpoints.ledger.journal import (
+    CreditOrder,
+    Head,
+    Movement,
+    Posting,
+    plan_credits,
+    request_hash,
+)
+from civicpoints.ledger.journal import append as journal_append
 from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, LotUse, Transfer
 from civicpoints.ledger.repository import LedgerRepository
 
@@ -282,28 +290,19 @@ class LedgerService:
 
     def _append(self, account: Account, transfer: Transfer, amount: int, other: uuid.UUID) -> Entry:
         """Append one entry to an account's chain and move its cached head and balance."""
-        fields = chain.EntryFields(
-            bucket=account.bucket,
-            account_id=account.id,
-            seq=account.entry_count + 1,
-            transfer_id=transfer.id,
-            kind=transfer.kind,
-            amount=amount,
-            balance_after=account.balance + amount,
-            counterparty_id=other,
-            ref=transfer.ref,
-            reason=transfer.reason,
-            actor=transfer.actor,
-            occurred_at=transfer.occurred_at,
-            recorded_at=transfer.recorded_at,
-            prev_hash=account.head_hash,
+        head = Head(
+            account.bucket, account.id, account.balance, account.entry_count, account.head_hash
         )
-        entry = Entry(id=new_id(), entry_hash=chain.entry_hash(fields), **vars(fields))
+        row = journal_append(head, transfer, amount, other, new_id())
+        entry = Entry(id=row.id, entry_hash=row.entry_hash, **vars(row.fields))
         self.repo.add(entry)
         # Queued in the entry's own transaction; the sequencer adds it to the bucket's log.
         self.repo.add(LogQueue(bucket=entry.bucket, entry_id=entry.id, queued_at=entry.recorded_at))
-        account.balance, account.entry_count = fields.balance_after, fields.seq
-        account.head_hash = entry.entry_hash
+        account.balance, account.entry_count, account.head_hash = (
+            head.balance,
+            head.entry_count,
+            head.head_hash,
+        )
         return entry
 
     def _open_lot(self, entry: Entry, expires_at: datetime) -> None:
