@@ -349,6 +349,15 @@ def test_residents_browse_by_category_affordability_and_region(
         assert (picture.status_code, picture.headers["content-type"]) == (200, "image/png")
     assert codes(headers, category="transit_pass") == {"TRANSIT-MONTH"}
     assert codes(headers, affordable="true") == {"SM-10", "COMMUNITY-FUND"}
+    pages, cursor = [], None  # page by page: an item of another region leaves no gap
+    while page := client.get(
+        f"{API}/rewards",
+        params={"limit": 1} | ({"cursor": cursor} if cursor else {}),
+        headers=headers,
+    ).json():
+        pages.append(page[0]["code"])
+        cursor = page[0]["id"]
+    assert len(pages) == len(everything) and set(pages) == everything
     rural = codes(login(client, "admin"), region_id=str(city.streets[-1].id))
     assert "FARM-SEEDS" in rural
     bad = client.get(f"{API}/rewards", params={"category": "yacht"}, headers=headers)

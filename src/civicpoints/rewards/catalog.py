@@ -105,14 +105,21 @@ class CatalogService:
         limit: int,
         now: datetime,
     ) -> list[Item]:
-        """Active items open now, by category, affordability and region."""
-        items = self.repo.items(category, max_price, True, after, limit)
-        return [
-            i
-            for i in items
-            if i.valid_until > now
-            and (regions is None or not i.region_ids or regions & set(i.region_ids))
-        ]
+        """Active items open now, by category, affordability and region: a full page of up to
+        `limit` items after the cursor (items of other regions are skipped, not a short page)."""
+        found: list[Item] = []
+        while len(found) < limit:
+            items = self.repo.items(category, max_price, True, after, limit)
+            found += [
+                i
+                for i in items
+                if i.valid_until > now
+                and (regions is None or not i.region_ids or regions & set(i.region_ids))
+            ]
+            if len(items) < limit:
+                break
+            after = items[-1].id
+        return found[:limit]
 
     def sponsor_by_code(self, code: str) -> Sponsor:
         """A funding source by code, or 404."""
