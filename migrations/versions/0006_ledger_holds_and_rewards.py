@@ -212,6 +212,7 @@ def rewards_upgrade() -> None:
         sa.Column("item_id", sa.Uuid(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.Column("face_value_fen", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("period_key", sa.String(length=8), nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),

@@ -319,12 +319,14 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     assert seen["decision_reason"] == decision["reason"]
     assert balance(client, headers) == 1000
     second = redeem(client, headers, item).json()
+    admin = login(client, "admin")  # a later change of face value is not what was promised
+    changed = client.patch(f"{API}/rewards/{item.id}", json={"face_value_fen": 9000}, headers=admin)
+    assert changed.status_code == 200
     approve = {"approve": True, "reason": "符合条件 / eligible"}
     path = f"{API}/redemptions/{second['id']}/decision"
     approved = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
     assert approved.json()["status"] == "approved"
     assert balance(client, headers) == 500
-    admin = login(client, "admin")
     budget = client.get(f"{API}/budget", headers=admin).json()["sponsors"]
     city_fund = next(x for x in budget if x["code"] == "city-fund")
     booked = (city_fund["redeemed_fen"], city_fund["points_value_fen"], city_fund["subsidy_fen"])

@@ -173,6 +173,7 @@ class Redemption(Base):
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards_item.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(BigInteger)
+    face_value_fen: Mapped[int] = mapped_column(BigInteger)  # as promised when redeemed
     status: Mapped[str] = mapped_column(String(16))
     period_key: Mapped[str] = mapped_column(String(8))
     idempotency_key: Mapped[str] = mapped_column(String(200))

@@ -86,6 +86,7 @@ class RedemptionService:
             item_id=item.id,
             quantity=quantity,
             points=total,
+            face_value_fen=item.face_value_fen * quantity,
             status=RedemptionStatus.ISSUED,
             period_key=period,
             idempotency_key=key,
@@ -329,7 +330,7 @@ class RedemptionService:
         """Book the posted value against the sponsor: points value plus subsidy = face value."""
         assert hold.resolve_transfer_id is not None
         points = voucher.points if voucher else redemption.points
-        face = voucher.face_value_fen if voucher else item.face_value_fen * redemption.quantity
+        face = voucher.face_value_fen if voucher else redemption.face_value_fen
         rate = self.catalog.fen_per_point(hold.resolved_at or utcnow())
         value, subsidy = rules.split_value(points, rate, face)
         booking = Booking(
