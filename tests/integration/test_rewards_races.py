@@ -96,6 +96,8 @@ def test_fifty_residents_race_for_ten_in_stock(
         fund(r, 100)
     results = race(50, lambda i: redeem_in_own_transaction(sessions, ctx, residents[i], item, "k"))
     assert winners(results, OutOfStock) == 10
+    lost = next(r for r in results if isinstance(r, OutOfStock))
+    assert lost.message() == "该兑换品已兑完或数量不够（剩余 0 份），请选择其他兑换品"
     with sessions() as s:
         row = s.get(Item, item)
         assert row is not None and row.stock_remaining == 0

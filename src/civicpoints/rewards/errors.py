@@ -152,7 +152,10 @@ class OutOfStock(Conflict):
 
     code = "rewards.out_of_stock"
     title = {"zh-CN": "库存不足", "en": "Out of stock"}
-    messages = {"zh-CN": "库存不足：仅剩 {left} 份", "en": "out of stock: {left} left"}
+    messages = {
+        "zh-CN": "该兑换品已兑完或数量不够（剩余 {left} 份），请选择其他兑换品",
+        "en": "not enough left of this item ({left} left); please choose another",
+    }
 
 
 # How a per-resident limit's window reads in a message (zh, en), by the item's period.
