@@ -21,10 +21,17 @@ from civicpoints.ledger.errors import InsufficientPoints
 from civicpoints.ledger.models import Account, Lot
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.catalog import CatalogService
-from civicpoints.rewards.errors import OutOfStock
-from civicpoints.rewards.models import Item, Voucher
+from civicpoints.rewards.errors import (
+    LimitReached,
+    NotCancellable,
+    OutOfStock,
+    VoucherCancelled,
+    VoucherUsed,
+)
+from civicpoints.rewards.models import Booking, Item, Voucher
 from civicpoints.rewards.schemas import ItemCreate
 from civicpoints.rewards.service import RedemptionService
+from civicpoints.rewards.vouchers import VoucherService
 from civicpoints.scoring.service import wallet_of
 from tests.integration.test_api import login, resident_headers
 from tests.integration.test_concurrency import race
@@ -178,3 +185,59 @@ def test_one_key_fired_at_once_over_http_gets_the_first_answer(
     with sessions() as s:
         assert LedgerService(s).balance(wallet_of(resident)) == 0
         assert s.scalar(select(func.count()).select_from(Voucher)) == 1
+
+
+def test_the_per_resident_limit_holds_under_parallel_redemptions(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """Limit one per resident, five parallel tries with different keys: one voucher."""
+    item = add_item(sessions, price=20, stock=100, limit=1)
+    resident = make_resident().id
+    fund(resident, 100)
+    results = race(5, lambda i: redeem_in_own_transaction(sessions, ctx, resident, item, f"l{i}"))
+    assert winners(results, LimitReached) == 1
+    with sessions() as s:
+        assert LedgerService(s).balance(wallet_of(resident)) == 80
+
+
+def test_a_voucher_is_used_once_when_clerks_and_its_owner_race(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    settings: Settings,
+    city: City,
+    rewards: Rewards,
+    make_resident: Callable,
+    fund: Callable[..., None],
+) -> None:
+    """Four verifications and a cancellation at once: exactly one of them happens."""
+    item = add_item(sessions, price=20, stock=100, limit=10)
+    resident = make_resident().id
+    fund(resident, 100)
+    redemption = redeem_in_own_transaction(sessions, ctx, resident, item, "v")
+    with sessions() as s:
+        code = s.scalars(select(Voucher.code).where(Voucher.redemption_id == redemption)).one()
+    clerk = city.staff["clerk"].id
+
+    def attempt(i: int) -> uuid.UUID:
+        with transaction(sessions) as s:
+            if i == 4:
+                return RedemptionService(s, ctx).cancel(resident, redemption).id
+            return VoucherService(s, ctx).verify(code, clerk)[0].id
+
+    results = race(5, attempt)
+    done = [r for r in results if isinstance(r, uuid.UUID)]
+    refused = [r for r in results if not isinstance(r, uuid.UUID)]
+    assert len(done) == 1, results
+    assert all(isinstance(e, VoucherUsed | VoucherCancelled | NotCancellable) for e in refused)
+    with sessions() as s:
+        voucher = s.scalars(select(Voucher).where(Voucher.code == code)).one()
+        bookings = s.scalar(select(func.count()).select_from(Booking))
+        balance = LedgerService(s).balance(wallet_of(resident))
+    assert (voucher.status, bookings, balance) in {("used", 1, 80), ("cancelled", 0, 100)}
+    assert_nothing_negative(sessions)
+    assert_verifies(sessions, settings)
