@@ -17,18 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import CACHE, Run, Target, latency_summary, write_result
 from bench.workload import award_request, make_residents, precreate_wallets, profile_to
-from civicpoints.kit.db import make_engine, make_session_factory, transaction
+from civicpoints.kit.db import SQLITE_PRAGMAS, make_engine, make_session_factory, transaction
 from civicpoints.kit.migrate import upgrade
 from civicpoints.ledger.service import LedgerService
 from civicpoints.scoring.service import ScoringService
 
 NAME = "award_sqlite"
-PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
-    "PRAGMA synchronous=NORMAL",
-)
+PRAGMAS = SQLITE_PRAGMAS  # the application's own, for the bare loop too
 BARE_TABLE = """CREATE TABLE bare_entry (
     bucket INTEGER NOT NULL, id BLOB NOT NULL, account_id BLOB NOT NULL, seq INTEGER NOT NULL,
     amount INTEGER NOT NULL, ref TEXT NOT NULL, entry_hash TEXT NOT NULL,

@@ -71,15 +71,27 @@ def normalize_url(url: str) -> str:
     return url
 
 
+# WAL for concurrent readers, enforced foreign keys, wait instead of failing on a lock. A 64 MiB
+# page cache per connection (the default 2 MiB re-reads index pages on every award) and a
+# checkpoint every 10,000 WAL pages (not 1,000: hot pages are copied back once, not ten times)
+# gave +15% awards/s on 20,000 wallets (bench/notes.md).
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA cache_size=-65536",
+    "PRAGMA wal_autocheckpoint=10000",
+)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    """WAL for concurrent readers, enforced foreign keys, and wait instead of failing on a lock."""
+    """Set SQLITE_PRAGMAS on a new connection."""
     # Let SQLAlchemy's "begin" event issue BEGIN itself (the documented pysqlite recipe).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA synchronous=NORMAL")
+    for pragma in SQLITE_PRAGMAS:
+        cur.execute(pragma)
     cur.close()
 
 
