@@ -334,7 +334,7 @@ class RedemptionService:
         rate = self.catalog.fen_per_point(hold.resolved_at or utcnow())
         value, subsidy = rules.split_value(points, rate, face)
         booking = Booking(
-            sponsor_id=item.sponsor_id,
+            sponsor_id=voucher.sponsor_id if voucher else item.sponsor_id,  # its hold's sink
             redemption_id=redemption.id,
             voucher_id=voucher.id if voucher else None,
             merchant_id=voucher.used_merchant_id if voucher else None,
