@@ -102,6 +102,7 @@ def test_zhang_redeems_the_subsidised_voucher_and_it_is_used_once(
     clerk = login(client, "clerk")
     seen = client.get(f"{API}/vouchers/{voucher['code']}", headers=clerk).json()
     assert (seen["status"], seen["face_value_fen"]) == ("issued", 5000)
+    assert (seen["item_name"], seen["merchant"]) == (item.name, "世纪联华超市（西湖店）")
     elsewhere = client.get(
         f"{API}/vouchers/{voucher['code']}", headers=login(client, "clerk_metro")
     )

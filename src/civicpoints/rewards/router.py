@@ -20,7 +20,7 @@ from civicpoints.ledger.holds import HoldService
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
-from civicpoints.rewards.models import Category, Redemption
+from civicpoints.rewards.models import Category, Redemption, Voucher
 from civicpoints.rewards.schemas import (
     Decision,
     ItemCreate,
@@ -72,10 +72,20 @@ def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
         decided_at=redemption.decided_at,
         created_at=redemption.created_at,
         vouchers=[
-            VoucherRead.model_validate(v)
-            for v in catalog.repo.vouchers_of_redemption(redemption.id)
+            voucher_view(catalog, v) for v in catalog.repo.vouchers_of_redemption(redemption.id)
         ],
     )
+
+
+def voucher_view(catalog: CatalogService, voucher: Voucher) -> VoucherRead:
+    """A voucher with what it is for and where it can be used, in both languages."""
+    read = VoucherRead.model_validate(voucher)
+    item = catalog.item(voucher.item_id)
+    read.item_name, read.item_name_en = item.name, item.name_en
+    if voucher.merchant_id is not None:
+        shop = catalog.merchant(voucher.merchant_id)
+        read.merchant, read.merchant_en = shop.name, shop.name_en
+    return read
 
 
 @router.get("/rewards", response_model=list[ItemRead])
@@ -223,13 +233,15 @@ def applications(who: StaffCaller, db: DbSession, limit: Limit = 50) -> list[Red
 def my_vouchers(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[VoucherRead]:
     """The resident's vouchers, newest first."""
     rows = CatalogService(db).repo.vouchers_of(who.id, limit)
-    return [VoucherRead.model_validate(v) for v in rows]
+    catalog = CatalogService(db)
+    return [voucher_view(catalog, v) for v in rows]
 
 
 @router.get("/vouchers/{code}", response_model=VoucherRead)
 def get_voucher(code: str, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
     """One voucher: its owner's, or for a clerk of its merchant to check before verifying."""
-    return VoucherRead.model_validate(VoucherService(db, ctx).seen_by(who.kind, who.id, code))
+    voucher = VoucherService(db, ctx).seen_by(who.kind, who.id, code)
+    return voucher_view(CatalogService(db), voucher)
 
 
 @router.get("/vouchers/{code}/qr.png", response_class=Response, responses=PNG)

@@ -109,6 +109,10 @@ class VoucherRead(BaseModel):
     valid_until: datetime
     used_at: datetime | None
     merchant_id: uuid.UUID | None
+    item_name: str = Field("", description="what the voucher is for")
+    item_name_en: str = ""
+    merchant: str = Field("", description="where it can be used")
+    merchant_en: str = ""
 
 
 class RedemptionRead(BaseModel):
