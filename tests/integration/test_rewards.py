@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import SUBSIDISED_50, Rewards
-from civicpoints.kit.clock import month_key, utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
@@ -96,6 +96,9 @@ def test_zhang_redeems_the_subsidised_voucher_and_it_is_used_once(
     assert balance(client, headers) == 0
     voucher = first.json()["vouchers"][0]
     assert CODE.match(voucher["code"]) and voucher["status"] == "issued"
+    until = datetime.fromisoformat(voucher["valid_until"]).astimezone(BUSINESS_TZ)
+    assert (until.hour, until.minute) == (0, 0)  # through the whole last Beijing day
+    assert until.date() == local_date(utcnow()) + timedelta(days=31)
     png = client.get(f"{API}/vouchers/{voucher['code']}/qr.png", headers=headers)
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 
@@ -278,15 +281,13 @@ def test_a_voucher_past_its_validity_is_refused_before_the_job_runs(
     """Expired but not yet refunded: verification refuses it and leaves the hold pending."""
     headers = zhang(client, city, fund, points=200)
     code = redeem(client, headers, rewards.items["SM-10"]).json()["vouchers"][0]["code"]
+    ended = utcnow() - timedelta(minutes=1)
     with transaction(sessions) as s:
-        s.execute(
-            update(Voucher)
-            .where(Voucher.code == code)
-            .values(valid_until=utcnow() - timedelta(minutes=1))
-        )
+        s.execute(update(Voucher).where(Voucher.code == code).values(valid_until=ended))
     r = client.post(f"{API}/vouchers/{code}/verify", headers=login(client, "clerk"))
     assert (r.status_code, r.json()["code"]) == (409, "rewards.voucher_expired")
-    assert "过期" in r.json()["detail"]
+    last_day = local_date(ended - timedelta(microseconds=1))
+    assert r.json()["detail"] == f"该兑换券有效期至 {last_day}，已过期，不能使用"
     with sessions() as s:
         assert [h.status for h in s.scalars(select(Hold))] == ["pending"]
         assert s.scalars(select(Voucher.status)).all() == ["issued"]

@@ -227,8 +227,8 @@ class VoucherExpired(Conflict):
     code = "rewards.voucher_expired"
     title = {"zh-CN": "兑换券已过期", "en": "Voucher expired"}
     messages = {
-        "zh-CN": "该兑换券已于 {until} 过期",
-        "en": "this voucher expired on {until}",
+        "zh-CN": "该兑换券有效期至 {until}，已过期，不能使用",
+        "en": "this voucher was valid until {until} and has expired",
     }
 
 

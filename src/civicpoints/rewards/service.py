@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger.errors import InsufficientPoints
@@ -150,7 +150,8 @@ class RedemptionService:
 
     def _issue(self, item: Item, redemption: Redemption, now: datetime) -> None:
         """One voucher per unit, each with its own hold (posted when that voucher is used)."""
-        until = now + timedelta(days=item.voucher_days)
+        # Valid through the whole Beijing day `voucher_days` from today: "有效期至 12月27日".
+        until = start_of_local_day(local_date(now) + timedelta(days=item.voucher_days + 1))
         for i in range(redemption.quantity):
             hold = self._hold(
                 item,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -106,4 +107,5 @@ class VoucherService:
         if voucher.status == VoucherStatus.CANCELLED:
             raise VoucherCancelled(field="code", when=_when(voucher.closed_at))
         if voucher.status == VoucherStatus.EXPIRED or voucher.valid_until <= utcnow():
-            raise VoucherExpired(field="code", until=_when(voucher.valid_until))
+            last_day = (voucher.valid_until - timedelta(microseconds=1)).astimezone(BUSINESS_TZ)
+            raise VoucherExpired(field="code", until=f"{last_day:%Y-%m-%d}")
