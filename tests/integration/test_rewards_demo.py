@@ -164,6 +164,10 @@ def assert_settlement_traces(
     assert sheet is not None
     rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r and r[2] and r[9]]
     assert sheet.cell(1, 5).value == "核销时间(北京时间) used_at"
+    total = next(r for r in sheet.iter_rows(values_only=True) if r[0] == "合计 total")
+    assert total[2] == len(report.lines)
+    assert total[6] == sum(line.face_value_fen for line in report.lines)
+    assert total[8] == sum(line.subsidy_fen for line in report.lines)
     beijing = [f"{line.used_at.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M:%S}" for line in report.lines]
     assert [r[4] for r in rows] == beijing
     assert [(r[2], r[5], r[6], r[9], r[10], r[11]) for r in rows] == [

@@ -22,6 +22,7 @@ from civicpoints.rewards.schemas import (
     SponsorFigures,
 )
 
+WIDTHS = (26, 30, 28, 28, 21, 9, 14, 16, 12, 38, 38, 38)  # XLSX columns, in characters
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HEADERS = [
     ("商户", "merchant"),
@@ -134,7 +135,7 @@ def _alert(liability: int, remaining: int) -> dict[str, str]:
 
 def _rows(report: SettlementRead) -> list[list[object]]:
     """Header (both languages) and one row per line (times in Beijing time, the month's
-    frame), then per-group totals."""
+    frame), then per-group subtotals and the month's total."""
     rows: list[list[object]] = [[f"{zh} {en}" for zh, en in HEADERS]]
     for line in report.lines:
         data = line.model_dump(mode="json")
@@ -168,6 +169,20 @@ def _rows(report: SettlementRead) -> list[list[object]]:
                 g.subsidy_fen,
             ]
         )
+    groups = report.groups
+    rows.append(
+        [
+            "合计 total",
+            "",
+            sum(g.vouchers for g in groups),
+            "",
+            "",
+            "",
+            sum(g.face_value_fen for g in groups),
+            sum(g.points_value_fen for g in groups),
+            sum(g.subsidy_fen for g in groups),
+        ]
+    )
     return rows
 
 
@@ -186,6 +201,9 @@ def settlement_xlsx(report: SettlementRead) -> bytes:
     sheet.title = f"结算 {report.month}"
     for row in _rows(report):
         sheet.append(row)
+    for column, width in zip("ABCDEFGHIJKL", WIDTHS, strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
