@@ -6,8 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from civicpoints.kit.schemas import Instant
 from civicpoints.scoring.schemas import AwardRead
 
 CategoryName = Literal[
@@ -26,8 +27,8 @@ class ActivityCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     category: CategoryName
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     place_name: str = Field(min_length=1, max_length=200)
     geofence: dict[str, Any] = Field(
         description='{"type":"circle","lat":…,"lon":…,"radius_m":…} or '
@@ -95,8 +96,8 @@ class OfflineRecordCreate(BaseModel):
 
     resident: str = Field(min_length=1, max_length=40, description="platform number or phone")
     activity_id: uuid.UUID
-    started_at: AwareDatetime
-    ended_at: AwareDatetime
+    started_at: Instant
+    ended_at: Instant
     slip_no: str = Field(min_length=1, max_length=64)
     note: str = Field(default="", max_length=500)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from civicpoints.kit.schemas import Instant
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
 Name = Field(min_length=1, max_length=100)
@@ -34,8 +35,8 @@ class ItemCreate(BaseModel):
     min_age: int | None = Field(None, ge=0, le=150)
     max_age: int | None = Field(None, ge=0, le=150)
     low_income_only: bool = False
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    valid_from: Instant
+    valid_until: Instant
     voucher_days: int = Field(30, ge=1, le=366)
     image_url: str = Field("", max_length=300)
 
@@ -51,7 +52,7 @@ class ItemUpdate(BaseModel):
     face_value_fen: int | None = Field(None, ge=0, le=100_000_000)
     stock_total: int | None = Field(None, ge=0, le=10_000_000)
     limit_per_period: int | None = Field(None, ge=1, le=1000)
-    valid_until: AwareDatetime | None = None
+    valid_until: Instant | None = None
     image_url: str | None = Field(None, max_length=300)
     active: bool | None = None
 
@@ -195,7 +196,7 @@ class ValuationCreate(BaseModel):
     """A new valuation version: fen per point from a date on."""
 
     fen_per_point: int = Field(ge=1, le=10_000)
-    effective_from: AwareDatetime
+    effective_from: Instant
     note: str = Field("", max_length=200)
 
 
