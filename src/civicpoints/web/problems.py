@@ -46,25 +46,86 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# Pydantic's error types in plain Chinese (its own English text stays beside them).
+_ZH = {
+    "missing": "必须填写",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "multiple_of": "须为 {multiple_of} 的倍数",
+    "string_too_short": "至少 {min_length} 个字",
+    "string_too_long": "最多 {max_length} 个字",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_type": "须为文字",
+    "string_pattern_mismatch": "格式不对",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "finite_number": "须为数字",
+    "bool_type": "须为 true 或 false",
+    "bool_parsing": "须为 true 或 false",
+    "enum": "须为以下之一：{expected}",
+    "literal_error": "须为以下之一：{expected}",
+    "datetime_type": "须为带时区的时间，如 2026-11-27T09:30:00+08:00",
+    "datetime_parsing": "须为带时区的时间，如 2026-11-27T09:30:00+08:00",
+    "datetime_from_date_parsing": "须为带时区的时间，如 2026-11-27T09:30:00+08:00",
+    "timezone_aware": "须带时区，如 +08:00",
+    "date_type": "须为日期，如 2026-11-27",
+    "date_parsing": "须为日期，如 2026-11-27",
+    "date_from_datetime_parsing": "须为日期，如 2026-11-27",
+    "uuid_type": "须为编号（UUID）",
+    "uuid_parsing": "须为编号（UUID）",
+    "json_invalid": "不是有效的 JSON",
+    "json_type": "不是有效的 JSON",
+    "dict_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "model_type": "须为对象",
+    "list_type": "须为列表",
+    "extra_forbidden": "不认识的字段",
+    "bytes_too_long": "内容过长",
+}
+
+
+def _zh_message(error: Any) -> str:
+    """One pydantic error in Chinese: our own validators already speak "中文 / English"."""
+    if error["type"] == "value_error":
+        text = str(error["msg"]).removeprefix("Value error, ")
+        return text.split(" / ", 1)[0]
+    template = _ZH.get(error["type"], "格式不对")
+    try:
+        return template.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return template.split("{", 1)[0].rstrip("：: ")
+
+
 def validation_problem(request: Request, exc: Exception) -> JSONResponse:
-    """Pydantic validation errors as one 422 problem naming every field."""
+    """Pydantic validation errors as one 422 problem naming every field and what is wrong."""
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
+        {
+            "field": _field(tuple(e["loc"])),
+            "message": e["msg"],
+            "messages": {"zh-CN": _zh_message(e), "en": e["msg"]},
+            "type": e["type"],
+        }
         for e in exc.errors()
     ]
-    fields = "、".join(dict.fromkeys(e["field"] for e in errors))
+    zh = "；".join(f"{e['field']}（{e['messages']['zh-CN']}）" for e in errors)
+    en = "; ".join(f"{e['field']} ({e['message']})" for e in errors)
+    english = locale_of(request.headers.get("accept-language")) == "en"
     body = {
         "type": "https://civicpoints.example/problems/validation_error",
-        "title": "输入有误"
-        if locale_of(request.headers.get("accept-language")) != "en"
-        else "Invalid input",
+        "title": "Invalid input" if english else "输入有误",
         "status": 422,
         "code": "validation_error",
         "field": errors[0]["field"] if errors else None,
-        "detail": f"以下字段有误：{fields}",
+        "detail": f"invalid fields: {en}" if english else f"以下内容有误：{zh}",
         "errors": errors,
-        "messages": {"zh-CN": f"以下字段有误：{fields}", "en": f"invalid fields: {fields}"},
+        "messages": {"zh-CN": f"以下内容有误：{zh}", "en": f"invalid fields: {en}"},
     }
     return _response(422, body)
 
