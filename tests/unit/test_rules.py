@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from civicpoints.scoring import rules
 from civicpoints.scoring.errors import InvalidRuleSet
 from civicpoints.scoring.rules import (
     DEFAULT_RULE_SET,
@@ -413,3 +415,22 @@ def test_selection_picks_most_specific_then_latest(cs: list[Candidate], on: date
     assert _specificity(chosen) == best
     same_region = [c for c in live if _specificity(c) == best]
     assert chosen.effective_from == max(c.effective_from for c in same_region)
+
+
+def test_in_force_prefers_the_most_specific_region_then_the_latest_start() -> None:
+    """City-wide, district and street versions: the street's applies to a street activity,
+    a version starting tomorrow does not, and an unrelated region's never does."""
+    city_rules = rules.DEFAULT_RULE_SET
+    street, district, elsewhere = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    today = date(2026, 11, 27)
+    v = [
+        rules.Version(uuid.uuid4(), None, date(2026, 1, 1), city_rules),
+        rules.Version(uuid.uuid4(), district, date(2026, 1, 1), city_rules),
+        rules.Version(uuid.uuid4(), street, date(2026, 6, 1), city_rules),
+        rules.Version(uuid.uuid4(), street, date(2026, 11, 28), city_rules),
+        rules.Version(uuid.uuid4(), elsewhere, date(2026, 1, 1), city_rules),
+    ]
+    assert rules.in_force(v, [street, district], today)[0] == v[2].id
+    assert rules.in_force(v, [district], today)[0] == v[1].id
+    assert rules.in_force(v, [uuid.uuid4()], today)[0] == v[0].id
+    assert rules.in_force(v[3:], [street], today) == (None, rules.DEFAULT_RULE_SET)

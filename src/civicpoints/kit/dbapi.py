@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
@@ -35,11 +35,14 @@ def records(cols: str, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def values_list(columns: int, rows: int, casts: Sequence[str] = ()) -> str:
-    """`(?, ?), (?, ?)` for a multi-row VALUES of `rows` rows (with PostgreSQL casts if given)."""
-    cells = [f"?::{c}" for c in casts] if casts else ["?"] * columns
-    one = "(" + ", ".join(cells) + ")"
-    return ", ".join([one] * rows)
+def marks(n: int) -> str:
+    """`?, ?, ?`: n placeholders."""
+    return ", ".join(["?"] * n)
+
+
+def values_list(columns: int, rows: int) -> str:
+    """`(?, ?), (?, ?)` for a multi-row VALUES of `rows` rows."""
+    return ", ".join([f"({marks(columns)})"] * rows)
 
 
 def raw(session: Session) -> Raw:
@@ -109,7 +112,7 @@ class Raw:
         """`IN (?, ?, …)` on SQLite, `= ANY(?)` with one array parameter on PostgreSQL."""
         if self.postgres:
             return "= ANY(?)", [list(values)]
-        return "IN (" + ", ".join(["?"] * len(values)) + ")", list(values)
+        return f"IN ({marks(len(values))})", list(values)
 
     # -- values, as SQLAlchemy's types store them ----------------------------------------
 
@@ -130,10 +133,6 @@ class Raw:
             f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
             f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
         )
-
-    def day(self, value: date) -> Any:
-        """`Date`: native on PostgreSQL, ISO text on SQLite."""
-        return value if self.postgres else value.isoformat()
 
     def json(self, value: Any) -> Any:
         """`JSON`: a json parameter on PostgreSQL, text on SQLite."""

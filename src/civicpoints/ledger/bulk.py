@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from civicpoints.kit import dbapi
-from civicpoints.kit.dbapi import Raw, records
+from civicpoints.kit.dbapi import Raw, marks, records
 from civicpoints.ledger import chain
 from civicpoints.ledger.journal import CreditPlan, Head
 from civicpoints.ledger.models import Account
@@ -47,10 +47,6 @@ _ENTRY_COLS = (
 )
 _LOT_COLS = "bucket, id, account_id, entry_id, amount, remaining, earned_at, expires_at"
 _QUEUE_COLS = "bucket, entry_id, queued_at"
-
-
-def _qs(n: int) -> str:
-    return ", ".join(["?"] * n)
 
 
 def _from_json(table: str, cols: str, key: str) -> str:
@@ -189,12 +185,12 @@ class CreditRepository:
             self._write_pg(raw, transfers, entries, lots, queue, heads)
         else:
             raw.many(
-                f"INSERT INTO ledger_transfer ({_TRANSFER_COLS}) VALUES ({_qs(13)})",
+                f"INSERT INTO ledger_transfer ({_TRANSFER_COLS}) VALUES ({marks(13)})",
                 transfers,
             )
-            raw.many(f"INSERT INTO ledger_entry ({_ENTRY_COLS}) VALUES ({_qs(16)})", entries)
-            raw.many(f"INSERT INTO ledger_lot ({_LOT_COLS}) VALUES ({_qs(8)})", lots)
-            raw.many(f"INSERT INTO ledger_log_queue ({_QUEUE_COLS}) VALUES ({_qs(3)})", queue)
+            raw.many(f"INSERT INTO ledger_entry ({_ENTRY_COLS}) VALUES ({marks(16)})", entries)
+            raw.many(f"INSERT INTO ledger_lot ({_LOT_COLS}) VALUES ({marks(8)})", lots)
+            raw.many(f"INSERT INTO ledger_log_queue ({_QUEUE_COLS}) VALUES ({marks(3)})", queue)
             raw.many(
                 "UPDATE ledger_account SET balance = ?, entry_count = ?, head_hash = ? "
                 "WHERE bucket = ? AND id = ?",

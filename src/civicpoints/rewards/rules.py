@@ -5,8 +5,12 @@ No session, no clock, no I/O: callers pass values in (DESIGN.md §3).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Principal
 
 # Crockford-like: digits and capitals without the look-alikes 0/O, 1/I/L, and U.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -105,3 +109,12 @@ def normalize_code(text: str) -> str:
     """What a clerk typed → the stored grouped form (case, spaces and dashes ignored)."""
     raw = "".join(ch for ch in text.upper() if ch not in " -\t")
     return group_code(raw)
+
+
+def may_decide(who: Principal, department: uuid.UUID | None) -> bool:
+    """Staff of the owning department (reviewers, organizers), or a platform-wide
+    administrator, decide an entitlement application."""
+    if who.may_citywide(Role.ADMIN):
+        return True
+    deciders = (Role.REVIEWER, Role.ORGANIZER)
+    return department is not None and any(who.may(r, None, department) for r in deciders)

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from civicpoints.identity.principal import Principal
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
+from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger.errors import InsufficientPoints
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
@@ -236,10 +238,14 @@ class RedemptionService:
         return redemption
 
     def decide(
-        self, redemption_id: uuid.UUID, approve: bool, reason: str, staff: uuid.UUID
+        self, redemption_id: uuid.UUID, approve: bool, reason: str, by: Principal
     ) -> Redemption:
-        """Approve (post the points to the sponsor) or deny (void: points back) an application."""
+        """Approve (post the points to the sponsor) or deny (void: points back) an application;
+        only the owning department (or an administrator) may."""
         redemption, item = self._locked(redemption_id)
+        if not rules.may_decide(by, item.department_id):
+            raise Forbidden()
+        staff = by.id
         if redemption.status != RedemptionStatus.PENDING:
             status_zh = STATUS_ZH.get(redemption.status, "").removeprefix("的")
             raise NotPending(status=redemption.status, status_zh=status_zh)
@@ -255,6 +261,15 @@ class RedemptionService:
         redemption.decided_at = utcnow()
         self.session.flush()
         return redemption
+
+    def applications(self, by: Principal, limit: int) -> list[Redemption]:
+        """Entitlement applications waiting for a department `by` decides for."""
+        catalog = CatalogService(self.session)
+        return [
+            r
+            for r in catalog.repo.pending_applications(limit)
+            if rules.may_decide(by, catalog.item(r.item_id).department_id)
+        ]
 
     def expire_vouchers(self, now: datetime, batch: int = 200) -> int:
         """Refund unused vouchers past their validity, and lapsed applications (a batch)."""

@@ -16,6 +16,7 @@ Rules (积分规则):
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -318,6 +319,37 @@ _TOP_KEYS = frozenset({"categories", "monthly_cap", "expiry_months"})
 _RULE_KEYS = frozenset({"mode", "points", "rounding_minutes", "max_hours", "evidence"})
 _ROOT = "rule_set"  # the field named when the document as a whole is wrong
 _E = TypeVar("_E", bound=StrEnum)
+
+
+@dataclass(frozen=True)
+class Version:
+    """A stored rule set version: its id, region (None: city-wide), start date and rules."""
+
+    id: uuid.UUID
+    region_id: uuid.UUID | None
+    effective_from: date
+    rules: RuleSet
+
+
+def in_force(
+    versions: Iterable[Version], region_ids: list[uuid.UUID], on: date
+) -> tuple[uuid.UUID | None, RuleSet]:
+    """The version in force on `on` for the most specific of `region_ids` (the activity's region
+    and its ancestors, most specific first); the seed defaults when none applies."""
+    depth = {rid: i for i, rid in enumerate(region_ids)}
+    eligible = {
+        str(v.id): v
+        for v in versions
+        if v.effective_from <= on and (v.region_id is None or v.region_id in depth)
+    }
+    candidates = [
+        Candidate(key, depth[v.region_id] if v.region_id else None, v.effective_from)
+        for key, v in eligible.items()
+    ]
+    chosen = select_rule_set(candidates, on)
+    if chosen is None:
+        return None, DEFAULT_RULE_SET
+    return eligible[chosen].id, eligible[chosen].rules
 
 
 def rule_set_to_dict(rs: RuleSet) -> dict[str, Any]:

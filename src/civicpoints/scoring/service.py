@@ -45,20 +45,14 @@ class ScoringService:
 
     def rules_for(
         self, region_ids: list[uuid.UUID], on: date
-    ) -> tuple[RuleSetRow | None, rules.RuleSet]:
+    ) -> tuple[uuid.UUID | None, rules.RuleSet]:
         """The rule set in force on `on` for the most specific region (else the seed defaults)."""
-        rows = {str(r.id): r for r in self.repo.rule_sets_for(region_ids, on)}
-        depth = {rid: i for i, rid in enumerate(region_ids)}
-        candidates = [
-            rules.Candidate(
-                key, depth.get(row.region_id) if row.region_id else None, row.effective_from
-            )
-            for key, row in rows.items()
+        rows = self.repo.rule_sets_for(region_ids, on)
+        versions = [
+            rules.Version(r.id, r.region_id, r.effective_from, rules.rule_set_from_dict(r.rules))
+            for r in rows
         ]
-        chosen = rules.select_rule_set(candidates, on)
-        if chosen is None:
-            return None, rules.DEFAULT_RULE_SET
-        return rows[chosen], rules.rule_set_from_dict(rows[chosen].rules)
+        return rules.in_force(versions, region_ids, on)
 
     def award(self, req: AwardRequest) -> AwardRow:
         """Decide and credit once per participation; a repeat returns the first decision."""
@@ -129,14 +123,16 @@ class ScoringService:
         cached = info.get("scoring.rules")
         if cached is None or cached[0] != version:
             rows = [(r.id, r.region_id, r.effective_from, r.rules) for r in self.repo.rule_sets()]
-            parsed = [(i, reg, eff, rules.rule_set_from_dict(d)) for i, reg, eff, d in rows]
+            parsed = [
+                rules.Version(i, reg, eff, rules.rule_set_from_dict(d)) for i, reg, eff, d in rows
+            ]
             cached = info["scoring.rules"] = (version, parsed, {})
         memo: dict[Any, tuple[uuid.UUID | None, rules.RuleSet]] = cached[2]
         key = (tuple(region_ids), on)
         if key not in memo:
             if len(memo) > 10_000:  # regions × days: bounded, not a leak in a long-lived server
                 memo.clear()
-            memo[key] = _select(cached[1], region_ids, on)
+            memo[key] = rules.in_force(cached[1], region_ids, on)
         return memo[key]
 
     def award_of(self, participation_id: uuid.UUID) -> AwardRow | None:
@@ -176,25 +172,3 @@ def _movement(req: AwardRequest, decision: rules.Award) -> Movement:
         occurred_at=req.occurred_at,
         idempotency_key=f"award:{req.participation_id}",
     )
-
-
-def _select(
-    rule_sets: list[tuple[uuid.UUID, uuid.UUID | None, date, rules.RuleSet]],
-    region_ids: list[uuid.UUID],
-    on: date,
-) -> tuple[uuid.UUID | None, rules.RuleSet]:
-    """The rule set in force on `on` for the most specific of `region_ids` (else defaults)."""
-    depth = {rid: i for i, rid in enumerate(region_ids)}
-    eligible = {
-        str(i): (i, region, eff, rs)
-        for i, region, eff, rs in rule_sets
-        if eff <= on and (region is None or region in depth)
-    }
-    candidates = [
-        rules.Candidate(key, depth[region] if region else None, eff)
-        for key, (_, region, eff, _) in eligible.items()
-    ]
-    chosen = rules.select_rule_set(candidates, on)
-    if chosen is None:
-        return None, rules.DEFAULT_RULE_SET
-    return eligible[chosen][0], eligible[chosen][3]

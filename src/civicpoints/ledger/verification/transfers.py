@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from civicpoints.kit import dbapi
 from civicpoints.ledger.verification.faults import Fault, Findings, fault
 from civicpoints.ledger.verification.source import Reader
 from civicpoints.ledger.verification.streams import Key, Peek, as_uuid, by_bucket_and_id
@@ -100,7 +101,7 @@ class Transfers:
         if not keys:
             return {}
         ids = list({key[1] for key in keys})
-        marks = ", ".join("?" for _ in ids)
+        marks = dbapi.marks(len(ids))
         sql = f"SELECT {_LEG_COLS} FROM ledger_entry WHERE transfer_id IN ({marks}) ORDER BY id"
         out: dict[Key, list[Any]] = {}
         for leg in self.reader.rows(sql, ids):
