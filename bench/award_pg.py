@@ -14,7 +14,6 @@ import random
 import time
 import traceback
 import uuid
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -170,15 +169,6 @@ def setup(residents: list[uuid.UUID]) -> tuple[str, str, str, dict[str, Any]]:
     )
 
 
-def _proc_cpu_s(pid: int) -> float | None:
-    """User + system CPU seconds of a local process, or None when it cannot be read."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_per_award(engine: Any, sessions: Any, residents: list, batch: int) -> dict[str, Any]:
     """CPU one award costs, in this process and in its PostgreSQL backend (one worker alone).
 
@@ -197,10 +187,10 @@ def cpu_per_award(engine: Any, sessions: Any, residents: list, batch: int) -> di
     go(n // 5)
     with engine.connect() as conn:
         pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    server0, client0 = _proc_cpu_s(pid), time.process_time()
+    server0, client0 = pgbench.proc_cpu_s(pid), time.process_time()
     go(n)
     client = (time.process_time() - client0) / (n * batch) * 1e3
-    server1 = _proc_cpu_s(pid)
+    server1 = pgbench.proc_cpu_s(pid)
     server = None if server0 is None or server1 is None else (server1 - server0) / (n * batch) * 1e3
     total = client + (server or 0.0)
     return {

@@ -8,9 +8,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.common import BenchError, latency_summary
@@ -96,12 +98,12 @@ def read_logs(logdir: Path) -> list[float]:
     return out
 
 
-def _proc_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a local process (0 when it has gone)."""
+def proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a local process, or None when it cannot be read."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -112,10 +114,6 @@ def cpu_per_txn(url: str, seconds: int = 6) -> dict[str, float]:
     transactions (pg_stat_database) over the middle of a run, as `award_pg.cpu_per_award`
     does for awards: the two together say what share of the machine each workload needs.
     """
-    import time
-
-    import psycopg
-
     env, db = _env_and_db(url)
     args = [pgbench_bin(), "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS)]
     proc = subprocess.Popen([*args, "-T", str(seconds), db], env=env, stdout=subprocess.DEVNULL)
@@ -136,8 +134,8 @@ def cpu_per_txn(url: str, seconds: int = 6) -> dict[str, float]:
                     "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [db]
                 ).fetchone()
                 conn.execute("SELECT pg_stat_clear_snapshot()")
-                server = sum(_proc_cpu_s(p) for p in pids)
-                return server, _proc_cpu_s(proc.pid), int(commits[0]) if commits else 0
+                server = sum(proc_cpu_s(p) or 0.0 for p in pids)
+                return server, proc_cpu_s(proc.pid) or 0.0, int(commits[0]) if commits else 0
 
             s0, c0, n0 = sample()
             time.sleep(max(seconds - 3.0, 1.0))
