@@ -137,7 +137,7 @@ def test_unverified_resident_earns_once_verified(
     with transaction(sessions) as s:
         from civicpoints.identity.service import IdentityService
 
+        # verification alone releases them: activities subscribes to identity's hook
         IdentityService(s, ctx).verify(IdentityService(s, ctx).resident(resident.id), "")
-        RecordService(s, ctx).release_deferred(resident.id, "test")
     with transaction(sessions) as s:
         assert LedgerService(s).balance(wallet_of(resident.id)) == 20

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from civicpoints.activities.records import RecordService
 from civicpoints.identity.principal import Principal
 from civicpoints.identity.schemas import (
     ResidentCreate,
@@ -84,6 +83,5 @@ def me(who: ResidentCaller, db: DbSession, ctx: Ctx) -> ResidentRead:
 def verify(body: VerificationRequest, who: ResidentCaller, db: DbSession, ctx: Ctx) -> ResidentRead:
     """Verify the signed-in resident's identity; points held for them are then credited."""
     identity = IdentityService(db, ctx)
-    verified = identity.verify(identity.resident(who.id), body.evidence)
-    RecordService(db, ctx).release_deferred(who.id, who.key)
+    verified = identity.verify(identity.resident(who.id), body.evidence, who.key)
     return ResidentRead.model_validate(verified)

@@ -19,6 +19,7 @@ from civicpoints.identity.errors import (
     TooManyAttempts,
     VerificationFailed,
 )
+from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
 from civicpoints.identity.phone import mask_phone, normalize_phone
@@ -122,8 +123,12 @@ class IdentityService:
             return None
         return self.repo.resident_by(phone_bidx=cipher.blind_index(phone, PHONE_CONTEXT))
 
-    def verify(self, resident: Resident, evidence: str) -> Resident:
-        """Run the configured real-name check; verified residents start earning points."""
+    def verify(self, resident: Resident, evidence: str, actor: str | None = None) -> Resident:
+        """Run the configured real-name check; verified residents start earning points.
+
+        Subscribers of `resident_verified` (activities: release held points) run in the same
+        transaction.
+        """
         if resident.verification == Verification.VERIFIED:
             return resident
         number = self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
@@ -133,6 +138,8 @@ class IdentityService:
             raise VerificationFailed(reason_zh=result.reason_zh, reason_en=result.reason_en)
         resident.verification = Verification.VERIFIED
         resident.verified_at, resident.verified_by = utcnow(), check.name
+        who = actor or f"resident:{resident.id}"
+        resident_verified.emit(self.session, self.ctx, ResidentVerified(resident.id, who))
         return resident
 
     def add_staff(

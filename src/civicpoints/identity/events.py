@@ -1,0 +1,19 @@
+"""What identity announces to the domains above it (see kit/hooks.py)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from civicpoints.kit.hooks import Hook
+
+
+@dataclass(frozen=True)
+class ResidentVerified:
+    """A resident passed real-name verification; `actor` did it (the resident or a staff key)."""
+
+    resident_id: uuid.UUID
+    actor: str
+
+
+resident_verified: Hook[ResidentVerified] = Hook("identity.resident_verified")
