@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.access import Principal
 from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import City, build_city
 from civicpoints.cli.demo_rewards import Rewards, build_rewards
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.models import Resident
-from civicpoints.identity.principal import Principal
 from civicpoints.identity.schemas import ResidentCreate
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.access import Principal
 from civicpoints.activities.models import EnrollmentStatus
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.schemas import OfflineRecordCreate
 from civicpoints.activities.service import ActivityService
-from civicpoints.identity.principal import Principal
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction

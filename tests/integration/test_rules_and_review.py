@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.access import Principal
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import City
-from civicpoints.identity.principal import Principal
 from civicpoints.kit.clock import BUSINESS_TZ
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction

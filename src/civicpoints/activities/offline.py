@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role
 from civicpoints.activities.csvrows import RecordRow, parse_records_csv
 from civicpoints.activities.errors import (
     ActivityNotFound,
@@ -20,8 +21,6 @@ from civicpoints.activities.errors import (
 from civicpoints.activities.models import Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.schemas import ImportReport, ImportRowRead, OfflineRecordCreate
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
 from civicpoints.identity.service import IdentityService, ResidentNotFound
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role
 from civicpoints.activities import geo
 from civicpoints.activities.errors import ActivityNotFound, ActivityState, InvalidSchedule
 from civicpoints.activities.models import Activity, ActivityStatus, Enrollment, EnrollmentStatus
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ActivityCreate
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import Conflict, Forbidden, InvalidInput
 from civicpoints.regions.service import RegionService

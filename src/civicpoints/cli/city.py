@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Role
 from civicpoints.identity import passwords
-from civicpoints.identity.models import Role, Staff
+from civicpoints.identity.models import Staff
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.context import Context
 from civicpoints.regions.models import Department, Level, Organization, OrgKind, Region

@@ -25,6 +25,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.access import Principal
 from civicpoints.activities.models import Activity
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
@@ -59,7 +60,6 @@ from civicpoints.cli.demo_data import (
 )
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.identity import passwords
-from civicpoints.identity.principal import Principal
 from civicpoints.identity.schemas import ResidentCreate
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow

@@ -12,16 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from civicpoints.kit.db import Base, created_at_column, id_column
 
 
-class Role(StrEnum):
-    """Staff roles (DESIGN.md §1)."""
-
-    ORGANIZER = "organizer"
-    REVIEWER = "reviewer"
-    MERCHANT_CLERK = "merchant_clerk"
-    ADMIN = "admin"
-    AUDITOR = "auditor"
-
-
 class Verification(StrEnum):
     """Where a resident's real-name check stands."""
 

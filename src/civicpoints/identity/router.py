@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from civicpoints.identity.principal import Principal
+from civicpoints.access import Principal
 from civicpoints.identity.schemas import (
     ResidentCreate,
     ResidentRead,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Grant, Principal
 from civicpoints.identity import passwords
 from civicpoints.identity.errors import (
     BadCredentials,
@@ -23,7 +24,6 @@ from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
 from civicpoints.identity.phone import mask_phone, normalize_phone
-from civicpoints.identity.principal import Grant, Principal
 from civicpoints.identity.providers import provider
 from civicpoints.identity.ratelimit import FailureLimiter
 from civicpoints.identity.repository import IdentityRepository

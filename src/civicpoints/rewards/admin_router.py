@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.identity.router import StaffCaller
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow

@@ -9,8 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
+from civicpoints.access import Principal, Role
 
 # Crockford-like: digits and capitals without the look-alikes 0/O, 1/I/L, and U.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from civicpoints.identity.models import Role
+from civicpoints.access import Role
 from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from civicpoints.identity.models import Role
+from civicpoints.access import Role
 from civicpoints.identity.router import StaffCaller
 from civicpoints.jobs.models import JobRun
 from civicpoints.kit.errors import Forbidden

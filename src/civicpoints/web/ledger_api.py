@@ -14,8 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.identity.router import bearer, principal, resident, staff
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, ReadSession

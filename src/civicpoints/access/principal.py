@@ -1,11 +1,20 @@
-"""Who is calling, and the pure checks of what they may do."""
+"""Who is calling, their roles, and the pure checks of what they may do (no I/O)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from civicpoints.identity.models import Role
+
+class Role(StrEnum):
+    """Staff roles (DESIGN.md §1)."""
+
+    ORGANIZER = "organizer"
+    REVIEWER = "reviewer"
+    MERCHANT_CLERK = "merchant_clerk"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
 
 
 @dataclass(frozen=True)
