@@ -8,12 +8,16 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# Installs only when pyproject.toml changed since the last install: re-running costs nothing.
-$(STAMP): pyproject.toml
+UV_VERSION := 0.13.9
+
+# Installs the exact versions in uv.lock, only when pyproject.toml or uv.lock changed since the
+# last install: re-running costs nothing. --locked fails if uv.lock no longer matches
+# pyproject.toml (after editing dependencies run `.venv/bin/uv lock`; see README).
+$(STAMP): pyproject.toml uv.lock
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11 / Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv sync --quiet --locked --extra dev --inexact --python $(BIN)/python
 	touch $(STAMP)
 
 run: setup
