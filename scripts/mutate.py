@@ -25,9 +25,13 @@ import subprocess
 import sys
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from importlib.metadata import entry_points
 from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src" / "civicpoints"
@@ -89,7 +93,7 @@ class Sites:
 
     def _visit(self, node: ast.AST) -> None:
         named = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        if named:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self._scope.append(node.name)
         for name, value in ast.iter_fields(node):
             if name in SKIPPED_FIELDS:
@@ -141,7 +145,7 @@ class Sites:
             new = FLIP[type(op)]()
             ops = [*node.ops[:i], new, *node.ops[i + 1 :]]
             after = _text(ast.Compare(left=node.left, ops=ops, comparators=node.comparators))
-            self._add(node, _text(node), after, lambda i=i, new=new: node.ops.__setitem__(i, new))
+            self._add(node, _text(node), after, _setter(node.ops, i, new))
 
     def _constant(self, node: ast.AST) -> None:
         if not isinstance(node, ast.Constant):
@@ -159,7 +163,7 @@ class Sites:
             self._swap_value(node, shown, node.value + 1)
             self._swap_value(node, shown, node.value - 1)
 
-    def _swap_value(self, node: ast.Constant, shown: ast.AST, new: object) -> None:
+    def _swap_value(self, node: ast.Constant, shown: ast.AST, new: int) -> None:
         old, before = node.value, _text(shown)
         node.value = new
         after = _text(shown)
@@ -209,7 +213,11 @@ class Sites:
                 )
 
 
-def _popper(items: list, i: int, also: list | None = None) -> Callable[[], None]:  # type: ignore[type-arg]
+def _setter(items: list[Any], i: int, new: object) -> Callable[[], None]:
+    return lambda: items.__setitem__(i, new)
+
+
+def _popper(items: list[Any], i: int, also: list[Any] | None = None) -> Callable[[], None]:
     def pop() -> None:
         items.pop(i)
         if also is not None:
@@ -242,7 +250,7 @@ def _parse(module: str) -> ast.Module:
     return ast.parse((SRC / module).read_text(), filename=str(SRC / module))
 
 
-def mutated_code(module: str, number: int) -> object:
+def mutated_code(module: str, number: int) -> CodeType:
     """The compiled module with mutant `number` applied (a fresh parse each time)."""
     tree = _parse(module)
     Sites(tree).found[number].apply()
@@ -293,22 +301,27 @@ def dependents(module: str) -> set[str]:
 class _Hook(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Serves the mutated code object when the mutated module is imported."""
 
-    def __init__(self, module: str, code: object) -> None:
+    def __init__(self, module: str, code: CodeType) -> None:
         self.name, self.origin, self.code = dotted(module), str(SRC / module), code
 
-    def find_spec(self, name, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        """The mutant's spec, for the mutated module only."""
         if name != self.name:
             return None
         return importlib.util.spec_from_file_location(name, self.origin, loader=self)
 
-    def create_module(self, spec):  # type: ignore[no-untyped-def]
+    def create_module(self, spec: ModuleSpec) -> None:
+        """The default module object."""
         return None
 
-    def exec_module(self, module) -> None:  # type: ignore[no-untyped-def]
+    def exec_module(self, module: ModuleType) -> None:
+        """Run the mutated code as the module's body."""
         exec(self.code, module.__dict__)  # the point of the tool: run the mutant
 
 
-def _child(module: str, code: object | None, tests: list[str], drop: set[str]) -> None:
+def _child(module: str, code: CodeType | None, tests: list[str], drop: set[str]) -> None:
     """In the forked child: import the mutant (or the original) and run the tests; never return."""
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
@@ -326,7 +339,7 @@ def _child(module: str, code: object | None, tests: list[str], drop: set[str]) -
     os._exit(int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])))
 
 
-def _spawn(module: str, code: object | None, tests: list[str], drop: set[str]) -> int:
+def _spawn(module: str, code: CodeType | None, tests: list[str], drop: set[str]) -> int:
     pid = os.fork()
     if pid == 0:
         try:
@@ -358,6 +371,8 @@ def _schedule(
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid:
             results[running.pop(pid)[0]] = _outcome(os.waitstatus_to_exitcode(status))
+            if sys.stderr.isatty():
+                print(f"\r{module}: {len(results)}/{len(todo)}", end="", file=sys.stderr)
             continue
         for pid, (number, started) in list(running.items()):
             if time.monotonic() - started > limit:
@@ -377,6 +392,8 @@ def _preload(drop: set[str]) -> None:
 
     for name in THIRD_PARTY:
         __import__(name)
+    for plugin in entry_points(group="pytest11"):  # schemathesis's alone takes seconds
+        plugin.load()
     for info in pkgutil.walk_packages(civicpoints.__path__, "civicpoints."):
         if info.name not in drop and info.name.split(".")[1] not in ("web", "cli", "jobs"):
             try:
@@ -393,7 +410,7 @@ def worker(module: str, jobs: int, only: str | None) -> dict[str, object]:
         return {"error": f"no unit test imports {dotted(module)}"}
     _preload(drop)
 
-    def run(code: object | None) -> int:
+    def run(code: CodeType | None) -> int:
         return _spawn(module, code, tests, drop)
 
     started = time.monotonic()
@@ -436,10 +453,10 @@ def score(module: str, jobs: int, only: str | None, known: dict[str, str]) -> Sc
     """Run the worker for `module` in a fresh interpreter and tally its verdicts."""
     args = [sys.executable, __file__, "--worker", module, "--jobs", str(jobs)]
     done = subprocess.run(
-        [*args, *(["--only", only] if only else [])], capture_output=True, text=True, cwd=ROOT
+        [*args, *(["--only", only] if only else [])], stdout=subprocess.PIPE, text=True, cwd=ROOT
     )
     if done.returncode != 0:
-        sys.exit(f"{module}: the worker failed\n{done.stderr[-3000:]}")
+        sys.exit(f"{module}: the worker failed (exit {done.returncode})")
     report = json.loads(done.stdout)
     if "error" in report:
         sys.exit(report["error"])
@@ -502,6 +519,7 @@ def main() -> int:
         )
     scores = []
     for module in modules:
+        print(f"{module}: {len(mutants(module))} mutants…", file=sys.stderr, flush=True)
         scores.append(s := score(module, args.jobs, args.only, known))
         for m in s.survived:
             print(f"survived  {m.module}:{m.line}  {m.id}")
