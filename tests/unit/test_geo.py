@@ -236,3 +236,119 @@ def test_out_of_range_message_is_filled_in() -> None:
     error = _bad({"type": "circle", "lat": 30.0, "lon": 120.0, "radius_m": 5})
     assert error.message("zh-CN") == "半径（米）必须在 10 到 50000 之间。"
     assert error.message("en") == "Radius (metres) must be between 10 and 50000."
+
+
+# --- edges of every limit, and what the refusals say ---------------------------------------
+
+
+def _fence_error(make: object) -> InvalidGeofence:
+    with pytest.raises(InvalidGeofence) as caught:
+        make()  # type: ignore[operator]
+    return caught.value
+
+
+def test_radius_limits_are_inclusive() -> None:
+    assert Circle(30.0, 120.0, 10).radius_m == 10
+    assert Circle(30.0, 120.0, 50_000).radius_m == 50_000
+
+
+@pytest.mark.parametrize("lat", [-90, 90, -90.0, 89.5])
+def test_circle_centre_latitude_to_the_poles(lat: float) -> None:
+    assert Circle(lat, 120.0, 100).lat == lat
+
+
+@pytest.mark.parametrize("lon", [-180, 180, 179.5])
+def test_circle_centre_longitude_to_the_antimeridian(lon: float) -> None:
+    assert Circle(30.0, lon, 100).lon == lon
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "field", "en"),
+    [
+        (90.5, 120.0, "lat", "Latitude must be between -90 and 90."),
+        (-90.5, 120.0, "lat", "Latitude must be between -90 and 90."),
+        (30.0, 180.5, "lon", "Longitude must be between -180 and 180."),
+        (30.0, -180.5, "lon", "Longitude must be between -180 and 180."),
+    ],
+)
+def test_circle_centre_just_out_of_range(lat: float, lon: float, field: str, en: str) -> None:
+    error = _fence_error(lambda: Circle(lat, lon, 100))
+    assert (error.field, error.problem, error.message("en")) == (field, "out_of_range", en)
+
+
+def test_polygon_vertices_may_reach_the_limits() -> None:
+    near_pole = Polygon(((89.5, 0.0), (89.5, 1.0), (89.6, 1.0)))
+    assert contains(near_pole, 89.55, 0.9)
+    east = Polygon(((0.0, 179.0), (0.0, 179.5), (1.0, 179.5)))
+    assert contains(east, 0.2, 179.4)
+
+
+@pytest.mark.parametrize(
+    ("points", "index"),
+    [
+        (((0.0, 0.0), (0.0, 1.0), (90.5, 1.0)), 3),  # latitude past 90
+        (((0.0, 0.0), (0.0, 181.0), (1.0, 1.0)), 2),  # longitude past 180, latitude fine
+        (((0.0, 0.0), (0.0, 1.0), (1.0, 1.0, 5.0)), 3),  # three numbers
+        (((0.0, 0.0), [0.0, 1.0], (1.0, 1.0)), 2),  # a list: the polygon must stay hashable
+    ],
+)
+def test_polygon_names_its_bad_vertex(points: tuple[object, ...], index: int) -> None:
+    error = _fence_error(lambda: Polygon(points))  # type: ignore[arg-type]
+    assert (error.field, error.problem) == ("points", "point")
+    assert error.message("en").startswith(f"Point {index} is wrong")
+
+
+@pytest.mark.parametrize(
+    ("points", "index"),
+    [
+        ([[0.0, 0.0], [0.0, 1.0], [1.0, 1.0, 0.0]], 3),
+        ([[0.0, 0.0, 0.0], [0.0, 1.0], [1.0, 1.0]], 1),
+        ([[0.0, 0.0], [0.0], [1.0, 1.0]], 2),
+        ([[0.0, 0.0], [0.0, 1.0], [95.0, 1.0]], 3),
+    ],
+)
+def test_dict_polygon_names_its_bad_vertex(points: list[list[float]], index: int) -> None:
+    error = _bad({"type": "polygon", "points": points})
+    assert error.message("en").startswith(f"Point {index} is wrong")
+
+
+@pytest.mark.parametrize(
+    ("points", "count"),
+    [
+        (((1.0, 1.0),), 1),
+        (((1.0, 1.0), (1.0, 1.0)), 1),  # closed: the repeated first point counts once
+        (((1.0, 1.0), (1.0, 2.0)), 2),
+        (((1.0, 1.0), (1.0, 2.0), (1.0, 1.0)), 2),
+    ],
+)
+def test_too_few_points_are_counted_as_the_resident_drew_them(
+    points: tuple[tuple[float, float], ...], count: int
+) -> None:
+    error = _fence_error(lambda: Polygon(points))
+    assert error.problem == "point_count"
+    assert error.message("en") == f"A polygon needs 3 to 200 points; this one has {count}."
+
+
+def test_a_point_exactly_at_the_radius_is_inside() -> None:
+    there = destination(*WEST_LAKE, 60, 150)
+    exact = distance_m(*WEST_LAKE, *there)
+    assert contains(Circle(*WEST_LAKE, radius_m=exact), *there)
+    assert not contains(Circle(*WEST_LAKE, radius_m=exact - 1e-6), *there)
+
+
+def test_polygon_tolerance_to_a_tenth_of_a_metre() -> None:
+    """50 m south and 50 m east of the square: 49.9 m is not enough, 50.1 m is."""
+    south = (30.254 - 50 / M_PER_DEG_LAT, 120.140)
+    east = (30.259, 120.145 + 50 / (M_PER_DEG_LAT * math.cos(math.radians(30.259))))
+    north = (30.264 + 50 / M_PER_DEG_LAT, 120.140)
+    west = (30.259, 120.133 - 50 / (M_PER_DEG_LAT * math.cos(math.radians(30.259))))
+    for point in (south, east, north, west):
+        assert contains(SQUARE, *point, tolerance_m=50.1)
+        assert not contains(SQUARE, *point, tolerance_m=49.9)
+
+
+def test_a_small_tolerance_still_counts() -> None:
+    """Tolerances under a metre are honoured too (30 cm outside, 50 cm allowed)."""
+    just_south = (30.254 - 0.3 / M_PER_DEG_LAT, 120.140)
+    assert contains(SQUARE, *just_south, tolerance_m=0.5)
+    assert not contains(SQUARE, *just_south, tolerance_m=0.2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Grant, Principal
 from civicpoints.rewards import rules
 from civicpoints.rewards.codes import QR_BOX, new_code, qr_png
 
@@ -124,3 +127,77 @@ def test_a_passing_request_fits_stock_and_limit(quantity: int, used: int, stock:
     item = replace(ITEM, stock_remaining=stock)
     if rules.refusal(item, WHO, NOW, NOW.date(), quantity, used) is None:
         assert 1 <= quantity <= stock and used + quantity <= item.limit_per_period
+
+
+def test_age_turns_on_the_birthday_itself() -> None:
+    """Born 1958-03-15: 67 the day before the 2026 birthday, 68 on it."""
+    assert rules.age_on(date(1958, 3, 15), date(2026, 3, 14)) == 67
+    assert rules.age_on(date(1958, 3, 15), date(2026, 3, 15)) == 68
+    assert rules.age_on(date(1958, 3, 15), date(2026, 2, 28)) == 67
+
+
+def test_each_limit_holds_at_its_edge_and_says_so() -> None:
+    """Exactly at a limit passes; one past it is refused with the numbers the message needs."""
+    today = NOW.date()
+    roomy = replace(ITEM, limit_per_period=10, stock_remaining=5)
+
+    def check(item: rules.ItemFacts, q: int = 1, used: int = 0) -> rules.Refusal | None:
+        return rules.refusal(item, WHO, NOW, today, q, used)
+
+    assert check(roomy, q=5) is None  # MAX_QUANTITY and the stock, exactly
+    assert check(roomy, q=6) == rules.Refusal("quantity", {"quantity": 6})
+    assert check(replace(ITEM, valid_until=NOW)) == rules.Refusal("unavailable", {})
+    assert check(replace(ITEM, valid_from=NOW)) is None
+    later = NOW + timedelta(seconds=1)
+    assert check(replace(ITEM, valid_from=later)) == rules.Refusal("not_yet", {"valid_from": later})
+    assert check(ITEM, q=1, used=1) is None  # used + quantity == limit
+    assert check(ITEM, q=2, used=1) == rules.Refusal("limit", {"limit": 2, "used": 1})
+    assert check(replace(roomy, stock_remaining=3), q=3) is None
+    assert check(replace(roomy, stock_remaining=3), q=4) == rules.Refusal("stock", {"left": 3})
+
+
+def test_age_bounds_are_inclusive_and_named() -> None:
+    """Aged 68 on NOW: an item for 68–68 fits; either side refuses with both bounds shown."""
+    today = NOW.date()
+
+    def check(low: int | None, high: int | None) -> rules.Refusal | None:
+        return rules.refusal(replace(ITEM, min_age=low, max_age=high), WHO, NOW, today, 1, 0)
+
+    assert check(68, 68) is None
+    assert check(69, None) == rules.Refusal("age", {"age": 68, "low": 69, "high": "—"})
+    assert check(69, 80) == rules.Refusal("age", {"age": 68, "low": 69, "high": 80})
+    assert check(None, 67) == rules.Refusal("age", {"age": 68, "low": 0, "high": 67})
+    assert check(60, 67) == rules.Refusal("age", {"age": 68, "low": 60, "high": 67})
+
+
+def test_only_low_income_residents_get_low_income_items() -> None:
+    poor = rules.Applicant(True, WHO.region_ids, WHO.birth_date, True)
+    item = replace(ITEM, low_income_only=True)
+    assert rules.refusal(item, poor, NOW, NOW.date(), 1, 0) is None
+    assert rules.refusal(ITEM, poor, NOW, NOW.date(), 1, 0) is None
+
+
+DEPARTMENT, OTHER = uuid.UUID(int=1), uuid.UUID(int=2)
+
+
+def staff(*grants: Grant) -> Principal:
+    """A staff principal holding `grants`."""
+    return Principal("staff", uuid.UUID(int=9), "x", grants)
+
+
+def test_who_decides_an_application() -> None:
+    """Reviewers and organizers of the owning department, or a citywide administrator."""
+    admin = staff(Grant(Role.ADMIN, None, None))
+    assert rules.may_decide(admin, DEPARTMENT) is True
+    assert rules.may_decide(admin, None) is True
+    for role in (Role.REVIEWER, Role.ORGANIZER):
+        own = staff(Grant(role, None, DEPARTMENT))
+        assert rules.may_decide(own, DEPARTMENT) is True
+        assert rules.may_decide(own, OTHER) is False
+    clerk = staff(Grant(Role.MERCHANT_CLERK, None, DEPARTMENT))
+    assert rules.may_decide(clerk, DEPARTMENT) is False
+    # An unscoped reviewer covers every department, but an item with no department has none
+    # to decide for.
+    everywhere = staff(Grant(Role.REVIEWER, None, None))
+    assert rules.may_decide(everywhere, DEPARTMENT) is True
+    assert rules.may_decide(everywhere, None) is False

@@ -34,6 +34,8 @@ def is_platform_number(value: str) -> bool:
     return (
         value[:2].upper() == "CP"
         and len(body) == 10
+        # isdigit() alone also passes full-width and other Unicode digits, which int() reads.
+        and body.isascii()
         and body.isdigit()
         and luhn_digit(body[:-1]) == body[-1]
     )
