@@ -305,21 +305,6 @@ class LedgerService:
         )
         return entry
 
-    def _open_lot(self, entry: Entry, expires_at: datetime) -> None:
-        """Open the lot that a credit creates."""
-        self.repo.add(
-            Lot(
-                bucket=entry.bucket,
-                id=new_id(),
-                account_id=entry.account_id,
-                entry_id=entry.id,
-                amount=entry.amount,
-                remaining=entry.amount,
-                earned_at=entry.occurred_at,
-                expires_at=expires_at,
-            )
-        )
-
     def _consume(self, account: Account, entry: Entry, amount: int, lots: list[Lot] | None) -> None:
         """Take `amount` from lots, earliest expiry first, recording each use."""
         for lot in (
