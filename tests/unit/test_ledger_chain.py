@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -73,15 +74,13 @@ FIRST = chain.EntryFields(
     recorded_at=datetime(2026, 3, 1, 2, 30, 1, tzinfo=UTC),
     prev_hash=GENESIS_HEX,
 )
-SECOND = chain.EntryFields(
-    bucket=3,
-    account_id=uid(1),
+# The next entry of the same account (bucket, account, kind and counterparty as FIRST's).
+SECOND = replace(
+    FIRST,
     seq=8,
     transfer_id=uid(4),
-    kind="award",
     amount=40,
     balance_after=215,
-    counterparty_id=uid(3),
     ref="r",
     reason="",
     actor="a",
