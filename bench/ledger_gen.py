@@ -16,6 +16,7 @@ import random
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +33,9 @@ from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.ids import new_id
 from civicpoints.kit.migrate import alembic_config, upgrade
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import chain
+from civicpoints.ledger import chain, wallet_of
 from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, Transfer
 from civicpoints.ledger.service import LedgerService, Movement
-from civicpoints.scoring.service import wallet_of
 
 GENERATOR_VERSION = 1
 SERVICE_SHARE = 0.004  # of awards written through LedgerService.credit (at least 500)
@@ -164,24 +164,31 @@ class BulkAwards:
         }  # fmt: skip
         out["t"].append(transfer)
         self._entry(issuer, transfer, -amount, wallet, out)
-        credit = self._entry(wallet, transfer, amount, issuer, out)
+        expiry = expiry_instant(occurred, 12)
+        credit = self._entry(wallet, transfer, amount, issuer, out, expiry)
         lot = {
             "bucket": bucket, "id": new_id(), "account_id": wallet, "entry_id": credit["id"],
-            "amount": amount, "remaining": amount, "earned_at": occurred,
-            "expires_at": expiry_instant(occurred, 12),
+            "amount": amount, "remaining": amount, "earned_at": occurred, "expires_at": expiry,
         }  # fmt: skip
         out["l"].append(lot)
 
     def _entry(
-        self, account: uuid.UUID, t: dict[str, Any], amount: int, other: uuid.UUID, out: dict
+        self,
+        account: uuid.UUID,
+        t: dict[str, Any],
+        amount: int,
+        other: uuid.UUID,
+        out: dict,
+        expires_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """One chained entry and its queue row (what LedgerService._append writes)."""
+        """One chained entry and its queue row (a lot-opening credit carries its expiry)."""
         head = self.heads[account]
         fields = chain.EntryFields(
             bucket=t["bucket"], account_id=account, seq=head.count + 1, transfer_id=t["id"],
             kind="award", amount=amount, balance_after=head.balance + amount,
             counterparty_id=other, ref=t["ref"], reason=t["reason"], actor=t["actor"],
             occurred_at=t["occurred_at"], recorded_at=t["recorded_at"], prev_hash=head.head,
+            expires_at=expires_at,
         )  # fmt: skip
         row = {"id": new_id(), "entry_hash": chain.entry_hash(fields), **vars(fields)}
         out["e"].append(row)

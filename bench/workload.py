@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import RESULTS
 from civicpoints.kit.db import transaction
-from civicpoints.ledger import chain
+from civicpoints.ledger import chain, wallet_of
 from civicpoints.ledger.models import Account
 from civicpoints.scoring import rules
-from civicpoints.scoring.service import AwardRequest, wallet_of
+from civicpoints.scoring.service import AwardRequest
 
 FACTS = rules.Facts(rules.Category.VOLUNTEER_SERVICE, 120, photo=False, gps_verified=False)
 

@@ -23,8 +23,8 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService, Movement
-from civicpoints.scoring.service import wallet_of
 from civicpoints.web.app import create_app
 
 WEST_LAKE = (30.2590, 120.1388)

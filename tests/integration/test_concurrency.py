@@ -20,8 +20,9 @@ from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import DomainError
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
-from civicpoints.scoring.service import ScoringService, wallet_of
+from civicpoints.scoring.service import ScoringService
 
 # Concurrency needs real row locks and several connections: PostgreSQL only (SQLite
 # serializes every writer, so a race there proves nothing).

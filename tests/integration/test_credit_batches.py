@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.db import transaction
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.errors import IdempotencyConflict, InvalidAmount
 from civicpoints.ledger.models import Account, Transfer
 from civicpoints.ledger.service import CreditRequest, LedgerService, Movement
 from civicpoints.scoring import rules
 from civicpoints.scoring.models import AwardRow, MonthUsage
-from civicpoints.scoring.service import AwardRequest, ScoringService, wallet_of
+from civicpoints.scoring.service import AwardRequest, ScoringService
 from tests.integration.ledger_checks import assert_books
 
 T0 = datetime(2026, 5, 10, 2, 0, tzinfo=UTC)

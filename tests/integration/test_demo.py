@@ -21,11 +21,11 @@ from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.models import Entry
 from civicpoints.ledger.service import LedgerService
 from civicpoints.regions.models import Region
 from civicpoints.scoring.rules import Category
-from civicpoints.scoring.service import wallet_of
 
 ALL_CATEGORIES = {c.value for c in Category}
 

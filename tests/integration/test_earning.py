@@ -14,8 +14,8 @@ from civicpoints.hours.service import HoursService
 from civicpoints.kit.clock import BUSINESS_TZ, add_months, local_date
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
-from civicpoints.scoring.service import wallet_of
 
 from .conftest import WEST_LAKE
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from civicpoints.hours.service import HoursService
+from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger.errors import IdempotencyConflict
@@ -107,13 +108,17 @@ def test_cli_ledger_expire(
     from civicpoints.cli.main import app
     from civicpoints.kit.settings import get_settings
 
+    # Valid through yesterday (Beijing): it expires at midnight starting today.
+    today = local_date(utcnow())
     with transaction(sessions) as s:
-        LedgerService(s).credit("wallet:a", move(40, "k1"), datetime(2027, 1, 11, 16, tzinfo=UTC))
+        LedgerService(s).credit("wallet:a", move(40, "k1"), start_of_local_day(today))
     monkeypatch.setenv("CIVICPOINTS_DATABASE_URL", settings.resolved_database_url())
     get_settings.cache_clear()
     try:
-        early = CliRunner().invoke(app, ["ledger", "expire", "--as-of", "2027-01-10"])
-        late = CliRunner().invoke(app, ["ledger", "expire", "--as-of", "2027-01-11"])
+        before = str(today - timedelta(days=2))
+        early = CliRunner().invoke(app, ["ledger", "expire", "--as-of", before])
+        yesterday = str(today - timedelta(days=1))
+        late = CliRunner().invoke(app, ["ledger", "expire", "--as-of", yesterday])
     finally:
         get_settings.cache_clear()
     assert early.exit_code == 0 and "points: 0" in early.output

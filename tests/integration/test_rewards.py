@@ -19,11 +19,11 @@ from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.models import Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.models import Booking, Item, Redemption, Voucher
 from civicpoints.rewards.service import RedemptionService
-from civicpoints.scoring.service import wallet_of
 from tests.integration.test_api import login, resident_headers
 from tests.integration.test_holds import assert_verifies
 

@@ -19,6 +19,7 @@ from civicpoints.kit.clock import BUSINESS_TZ, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.models import Account, Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
@@ -33,7 +34,6 @@ from civicpoints.rewards.models import (
 )
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
-from civicpoints.scoring.service import wallet_of
 from tests.integration.test_holds import assert_verifies
 
 

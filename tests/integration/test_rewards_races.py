@@ -17,6 +17,7 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.errors import InsufficientPoints
 from civicpoints.ledger.models import Account, Lot
 from civicpoints.ledger.service import LedgerService
@@ -32,7 +33,6 @@ from civicpoints.rewards.models import Booking, Item, Voucher
 from civicpoints.rewards.schemas import ItemCreate
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
-from civicpoints.scoring.service import wallet_of
 from tests.integration.test_api import login, resident_headers
 from tests.integration.test_concurrency import race
 from tests.integration.test_holds import assert_verifies

@@ -17,9 +17,10 @@ from civicpoints.cli.city import City
 from civicpoints.kit.clock import BUSINESS_TZ
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
 from civicpoints.scoring.schemas import RuleSetCreate
-from civicpoints.scoring.service import ScoringService, wallet_of
+from civicpoints.scoring.service import ScoringService
 
 from .conftest import WEST_LAKE
 from .test_api import jpeg, login

@@ -244,9 +244,10 @@ def test_a_forged_entry_pair(scene: Scene) -> None:
             "recorded_at": now,
         },
     )
+    expiry = now + timedelta(days=365)
     forged = [
         append_forged(scene, bucket, issuance(bucket), wallet, transfer_id, -amount, now),
-        append_forged(scene, bucket, wallet, issuance(bucket), transfer_id, amount, now),
+        append_forged(scene, bucket, wallet, issuance(bucket), transfer_id, amount, now, expiry),
     ]
     scene.attacker.insert(
         "ledger_lot",
@@ -258,7 +259,7 @@ def test_a_forged_entry_pair(scene: Scene) -> None:
             "amount": amount,
             "remaining": amount,
             "earned_at": now,
-            "expires_at": now + timedelta(days=365),
+            "expires_at": expiry,
         },
     )
     report = scene.verify()
@@ -273,6 +274,7 @@ def append_forged(
     transfer_id: uuid.UUID,
     amount: int,
     at: datetime,
+    expires_at: datetime | None = None,
 ) -> uuid.UUID:
     """Append a correctly chained entry to an account and move its caches, as the app would."""
     account = scene.read(Account, Account.bucket == bucket, Account.id == account_id)[0]
@@ -291,6 +293,7 @@ def append_forged(
         occurred_at=at,
         recorded_at=at,
         prev_hash=account.head_hash,
+        expires_at=expires_at,
     )
     entry_id, digest = uuid.uuid4(), chain.entry_hash(f)
     scene.attacker.insert("ledger_entry", {"id": entry_id, "entry_hash": digest, **vars(f)})
@@ -325,6 +328,34 @@ def test_a_lot_edited(scene: Scene) -> None:
     assert [(f.kind, f.lot_id, f.account_id) for f in report.faults] == [
         ("lot.remaining", lot.id, wallet)
     ]
+
+
+@pytest.mark.parametrize("column", ["expires_at", "earned_at"])
+def test_a_lot_life_changed(scene: Scene, column: str) -> None:
+    """Move a lot's expiry (or earned time) by a year: its opening credit no longer matches."""
+    bucket, wallet = scene.wallet("a")
+    lot = scene.read(Lot, Lot.entry_id == scene.postings["a3"].credit_entry_id)[0]
+    assert lot.remaining > 0  # points still alive, whose life the attacker lengthens
+    moved = getattr(lot, column) + timedelta(days=365)
+    scene.attacker.update("ledger_lot", {column: moved}, {"bucket": bucket, "id": lot.id})
+    report = scene.verify()
+    assert [(f.kind, f.lot_id, f.account_id, f.entry_id) for f in report.faults] == [
+        ("lot.opening", lot.id, wallet, lot.entry_id)
+    ]
+    named = "到期时间" if column == "expires_at" else "获得时间"
+    assert named in report.faults[0].message_zh
+
+
+def test_a_lot_expiry_changed_with_its_entry(scene: Scene) -> None:
+    """Move the expiry in the opening credit too: the entry's hash no longer matches it."""
+    bucket, _ = scene.wallet("a")
+    entry_id = scene.postings["a3"].credit_entry_id
+    lot = scene.read(Lot, Lot.entry_id == entry_id)[0]
+    moved = lot.expires_at + timedelta(days=365)
+    scene.attacker.update("ledger_lot", {"expires_at": moved}, {"bucket": bucket, "id": lot.id})
+    scene.attacker.update("ledger_entry", {"expires_at": moved}, {"bucket": bucket, "id": entry_id})
+    report = scene.verify()
+    assert faults(report) == {("chain.entry_hash", entry_id)}
 
 
 def test_a_stored_node_changed(scene: Scene) -> None:

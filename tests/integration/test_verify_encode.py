@@ -74,6 +74,7 @@ def entries(nul: bool) -> st.SearchStrategy[dict[str, Any]]:
             "occurred_at": instants(),
             "recorded_at": instants(),
             "prev_hash": st.one_of(st.just(chain.GENESIS), texts(64, nul)),
+            "expires_at": st.one_of(st.none(), instants()),  # cp-entry-v1, or v2
         }
     )
 
@@ -167,7 +168,8 @@ def test_sqlite_rows_in_other_forms_are_refused(tmp_path: Any) -> None:
         "prev_hash": chain.GENESIS, "entry_hash": "x",
     }  # fmt: skip
     variants: list[dict[str, Any]] = [
-        {},  # the control: admitted
+        {},  # the controls: admitted (cp-entry-v1, then v2)
+        {"expires_at": "2027-03-01 02:30:00.000000"},
         {"account_id": ids[0].upper()},
         {"transfer_id": ids[1][:31] + "g"},
         {"counterparty_id": " " + ids[2][1:]},
@@ -188,6 +190,9 @@ def test_sqlite_rows_in_other_forms_are_refused(tmp_path: Any) -> None:
         {"recorded_at": "0999-03-01 02:30:00.000000"},
         {"recorded_at": b"2026-03-01 02:30:00.000000"},
         {"reason": b"r"},
+        {"expires_at": "2027-02-29 02:30:00.000000"},
+        {"expires_at": "2027-03-01 02:30:00"},
+        {"expires_at": b"2027-03-01 02:30:00.000000"},
     ]
     admitted = []
     for n, change in enumerate(variants):
@@ -200,4 +205,4 @@ def test_sqlite_rows_in_other_forms_are_refused(tmp_path: Any) -> None:
         ).fetchone()
         admitted.append(fast_hash(read) is not None)
     conn.close()
-    assert admitted == [True] + [False] * (len(variants) - 1)
+    assert admitted == [True, True] + [False] * (len(variants) - 2)

@@ -33,10 +33,11 @@ from civicpoints.identity.models import Verification
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
+from civicpoints.ledger import wallet_of
 from civicpoints.regions.service import RegionService
 from civicpoints.scoring.models import AwardRow
 from civicpoints.scoring.rules import Category, Facts
-from civicpoints.scoring.service import AwardRequest, ScoringService, wallet_of
+from civicpoints.scoring.service import AwardRequest, ScoringService
 
 # GPS on phones is good to ~20 m outdoors; tolerate that much beyond the drawn area.
 GPS_TOLERANCE_M = 30.0

@@ -20,13 +20,13 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import DomainError
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.holds import HoldService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.models import Item, Merchant, Sponsor
 from civicpoints.rewards.schemas import ItemCreate, MerchantCreate, SponsorCreate, ValuationCreate
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
-from civicpoints.scoring.service import wallet_of
 
 SUBSIDISED_50 = "SM-50-SUB"
 DEMO_REDEMPTIONS = 24

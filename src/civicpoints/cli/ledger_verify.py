@@ -66,7 +66,14 @@ def ledger_verify(
     # A session that has not begun: verify reads its own read-only snapshot (on SQLite without
     # the write lock, which this session would have taken for the whole run).
     with sessions() as s, _progress() as on_progress:
-        report = verify_ledger(s, verifiers, on_progress, required=required, trusted=trusted)
+        report = verify_ledger(
+            s,
+            verifiers,
+            on_progress,
+            required=required,
+            trusted=trusted,
+            max_lag_s=get_settings().sequencer_max_lag_s,
+        )
     for found in report.faults[:show]:
         console.print(f"[red]✗[/red] {escape(str(found))}", highlight=False, soft_wrap=True)
     if report.total_faults > show:
@@ -138,6 +145,12 @@ def _summary(report: VerifyReport) -> None:
         f"日志叶子 leaves {n['log']:,} · 节点 nodes {n['nodes']:,} · "
         f"检查点 checkpoints {n['checkpoints']:,} — {report.seconds:.1f} s, "
         f"{report.entries_per_second():,.0f} entries/s",
+        highlight=False,
+    )
+    age = report.oldest_queued_s
+    console.print(
+        f"待入日志 queued {n['queued']:,}"
+        + ("" if age is None else f" · 最久等待 oldest waiting {age:,.0f} s"),
         highlight=False,
     )
     if report.ok:

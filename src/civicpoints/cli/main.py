@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.ledger_verify import ledger_verify
-from civicpoints.kit.clock import start_of_local_day
+from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.settings import get_settings
@@ -112,7 +114,7 @@ def ledger_expire(
     """Write EXPIRE entries for every lot expired by the end of AS_OF (Beijing time)."""
     from civicpoints.ledger.service import LedgerService
 
-    cutoff = start_of_local_day(date.fromisoformat(as_of) + timedelta(days=1))
+    cutoff = _expiry_cutoff(as_of)
     sessions = _sessions()
     with transaction(sessions) as s:
         total = LedgerService(s).count_due(cutoff)
@@ -127,6 +129,28 @@ def ledger_expire(
             if report.lots == 0:
                 break
     console.print(f"到期批次 lots expired: {lots}; 积分 points: {points}")
+
+
+def _expiry_cutoff(as_of: str) -> datetime:
+    """The end of AS_OF in Beijing; a garbled date or one after today ends the command (2)."""
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        _refuse(f"日期须为 YYYY-MM-DD：{as_of!r} / --as-of must be a date YYYY-MM-DD: {as_of!r}")
+    today = local_date(utcnow())
+    if day > today:
+        # A later date would expire points that are still valid today (they cannot come back).
+        _refuse(
+            f"--as-of {day} 不能晚于今天（北京时间 {today}） / "
+            f"--as-of {day} is after today ({today}, Beijing): refused, nothing expired"
+        )
+    return start_of_local_day(day + timedelta(days=1))
+
+
+def _refuse(message: str) -> NoReturn:
+    """Print why a command's input is refused and end it with exit code 2 (a usage error)."""
+    console.print(f"[red]✗ {escape(message)}[/red]", highlight=False)
+    raise typer.Exit(2)
 
 
 @ledger_app.command("sequence")
@@ -180,10 +204,20 @@ def ledger_verify_receipt(
     import json
 
     from civicpoints.ledger.keys import load_verifier
+    from civicpoints.ledger.note import NoteError
     from civicpoints.ledger.receipt import verify_receipt
 
-    verifiers = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
-    result = verify_receipt(json.loads(file.read_text(encoding="utf-8")), verifiers, required)
+    try:
+        verifiers = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
+    except (NoteError, OSError, UnicodeDecodeError) as exc:
+        _refuse(f"公钥无效 / invalid public key: {exc}")
+    try:
+        receipt = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _refuse(f"无法读取回执文件 / cannot read the receipt file {file}: {exc.__class__.__name__}")
+    except json.JSONDecodeError as exc:
+        _refuse(f"回执不是有效的 JSON / the receipt is not valid JSON: {exc}")
+    result = verify_receipt(receipt, verifiers, required)
     for problem in result.problems:
         console.print(f"[red]✗ {problem}[/red]")
     if not result.ok:

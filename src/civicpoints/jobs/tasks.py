@@ -90,10 +90,12 @@ def verify_with(
         from civicpoints.ledger.verify import verify_ledger
 
         with transaction(sessions) as s:
-            report = verify_ledger(s, pinned_keys(settings))
+            report = verify_ledger(s, pinned_keys(settings), max_lag_s=settings.sequencer_max_lag_s)
         first = [str(f) for f in report.faults[:50]]
         return report.ok, {
             "faults": report.total_faults,
+            "queued": report.counts["queued"],
+            "oldest_queued_s": report.oldest_queued_s,
             "first": first,
             "counts": dict(report.counts),
         }

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     ledger_trusted_vkeys: list[str] = Field(default_factory=list)
     # Seconds between sequencer passes inside `serve` (0: off, e.g. when a separate job runs it).
     sequencer_interval_s: float = Field(default=1.0, ge=0)
+    # The longest an entry may wait for the sequencer before `ledger verify` calls it a fault.
+    sequencer_max_lag_s: float = Field(default=300.0, gt=0)
     # Run the daily jobs (expiry, nightly verification) inside `serve`.
     scheduler_enabled: bool = True
     upload_max_bytes: int = 10 * 1024 * 1024

@@ -43,7 +43,7 @@ _TRANSFER_COLS = (
 )
 _ENTRY_COLS = (
     "bucket, id, account_id, seq, transfer_id, kind, amount, balance_after, counterparty_id, "
-    "ref, reason, actor, occurred_at, recorded_at, prev_hash, entry_hash"
+    "ref, reason, actor, occurred_at, recorded_at, prev_hash, entry_hash, expires_at"
 )
 _LOT_COLS = "bucket, id, account_id, entry_id, amount, remaining, earned_at, expires_at"
 _QUEUE_COLS = "bucket, entry_id, queued_at"
@@ -162,6 +162,7 @@ class CreditRepository:
                     ts(f.recorded_at),
                     f.prev_hash,
                     e.entry_hash,
+                    None if f.expires_at is None else ts(f.expires_at),
                 )
             )
         lots = [
@@ -188,7 +189,7 @@ class CreditRepository:
                 f"INSERT INTO ledger_transfer ({_TRANSFER_COLS}) VALUES ({marks(13)})",
                 transfers,
             )
-            raw.many(f"INSERT INTO ledger_entry ({_ENTRY_COLS}) VALUES ({marks(16)})", entries)
+            raw.many(f"INSERT INTO ledger_entry ({_ENTRY_COLS}) VALUES ({marks(17)})", entries)
             raw.many(f"INSERT INTO ledger_lot ({_LOT_COLS}) VALUES ({marks(8)})", lots)
             raw.many(f"INSERT INTO ledger_log_queue ({_QUEUE_COLS}) VALUES ({marks(3)})", queue)
             raw.many(

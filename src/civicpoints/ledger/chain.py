@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 GENESIS = "0" * 64
+# The canonical encoding's version tags. v2 is v1 with the lot's expiry appended: a credit that
+# opens a lot carries it, so the chain covers every value that decides a point's life.
+V1 = "cp-entry-v1"
+V2 = "cp-entry-v2"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class EntryFields:
     occurred_at: datetime
     recorded_at: datetime
     prev_hash: str
+    expires_at: datetime | None = None  # the expiry of the lot this credit opens
 
 
 def _ts(value: datetime) -> str:
@@ -38,9 +43,13 @@ def _ts(value: datetime) -> str:
 
 
 def canonical_bytes(f: EntryFields) -> bytes:
-    """Canonical encoding: JSON array in a fixed order, UTF-8, no spaces (version-tagged)."""
-    values = [
-        "cp-entry-v1",
+    """Canonical encoding: JSON array in a fixed order, UTF-8, no spaces (version-tagged).
+
+    An entry without an expiry is encoded as `cp-entry-v1` (so every entry written before v2
+    keeps its hash); one with an expiry as `cp-entry-v2`, the expiry after `prev_hash`.
+    """
+    values: list[object] = [
+        V1 if f.expires_at is None else V2,
         f.bucket,
         str(f.account_id),
         f.seq,
@@ -56,6 +65,8 @@ def canonical_bytes(f: EntryFields) -> bytes:
         _ts(f.recorded_at),
         f.prev_hash,
     ]
+    if f.expires_at is not None:
+        values.append(_ts(f.expires_at))
     return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
 
 

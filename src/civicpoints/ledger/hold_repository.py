@@ -18,6 +18,15 @@ class HoldRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def add(self, hold: Hold) -> None:
+        """Stage a new hold and write it now (its keys may be read in this transaction)."""
+        self.session.add(hold)
+        self.session.flush()
+
+    def flush(self) -> None:
+        """Write pending changes to the open transaction (no commit)."""
+        self.session.flush()
+
     def by_key(self, bucket: int, key: str) -> Hold | None:
         """The hold placed under an idempotency key."""
         stmt = select(Hold).where(Hold.bucket == bucket, Hold.idempotency_key == key)

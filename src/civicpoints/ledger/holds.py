@@ -11,7 +11,6 @@ other, and each touches the single bucket of its wallet.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +20,7 @@ from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger.errors import HoldNotPending, InsufficientPoints, InvalidAmount
 from civicpoints.ledger.hold_repository import HoldRepository
-from civicpoints.ledger.models import Account, Entry, Hold, Lot, LotUse
+from civicpoints.ledger.models import Hold
 from civicpoints.ledger.service import EXPIRY, LedgerService, Movement
 
 HOLD = "hold"
@@ -70,13 +69,13 @@ class HoldService:
         earlier = self.repo.by_key(bucket, req.idempotency_key)
         if earlier is not None:
             return earlier
-        wallet = self.ledger.repo.account(bucket, wallet_id, lock=True)
+        wallet = self.ledger.account(bucket, wallet_id, lock=True)
         if wallet is None:
             raise InsufficientPoints(available=0, needed=req.amount)
         now = utcnow()
         lots = [
             x
-            for x in self.ledger.repo.open_lots(bucket, wallet_id, lock=True)
+            for x in self.ledger.open_lots(bucket, wallet_id, lock=True)
             if as_utc(x.expires_at) > now
         ]
         available = sum(x.remaining for x in lots)
@@ -84,7 +83,7 @@ class HoldService:
             raise InsufficientPoints(available=available, needed=req.amount)
         hold_id = new_id()
         move = Movement("hold", req.amount, req.ref, req.reason, req.actor, now, f"hold:{hold_id}")
-        posting = self.ledger._transfer(wallet, self._system(bucket, HOLD), move, None, lots=lots)
+        posting = self.ledger.transfer(wallet, self.ledger.system(bucket, HOLD), move, lots=lots)
         hold = Hold(
             bucket=bucket,
             id=hold_id,
@@ -101,8 +100,7 @@ class HoldService:
             expired_points=0,
             timeout_at=req.timeout_at,
         )
-        self.ledger.repo.add(hold)
-        self.ledger.repo.flush()
+        self.repo.add(hold)
         return hold
 
     def get(self, bucket: int, hold_id: uuid.UUID) -> Hold | None:
@@ -116,18 +114,18 @@ class HoldService:
         move = Movement(
             "post", hold.amount, hold.ref, why.reason, why.actor, now, f"post:{hold.id}"
         )
-        source = self._system(bucket, HOLD)
-        sink = self._system(bucket, f"{REDEMPTION}:{hold.sink}")
-        posting = self.ledger._transfer(source, sink, move, None)
+        source = self.ledger.system(bucket, HOLD)
+        sink = self.ledger.system(bucket, f"{REDEMPTION}:{hold.sink}")
+        posting = self.ledger.transfer(source, sink, move)
         return self._resolve(hold, "posted", posting.transfer_id, now)
 
     def void(self, bucket: int, hold_id: uuid.UUID, why: Resolution) -> Hold:
         """Cancel a pending hold: the same lots come back; parts expired meanwhile expire."""
         hold = self._pending(bucket, hold_id)
         now = utcnow()
-        wallet = self.ledger.repo.account(bucket, hold.account_id, lock=True)
+        wallet = self.ledger.account(bucket, hold.account_id, lock=True)
         assert wallet is not None  # a hold's wallet exists: the hold debited it
-        source = self._system(bucket, HOLD)
+        source = self.ledger.system(bucket, HOLD)
         taken = self.repo.taken_lots(bucket, hold.hold_entry_id)
         live = [(lot, n) for lot, n in taken if as_utc(lot.expires_at) > now]
         dead = sum(n for lot, n in taken if as_utc(lot.expires_at) <= now)
@@ -135,13 +133,13 @@ class HoldService:
         resolved = None
         if back:
             move = Movement("void", back, hold.ref, why.reason, why.actor, now, f"void:{hold.id}")
-            resolved = self.ledger._transfer(source, wallet, move, _restore(self.ledger, live))
+            resolved = self.ledger.transfer(source, wallet, move, self.ledger.give_back(live))
         if dead:
             reason = "冻结期间积分到期 / points expired while held"
             move = Movement(
                 "expire", dead, hold.ref, reason, why.actor, now, f"void-expire:{hold.id}"
             )
-            expired = self.ledger._transfer(source, self._system(bucket, EXPIRY), move, None)
+            expired = self.ledger.transfer(source, self.ledger.system(bucket, EXPIRY), move)
             hold.expired_transfer_id, hold.expired_points = expired.transfer_id, dead
         return self._resolve(hold, "voided", resolved.transfer_id if resolved else None, now)
 
@@ -159,10 +157,6 @@ class HoldService:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _system(self, bucket: int, name: str) -> Account:
-        """A per-bucket system account (through the ledger, so it is created race-free)."""
-        return self.ledger._system(bucket, name)
-
     def _pending(self, bucket: int, hold_id: uuid.UUID) -> Hold:
         """The hold, locked, refusing one already posted or voided."""
         hold = self.repo.get(bucket, hold_id, lock=True)
@@ -175,20 +169,5 @@ class HoldService:
     ) -> Hold:
         """Record how the hold ended."""
         hold.status, hold.resolve_transfer_id, hold.resolved_at = status, transfer_id, now
-        self.ledger.repo.flush()
+        self.repo.flush()
         return hold
-
-
-def _restore(ledger: LedgerService, live: list[tuple[Lot, int]]) -> Callable[[Entry], None]:
-    """Give each lot back what the hold took, as a negative use by the void's credit entry."""
-
-    def restore(entry: Entry) -> None:
-        for lot, taken in live:
-            lot.remaining += taken
-            ledger.repo.add(
-                LotUse(
-                    bucket=lot.bucket, id=new_id(), lot_id=lot.id, entry_id=entry.id, amount=-taken
-                )
-            )
-
-    return restore

@@ -142,9 +142,17 @@ class TransferLike(Protocol):
 
 
 def append(
-    head: Head, transfer: TransferLike, amount: int, other: uuid.UUID, entry_id: uuid.UUID
+    head: Head,
+    transfer: TransferLike,
+    amount: int,
+    other: uuid.UUID,
+    entry_id: uuid.UUID,
+    expires_at: datetime | None = None,
 ) -> EntryRow:
-    """The next entry of `head`'s chain; moves the head (balance, count, hash) past it."""
+    """The next entry of `head`'s chain; moves the head (balance, count, hash) past it.
+
+    `expires_at`: the expiry of the lot a credit opens, hashed with the entry (cp-entry-v2).
+    """
     fields = chain.EntryFields(
         bucket=head.bucket,
         account_id=head.id,
@@ -160,6 +168,7 @@ def append(
         occurred_at=transfer.occurred_at,
         recorded_at=transfer.recorded_at,
         prev_hash=head.head_hash,
+        expires_at=expires_at,
     )
     digest = chain.entry_hash(fields)
     head.balance, head.entry_count, head.head_hash = fields.balance_after, fields.seq, digest
@@ -192,7 +201,7 @@ def plan_credits(
             recorded_at,
         )
         debit = append(heads[(o.bucket, o.issuer)], t, -m.amount, o.wallet, make_id())
-        credit = append(heads[(o.bucket, o.wallet)], t, m.amount, o.issuer, make_id())
+        credit = append(heads[(o.bucket, o.wallet)], t, m.amount, o.issuer, make_id(), o.expires_at)
         lot = LotRow(
             o.bucket, make_id(), o.wallet, credit.id, m.amount, m.occurred_at, o.expires_at
         )

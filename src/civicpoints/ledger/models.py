@@ -101,6 +101,8 @@ class Entry(Base):
     recorded_at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+    # A credit that opens a lot: the lot's expiry, hashed (cp-entry-v2). None otherwise (v1).
+    expires_at: Mapped[datetime | None]
 
 
 class Lot(Base):

@@ -19,14 +19,20 @@ from civicpoints.ledger.note import Checkpoint, NoteError, Verifier, open_note
 
 FORMAT = "civicpoints-receipt-v1"
 UUID_FIELDS = {"account_id", "transfer_id", "counterparty_id"}
-TIME_FIELDS = {"occurred_at", "recorded_at"}
+TIME_FIELDS = {"occurred_at", "recorded_at", "expires_at"}
 
 
 def entry_to_json(f: chain.EntryFields) -> dict[str, Any]:
-    """The hashed fields of an entry as JSON values (times keep their microseconds)."""
+    """The hashed fields of an entry as JSON values (times keep their microseconds).
+
+    `expires_at` appears only when the entry carries it (cp-entry-v2), so a v1 entry's
+    receipt is as it always was.
+    """
     out: dict[str, Any] = {}
     for item in fields(f):
         value = getattr(f, item.name)
+        if value is None:
+            continue
         out[item.name] = str(value) if item.name in UUID_FIELDS else value
         if item.name in TIME_FIELDS:
             out[item.name] = value.isoformat()
@@ -38,7 +44,7 @@ def entry_from_json(data: dict[str, Any]) -> chain.EntryFields:
     values = dict(data)
     for name in UUID_FIELDS:
         values[name] = uuid.UUID(values[name])
-    for name in TIME_FIELDS:
+    for name in TIME_FIELDS & values.keys():
         values[name] = datetime.fromisoformat(values[name])
     return chain.EntryFields(**values)
 

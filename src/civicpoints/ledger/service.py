@@ -173,7 +173,7 @@ class LedgerService:
             return 0
         wallet = self.repo.account(bucket, lot.account_id)
         assert wallet is not None
-        sink = self._system(bucket, EXPIRY)
+        sink = self.system(bucket, EXPIRY)
         move = Movement(
             kind="expire",
             amount=lot.remaining,
@@ -184,7 +184,7 @@ class LedgerService:
             idempotency_key=f"expire:{lot.id}",
         )
         amount = lot.remaining
-        self._transfer(wallet, sink, move, None, lots=[lot])
+        self.transfer(wallet, sink, move, lots=[lot])
         return amount
 
     def expire_due(
@@ -201,10 +201,18 @@ class LedgerService:
         """How many lots are due to expire by `as_of`."""
         return self.repo.count_due_lots(as_of)
 
-    # -- internals ---------------------------------------------------------------------
+    # -- the operations holds (and any two-phase flow) are built from ----------------------
 
-    def _system(self, bucket: int, name: str) -> Account:
-        """The per-bucket system account `name` (split per bucket so it is never global)."""
+    def account(self, bucket: int, account_id: uuid.UUID, lock: bool = False) -> Account | None:
+        """One account, optionally locked until the transaction ends."""
+        return self.repo.account(bucket, account_id, lock=lock)
+
+    def open_lots(self, bucket: int, account_id: uuid.UUID, lock: bool = False) -> list[Lot]:
+        """An account's lots with points left, earliest expiry first (optionally locked)."""
+        return list(self.repo.open_lots(bucket, account_id, lock))
+
+    def system(self, bucket: int, name: str) -> Account:
+        """The per-bucket system account `name`, locked (split per bucket: never global)."""
         account_id = _system_id(bucket, name)
         return self._account(bucket, account_id, f"system:{name}", "system", may_go_negative=True)
 
@@ -223,15 +231,20 @@ class LedgerService:
         assert account is not None
         return account
 
-    def _transfer(
+    def transfer(
         self,
         debit: Account,
         credit: Account,
         move: Movement,
-        after_credit: Callable[[Entry], None] | None,
+        after_credit: Callable[[Entry], None] | None = None,
         lots: list[Lot] | None = None,
     ) -> Posting:
-        """Record one transfer: two chained entries, lot consumption, idempotent by key."""
+        """Record one transfer of locked accounts: two chained entries, idempotent by key.
+
+        A wallet debit consumes `lots` in the order given (default: its open lots, earliest
+        expiry first), recording each use; `after_credit` runs on the credit entry once written
+        (e.g. `give_back`, which returns lots to the credited wallet).
+        """
         if move.amount <= 0:
             raise InvalidAmount(amount=move.amount)
         digest = request_hash(debit.id, credit.id, move)
@@ -273,6 +286,17 @@ class LedgerService:
             replayed=False,
         )
 
+    def give_back(self, taken: list[tuple[Lot, int]]) -> Callable[[Entry], None]:
+        """An `after_credit` that returns what each lot gave, as negative uses by the credit."""
+
+        def restore(entry: Entry) -> None:
+            for lot, points in taken:
+                self._use(lot, entry, -points)
+
+        return restore
+
+    # -- internals ---------------------------------------------------------------------
+
     def _replay(self, earlier: Transfer, request_hash: str) -> Posting:
         """Return the first result of a retried request, or refuse a different one."""
         if earlier.request_hash != request_hash:
@@ -305,38 +329,23 @@ class LedgerService:
         )
         return entry
 
-    def _open_lot(self, entry: Entry, expires_at: datetime) -> None:
-        """Open the lot that a credit creates."""
-        self.repo.add(
-            Lot(
-                bucket=entry.bucket,
-                id=new_id(),
-                account_id=entry.account_id,
-                entry_id=entry.id,
-                amount=entry.amount,
-                remaining=entry.amount,
-                earned_at=entry.occurred_at,
-                expires_at=expires_at,
-            )
-        )
-
     def _consume(self, account: Account, entry: Entry, amount: int, lots: list[Lot] | None) -> None:
         """Take `amount` from lots, earliest expiry first, recording each use."""
-        for lot in (
-            lots if lots is not None else self.repo.open_lots(account.bucket, account.id, True)
-        ):
+        for lot in lots if lots is not None else self.open_lots(account.bucket, account.id, True):
             take = min(lot.remaining, amount)
             if take <= 0:
                 break
-            lot.remaining -= take
             amount -= take
-            self.repo.add(
-                LotUse(
-                    bucket=lot.bucket, id=new_id(), lot_id=lot.id, entry_id=entry.id, amount=take
-                )
-            )
+            self._use(lot, entry, take)
         if amount:
             raise InsufficientPoints(available=account.balance, needed=amount)
+
+    def _use(self, lot: Lot, entry: Entry, points: int) -> None:
+        """Record that `entry` took `points` from `lot` (negative: gave them back)."""
+        lot.remaining -= points
+        self.repo.add(
+            LotUse(bucket=lot.bucket, id=new_id(), lot_id=lot.id, entry_id=entry.id, amount=points)
+        )
 
 
 def _system_id(bucket: int, name: str) -> uuid.UUID:

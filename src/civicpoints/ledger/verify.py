@@ -8,9 +8,9 @@ chain consistent still changes the leaves that the signatures cover.
 The checks live in `ledger/verification/`: `chains` and `journal` (chains, account caches,
 lots, zero sums), `transfers`, `logs` with `leaves`, `nodes` and `tree` (the Merkle logs and
 their checkpoints), `encode` (the canonical bytes from stored text), `source` (the read-only
-snapshot), `parallel` (the parts side by side), `faults` (kinds, faults, the report). Tables
-are streamed, so memory stays bounded on millions of entries. Never writes, and never takes
-SQLite's write lock.
+snapshot), `parallel` (the parts side by side), `backlog` (the sequencer's queue), `faults`
+(kinds, faults, the report). Tables are streamed, so memory stays bounded on millions of
+entries. Never writes, and never takes SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from collections.abc import Sequence
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from civicpoints.kit.clock import utcnow
 from civicpoints.ledger.note import Verifier
+from civicpoints.ledger.verification.backlog import check_backlog
 from civicpoints.ledger.verification.faults import (
     KINDS,
     MAX_FAULTS,
@@ -57,11 +59,13 @@ def verify_ledger(
     trusted: Sequence[str] = (),
     max_faults: int = MAX_FAULTS,
     parallel: bool | None = None,
+    max_lag_s: float | None = None,
 ) -> VerifyReport:
     """Recompute every invariant of the ledger and its logs; `trusted`: saved checkpoint notes.
 
     `parallel`: run the parts in child processes (default: on large ledgers, given 2+ CPUs,
-    from a process without other threads).
+    from a process without other threads). `max_lag_s`: the longest an entry may wait for the
+    sequencer before the backlog is a fault (None: reported only).
     """
     # Every checkpoint needs a valid signature by one of `verifiers` and none that fails. Witnesses
     # cosign only now and then, so `required` = N > 1 asks that some global checkpoint carries N.
@@ -78,6 +82,7 @@ def verify_ledger(
         else:
             for part in PARTS:
                 run_part(part, reader, found, job)
+        check_backlog(reader, found, utcnow(), max_lag_s)
     found.report.seconds = time.perf_counter() - started
     return found.report
 

@@ -15,6 +15,7 @@ from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.holds import HoldService
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.catalog import CatalogService
@@ -32,7 +33,6 @@ from civicpoints.rewards.schemas import (
 )
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
-from civicpoints.scoring.service import wallet_of
 
 router = APIRouter(tags=["rewards 积分兑换"])
 Limit = Annotated[int, Query(ge=1, le=200)]

@@ -17,6 +17,7 @@ from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_l
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.errors import InsufficientPoints
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.models import Hold
@@ -44,7 +45,6 @@ from civicpoints.rewards.models import (
     VoucherStatus,
 )
 from civicpoints.rewards.repository import RewardsRepository
-from civicpoints.scoring.service import wallet_of
 
 HOLD_GRACE = timedelta(days=3)  # vouchers are expired by rewards.expire first
 APPLICATION_DAYS = 30  # an undecided entitlement application lapses and refunds

@@ -16,11 +16,12 @@ from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession
+from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
 from civicpoints.regions.service import RegionService
 from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead
-from civicpoints.scoring.service import ScoringService, wallet_of
+from civicpoints.scoring.service import ScoringService
 
 router = APIRouter(tags=["points 积分"])
 SOON = timedelta(days=30)

@@ -31,11 +31,6 @@ class AwardRequest:
     actor: str
 
 
-def wallet_of(resident_id: uuid.UUID) -> str:
-    """The ledger owner name of a resident's points wallet."""
-    return f"wallet:resident:{resident_id}"
-
-
 class ScoringService:
     """Turns approved participations into points under the rules in force."""
 

@@ -18,11 +18,10 @@ from civicpoints.access import Principal, Role
 from civicpoints.identity.router import bearer, principal, resident, staff
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, ReadSession
-from civicpoints.ledger import chain
+from civicpoints.ledger import chain, wallet_of
 from civicpoints.ledger.models import Entry, SigningKey
 from civicpoints.ledger.proofs import ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json
-from civicpoints.scoring.service import wallet_of
 
 router = APIRouter(tags=["ledger 账本"])
 

@@ -9,6 +9,7 @@ every row `canonical_from_stored` admits (tests/integration/test_verify_encode.p
 both engines with hypothesis). A row it refuses (a value of another type, an id or a time in
 another form) or whose hash does not match is hashed again by `chain.entry_hash` over the
 values SQLAlchemy reads, so a fault is only ever reported on the reference encoding's word.
+An entry with an expiry (`cp-entry-v2`) is the v1 text under the v2 tag, the expiry appended.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _real_date(text: str) -> bool:
     return True
 
 
+_V2 = "expires_at"  # the field cp-entry-v2 adds, read after the row's ok
+
+
 def _pg_columns() -> list[str]:
     """PostgreSQL: ids and times asked for in SQLite's stored form (years 1000-9999 only)."""
 
@@ -53,25 +57,28 @@ def _pg_columns() -> list[str]:
     def utc_text(col: str) -> str:
         return f"to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
 
-    guard = " AND ".join(
-        f"extract(year FROM {c} AT TIME ZONE 'UTC') BETWEEN 1000 AND 9999"
-        for c in ("occurred_at", "recorded_at")
+    def year_ok(col: str) -> str:
+        return f"extract(year FROM {col} AT TIME ZONE 'UTC') BETWEEN 1000 AND 9999"
+
+    guard = f"{year_ok('occurred_at')} AND {year_ok('recorded_at')} AND " + (
+        f"({_V2} IS NULL OR {year_ok(_V2)})"
     )
     return [
         "bucket", hex_id("account_id"), "seq", hex_id("transfer_id"), "kind", "amount",
         "balance_after", hex_id("counterparty_id"), "ref", "reason", "actor",
         utc_text("occurred_at"), utc_text("recorded_at"), "prev_hash", "entry_hash", "id",
-        f"({guard})",
+        f"({guard})", utc_text(_V2),
     ]  # fmt: skip
 
 
 def entry_columns(dialect: str) -> str:
-    """The select list every entry is read with: the 14 hashed fields (EntryFields order) in
-    stored form, entry_hash, id (raw), ok (PostgreSQL's guard; SQLite's is in Python)."""
+    """The select list every entry is read with: the 14 hashed fields of cp-entry-v1
+    (EntryFields order) in stored form, entry_hash, id (raw), ok (PostgreSQL's guard;
+    SQLite's is in Python), then expires_at (NULL, or hashed as cp-entry-v2)."""
     if dialect == "postgresql":
         return ", ".join(_pg_columns())
-    hashed = ", ".join(chain.EntryFields.__dataclass_fields__)
-    return f"{hashed}, entry_hash, id, 1"
+    hashed = ", ".join(name for name in chain.EntryFields.__dataclass_fields__ if name != _V2)
+    return f"{hashed}, entry_hash, id, 1, {_V2}"
 
 
 def canonical_from_stored(row: Any) -> bytes:
@@ -88,20 +95,30 @@ def canonical_from_stored(row: Any) -> bytes:
     ids = a + t + c  # TypeError unless all three are text
     if not len(a) == len(t) == len(c) == 32 or bytes.fromhex(ids).hex() != ids:
         raise ValueError("not three ids of 32 lowercase hex digits")
-    if not (_TIME.fullmatch(oc) and _TIME.fullmatch(rc)):  # TypeError unless text
-        raise ValueError("a time not in storage form")
-    if (oc[8:10] > "28" and not _real_date(oc[:10])) or (
-        rc[8:10] > "28" and not _real_date(rc[:10])
-    ):
-        raise ValueError("a day that is not in the calendar")
+    _check_time(oc)
+    _check_time(rc)
+    ex = row[17]
+    if ex is None:
+        tag, tail = chain.V1, "]"
+    else:
+        _check_time(ex)
+        tag, tail = chain.V2, f',"{ex[:10]}T{ex[11:]}Z"]'
     q = encode_basestring
     text = (
-        f'["cp-entry-v1",{b},"{a[:8]}-{a[8:12]}-{a[12:16]}-{a[16:20]}-{a[20:]}",{s},'
+        f'["{tag}",{b},"{a[:8]}-{a[8:12]}-{a[12:16]}-{a[16:20]}-{a[20:]}",{s},'
         f'"{t[:8]}-{t[8:12]}-{t[12:16]}-{t[16:20]}-{t[20:]}",{q(k)},{am},{ba},'
         f'"{c[:8]}-{c[8:12]}-{c[12:16]}-{c[16:20]}-{c[20:]}",{q(ref)},{q(rs)},{q(ac)},'
-        f'"{oc[:10]}T{oc[11:]}Z","{rc[:10]}T{rc[11:]}Z",{q(pv)}]'
+        f'"{oc[:10]}T{oc[11:]}Z","{rc[:10]}T{rc[11:]}Z",{q(pv)}{tail}'
     )
     return text.encode()
+
+
+def _check_time(text: str) -> None:
+    """Refuse a time not in storage form (TypeError unless text) or not of the calendar."""
+    if not _TIME.fullmatch(text):
+        raise ValueError("a time not in storage form")
+    if text[8:10] > "28" and not _real_date(text[:10]):
+        raise ValueError("a day that is not in the calendar")
 
 
 def fast_hash(row: Any) -> str | None:

@@ -83,6 +83,11 @@ KINDS: dict[str, tuple[str, str]] = {
         "分录既不在其分桶日志中，也不在待入日志队列中",
         "the entry is neither in its bucket's log nor queued for it",
     ),
+    "log.backlog": (
+        "{count} 条分录仍在等待写入日志，最早的已等待 {age} 秒（上限 {limit} 秒）：定序器停滞",
+        "{count} entries still wait for the log, the oldest for {age} s (limit {limit} s): "
+        "the sequencer is stalled",
+    ),
     "log.leaf_mismatch": (
         "日志第 {index} 片叶子不是其所指内容的哈希（内容或叶子被改动）",
         "log leaf {index} is not the hash of what it references (one of them was changed)",
@@ -211,6 +216,7 @@ class VerifyReport:
     total_faults: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    oldest_queued_s: float | None = None  # how long the oldest entry has waited for the log
 
     @property
     def ok(self) -> bool:

@@ -131,7 +131,8 @@ class Journal:
 _USES = "SELECT bucket, lot_id, sum(amount) AS used FROM ledger_lot_use GROUP BY bucket, lot_id"
 _LOTS_SQL = (
     "SELECT l.bucket, l.id, l.account_id, l.entry_id, l.amount, l.remaining, "
-    "CAST(coalesce(u.used, 0) AS BIGINT), e.account_id, e.amount "
+    "CAST(coalesce(u.used, 0) AS BIGINT), e.account_id, e.amount, "
+    "l.earned_at, e.occurred_at, l.expires_at, e.expires_at "
     f"FROM ledger_lot l LEFT JOIN ({_USES}) u ON u.bucket = l.bucket AND u.lot_id = l.id "
     "LEFT JOIN ledger_entry e ON e.bucket = l.bucket AND e.id = l.entry_id"
 )
@@ -158,4 +159,13 @@ def _opening_problem(lot: Any) -> tuple[str, str] | None:
     if opening_amount != lot[4]:
         n = opening_amount
         return (f"开立分录金额为 {n}", f"the opening entry is of {n}")
+    # The times as stored (SQLite's text, PostgreSQL's timestamptz): the expiry job compares
+    # the stored values, so any change to them is one.
+    earned_at, occurred_at, expires_at, recorded_expiry = lot[9:13]
+    if recorded_expiry is None:
+        return ("开立分录未记录到期时间（cp-entry-v1）", "the opening entry records no expiry (v1)")
+    if expires_at != recorded_expiry:
+        return ("批次到期时间与开立分录记录的不符", "the lot's expires_at is not the entry's")
+    if earned_at != occurred_at:
+        return ("批次获得时间与开立分录发生时间不符", "the lot's earned_at is not the entry's")
     return None
