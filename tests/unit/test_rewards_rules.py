@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from civicpoints.identity.models import Role
-from civicpoints.identity.principal import Grant, Principal
+from civicpoints.access import Grant, Principal, Role
 from civicpoints.rewards import rules
 from civicpoints.rewards.codes import QR_BOX, new_code, qr_png
 
