@@ -157,9 +157,9 @@ class ScoringService:
         if rules.backdated(data.effective_from, today or local_date(utcnow())):
             raise InvalidRuleSet(
                 "effective_from",
-                reason_zh="生效日期不能早于昨天：追溯生效会改变已发放的积分",
-                reason_en="cannot start before yesterday: "
-                "a retroactive rule set would change points already paid",
+                reason_zh="生效日期不能早于昨天（追溯生效会改变已发放的积分）",
+                reason_en="cannot start before yesterday "
+                "(a retroactive rule set would change points already paid)",
             )
         row = RuleSetRow(
             region_id=data.region_id,
