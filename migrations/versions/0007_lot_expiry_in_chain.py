@@ -1,6 +1,6 @@
 """lot expiry in the hash chain
 
-Revision ID: 0007_lot_expiry_in_chain
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-06 16:00:00
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_lot_expiry_in_chain"
+revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -27,6 +27,7 @@ from .test_api import jpeg, login
 from .test_earning import attend
 
 SHANGHAI = (31.2304, 121.4737)
+ENTERED = date(2025, 12, 31)  # the versions were entered ahead of time (no backdating)
 
 
 def rules(per_hour: int, cap: int = 500) -> dict:
@@ -49,19 +50,21 @@ def test_most_specific_region_and_effective_date_win(
     with transaction(sessions) as s:
         scoring = ScoringService(s)
         scoring.create_rule_set(
-            RuleSetCreate(effective_from=date(2026, 1, 1), rules=rules(12)), None
+            RuleSetCreate(effective_from=date(2026, 1, 1), rules=rules(12)), None, ENTERED
         )
         scoring.create_rule_set(
             RuleSetCreate(
                 region_id=city.streets[0].id, effective_from=date(2026, 1, 1), rules=rules(15)
             ),
             None,
+            ENTERED,
         )
         scoring.create_rule_set(
             RuleSetCreate(
                 region_id=city.streets[0].id, effective_from=date(2026, 6, 1), rules=rules(30)
             ),
             None,
+            ENTERED,
         )
     resident = make_resident("规则测试")
     may = datetime(2026, 5, 20, 9, tzinfo=BUSINESS_TZ)

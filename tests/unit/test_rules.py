@@ -24,10 +24,9 @@ from civicpoints.scoring.rules import (
     Mode,
     RuleSet,
     compute_award,
-    rule_set_from_dict,
-    rule_set_to_dict,
     select_rule_set,
 )
+from civicpoints.scoring.schemas import rule_set_from_dict, rule_set_to_dict
 
 V = Category.VOLUNTEER_SERVICE
 
@@ -434,3 +433,238 @@ def test_in_force_prefers_the_most_specific_region_then_the_latest_start() -> No
     assert rules.in_force(v, [district], today)[0] == v[1].id
     assert rules.in_force(v, [uuid.uuid4()], today)[0] == v[0].id
     assert rules.in_force(v[3:], [street], today) == (None, rules.DEFAULT_RULE_SET)
+
+
+# --- Presence (issue 8, defect 3) ----------------------------------------------------------
+
+ENV = Category.ENVIRONMENTAL
+
+
+def short(category: Category, stayed: int, scheduled: int) -> rules.Shortfall | None:
+    return rules.presence_shortfall(DEFAULT_RULE_SET, category, stayed, scheduled)
+
+
+@pytest.mark.parametrize(
+    ("category", "scheduled", "required"),
+    [
+        (V, 120, 72),  # 60% of 2 h
+        (V, 119, 72),  # 71.4 rounds up: 71 min is not 60%
+        (V, 100, 60),
+        (V, 0, 0),
+        (ENV, 120, 15),  # at least 15 min per participation
+        (ENV, 30, 15),
+        (ENV, 20, 10),  # a 20-min action asks for half of it
+        (ENV, 1, 1),
+    ],
+)
+def test_default_presence_needed(category: Category, scheduled: int, required: int) -> None:
+    assert short(category, required, scheduled) is None
+    if required:
+        gap = short(category, required - 1, scheduled)
+        assert gap is not None
+        assert (gap.code, gap.required, gap.stayed) == (
+            "presence.too_short",
+            required,
+            required - 1,
+        )
+
+
+def test_a_moment_on_site_is_short_with_the_reason_in_both_languages() -> None:
+    gap = short(ENV, 0, 120)
+    assert gap is not None
+    assert gap.explanation == {
+        "zh-CN": "在场 0 分钟，不足 15 分钟（每次参与至少 15 分钟），需人工审核后计分",
+        "en": "present 0 min, less than the required 15 min (at least 15 min per "
+        "participation); points only after a reviewer approves",
+    }
+    hourly = short(V, 71, 120)
+    assert hourly is not None and hourly.explanation["zh-CN"] == (
+        "在场 71 分钟，不足 72 分钟（活动时长 120 分钟的 60%），需人工审核后计分"
+    )
+    assert "60% of the scheduled 120 min" in hourly.explanation["en"]
+
+
+def test_presence_follows_the_rule_set() -> None:
+    strict = RuleSet(DEFAULT_RULE_SET.categories, 500, 12, rules.Presence(100, 30, 100))
+    assert rules.presence_shortfall(strict, V, 119, 120) is not None
+    assert rules.presence_shortfall(strict, ENV, 29, 120) is not None
+    assert rules.presence_shortfall(strict, ENV, 20, 20) is None
+    lenient = RuleSet(DEFAULT_RULE_SET.categories, 500, 12, rules.Presence(0, 0, 0))
+    assert rules.presence_shortfall(lenient, ENV, 0, 120) is None
+
+
+def test_uncovered_category_is_not_held_for_presence() -> None:
+    only_v = RuleSet({V: CategoryRule(Mode.PER_HOUR, 10)}, 500, 12)
+    assert rules.presence_shortfall(only_v, ENV, 0, 120) is None
+
+
+presences = st.builds(
+    rules.Presence, st.integers(0, 100), st.integers(0, 24 * 60), st.integers(0, 100)
+)
+
+
+@given(presences, st.sampled_from(Category), st.integers(0, 24 * 60), st.integers(-5, 24 * 60))
+def test_presence_properties(p: rules.Presence, c: Category, scheduled: int, stayed: int) -> None:
+    rs = RuleSet(DEFAULT_RULE_SET.categories, 500, 12, p)
+    gap = rules.presence_shortfall(rs, c, stayed, scheduled)
+    # Staying the whole schedule is always enough, and staying longer never hurts.
+    assert rules.presence_shortfall(rs, c, scheduled, scheduled) is None
+    if gap is None:
+        assert rules.presence_shortfall(rs, c, stayed + 1, scheduled) is None
+    else:
+        assert gap.stayed == max(0, stayed) < gap.required <= scheduled
+        assert set(gap.explanation) == {"zh-CN", "en"}
+
+
+# --- The reference numbers, written out (not read back from the module) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("category", "mode", "points", "evidence"),
+    [
+        ("volunteer_service", "per_hour", 10, "none"),
+        ("high_risk", "per_hour", 20, "none"),
+        ("environmental", "per_participation", 50, "photo_gps"),
+        ("public_supervision", "per_hour", 10, "none"),
+        ("education_support", "per_hour", 10, "none"),
+    ],
+)
+def test_seed_default_rate_of_every_category(
+    category: str, mode: str, points: int, evidence: str
+) -> None:
+    rule = DEFAULT_RULE_SET.categories[Category(category)]
+    assert (rule.mode.value, rule.points, rule.evidence.value) == (mode, points, evidence)
+    assert (rule.rounding_minutes, rule.max_hours) == (30, None)
+
+
+def test_seed_defaults_cover_exactly_five_categories_cap_500_expiry_12() -> None:
+    assert len(DEFAULT_RULE_SET.categories) == 5
+    assert (DEFAULT_RULE_SET.monthly_cap, DEFAULT_RULE_SET.expiry_months) == (500, 12)
+    assert DEFAULT_RULE_SET.presence == rules.Presence(60, 15, 50)
+
+
+def test_seed_default_earnings_in_points() -> None:
+    assert award(Category.PUBLIC_SUPERVISION, 60).awarded == 10
+    assert award(Category.EDUCATION_SUPPORT, 90).awarded == 15
+    assert award(Category.HIGH_RISK, 60).awarded == 20
+    assert award(ENV, 1, photo=True, gps=True).awarded == 50
+
+
+@pytest.mark.parametrize(
+    ("block", "minutes", "credited"),
+    [
+        (1, 59, 59),
+        (1, 1, 1),
+        (5, 59, 55),
+        (5, 4, 0),
+        (10, 59, 50),
+        (15, 59, 45),
+        (15, 15, 15),
+        (30, 59, 30),
+        (30, 60, 60),
+        (60, 119, 60),
+        (60, 59, 0),
+    ],
+)
+def test_each_rounding_choice_floors_to_whole_blocks(
+    block: int, minutes: int, credited: int
+) -> None:
+    # 60 points an hour: one point a minute, so points equal the credited minutes.
+    rs = RuleSet({V: CategoryRule(Mode.PER_HOUR, 60, rounding_minutes=block)}, 100_000, 12)
+    a = award(V, minutes, rules=rs)
+    assert (a.credited_minutes, a.awarded) == (credited, credited)
+    assert a.refusal == (None if credited else "duration.too_short")
+
+
+def test_rounding_choices_are_exactly_these() -> None:
+    assert ROUNDING_CHOICES == (1, 5, 10, 15, 30, 60)
+
+
+def test_zero_length_stay_with_one_minute_rounding_credits_nothing() -> None:
+    rs = RuleSet({V: CategoryRule(Mode.PER_HOUR, 10, rounding_minutes=1)}, 500, 12)
+    a = award(V, 0, rules=rs)
+    assert (a.base, a.awarded, a.credited_minutes, a.refusal) == (0, 0, 0, "duration.too_short")
+
+
+def test_version_starting_today_applies_today() -> None:
+    today = date(2026, 12, 6)
+    own = RuleSet({V: CategoryRule(Mode.PER_HOUR, 12)}, 600, 24)
+    v = rules.Version(uuid.uuid4(), None, today, own)
+    assert rules.in_force([v], [], today) == (v.id, own)
+    assert rules.in_force([v], [], date(2026, 12, 5)) == (None, DEFAULT_RULE_SET)
+    assert select_rule_set([Candidate("today", 0, today)], today) == "today"
+
+
+def test_new_versions_may_start_yesterday_but_not_earlier() -> None:
+    today = date(2026, 12, 6)
+    assert not rules.backdated(date(2026, 12, 7), today)
+    assert not rules.backdated(today, today)
+    assert not rules.backdated(date(2026, 12, 5), today)
+    assert rules.backdated(date(2026, 12, 4), today)
+    assert rules.backdated(date(2020, 1, 1), today)
+
+
+def test_sixty_month_expiry_is_valid_sixty_one_is_not() -> None:
+    assert rule_set_from_dict(_with("expiry_months", 60), new=True).expiry_months == 60
+    assert rule_set_from_dict(_with("expiry_months", 1), new=True).expiry_months == 1
+    with pytest.raises(InvalidRuleSet) as caught:
+        rule_set_from_dict(_with("expiry_months", 61), new=True)
+    assert caught.value.message("en") == "invalid rule set at expiry_months: must be at most 60"
+    assert caught.value.message("zh-CN") == "积分规则 expiry_months 有误：不能大于 60"
+
+
+def test_new_rule_set_without_categories_is_refused_but_a_stored_one_reads() -> None:
+    empty = _with("categories", {})
+    with pytest.raises(InvalidRuleSet) as caught:
+        rule_set_from_dict(empty, new=True)
+    assert caught.value.field == "categories"
+    assert caught.value.message("zh-CN") == "积分规则 categories 有误：至少要有一个积分类别"
+    assert caught.value.message("en") == (
+        "invalid rule set at categories: must cover at least one category"
+    )
+    assert rule_set_from_dict(empty).categories == {}
+
+
+def test_stored_version_from_before_presence_reads_with_the_default_presence() -> None:
+    old = {
+        "categories": {"volunteer_service": {"mode": "per_hour", "points": 10}},
+        "monthly_cap": 500,
+        "expiry_months": 12,
+    }
+    assert rule_set_from_dict(old).presence == rules.Presence(60, 15, 50)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "zh", "en"),
+    [
+        ("categories.high_risk.points", "20", "必须是整数", "must be an integer"),
+        ("categories.high_risk.points", 0, "不能小于 1", "must be at least 1"),
+        ("categories.high_risk.points", 10_001, "不能大于 10000", "must be at most 10000"),
+        (
+            "categories.high_risk.rounding_minutes",
+            7,
+            "必须是 1, 5, 10, 15, 30, 60 之一",
+            "must be one of 1, 5, 10, 15, 30, 60",
+        ),
+        (
+            "categories.high_risk.mode",
+            "per_day",
+            "必须是 per_hour, per_participation 之一",
+            "must be one of per_hour, per_participation",
+        ),
+        ("categories.high_risk.colour", "red", "未知字段", "unknown field"),
+        (
+            "categories.gardening",
+            {"mode": "per_hour", "points": 5},
+            "未知的积分类别",
+            "unknown category",
+        ),
+        ("categories.high_risk", [], "必须是对象", "must be an object"),
+        ("presence.per_hour_percent", 101, "不能大于 100", "must be at most 100"),
+    ],
+)
+def test_each_field_is_refused_in_both_languages(path: str, value: Any, zh: str, en: str) -> None:
+    with pytest.raises(InvalidRuleSet) as caught:
+        rule_set_from_dict(_with(path, value), new=True)
+    assert caught.value.message("zh-CN") == f"积分规则 {path} 有误：{zh}"
+    assert caught.value.message("en") == f"invalid rule set at {path}: {en}"

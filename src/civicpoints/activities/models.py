@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpoints.kit.db import Base, created_at_column, id_column
@@ -110,6 +110,10 @@ class Participation(Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Why a flag was raised, in zh-CN and en, for the reviewer and the resident (flag → text).
+    flag_notes: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     slip_no: Mapped[str | None] = mapped_column(String(64), unique=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))

@@ -71,6 +71,7 @@ class OfflineService:
             recorded_by=by.id,
             flags=[],
         )
+        self.records.note_presence(record, activity)
         self.records.repo.add(record)
         return record
 

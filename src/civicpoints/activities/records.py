@@ -36,7 +36,7 @@ from civicpoints.kit.context import Context
 from civicpoints.ledger import wallet_of
 from civicpoints.regions.service import RegionService
 from civicpoints.scoring.models import AwardRow
-from civicpoints.scoring.rules import Category, Facts
+from civicpoints.scoring.rules import Category, Facts, presence_shortfall
 from civicpoints.scoring.service import AwardRequest, ScoringService
 
 # GPS on phones is good to ~20 m outdoors; tolerate that much beyond the drawn area.
@@ -131,12 +131,32 @@ class RecordService:
 
     def settle(self, record: Participation, activity: Activity, actor: str) -> None:
         """Move a finished record on: to review, to wait for a photo, or to approval."""
+        self.note_presence(record, activity)
         if record.flags:
             record.status = RecordStatus.PENDING_REVIEW
         elif activity.evidence != "none" and not self.repo.evidence(record.id):
             record.status = RecordStatus.AWAITING_EVIDENCE
         else:
             self.approve(record, activity, actor)
+
+    def note_presence(self, record: Participation, activity: Activity) -> None:
+        """Flag a stay shorter than the rules in force ask, with the reason in zh-CN and en."""
+        on = local_date(record.ended_at or activity.ends_at)
+        _, rule_set = ScoringService(self.session).rules_for(self._ancestry(activity), on)
+        scheduled = _span_minutes(activity.starts_at, activity.ends_at)
+        category = Category(activity.category)
+        short = presence_shortfall(rule_set, category, _minutes(record), scheduled)
+        if short is not None:
+            record.flags = sorted({*record.flags, "presence_too_short"})
+            record.flag_notes = {
+                **(record.flag_notes or {}),
+                "presence_too_short": short.explanation,
+            }
+
+    def _ancestry(self, activity: Activity) -> list[uuid.UUID]:
+        """The activity's region and its ancestors, most specific first."""
+        regions = RegionService(self.session)
+        return [r.id for r in regions.ancestry(regions.get(activity.region_id))]
 
     def approve(self, record: Participation, activity: Activity, actor: str) -> None:
         """Approve: hours always; points now if the resident is verified, else once they are."""
@@ -155,8 +175,6 @@ class RecordService:
 
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
         """Ask scoring for the points of an approved record (once)."""
-        region = RegionService(self.session).get(activity.region_id)
-        ancestry = [r.id for r in RegionService(self.session).ancestry(region)]
         photos = self.repo.evidence(record.id)
         staff_attested = record.source != Source.APP or record.reviewed_by is not None
         facts = Facts(
@@ -171,7 +189,7 @@ class RecordService:
                 participation_id=record.id,
                 resident_id=record.resident_id,
                 wallet=wallet_of(record.resident_id),
-                region_ids=ancestry,
+                region_ids=self._ancestry(activity),
                 facts=facts,
                 occurred_at=as_utc(occurred),
                 actor=actor,
@@ -201,7 +219,12 @@ def _minutes(record: Participation) -> int:
     """Whole minutes between the credited start and end."""
     if record.started_at is None or record.ended_at is None:
         return 0
-    return max(int((as_utc(record.ended_at) - as_utc(record.started_at)).total_seconds() // 60), 0)
+    return _span_minutes(record.started_at, record.ended_at)
+
+
+def _span_minutes(start: datetime, end: datetime) -> int:
+    """Whole minutes from `start` to `end` (0 if `end` comes first)."""
+    return max(int((as_utc(end) - as_utc(start)).total_seconds() // 60), 0)
 
 
 def _window(activity: Activity, action: str) -> tuple[datetime, datetime]:

@@ -41,6 +41,11 @@ def _message(record: Participation, award: AwardRow | None) -> dict[str, str]:
             "en": f"the record was not approved: {record.review_reason}",
         }
     zh, en = STATE_MESSAGES[RecordStatus(record.status)]
+    if record.status == RecordStatus.PENDING_REVIEW:
+        # Why it waits (e.g. a short stay), so the resident and the reviewer read the same.
+        notes = [record.flag_notes[f] for f in record.flags if f in (record.flag_notes or {})]
+        zh = "".join(f"{n['zh-CN']}。" for n in notes) + zh
+        en = "".join(f"{n['en']}; " for n in notes) + en
     return {"zh-CN": zh, "en": en}
 
 

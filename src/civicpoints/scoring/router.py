@@ -20,7 +20,7 @@ from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
 from civicpoints.regions.service import RegionService
 from civicpoints.scoring.repository import ScoringRepository
-from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead
+from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead, RulesOverview
 from civicpoints.scoring.service import ScoringService
 
 router = APIRouter(tags=["points 积分"])
@@ -124,10 +124,11 @@ def my_ledger(
     ]
 
 
-@router.get("/rules", response_model=list[RuleSetRead])
-def list_rules(who: Caller, db: DbSession) -> list[RuleSetRead]:
-    """All rule set versions (the seed defaults apply where none is in force)."""
-    return [RuleSetRead.model_validate(r) for r in ScoringService(db).rule_sets()]
+@router.get("/rules", response_model=RulesOverview)
+def list_rules(who: Caller, db: DbSession) -> RulesOverview:
+    """The rules in force today (Beijing) per region, the seed defaults marked, and every
+    stored version."""
+    return ScoringService(db).overview(local_date(utcnow()))
 
 
 @router.post("/rules", response_model=RuleSetRead, status_code=201)

@@ -11,6 +11,8 @@ Rules (积分规则):
 * per_participation (按次): `points` once per valid participation; valid means the
   evidence (photo, GPS-verified check-in) meets the rule's `evidence` level.
 * The monthly cap (月度上限) cuts what would go over it; the cut is reported, never hidden.
+* Presence (在场时长): a stay shorter than the rule set's minimum goes to a reviewer instead
+  of being paid automatically (`presence_shortfall`); see docs/scoring.md for the defaults.
 """
 
 from __future__ import annotations
@@ -19,12 +21,9 @@ import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeVar
-
-from civicpoints.scoring.errors import InvalidRuleSet
 
 
 class Category(StrEnum):
@@ -85,12 +84,28 @@ class CategoryRule:
 
 
 @dataclass(frozen=True)
+class Presence:
+    """How long a resident must be present for a record to be paid without a reviewer.
+
+    Per-hour categories: `per_hour_percent` of the scheduled time. Per-participation ones:
+    `per_participation_minutes`, or `per_participation_percent` of the schedule when that is
+    less (a 20-minute clean-up asks for 10 minutes, a 2-hour one for 15).
+    """
+
+    per_hour_percent: int = 60
+    per_participation_minutes: int = 15
+    per_participation_percent: int = 50
+
+
+@dataclass(frozen=True)
 class RuleSet:
-    """A complete rule set: per-category rules, the monthly cap, and how long points last."""
+    """A complete rule set: per-category rules, the monthly cap, how long points last, and
+    the presence a participation needs."""
 
     categories: Mapping[Category, CategoryRule]
     monthly_cap: int
     expiry_months: int
+    presence: Presence = Presence()
 
     def __post_init__(self) -> None:
         # Read-only copy, so a shared rule set (DEFAULT_RULE_SET) cannot be changed in place.
@@ -164,6 +179,51 @@ REFUSALS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         },
     }
 )
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A stay too short to pay automatically: required and actual minutes, and why (zh/en)."""
+
+    code: str
+    required: int
+    stayed: int
+    explanation: dict[str, str]
+
+
+def required_presence(presence: Presence, mode: Mode, scheduled: int) -> tuple[int, str, str]:
+    """Minutes of presence a `scheduled`-minute activity needs, with the basis in zh-CN and en."""
+    per_hour = mode is Mode.PER_HOUR
+    pct = presence.per_hour_percent if per_hour else presence.per_participation_percent
+    share, floor = _percent_of(scheduled, pct), presence.per_participation_minutes
+    if not per_hour and floor <= share:
+        return floor, f"每次参与至少 {floor} 分钟", f"at least {floor} min per participation"
+    return share, f"活动时长 {scheduled} 分钟的 {pct}%", f"{pct}% of the scheduled {scheduled} min"
+
+
+def _percent_of(minutes: int, pct: int) -> int:
+    # Rounded up: 60% of 119 min is 71.4, so 71 min is not enough.
+    return -(-max(0, minutes) * pct // 100)
+
+
+def presence_shortfall(
+    rules: RuleSet, category: Category, stayed: int, scheduled: int
+) -> Shortfall | None:
+    """Whether a stay of `stayed` minutes on a `scheduled`-minute activity is too short to pay
+    without review; None when it is long enough (or the category earns nothing anyway)."""
+    rule = rules.categories.get(category)
+    if rule is None:
+        return None
+    required, basis_zh, basis_en = required_presence(rules.presence, rule.mode, scheduled)
+    stayed = max(0, stayed)
+    if stayed >= required:
+        return None
+    explanation = {
+        "zh-CN": f"在场 {stayed} 分钟，不足 {required} 分钟（{basis_zh}），需人工审核后计分",
+        "en": f"present {stayed} min, less than the required {required} min ({basis_en}); "
+        "points only after a reviewer approves",
+    }
+    return Shortfall("presence.too_short", required, stayed, explanation)
 
 
 def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Award:
@@ -313,12 +373,7 @@ def _precedence(c: Candidate) -> tuple[float, date, str]:
     return depth, c.effective_from, c.id
 
 
-# --- JSON form ---------------------------------------------------------------------------
-
-_TOP_KEYS = frozenset({"categories", "monthly_cap", "expiry_months"})
-_RULE_KEYS = frozenset({"mode", "points", "rounding_minutes", "max_hours", "evidence"})
-_ROOT = "rule_set"  # the field named when the document as a whole is wrong
-_E = TypeVar("_E", bound=StrEnum)
+# --- Stored versions ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -352,95 +407,11 @@ def in_force(
     return eligible[chosen].id, eligible[chosen].rules
 
 
-def rule_set_to_dict(rs: RuleSet) -> dict[str, Any]:
-    """The JSON-safe form of a rule set (categories in declaration order)."""
-    categories = {c.value: _rule_to_dict(rs.categories[c]) for c in Category if c in rs.categories}
-    return {
-        "categories": categories,
-        "monthly_cap": rs.monthly_cap,
-        "expiry_months": rs.expiry_months,
-    }
+# Rules in force decide what was paid; a version starting earlier than this would change
+# paid history. One day of grace lets an admin record, just after midnight, yesterday's plan.
+BACKDATE_GRACE = timedelta(days=1)
 
 
-def _rule_to_dict(rule: CategoryRule) -> dict[str, Any]:
-    return {
-        "mode": rule.mode.value,
-        "points": rule.points,
-        "rounding_minutes": rule.rounding_minutes,
-        "max_hours": rule.max_hours,
-        "evidence": rule.evidence.value,
-    }
-
-
-def rule_set_from_dict(d: Any) -> RuleSet:
-    """A validated rule set from its JSON form; raises InvalidRuleSet naming the field path."""
-    top = _mapping(d, _ROOT, _TOP_KEYS, "")
-    cats = _mapping(_required(top, "categories", ""), "categories", None, "categories.")
-    rules = {_category(k): _rule_from_dict(v, f"categories.{k}") for k, v in cats.items()}
-    monthly_cap = _int(_required(top, "monthly_cap", ""), "monthly_cap", 0, None)
-    expiry = _int(_required(top, "expiry_months", ""), "expiry_months", 1, MAX_EXPIRY_MONTHS)
-    return RuleSet(rules, monthly_cap=monthly_cap, expiry_months=expiry)
-
-
-def _rule_from_dict(d: Any, path: str) -> CategoryRule:
-    r = _mapping(d, path, _RULE_KEYS, f"{path}.")
-    mode = _choice(_required(r, "mode", path), f"{path}.mode", Mode)
-    points = _int(_required(r, "points", path), f"{path}.points", 1, MAX_POINTS)
-    rounding = _rounding(r.get("rounding_minutes", 30), f"{path}.rounding_minutes")
-    max_hours = r.get("max_hours")
-    if max_hours is not None:
-        max_hours = _int(max_hours, f"{path}.max_hours", 1, None)
-    evidence = _choice(r.get("evidence", Evidence.NONE.value), f"{path}.evidence", Evidence)
-    return CategoryRule(mode, points, rounding, max_hours, evidence)
-
-
-def _fail(path: str, zh: str, en: str) -> NoReturn:
-    raise InvalidRuleSet(path, reason_zh=zh, reason_en=en)
-
-
-def _mapping(
-    value: Any, path: str, allowed: frozenset[str] | None, prefix: str
-) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        _fail(path, "必须是对象", "must be an object")
-    for key in value:
-        if not isinstance(key, str) or (allowed is not None and key not in allowed):
-            _fail(f"{prefix}{key}", "未知字段", "unknown field")
-    return value
-
-
-def _required(d: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in d:
-        _fail(f"{path}.{key}" if path else key, "缺少此项", "is required")
-    return d[key]
-
-
-def _int(value: Any, path: str, lo: int, hi: int | None) -> int:
-    # bool is an int in Python but never a sensible count of points or months.
-    if not isinstance(value, int) or isinstance(value, bool):
-        _fail(path, "必须是整数", "must be an integer")
-    if value < lo or (hi is not None and value > hi):
-        bounds_zh = f"不能小于 {lo}" if hi is None else f"必须在 {lo} 到 {hi} 之间"
-        bounds_en = f"must be at least {lo}" if hi is None else f"must be {lo} to {hi}"
-        _fail(path, bounds_zh, bounds_en)
-    return value
-
-
-def _rounding(value: Any, path: str) -> int:
-    choices = ", ".join(str(c) for c in ROUNDING_CHOICES)
-    if type(value) is not int or value not in ROUNDING_CHOICES:
-        _fail(path, f"必须是 {choices} 之一", f"must be one of {choices}")
-    return value
-
-
-def _choice(value: Any, path: str, enum: type[_E]) -> _E:
-    if not isinstance(value, str) or value not in {e.value for e in enum}:
-        choices = ", ".join(e.value for e in enum)
-        _fail(path, f"必须是 {choices} 之一", f"must be one of {choices}")
-    return enum(value)
-
-
-def _category(key: str) -> Category:
-    if key not in {c.value for c in Category}:
-        _fail(f"categories.{key}", "未知的积分类别", "unknown category")
-    return Category(key)
+def backdated(effective_from: date, today: date) -> bool:
+    """Whether a new version starting `effective_from` reaches too far into the past."""
+    return effective_from < today - BACKDATE_GRACE

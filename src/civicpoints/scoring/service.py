@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -12,10 +13,20 @@ from sqlalchemy.orm import Session
 from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger.service import CreditRequest, LedgerService, Movement
+from civicpoints.regions.service import RegionService
 from civicpoints.scoring import rules
+from civicpoints.scoring.errors import InvalidRuleSet
 from civicpoints.scoring.models import AwardRow, RuleSetRow
 from civicpoints.scoring.repository import ScoringRepository
-from civicpoints.scoring.schemas import RuleSetCreate
+from civicpoints.scoring.schemas import (
+    RuleSetCreate,
+    RuleSetDoc,
+    RuleSetInForce,
+    RuleSetRead,
+    RulesOverview,
+    rule_set_from_dict,
+    rule_set_to_dict,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,9 @@ class AwardRequest:
     actor: str
 
 
+CITY_WIDE = "全市 / city-wide"
+
+
 class ScoringService:
     """Turns approved participations into points under the rules in force."""
 
@@ -42,12 +56,7 @@ class ScoringService:
         self, region_ids: list[uuid.UUID], on: date
     ) -> tuple[uuid.UUID | None, rules.RuleSet]:
         """The rule set in force on `on` for the most specific region (else the seed defaults)."""
-        rows = self.repo.rule_sets_for(region_ids, on)
-        versions = [
-            rules.Version(r.id, r.region_id, r.effective_from, rules.rule_set_from_dict(r.rules))
-            for r in rows
-        ]
-        return rules.in_force(versions, region_ids, on)
+        return rules.in_force(_versions(self.repo.rule_sets_for(region_ids, on)), region_ids, on)
 
     def award(self, req: AwardRequest) -> AwardRow:
         """Decide and credit once per participation; a repeat returns the first decision."""
@@ -117,11 +126,7 @@ class ScoringService:
         info = self.repo.session.connection().info
         cached = info.get("scoring.rules")
         if cached is None or cached[0] != version:
-            rows = [(r.id, r.region_id, r.effective_from, r.rules) for r in self.repo.rule_sets()]
-            parsed = [
-                rules.Version(i, reg, eff, rules.rule_set_from_dict(d)) for i, reg, eff, d in rows
-            ]
-            cached = info["scoring.rules"] = (version, parsed, {})
+            cached = info["scoring.rules"] = (version, _versions(self.repo.rule_sets()), {})
         memo: dict[Any, tuple[uuid.UUID | None, rules.RuleSet]] = cached[2]
         key = (tuple(region_ids), on)
         if key not in memo:
@@ -138,13 +143,23 @@ class ScoringService:
         """Decisions on several participations, by participation id."""
         return {a.participation_id: a for a in self.repo.awards_for(participation_ids)}
 
-    def create_rule_set(self, data: RuleSetCreate, actor: uuid.UUID | None) -> RuleSetRow:
-        """Store a validated rule set version."""
-        parsed = rules.rule_set_from_dict(data.rules)
+    def create_rule_set(
+        self, data: RuleSetCreate, actor: uuid.UUID | None, today: date | None = None
+    ) -> RuleSetRow:
+        """Store a validated rule set version, starting no earlier than yesterday (Beijing);
+        `today` is the Beijing date it is entered on (default: now)."""
+        parsed = rule_set_from_dict(data.rules, new=True)
+        if rules.backdated(data.effective_from, today or local_date(utcnow())):
+            raise InvalidRuleSet(
+                "effective_from",
+                reason_zh="生效日期不能早于昨天（追溯生效会改变已发放的积分）",
+                reason_en="cannot start before yesterday "
+                "(a retroactive rule set would change points already paid)",
+            )
         row = RuleSetRow(
             region_id=data.region_id,
             effective_from=data.effective_from,
-            rules=rules.rule_set_to_dict(parsed),
+            rules=rule_set_to_dict(parsed),
             note=data.note,
             created_by=actor,
         )
@@ -154,6 +169,48 @@ class ScoringService:
     def rule_sets(self) -> list[RuleSetRow]:
         """All rule set versions."""
         return list(self.repo.rule_sets())
+
+    def overview(self, on: date) -> RulesOverview:
+        """The rules in force on `on`: city-wide (a version, else the seed defaults) first, then
+        each region with a version of its own, by place in the tree; and every version."""
+        rows = self.rule_sets()
+        versions = _versions(rows)
+        regions = RegionService(self.repo.session)
+        own = {v.region_id for v in versions if v.region_id is not None}
+        places = sorted((regions.get(r) for r in own), key=lambda r: r.path)
+        entries = [self._in_force(None, CITY_WIDE, versions, on)]
+        for place in places:
+            entry = self._in_force(place.id, place.name, versions, on)
+            if entry.rule_set_id is not None:  # only future versions: the parent's rules apply
+                entries.append(entry)
+        return RulesOverview(
+            on=on, in_force=entries, versions=[RuleSetRead.model_validate(r) for r in rows]
+        )
+
+    @staticmethod
+    def _in_force(
+        region_id: uuid.UUID | None, name: str, versions: list[rules.Version], on: date
+    ) -> RuleSetInForce:
+        """The version of one region (or city-wide) in force on `on`."""
+        mine = [v for v in versions if v.region_id == region_id]
+        chosen, rule_set = rules.in_force(mine, [region_id] if region_id else [], on)
+        start = next((v.effective_from for v in mine if v.id == chosen), None)
+        return RuleSetInForce(
+            region_id=region_id,
+            region_name=name,
+            source="rule_set" if chosen else "seed_default",
+            rule_set_id=chosen,
+            effective_from=start,
+            rules=RuleSetDoc.of(rule_set),
+        )
+
+
+def _versions(rows: Sequence[RuleSetRow]) -> list[rules.Version]:
+    """Stored rule set rows as the pure module's versions."""
+    return [
+        rules.Version(r.id, r.region_id, r.effective_from, rule_set_from_dict(r.rules))
+        for r in rows
+    ]
 
 
 def _movement(req: AwardRequest, decision: rules.Award) -> Movement:
