@@ -16,13 +16,13 @@ from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.kit.schemas import Decision
 from civicpoints.ledger.holds import HoldService
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category, Redemption, Voucher
 from civicpoints.rewards.schemas import (
-    Decision,
     ItemCreate,
     ItemRead,
     ItemUpdate,
