@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.activities.models import (
@@ -17,6 +17,7 @@ from civicpoints.activities.models import (
     Participation,
     RecordStatus,
 )
+from civicpoints.identity.principal import Reach
 
 
 class ActivityRepository:
@@ -103,17 +104,37 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt.with_for_update()).one_or_none()
 
-    def by_slip(self, slip_no: str) -> Participation | None:
-        """The record made from a paper slip."""
-        stmt = select(Participation).where(Participation.slip_no == slip_no)
+    def by_slip(self, organization_id: uuid.UUID, slip_no: str) -> Participation | None:
+        """The record made from a paper slip of an organization (slip numbers are its own)."""
+        stmt = select(Participation).where(
+            Participation.organization_id == organization_id, Participation.slip_no == slip_no
+        )
         return self.session.scalars(stmt).one_or_none()
 
-    def pending_review(self, limit: int, after: uuid.UUID | None) -> Sequence[Participation]:
-        """Records waiting for a reviewer, oldest first."""
+    def pending_review(
+        self,
+        limit: int,
+        after: uuid.UUID | None,
+        reach: Reach,
+        regions: Select[uuid.UUID],
+    ) -> Sequence[Participation]:
+        """Records waiting for a reviewer in `reach`, newest first, after a keyset cursor.
+
+        The scope is part of the query, so each page is full and no record is skipped
+        (`regions` is the subquery of the region ids in the reach's subtrees).
+        """
         stmt = select(Participation).where(Participation.status == RecordStatus.PENDING_REVIEW)
+        if not reach.everywhere:
+            covered = select(Activity.id).where(
+                or_(
+                    Activity.region_id.in_(regions),
+                    Activity.organization_id.in_(reach.organization_ids),
+                )
+            )
+            stmt = stmt.where(Participation.activity_id.in_(covered))
         if after:
-            stmt = stmt.where(Participation.id > after)
-        return self.session.scalars(stmt.order_by(Participation.id).limit(limit)).all()
+            stmt = stmt.where(Participation.id < after)
+        return self.session.scalars(stmt.order_by(Participation.id.desc()).limit(limit)).all()
 
     def approved_without_award(
         self, resident_id: uuid.UUID, awarded: set[uuid.UUID]

@@ -18,6 +18,15 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class Reach:
+    """Where a role reaches: everywhere, or the union of region subtrees and organizations."""
+
+    everywhere: bool
+    region_paths: tuple[str, ...] = ()
+    organization_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True)
 class Principal:
     """An authenticated resident or staff member."""
 
@@ -40,6 +49,17 @@ class Principal:
         """Whether a grant of `role` (or admin) covers the region or organization."""
         return any(
             _covers(g, region_path, org) for g in self.grants if g.role in (role, Role.ADMIN)
+        )
+
+    def reach(self, role: str) -> Reach:
+        """What grants of `role` (or admin) cover, for a repository to filter a list in SQL."""
+        grants = [g for g in self.grants if g.role in (role, Role.ADMIN)]
+        return Reach(
+            everywhere=any(g.region_path is None and g.organization_id is None for g in grants),
+            region_paths=tuple(sorted({g.region_path for g in grants if g.region_path})),
+            organization_ids=tuple(
+                sorted({g.organization_id for g in grants if g.organization_id})
+            ),
         )
 
     def may_citywide(self, role: str) -> bool:

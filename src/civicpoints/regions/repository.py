@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.regions.models import Organization, Region
@@ -28,6 +28,11 @@ class RegionRepository:
     def by_paths(self, paths: Sequence[str]) -> Sequence[Region]:
         """Regions whose path is one of `paths`."""
         return self.session.scalars(select(Region).where(Region.path.in_(paths))).all()
+
+    def within(self, paths: Sequence[str]) -> Select[uuid.UUID]:
+        """A subquery of the ids of regions in any of the subtrees at `paths` (none: empty)."""
+        inside = (Region.path.startswith(p, autoescape=True) for p in paths)
+        return select(Region.id).where(or_(false(), *inside))
 
     def children(self, parent_id: uuid.UUID | None) -> Sequence[Region]:
         """Direct children of a region (or the roots)."""

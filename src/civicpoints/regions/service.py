@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from civicpoints.regions.errors import NotACommunity, OrganizationNotFound, RegionNotFound
@@ -39,6 +40,10 @@ class RegionService:
         if region.level != Level.COMMUNITY:
             raise NotACommunity(field=field)
         return region
+
+    def within(self, paths: Sequence[str]) -> Select[uuid.UUID]:
+        """Ids of the regions in the subtrees at `paths`, as SQL for another domain's filter."""
+        return self.repo.within(paths)
 
     def ancestry(self, region: Region) -> list[Region]:
         """The region and its ancestors, most specific first."""
