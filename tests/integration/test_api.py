@@ -58,8 +58,10 @@ def resident_headers(
     return headers
 
 
-def create_activity(client: TestClient, city: City, **over: object) -> str:
-    """An activity running now at West Lake, by the organizer."""
+def create_activity(
+    client: TestClient, city: City, staff: str = "organizer", **over: object
+) -> str:
+    """An activity running now at West Lake, by the organizer (or `staff`)."""
     start = utcnow() - timedelta(minutes=10)
     body = {
         "organization_id": str(city.committees[0].id),
@@ -73,7 +75,7 @@ def create_activity(client: TestClient, city: City, **over: object) -> str:
         "capacity": 10,
     }
     body.update(over)
-    r = client.post("/api/v1/activities", json=body, headers=login(client, "organizer"))
+    r = client.post("/api/v1/activities", json=body, headers=login(client, staff))
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

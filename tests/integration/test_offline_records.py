@@ -22,7 +22,7 @@ from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 
 from .conftest import WEST_LAKE
-from .test_api import count, jpeg, login, resident_headers
+from .test_api import count, create_activity, jpeg, login, resident_headers
 
 PHONE = "13800000001"  # the resident resident_headers registers
 PAST = datetime(2026, 11, 2, 9, 0, tzinfo=BUSINESS_TZ)  # a month before the tests' clock
@@ -204,20 +204,15 @@ def _other_district_organizer(sessions: sessionmaker[Session], ctx: Context, cit
 
 def _activity_in(client: TestClient, city: City, community: int, staff: str) -> str:
     """A finished 2-hour session in community `community`, created by `staff`."""
-    body = {
-        "organization_id": str(city.committees[community].id),
-        "region_id": str(city.communities[community].id),
-        "title": "敬老服务",
-        "category": "volunteer_service",
-        "starts_at": PAST.isoformat(),
-        "ends_at": (PAST + timedelta(hours=2)).isoformat(),
-        "place_name": "社区服务中心",
-        "geofence": {"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
-        "capacity": 10,
-    }
-    r = client.post("/api/v1/activities", json=body, headers=login(client, staff))
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return create_activity(
+        client,
+        city,
+        staff,
+        organization_id=str(city.committees[community].id),
+        region_id=str(city.communities[community].id),
+        starts_at=PAST.isoformat(),
+        ends_at=(PAST + timedelta(hours=2)).isoformat(),
+    )
 
 
 def test_slip_numbers_belong_to_the_issuing_organization(
