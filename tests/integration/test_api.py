@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -60,8 +60,10 @@ def resident_headers(
     return headers
 
 
-def create_activity(client: TestClient, city: City, **over: object) -> str:
-    """An activity running now at West Lake, by the organizer."""
+def create_activity(
+    client: TestClient, city: City, staff: str = "organizer", **over: object
+) -> str:
+    """An activity running now at West Lake, by the organizer (or `staff`)."""
     start = utcnow() - timedelta(minutes=10)
     body = {
         "organization_id": str(city.committees[0].id),
@@ -75,7 +77,7 @@ def create_activity(client: TestClient, city: City, **over: object) -> str:
         "capacity": 10,
     }
     body.update(over)
-    r = client.post("/api/v1/activities", json=body, headers=login(client, "organizer"))
+    r = client.post("/api/v1/activities", json=body, headers=login(client, staff))
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 
@@ -273,8 +275,10 @@ def test_bad_photos_are_refused_and_nothing_stored(
 def test_offline_record_waits_for_review_then_awards(client: TestClient, city: City) -> None:
     """A paper slip: pending review → approved by a reviewer → points and hours."""
     headers = resident_headers(client, city)
-    activity = create_activity(client, city)
-    start = datetime.fromisoformat(client.get(f"/api/v1/activities/{activity}").json()["starts_at"])
+    start = utcnow() - timedelta(hours=3)  # a slip records a session that is over
+    activity = create_activity(
+        client, city, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=2)).isoformat()
+    )
     slip = {
         "resident": "13800000001",
         "activity_id": activity,
@@ -304,7 +308,9 @@ def test_csv_import_with_a_bad_row_writes_nothing_and_names_it(
 ) -> None:
     """A bad row → 422 naming row and field, nothing written; the fixed file imports once."""
     resident_headers(client, city)
-    activity = create_activity(client, city)
+    activity = create_activity(
+        client, city, starts_at="2026-05-01T09:00:00+08:00", ends_at="2026-05-01T11:00:00+08:00"
+    )
     good = f"S-1,13800000001,{activity},2026-05-01 09:00,2026-05-01 11:00,ok\n"
     head = "slip_no,resident,activity_id,started_at,ended_at,note\n"
     bad = (

@@ -309,7 +309,10 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     first = redeem(client, headers, item).json()
     assert first["status"] == "pending" and first["vouchers"] == []
     assert balance(client, headers) == 500
-    decision = {"approve": False, "reason": "学区名额已满 / no places left in the school district"}
+    decision = {
+        "decision": "reject",
+        "reason": "学区名额已满 / no places left in the school district",
+    }
     path = f"{API}/redemptions/{first['id']}/decision"
     queue = client.get(f"{API}/applications", headers=login(client, "edu_reviewer")).json()
     assert [a["id"] for a in queue] == [first["id"]]
@@ -324,7 +327,7 @@ def test_entitlement_is_decided_by_its_department_with_a_reason(
     admin = login(client, "admin")  # a later change of face value is not what was promised
     changed = client.patch(f"{API}/rewards/{item.id}", json={"face_value_fen": 9000}, headers=admin)
     assert changed.status_code == 200
-    approve = {"approve": True, "reason": "符合条件 / eligible"}
+    approve = {"decision": "approve", "reason": "符合条件 / eligible"}
     path = f"{API}/redemptions/{second['id']}/decision"
     approved = client.post(path, json=approve, headers=login(client, "edu_reviewer"))
     assert approved.json()["status"] == "approved"

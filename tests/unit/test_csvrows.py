@@ -206,3 +206,29 @@ def test_unclosed_quote_reports_its_line() -> None:
     data = (HEADER + GOOD + 'A2,CP1,"ACT\n').encode() + b"x" * 200_000
     error = _invalid(data)
     assert error.problem == "malformed" and error.params["line"] == 3
+
+
+@pytest.mark.parametrize(
+    ("started", "ended", "field"),
+    [
+        ("0001-01-01 09:00", "2026-03-01 10:00", "started_at"),
+        ("0001-01-01 00:00", "2026-03-01 10:00", "started_at"),  # before year 1 in UTC
+        ("2026-03-01 09:00", "9999-12-31 23:00", "ended_at"),
+        ("2026-03-01 09:00", "9999-12-31T23:00:00-14:00", "ended_at"),  # past 9999 in UTC
+        ("1969-12-31 23:59", "2026-03-01 10:00", "started_at"),
+    ],
+)
+def test_times_outside_the_platforms_years_are_row_errors(
+    started: str, ended: str, field: str
+) -> None:
+    [result] = parse(HEADER + f"A1,CP1,ACT-1,{started},{ended},\n")
+    assert not result.ok and fields(result) == [field]
+    assert "1970" in result.errors[0].message_zh and "2200" in result.errors[0].message_en
+
+
+def test_resident_cell_over_40_characters_is_a_row_error_without_its_value() -> None:
+    cell = "13500000009" + "8" * 30  # 41 characters: longer than any phone or platform number
+    [result] = parse(HEADER + f"A1,{cell},ACT-1,2026-03-01 09:00,2026-03-01 10:00,\n")
+    assert not result.ok and fields(result) == ["resident"]
+    assert "40" in result.errors[0].message_zh
+    assert cell not in result.errors[0].message_zh + result.errors[0].message_en

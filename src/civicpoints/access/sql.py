@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, or_, true
 
 from civicpoints.access.principal import Principal, Role
 
@@ -15,8 +15,8 @@ from civicpoints.access.principal import Principal, Role
 def scope_clause(
     who: Principal,
     role: str,
-    region_path: ColumnElement[str],
-    organization_id: ColumnElement[uuid.UUID] | ColumnElement[uuid.UUID | None],
+    region_path: SQLColumnExpression[str],
+    organization_id: SQLColumnExpression[uuid.UUID] | SQLColumnExpression[uuid.UUID | None],
 ) -> ColumnElement[bool]:
     """Rows in a region subtree or organization that a grant of `role` (or admin) covers."""
     terms: list[ColumnElement[bool]] = []

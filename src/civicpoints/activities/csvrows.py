@@ -13,12 +13,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
-from civicpoints.activities.errors import ImportFileInvalid, RecordRowInvalid
+from civicpoints.activities.errors import ImportFileInvalid, ProblemError, RecordRowInvalid
+from civicpoints.activities.schemas import RESIDENT_MAX_LEN
+from civicpoints.activities.spans import check_order
 from civicpoints.kit.clock import BUSINESS_TZ
+from civicpoints.kit.schemas import EARLIEST, LATEST, plausible
 
 REQUIRED = ("slip_no", "resident", "activity_id", "started_at", "ended_at")
 OPTIONAL = ("note",)
@@ -32,7 +35,6 @@ ALIASES = {
     "备注": "note",
 }
 MAX_ID_LEN, MAX_NOTE_LEN = 64, 500
-MAX_DURATION = timedelta(hours=24)
 _EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (zip), .xls (OLE2)
 # "2026-03-01 09:00", "2026/3/1 9:00:00": Excel's ways of writing a local time.
 _LOCAL_TIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -148,28 +150,30 @@ def _record(
 ) -> RecordRow | None:
     """A RecordRow from raw cells, or None after adding one RowError per bad field."""
     slip_no = _take(errors, "", lambda: _slip_no(values["slip_no"], line, seen))
-    resident = _take(errors, "", lambda: _identifier(values["resident"], "resident"))
+    resident = _take(
+        errors, "", lambda: _identifier(values["resident"], "resident", RESIDENT_MAX_LEN)
+    )
     activity_id = _take(errors, "", lambda: _identifier(values["activity_id"], "activity_id"))
     note = _take(errors, "", lambda: _note(values.get("note", "")))
     started = _take(errors, None, lambda: _time(values["started_at"], "started_at"))
     ended = _take(errors, None, lambda: _time(values["ended_at"], "ended_at"))
     if started is not None and ended is not None:
-        _take(errors, None, partial(_check_span, started, ended))
+        _take(errors, None, partial(check_order, started, ended))
     if errors or started is None or ended is None:
         return None
     return RecordRow(slip_no, resident, activity_id, started, ended, note)
 
 
 def _take(errors: list[RowError], default: T, check: Callable[[], T]) -> T:
-    """`check()`, or `default` after appending its RecordRowInvalid to `errors`."""
+    """`check()`, or `default` after appending its row or span problem to `errors`."""
     try:
         return check()
-    except RecordRowInvalid as exc:
+    except ProblemError as exc:
         errors.append(_row_error(exc))
         return default
 
 
-def _row_error(exc: RecordRowInvalid) -> RowError:
+def _row_error(exc: ProblemError) -> RowError:
     return RowError(exc.field, exc.message("zh-CN"), exc.message("en"))
 
 
@@ -182,13 +186,13 @@ def _slip_no(raw: str, line: int, seen: dict[str, int]) -> str:
     return slip_no
 
 
-def _identifier(raw: str, name: str) -> str:
+def _identifier(raw: str, name: str, max_len: int = MAX_ID_LEN) -> str:
     """A required short identifier; NFKC turns full-width digits and letters into ASCII."""
     text = unicodedata.normalize("NFKC", raw).strip()
     if not text:
         raise RecordRowInvalid(name, "missing")
-    if len(text) > MAX_ID_LEN:
-        raise RecordRowInvalid(name, "too_long", max_len=MAX_ID_LEN)
+    if len(text) > max_len:  # the message never repeats the cell: it may hold a phone number
+        raise RecordRowInvalid(name, "too_long", max_len=max_len)
     return text
 
 
@@ -209,6 +213,8 @@ def _time(raw: str, name: str) -> datetime:
         raise RecordRowInvalid(name, "bad_time", value=text[:40])
     if value.tzinfo is None:
         value = value.replace(tzinfo=BUSINESS_TZ)
+    if not plausible(value):  # year 1 or 9999 would overflow, or mean nothing
+        raise RecordRowInvalid(name, "implausible_year", earliest=EARLIEST, latest=LATEST)
     return value.astimezone(UTC)
 
 
@@ -222,10 +228,3 @@ def _parse_time(text: str) -> datetime | None:
         return datetime.fromisoformat(text) if ":" in text else None
     except ValueError:
         return None
-
-
-def _check_span(started: datetime, ended: datetime) -> None:
-    if ended <= started:
-        raise RecordRowInvalid("ended_at", "end_before_start")
-    if ended - started > MAX_DURATION:
-        raise RecordRowInvalid("ended_at", "too_long_duration", max_hours=24)

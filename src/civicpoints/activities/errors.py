@@ -228,13 +228,9 @@ class RecordRowInvalid(ProblemError):
             "{label_zh}“{value}”看不懂，请按 2026-03-01 09:00 这样填写。",
             "{label_en} “{value}” is not understood; write it like 2026-03-01 09:00.",
         ),
-        "end_before_start": (
-            "结束时间必须晚于开始时间。",
-            "the end time must be later than the start time.",
-        ),
-        "too_long_duration": (
-            "活动时长超过 {max_hours} 小时，请检查开始时间和结束时间。",
-            "the activity lasts more than {max_hours} hours; please check the start and end times.",
+        "implausible_year": (
+            "{label_zh}须在 {earliest}–{latest} 年之间，请核对年份。",
+            "{label_en} must lie in the years {earliest}–{latest}; please check the year.",
         ),
         "column_count": (
             "这一行有 {got} 列，标题行有 {expected} 列，请检查是否多了或少了逗号。",
@@ -245,6 +241,56 @@ class RecordRowInvalid(ProblemError):
             "单据号 {slip_no} 与第 {first_line} 行重复。",
             "slip number {slip_no} already appears on line {first_line}.",
         ),
+    }
+
+
+class RecordSpanInvalid(ProblemError):
+    """Times of a paper slip that cannot be true of the activity (the check is in spans.py)."""
+
+    code = "activities.record_span_invalid"
+    status = 422
+    title = {"zh-CN": "服务时间有误", "en": "Invalid service times"}
+    problems = {
+        "end_before_start": (
+            "结束时间必须晚于开始时间。",
+            "the end time must be later than the start time.",
+        ),
+        "too_long_duration": (
+            "活动时长超过 {max_hours} 小时，请检查开始时间和结束时间。",
+            "the activity lasts more than {max_hours} hours; please check the start and end times.",
+        ),
+        "in_future": (
+            "{label_zh}晚于现在（{now}，北京时间）：只能登记已经结束的服务。",
+            "the {label_en} is later than now ({now} Beijing time): only service that has "
+            "ended can be recorded.",
+        ),
+        "before_session": (
+            "{label_zh}早于活动开始前 {slack_min} 分钟（最早 {limit}，北京时间），请核对单据。",
+            "the {label_en} is more than {slack_min} minutes before the activity starts "
+            "(earliest {limit} Beijing time); please check the slip.",
+        ),
+        "after_session": (
+            "{label_zh}晚于活动结束后 {slack_min} 分钟（最晚 {limit}，北京时间），请核对单据。",
+            "the {label_en} is more than {slack_min} minutes after the activity ends "
+            "(latest {limit} Beijing time); please check the slip.",
+        ),
+        "longer_than_session": (
+            "服务时长 {got} 分钟，超过了活动本身的 {limit} 分钟，请核对{label_zh}。",
+            "the service lasts {got} minutes, longer than the activity's {limit} minutes; "
+            "please check the {label_en}.",
+        ),
+    }
+
+
+class RecordDecided(DomainError):
+    """A photo for a record that is already approved or rejected: the decision stands."""
+
+    code = "activities.record_decided"
+    status = 409
+    title = {"zh-CN": "记录已审结", "en": "Record already decided"}
+    messages = {
+        "zh-CN": "这条服务记录已经{status_zh}，不能再补充照片。",
+        "en": "this record has already been {status_en}; photos can no longer be added",
     }
 
 

@@ -93,7 +93,10 @@ class Participation(Base):
     """What a resident did at an activity: the basis of hours and of points."""
 
     __tablename__ = "activity_participation"
-    __table_args__ = (UniqueConstraint("activity_id", "resident_id"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "resident_id"),
+        UniqueConstraint("organization_id", "slip_no"),
+    )
 
     id: Mapped[uuid.UUID] = id_column()
     activity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("activity.id"))
@@ -114,7 +117,9 @@ class Participation(Base):
     flag_notes: Mapped[dict[str, dict[str, str]]] = mapped_column(
         JSON, default=dict, server_default=text("'{}'")
     )
-    slip_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The organization whose paper slip this is: slip numbers are unique within it only.
+    organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("region_organization.id"))
+    slip_no: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(String(500), default="")
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))

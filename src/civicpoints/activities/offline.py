@@ -6,6 +6,7 @@ Never commits; the import isolates each row in a savepoint so a bad row is never
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -15,14 +16,14 @@ from civicpoints.activities.errors import (
     ActivityNotFound,
     AlreadyRecorded,
     ImportRejected,
-    InvalidSchedule,
     ReviewState,
 )
-from civicpoints.activities.models import Participation, RecordStatus, Source
+from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.schemas import ImportReport, ImportRowRead, OfflineRecordCreate
+from civicpoints.activities.spans import check_offline_span
 from civicpoints.identity.service import IdentityService, ResidentNotFound
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import DomainError, Forbidden
 from civicpoints.regions.service import RegionService
@@ -39,41 +40,7 @@ class OfflineService:
         self, data: OfflineRecordCreate, by: Principal, source: str = Source.OFFLINE
     ) -> Participation:
         """Enter one paper slip; it waits in the review queue before any points."""
-        existing = self.records.repo.by_slip(data.slip_no)
-        if existing is not None:
-            raise AlreadyRecorded(
-                field="slip_no",
-                what_zh=f"单据号 {data.slip_no} 已录入",
-                what_en=f"slip {data.slip_no} was already entered",
-            )
-        activity = self.records.activities.get(data.activity_id)
-        self._require(by, Role.ORGANIZER, activity.region_id, activity.organization_id)
-        resident = IdentityService(self.session, self.ctx).find_resident(data.resident)
-        if resident is None:
-            raise ResidentNotFound(field="resident")
-        if data.ended_at <= data.started_at:
-            raise InvalidSchedule(field="ended_at")
-        if self.records.repo.participation_of(activity.id, resident.id) is not None:
-            raise AlreadyRecorded(
-                field="resident",
-                what_zh="该居民在此活动已有服务记录",
-                what_en="this resident already has a record for this activity",
-            )
-        record = Participation(
-            activity_id=activity.id,
-            resident_id=resident.id,
-            source=source,
-            status=RecordStatus.PENDING_REVIEW,
-            started_at=data.started_at,
-            ended_at=data.ended_at,
-            slip_no=data.slip_no,
-            note=data.note,
-            recorded_by=by.id,
-            flags=[],
-        )
-        self.records.note_presence(record, activity)
-        self.records.repo.add(record)
-        return record
+        return self._enter(self._organized(data.activity_id, by), data, by, source)
 
     def import_csv(self, data: bytes, by: Principal, partial: bool = False) -> ImportReport:
         """Import paper slips from CSV: a report per row; re-importing the same file is harmless.
@@ -98,17 +65,88 @@ class OfflineService:
             rows=rows,
         )
 
+    def queue(self, by: Principal, limit: int, after: uuid.UUID | None) -> list[Participation]:
+        """Records waiting for review that the reviewer may decide, newest first."""
+        return list(self.records.repo.pending_review(limit, after, by))
+
+    def decide(
+        self, participation_id: uuid.UUID, approve: bool, reason: str, by: Principal
+    ) -> Participation:
+        """Approve (hours, then points) or reject a record, with the reason kept."""
+        record = self.records.get(participation_id, lock=True)
+        activity = self.records.activities.get(record.activity_id)
+        if not self._covers(by, Role.REVIEWER, activity):
+            raise Forbidden()
+        if record.status != RecordStatus.PENDING_REVIEW:
+            raise ReviewState(status=record.status)
+        if approve:
+            _recheck(record, activity)
+        record.reviewed_by, record.reviewed_at, record.review_reason = by.id, utcnow(), reason
+        if not approve:
+            record.status = RecordStatus.REJECTED
+            return record
+        self.records.approve(record, activity, by.key)
+        return record
+
+    def _organized(self, activity_id: uuid.UUID, by: Principal) -> Activity:
+        """The activity, once `by` is known to organize it: scope before any slip lookup."""
+        activity = self.records.activities.get(activity_id)
+        if not self._covers(by, Role.ORGANIZER, activity):
+            raise Forbidden()
+        return activity
+
+    def _enter(
+        self, activity: Activity, data: OfflineRecordCreate, by: Principal, source: str
+    ) -> Participation:
+        """The new record of a slip, its number unused in the activity's organization."""
+        if self.records.repo.by_slip(activity.organization_id, data.slip_no) is not None:
+            raise AlreadyRecorded(
+                field="slip_no",
+                what_zh=f"单据号 {data.slip_no} 已录入",
+                what_en=f"slip {data.slip_no} was already entered",
+            )
+        check_offline_span(data.started_at, data.ended_at, _session(activity), utcnow())
+        resident = IdentityService(self.session, self.ctx).find_resident(data.resident)
+        if resident is None:
+            raise ResidentNotFound(field="resident")
+        if self.records.repo.participation_of(activity.id, resident.id) is not None:
+            raise AlreadyRecorded(
+                field="resident",
+                what_zh="该居民在此活动已有服务记录",
+                what_en="this resident already has a record for this activity",
+            )
+        record = Participation(
+            activity_id=activity.id,
+            resident_id=resident.id,
+            source=source,
+            status=RecordStatus.PENDING_REVIEW,
+            started_at=data.started_at,
+            ended_at=data.ended_at,
+            organization_id=activity.organization_id,
+            slip_no=data.slip_no,
+            note=data.note,
+            recorded_by=by.id,
+            flags=[],
+        )
+        self.records.note_presence(record, activity)
+        self.records.repo.add(record)
+        return record
+
     def _import_row(
         self, line: int, row: RecordRow | None, errors: list, by: Principal
     ) -> ImportRowRead:
         """One row in its own savepoint: all of it or none of it."""
         if row is None:
             return ImportRowRead(line=line, status="error", errors=[vars(e) for e in errors])
-        if (existing := self.records.repo.by_slip(row.slip_no)) is not None:
-            return ImportRowRead(line=line, status="duplicate", participation_id=existing.id)
         try:
             with self.session.begin_nested():
-                record = self.record(_as_create(row), by, Source.IMPORT)
+                activity = self._organized(_uuid(row.activity_id), by)
+                existing = self.records.repo.by_slip(activity.organization_id, row.slip_no)
+                if existing is not None and existing.activity_id == activity.id:
+                    return ImportRowRead(
+                        line=line, status="duplicate", participation_id=existing.id
+                    )
+                record = self._enter(activity, _as_create(row), by, Source.IMPORT)
         except DomainError as exc:
             err = {
                 "field": exc.field,
@@ -118,39 +156,23 @@ class OfflineService:
             return ImportRowRead(line=line, status="error", errors=[err])
         return ImportRowRead(line=line, status="created", participation_id=record.id)
 
-    def queue(self, by: Principal, limit: int, after: uuid.UUID | None) -> list[Participation]:
-        """Records waiting for review that the reviewer may decide."""
-        rows = self.records.repo.pending_review(limit * 4, after)
-        return [r for r in rows if self._may_review(by, r)][:limit]
-
-    def decide(
-        self, participation_id: uuid.UUID, approve: bool, reason: str, by: Principal
-    ) -> Participation:
-        """Approve (hours, then points) or reject a record, with the reason kept."""
-        record = self.records.get(participation_id, lock=True)
-        if not self._may_review(by, record):
-            raise Forbidden()
-        if record.status != RecordStatus.PENDING_REVIEW:
-            raise ReviewState(status=record.status)
-        record.reviewed_by, record.reviewed_at, record.review_reason = by.id, utcnow(), reason
-        if not approve:
-            record.status = RecordStatus.REJECTED
-            return record
-        activity = self.records.activities.get(record.activity_id)
-        self.records.approve(record, activity, by.key)
-        return record
-
-    def _may_review(self, by: Principal, record: Participation) -> bool:
-        """A reviewer covering the activity's region or organization."""
-        activity = self.records.activities.get(record.activity_id)
+    def _covers(self, by: Principal, role: str, activity: Activity) -> bool:
+        """Whether `by` holds `role` over the activity's region or organization."""
         region = RegionService(self.session).get(activity.region_id)
-        return by.may(Role.REVIEWER, region.path, activity.organization_id)
+        return by.may(role, region.path, activity.organization_id)
 
-    def _require(self, by: Principal, role: str, region_id: uuid.UUID, org: uuid.UUID) -> None:
-        """Refuse staff outside the activity's region and organization."""
-        region = RegionService(self.session).get(region_id)
-        if not by.may(role, region.path, org):
-            raise Forbidden()
+
+def _recheck(record: Participation, activity: Activity) -> None:
+    """A slip entered before the span check existed is checked before it pays."""
+    if record.source == Source.APP or record.started_at is None or record.ended_at is None:
+        return
+    started, ended = as_utc(record.started_at), as_utc(record.ended_at)
+    check_offline_span(started, ended, _session(activity), utcnow())
+
+
+def _session(activity: Activity) -> tuple[datetime, datetime]:
+    """When the activity runs, in UTC."""
+    return as_utc(activity.starts_at), as_utc(activity.ends_at)
 
 
 def _rejected(bad: list[ImportRowRead]) -> ImportRejected:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicpoints.activities import geo
-from civicpoints.activities.errors import ActivityState, ParticipationNotFound
+from civicpoints.activities.errors import ParticipationNotFound, RecordDecided
 from civicpoints.activities.evidence import PhotoFacts, inspect_photo
 from civicpoints.activities.models import Activity, Evidence, RecordStatus
 from civicpoints.activities.records import RecordService
@@ -21,6 +21,10 @@ from civicpoints.kit.context import Context
 # reviewer looks at it (李先生's photos taken elsewhere, or re-used from another day).
 PHOTO_DISTANCE_M = 500.0
 PHOTO_TIME_SLACK = timedelta(hours=6)
+DECIDED = {
+    RecordStatus.APPROVED: ("审核通过", "approved"),
+    RecordStatus.REJECTED: ("被驳回", "rejected"),
+}
 
 
 class PhotoService:
@@ -37,8 +41,9 @@ class PhotoService:
         record = self.records.get(participation_id, lock=True)
         if record.resident_id != resident_id:
             raise ParticipationNotFound(field="participation_id")
-        if record.status in (RecordStatus.REJECTED,):
-            raise ActivityState(why_zh="记录已被驳回", why_en="the record was rejected")
+        if record.status in DECIDED:  # a decision is final: evidence cannot change it now
+            zh, en = DECIDED[RecordStatus(record.status)]
+            raise RecordDecided("participation_id", status_zh=zh, status_en=en)
         facts = inspect_photo(data, self.ctx.settings.upload_max_bytes)  # before any write
         activity = self.records.activities.get(record.activity_id)
         path = store_blob(self.ctx.settings.uploads_dir, data, facts.sha256, facts.extension)

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role, scope_clause
 from civicpoints.activities.models import (
     Activity,
     Enrollment,
@@ -17,6 +18,7 @@ from civicpoints.activities.models import (
     Participation,
     RecordStatus,
 )
+from civicpoints.regions.repository import path_of
 
 
 class ActivityRepository:
@@ -103,17 +105,30 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt.with_for_update()).one_or_none()
 
-    def by_slip(self, slip_no: str) -> Participation | None:
-        """The record made from a paper slip."""
-        stmt = select(Participation).where(Participation.slip_no == slip_no)
+    def by_slip(self, organization_id: uuid.UUID, slip_no: str) -> Participation | None:
+        """The record made from a paper slip of an organization (slip numbers are its own)."""
+        stmt = select(Participation).where(
+            Participation.organization_id == organization_id, Participation.slip_no == slip_no
+        )
         return self.session.scalars(stmt).one_or_none()
 
-    def pending_review(self, limit: int, after: uuid.UUID | None) -> Sequence[Participation]:
-        """Records waiting for a reviewer, oldest first."""
-        stmt = select(Participation).where(Participation.status == RecordStatus.PENDING_REVIEW)
+    def pending_review(
+        self, limit: int, after: uuid.UUID | None, who: Principal
+    ) -> Sequence[Participation]:
+        """Records waiting for `who` to review, newest first, after a keyset cursor.
+
+        The scope is part of the query, so each page is full and no record is skipped.
+        """
+        reviewable = scope_clause(
+            who, Role.REVIEWER, path_of(Activity.region_id), Activity.organization_id
+        )
+        stmt = select(Participation).where(
+            Participation.status == RecordStatus.PENDING_REVIEW,
+            Participation.activity_id.in_(select(Activity.id).where(reviewable)),
+        )
         if after:
-            stmt = stmt.where(Participation.id > after)
-        return self.session.scalars(stmt.order_by(Participation.id).limit(limit)).all()
+            stmt = stmt.where(Participation.id < after)
+        return self.session.scalars(stmt.order_by(Participation.id.desc()).limit(limit)).all()
 
     def approved_without_award(
         self, resident_id: uuid.UUID, awarded: set[uuid.UUID]

@@ -21,13 +21,13 @@ from civicpoints.activities.schemas import (
     OfflineRecordCreate,
     ParticipationRead,
     Position,
-    ReviewDecision,
 )
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.views import participation_view
 from civicpoints.identity.router import ResidentCaller, StaffCaller
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.kit.schemas import Decision
 
 router = APIRouter(tags=["activities 活动"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -187,7 +187,7 @@ def review_queue(
 @router.post("/reviews/{participation_id}/decision", response_model=ParticipationRead)
 def decide(
     participation_id: uuid.UUID,
-    body: ReviewDecision,
+    body: Decision,
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
@@ -198,7 +198,7 @@ def decide(
 
     def run() -> ParticipationRead:
         record: Participation = OfflineService(db, ctx).decide(
-            participation_id, body.decision == "approve", body.reason, who
+            participation_id, body.approve, body.reason, who
         )
         return participation_view(db, record)
 

@@ -15,6 +15,7 @@ CategoryName = Literal[
     "volunteer_service", "high_risk", "environmental", "public_supervision", "education_support"
 ]
 EvidenceName = Literal["none", "photo", "photo_gps"]
+RESIDENT_MAX_LEN = 40  # a phone or platform number, with room for spaces and a country code
 
 
 class ActivityCreate(BaseModel):
@@ -94,7 +95,9 @@ class OfflineRecordCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    resident: str = Field(min_length=1, max_length=40, description="platform number or phone")
+    resident: str = Field(
+        min_length=1, max_length=RESIDENT_MAX_LEN, description="platform number or phone"
+    )
     activity_id: uuid.UUID
     started_at: Instant
     ended_at: Instant
@@ -120,15 +123,6 @@ class ParticipationRead(BaseModel):
     evidence_count: int
     points: AwardRead | None
     message: dict[str, str] = Field(description="what happened, in zh-CN and en")
-
-
-class ReviewDecision(BaseModel):
-    """A reviewer's decision on a record in the queue."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    decision: Literal["approve", "reject"]
-    reason: str = Field(min_length=1, max_length=500)
 
 
 class ImportRowRead(BaseModel):

@@ -83,28 +83,64 @@ def import_records(
     staff: str = typer.Option(..., help="staff username"),
     partial: bool = typer.Option(False, help="keep good rows when some rows are bad"),
 ) -> None:
-    """Import offline paper-slip records from a CSV file, printing a result per row."""
+    """Import offline paper-slip records from a CSV file, printing a result per row.
+
+    Exit 0 when every row is in; 1 when a row is bad (nothing written, or with --partial the
+    good rows kept); 2 when the file itself cannot be used (nothing written).
+    """
     from civicpoints.activities.offline import OfflineService
     from civicpoints.identity.service import IdentityService
+    from civicpoints.kit.errors import DomainError
 
+    data = _read_file(file)
     ctx = build_context(get_settings())
-    with transaction(_sessions()) as s:
-        identity = IdentityService(s, ctx)
-        member = identity.repo.staff_by_username(staff)
-        if member is None:
-            raise typer.BadParameter(f"unknown staff {staff}")
-        report = OfflineService(s, ctx).import_csv(
-            file.read_bytes(), identity.staff_principal(member)
-        )
+    try:
+        with transaction(_sessions()) as s:
+            identity = IdentityService(s, ctx)
+            member = identity.repo.staff_by_username(staff)
+            if member is None:
+                _say(f"没有用户名为 {staff} 的工作人员 / no staff member is named {staff}")
+                raise typer.Exit(2)
+            report = OfflineService(s, ctx).import_csv(
+                data, identity.staff_principal(member), partial
+            )
+    except DomainError as exc:
+        _say(f"{exc.message('zh-CN')} / {exc.message('en')}")
+        for e in exc.errors or []:
+            _say_row(e["line"], e)
+        raise typer.Exit(1 if exc.errors else 2) from exc
     for row in report.rows:
-        detail = "; ".join(e.get("message_zh") or "" for e in row.errors)
-        console.print(f"第 {row.line} 行 line {row.line}: {row.status} {detail}")
-    console.print(
+        for e in row.errors or [{}]:
+            _say_row(row.line, e, row.status)
+    _say(
         f"新增 created {report.created}, 重复 duplicates {report.duplicates}, "
         f"错误 errors {report.errors}"
     )
     if report.errors:
         raise typer.Exit(1)
+
+
+def _read_file(file: Path) -> bytes:
+    """The bytes of an input file, or exit 2 saying (in both languages) why it can't be read."""
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        _say(f"无法读取文件 {file}（{exc.strerror}）/ cannot read the file {file} ({exc.strerror})")
+        raise typer.Exit(2) from exc
+
+
+def _say_row(line: int, error: dict, status: str = "error") -> None:
+    """One row's outcome: its line, the column at fault and why, in zh-CN and en."""
+    where = f"第 {line} 行 line {line}"
+    if error.get("field"):
+        where += f", 列 column {error['field']}"
+    why = f" {error['message_zh']} / {error['message_en']}" if error.get("message_zh") else ""
+    _say(f"{where}: {status}{why}")
+
+
+def _say(text: str) -> None:
+    """Print as written: no markup, no wrapping (a script reads the lines)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @ledger_app.command("expire")

@@ -5,10 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, SQLColumnExpression, select
 from sqlalchemy.orm import Session
 
 from civicpoints.regions.models import Organization, Region
+
+
+def path_of(region_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[str]:
+    """The materialized path of the region `region_id` names, as SQL (for access filters)."""
+    return select(Region.path).where(Region.id == region_id).scalar_subquery()
 
 
 class RegionRepository:

@@ -15,6 +15,7 @@ from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.kit.schemas import Decision
 from civicpoints.ledger import wallet_of
 from civicpoints.ledger.holds import HoldService
 from civicpoints.regions.service import RegionService
@@ -22,7 +23,6 @@ from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category, Redemption, Voucher
 from civicpoints.rewards.schemas import (
-    Decision,
     ItemCreate,
     ItemRead,
     ItemUpdate,

@@ -132,13 +132,6 @@ class RedemptionRead(BaseModel):
     vouchers: list[VoucherRead]
 
 
-class Decision(BaseModel):
-    """The owning department's decision on an entitlement application."""
-
-    approve: bool
-    reason: str = Field(min_length=1, max_length=500, description="shown to the resident")
-
-
 class VerifyRead(BaseModel):
     """A voucher just verified at a merchant."""
 
