@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,6 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Grant, Principal
 from civicpoints.rewards import rules
 from civicpoints.rewards.codes import QR_BOX, new_code, qr_png
 
@@ -124,3 +127,21 @@ def test_a_passing_request_fits_stock_and_limit(quantity: int, used: int, stock:
     item = replace(ITEM, stock_remaining=stock)
     if rules.refusal(item, WHO, NOW, NOW.date(), quantity, used) is None:
         assert 1 <= quantity <= stock and used + quantity <= item.limit_per_period
+
+
+def test_who_decides_which_departments_applications() -> None:
+    """A department's reviewer or organizer decides its own; a platform-wide administrator
+    all; a street's reviewer or a clerk none."""
+    edu, mz = uuid.uuid4(), uuid.uuid4()
+
+    def staff(*grants: Grant) -> Principal:
+        return Principal("staff", uuid.uuid4(), "x", grants)
+
+    reviewer = staff(Grant(Role.REVIEWER, None, edu), Grant(Role.ORGANIZER, None, mz))
+    assert rules.decides_for(reviewer) == {edu, mz}
+    assert rules.may_decide(reviewer, edu) and not rules.may_decide(reviewer, uuid.uuid4())
+    admin = staff(Grant(Role.ADMIN, "/hz", None))
+    assert rules.decides_for(admin) is None and rules.may_decide(admin, mz)
+    street = staff(Grant(Role.REVIEWER, "/hz/bs", None), Grant(Role.MERCHANT_CLERK, None, edu))
+    assert rules.decides_for(street) == frozenset()
+    assert not rules.may_decide(street, edu) and not rules.may_decide(street, None)

@@ -208,10 +208,16 @@ def decide(
 
 @router.get("/applications", response_model=list[RedemptionRead])
 def applications(
-    who: StaffCaller, db: DbSession, ctx: Ctx, limit: Limit = 50
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    limit: Limit = 50,
+    cursor: uuid.UUID | None = Query(None, description="the last id of the previous page"),
 ) -> list[RedemptionRead]:
-    """Entitlement applications waiting for a department the caller decides for."""
-    return [redemption_view(db, r) for r in RedemptionService(db, ctx).applications(who, limit)]
+    """Entitlement applications waiting for a department the caller decides for, newest
+    first (paginated with `cursor`)."""
+    rows = RedemptionService(db, ctx).applications(who, cursor, limit)
+    return [redemption_view(db, r) for r in rows]
 
 
 @router.get("/me/vouchers", response_model=list[VoucherRead])
