@@ -275,3 +275,11 @@ class SettlementRead(BaseModel):
     month: str
     groups: list[SettlementGroup]
     lines: list[SettlementLine]
+
+
+class VoucherCode(BaseModel):
+    """A voucher code in the body, so it never appears in a URL (access logs, proxies)."""
+
+    code: str = Field(
+        min_length=1, max_length=64, description="as typed: any case, spaces or dashes"
+    )
