@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import Rewards
 from civicpoints.kit.clock import utcnow
-from civicpoints.rewards.models import Item
+from civicpoints.rewards.models import Item, Sponsor, Valuation
 from tests.integration.test_api import login
 from tests.integration.test_rewards import API, _iso
 
@@ -25,8 +25,8 @@ OVER_EN = (
 )
 
 
-def item_body(code: str, price: int, face_fen: int) -> dict[str, Any]:
-    """A voucher item at the Lianhua store."""
+def item_body(code: str, price: int, face_fen: int, **other: Any) -> dict[str, Any]:
+    """A voucher item at the Lianhua store, open for 30 days (`other` fields override)."""
     now = utcnow()
     return {
         "code": code,
@@ -40,7 +40,7 @@ def item_body(code: str, price: int, face_fen: int) -> dict[str, Any]:
         "stock_total": 10,
         "valid_from": _iso(now - timedelta(days=1)),
         "valid_until": _iso(now + timedelta(days=30)),
-    }
+    } | other
 
 
 def refused(r: Any, field: str) -> dict[str, Any]:
@@ -74,3 +74,28 @@ def test_create_and_update_refuse_a_price_above_face_value(
     assert (after["price_points"], after["face_value_fen"]) == (500, 5000)
     fine = client.patch(path, json={"price_points": 700, "face_value_fen": 7000}, headers=admin)
     assert fine.status_code == 200 and fine.json()["price_points"] == 700
+
+
+def test_true_false_and_month_zero_are_refused_with_nothing_written(
+    client: TestClient, city: City, rewards: Rewards, sessions: sessionmaker[Session]
+) -> None:
+    """Found by schemathesis: `false` was read as 0 fen, and month 0000-00 passed the spec."""
+    admin = login(client, "admin")
+    with sessions() as s:
+        valuations = len(s.scalars(select(Valuation)).all())
+    sponsor = {"code": "x", "name": "x", "name_en": "x", "kind": "government", "budget_fen": False}
+    valuation = {"fen_per_point": True, "effective_from": _iso(utcnow())}
+    refusals = [
+        client.post(f"{API}/sponsors", json=sponsor, headers=admin),
+        client.post(f"{API}/valuations", json=valuation, headers=admin),
+        client.post(f"{API}/rewards", json=item_body("TEA-B", True, 5000), headers=admin),
+        client.get(f"{API}/settlements", params={"month": "0000-00"}, headers=admin),
+        client.get(f"{API}/settlements/export", params={"month": "2026-13"}, headers=admin),
+    ]
+    assert [(r.status_code, r.headers["content-type"]) for r in refusals] == [
+        (422, "application/problem+json")
+    ] * 5
+    with sessions() as s:
+        assert s.scalars(select(Item).where(Item.code == "TEA-B")).first() is None
+        assert s.scalars(select(Sponsor).where(Sponsor.code == "x")).first() is None
+        assert len(s.scalars(select(Valuation)).all()) == valuations
