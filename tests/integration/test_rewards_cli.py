@@ -91,6 +91,28 @@ def test_import_creates_updates_and_refuses_a_bad_file_whole(
     assert "TEA-2" not in items(sessions)
 
 
+def test_import_refuses_a_row_priced_above_its_face_value(
+    cli: Callable[..., object], sessions: sessionmaker[Session], rewards: Rewards, tmp_path: Path
+) -> None:
+    """A new row and a change of an existing item, both above face value: nothing imported."""
+    dates = "2026-01-01T00:00:00+08:00,2030-01-01T00:00:00+08:00"
+    bad = tmp_path / "over.csv"
+    bad.write_text(
+        HEADER
+        + f"TEA-9,茶,Tea,supermarket_voucher,600,5000,city-fund,lianhua-xihu,5,,{dates}\n"
+        + f"SM-10,10元券,10 yuan,supermarket_voucher,101,1000,city-fund,lianhua-xihu,5,,{dates}\n",
+        encoding="utf-8",
+    )
+    before = items(sessions)["SM-10"].price_points
+    result = cli("rewards", "import", bad)
+    out = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, out  # type: ignore[attr-defined]
+    assert "第 2 行" in out and "第 3 行" in out and "price_points" in out
+    assert "高于面值 50.00 元" in out and "高于面值 10.00 元" in out
+    now = items(sessions)
+    assert "TEA-9" not in now and now["SM-10"].price_points == before
+
+
 def test_settlement_command_prints_and_exports(
     cli: Callable[..., object],
     sessions: sessionmaker[Session],

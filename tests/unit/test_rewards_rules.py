@@ -200,3 +200,21 @@ def test_who_decides_an_application() -> None:
     everywhere = staff(Grant(Role.REVIEWER, None, None))
     assert rules.may_decide(everywhere, DEPARTMENT) is True
     assert rules.may_decide(everywhere, None) is False
+
+
+def test_who_decides_which_departments_applications() -> None:
+    """A department's reviewer or organizer decides its own; a platform-wide administrator
+    all; a street's reviewer or a clerk none."""
+    edu, mz = uuid.uuid4(), uuid.uuid4()
+
+    def staff(*grants: Grant) -> Principal:
+        return Principal("staff", uuid.uuid4(), "x", grants)
+
+    reviewer = staff(Grant(Role.REVIEWER, None, edu), Grant(Role.ORGANIZER, None, mz))
+    assert rules.decides_for(reviewer) == {edu, mz}
+    assert rules.may_decide(reviewer, edu) and not rules.may_decide(reviewer, uuid.uuid4())
+    admin = staff(Grant(Role.ADMIN, "/hz", None))
+    assert rules.decides_for(admin) is None and rules.may_decide(admin, mz)
+    street = staff(Grant(Role.REVIEWER, "/hz/bs", None), Grant(Role.MERCHANT_CLERK, None, edu))
+    assert rules.decides_for(street) == frozenset()
+    assert not rules.may_decide(street, edu) and not rules.may_decide(street, None)

@@ -12,7 +12,7 @@ from civicpoints.access import Principal, Role
 from civicpoints.identity.router import StaffCaller
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession
-from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
+from civicpoints.rewards.budget import MONTH, BudgetService, settlement_csv, settlement_xlsx
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.router import require_admin
 from civicpoints.rewards.schemas import (
@@ -29,7 +29,7 @@ from civicpoints.rewards.schemas import (
 )
 
 router = APIRouter(tags=["budget and merchants 预算与商户"])
-Month = Query(pattern=r"^\d{4}-\d{2}$", description="Beijing calendar month, YYYY-MM")
+Month = Query(pattern=MONTH.pattern, description="Beijing calendar month, YYYY-MM")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}, "description": "CSV or XLSX file"}

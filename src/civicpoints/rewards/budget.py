@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
+from civicpoints.kit.export import csv_bytes, xlsx_bytes
 from civicpoints.ledger.holds import HoldService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import InvalidMonth
@@ -187,23 +185,10 @@ def _rows(report: SettlementRead) -> list[list[object]]:
 
 
 def settlement_csv(report: SettlementRead) -> bytes:
-    """The settlement as UTF-8 CSV with a BOM (so Excel opens the Chinese headers right)."""
-    out = io.StringIO()
-    csv.writer(out).writerows(_rows(report))
-    return ("\ufeff" + out.getvalue()).encode()
+    """The settlement as UTF-8 CSV, no cell a live formula."""
+    return csv_bytes(_rows(report))
 
 
 def settlement_xlsx(report: SettlementRead) -> bytes:
-    """The settlement as an XLSX workbook."""
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = f"结算 {report.month}"
-    for row in _rows(report):
-        sheet.append(row)
-    for column, width in zip("ABCDEFGHIJKL", WIDTHS, strict=True):
-        sheet.column_dimensions[column].width = width
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The settlement as an XLSX workbook, no cell a formula."""
+    return xlsx_bytes(_rows(report), f"结算 {report.month}", WIDTHS, freeze="A2")

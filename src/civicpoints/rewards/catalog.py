@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from civicpoints.kit.clock import utcnow
 from civicpoints.regions.service import RegionService
 from civicpoints.rewards.errors import (
     DuplicateCode,
@@ -27,6 +28,7 @@ from civicpoints.rewards.models import (
     Valuation,
 )
 from civicpoints.rewards.repository import RewardsRepository
+from civicpoints.rewards.rules import split_value
 from civicpoints.rewards.schemas import (
     ItemCreate,
     ItemUpdate,
@@ -58,6 +60,7 @@ class CatalogService:
         sponsor = self.sponsor_by_code(data.sponsor)
         merchant = self.merchant_by_code(data.merchant) if data.merchant else None
         _check_item(data, merchant is not None)
+        self._check_price(data.price_points, data.face_value_fen, "price_points")
         regions = RegionService(self.repo.session)
         for region_id in data.region_ids:
             regions.get(region_id)
@@ -81,6 +84,11 @@ class CatalogService:
         if item is None:
             raise ItemNotFound(field="item_id")
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
+        self._check_price(
+            changes.get("price_points", item.price_points),
+            changes.get("face_value_fen", item.face_value_fen),
+            "face_value_fen" if "price_points" not in changes else "price_points",
+        )
         if "stock_total" in changes:
             delta = changes["stock_total"] - item.stock_total
             if item.stock_remaining + delta < 0:
@@ -95,6 +103,21 @@ class CatalogService:
             setattr(item, key, value)
         self.repo.session.flush()
         return item
+
+    def _check_price(self, points: int, face_value_fen: int, field: str) -> None:
+        """Refuse a price worth more than the face value at today's valuation: posting it
+        would book a negative subsidy (the sponsor taking value from the resident)."""
+        rate = self.fen_per_point(utcnow())
+        value, subsidy = split_value(points, rate, face_value_fen)
+        if subsidy < 0:
+            each, worth, face = (f"{fen / 100:.2f}" for fen in (rate, value, face_value_fen))
+            raise InvalidItem(
+                field=field,
+                reason_zh=f"{points} 积分按每分 {each} 元折合 {worth} 元，高于面值 {face} 元，"
+                "补贴将为负数",
+                reason_en=f"{points} points at {each} yuan each are worth {worth} yuan, above the "
+                f"face value of {face} yuan: the subsidy would be negative",
+            )
 
     def browse(
         self,

@@ -180,6 +180,19 @@ class RewardsRepository:
             stmt = stmt.where(Redemption.created_at <= before)
         return self.session.scalars(stmt.order_by(Redemption.id).limit(limit)).all()
 
+    def applications_for(
+        self, departments: frozenset[uuid.UUID] | None, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Redemption]:
+        """Pending applications for items of `departments` (None: all), newest first, after a
+        cursor: the limit is applied before LIMIT, so every page is full."""
+        stmt = select(Redemption).where(Redemption.status == RedemptionStatus.PENDING)
+        if departments is not None:
+            owned = select(Item.id).where(Item.department_id.in_(departments))
+            stmt = stmt.where(Redemption.item_id.in_(owned))
+        if after is not None:
+            stmt = stmt.where(Redemption.id < after)
+        return self.session.scalars(stmt.order_by(Redemption.id.desc()).limit(limit)).all()
+
     def vouchers_of_redemption(self, redemption_id: uuid.UUID, lock: bool = False) -> list[Voucher]:
         """A redemption's vouchers, in code order (the lock order)."""
         stmt = select(Voucher).where(Voucher.redemption_id == redemption_id).order_by(Voucher.code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from civicpoints.access import Principal, Role
 from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import utcnow
+from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
 from civicpoints.kit.schemas import Decision
@@ -29,6 +31,7 @@ from civicpoints.rewards.schemas import (
     RedemptionCreate,
     RedemptionRead,
     VerifyRead,
+    VoucherCode,
     VoucherRead,
 )
 from civicpoints.rewards.service import RedemptionService
@@ -207,10 +210,16 @@ def decide(
 
 @router.get("/applications", response_model=list[RedemptionRead])
 def applications(
-    who: StaffCaller, db: DbSession, ctx: Ctx, limit: Limit = 50
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    limit: Limit = 50,
+    cursor: uuid.UUID | None = Query(None, description="the last id of the previous page"),
 ) -> list[RedemptionRead]:
-    """Entitlement applications waiting for a department the caller decides for."""
-    return [redemption_view(db, r) for r in RedemptionService(db, ctx).applications(who, limit)]
+    """Entitlement applications waiting for a department the caller decides for, newest
+    first (paginated with `cursor`)."""
+    rows = RedemptionService(db, ctx).applications(who, cursor, limit)
+    return [redemption_view(db, r) for r in rows]
 
 
 @router.get("/me/vouchers", response_model=list[VoucherRead])
@@ -244,19 +253,43 @@ def verify_voucher(
     request: Request,
     key: IdempotencyKey = None,
 ) -> VerifyRead:
-    """A merchant clerk uses a voucher (核销), once; a second try says when and where."""
-
-    def run() -> VerifyRead:
-        voucher, merchant = VoucherService(db, ctx).verify(code, who.id)
-        item = CatalogService(db).item(voucher.item_id)
-        assert voucher.used_at is not None
-        return VerifyRead(
-            code=voucher.code,
-            status=voucher.status,
-            used_at=voucher.used_at,
-            merchant=merchant.name,
-            item_name=item.name,
-            face_value_fen=voucher.face_value_fen,
-        )
-
+    """A merchant clerk uses a voucher (核销), once; a second try says when and where.
+    Prefer `POST /vouchers/verify`: a code in a URL lands in access and proxy logs."""
+    run = partial(verified, db, ctx, code, who.id)
     return idempotent(db, who.key, key, request, None, run)
+
+
+@router.post("/vouchers/check", response_model=VoucherRead)
+def check_voucher(body: VoucherCode, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
+    """`GET /vouchers/{code}` with the code in the body: a clerk checks before verifying."""
+    voucher = VoucherService(db, ctx).seen_by(who.kind, who.id, body.code)
+    return voucher_view(CatalogService(db), voucher)
+
+
+@router.post("/vouchers/verify", response_model=VerifyRead)
+def verify_voucher_by_body(
+    body: VoucherCode,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    request: Request,
+    key: IdempotencyKey = None,
+) -> VerifyRead:
+    """A merchant clerk uses a voucher (核销), the code in the body (kept out of URLs)."""
+    run = partial(verified, db, ctx, body.code, who.id)
+    return idempotent(db, who.key, key, request, body.model_dump(), run)
+
+
+def verified(db: Session, ctx: Context, code: str, staff_id: uuid.UUID) -> VerifyRead:
+    """Verify a voucher at the clerk's merchant and say what was used where."""
+    voucher, merchant = VoucherService(db, ctx).verify(code, staff_id)
+    item = CatalogService(db).item(voucher.item_id)
+    assert voucher.used_at is not None
+    return VerifyRead(
+        code=voucher.code,
+        status=voucher.status,
+        used_at=voucher.used_at,
+        merchant=merchant.name,
+        item_name=item.name,
+        face_value_fen=voucher.face_value_fen,
+    )

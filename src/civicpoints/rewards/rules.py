@@ -110,10 +110,22 @@ def normalize_code(text: str) -> str:
     return group_code(raw)
 
 
+DECIDERS = (Role.REVIEWER, Role.ORGANIZER, Role.ADMIN)
+
+
+def decides_for(who: Principal) -> frozenset[uuid.UUID] | None:
+    """The departments whose entitlement applications `who` decides: None for all (a
+    platform-wide administrator, or an unscoped reviewer or organizer)."""
+    if who.may_citywide(Role.ADMIN):
+        return None
+    grants = [g for g in who.grants if g.role in DECIDERS]
+    if any(g.region_path is None and g.organization_id is None for g in grants):
+        return None
+    return frozenset(g.organization_id for g in grants if g.organization_id is not None)
+
+
 def may_decide(who: Principal, department: uuid.UUID | None) -> bool:
     """Staff of the owning department (reviewers, organizers), or a platform-wide
     administrator, decide an entitlement application."""
-    if who.may_citywide(Role.ADMIN):
-        return True
-    deciders = (Role.REVIEWER, Role.ORGANIZER)
-    return department is not None and any(who.may(r, None, department) for r in deciders)
+    departments = decides_for(who)
+    return departments is None or department in departments

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from civicpoints.kit.schemas import Instant
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
 Name = Field(min_length=1, max_length=100)
+
+
+def _no_bool(value: object) -> object:
+    """JSON true/false is not a number (pydantic would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("须为整数 / must be an integer, not true or false")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_no_bool)]  # points, fen, counts
+# Not `Whole | None`: pydantic would then print the bounds as `ge`/`le`, unknown to JSON Schema.
+WholeOrNone = Annotated[int | None, BeforeValidator(_no_bool)]
 
 
 class ItemCreate(BaseModel):
@@ -23,21 +36,21 @@ class ItemCreate(BaseModel):
     description_en: str = Field("", max_length=2000)
     category: Category
     fulfilment: Fulfilment = Fulfilment.VOUCHER
-    price_points: int = Field(ge=1, le=1_000_000)
-    face_value_fen: int = Field(ge=0, le=100_000_000)
+    price_points: Whole = Field(ge=1, le=1_000_000)
+    face_value_fen: Whole = Field(ge=0, le=100_000_000)
     sponsor: str = Field(min_length=1, max_length=40, description="funding source code")
     merchant: str | None = Field(None, max_length=40, description="merchant code (vouchers)")
     department_id: uuid.UUID | None = Field(None, description="owning department (entitlements)")
-    stock_total: int = Field(ge=0, le=10_000_000)
-    limit_per_period: int = Field(1, ge=1, le=1000)
+    stock_total: Whole = Field(ge=0, le=10_000_000)
+    limit_per_period: Whole = Field(1, ge=1, le=1000)
     period: Period = Period.MONTH
     region_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
-    min_age: int | None = Field(None, ge=0, le=150)
-    max_age: int | None = Field(None, ge=0, le=150)
+    min_age: WholeOrNone = Field(None, ge=0, le=150)
+    max_age: WholeOrNone = Field(None, ge=0, le=150)
     low_income_only: bool = False
     valid_from: Instant
     valid_until: Instant
-    voucher_days: int = Field(30, ge=1, le=366)
+    voucher_days: Whole = Field(30, ge=1, le=366)
     image_url: str = Field("", max_length=300)
 
 
@@ -48,10 +61,10 @@ class ItemUpdate(BaseModel):
     name_en: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=2000)
     description_en: str | None = Field(None, max_length=2000)
-    price_points: int | None = Field(None, ge=1, le=1_000_000)
-    face_value_fen: int | None = Field(None, ge=0, le=100_000_000)
-    stock_total: int | None = Field(None, ge=0, le=10_000_000)
-    limit_per_period: int | None = Field(None, ge=1, le=1000)
+    price_points: WholeOrNone = Field(None, ge=1, le=1_000_000)
+    face_value_fen: WholeOrNone = Field(None, ge=0, le=100_000_000)
+    stock_total: WholeOrNone = Field(None, ge=0, le=10_000_000)
+    limit_per_period: WholeOrNone = Field(None, ge=1, le=1000)
     valid_until: Instant | None = None
     image_url: str | None = Field(None, max_length=300)
     active: bool | None = None
@@ -94,7 +107,13 @@ class RedemptionCreate(BaseModel):
     """Redeem `quantity` of an item (1–5)."""
 
     item_id: uuid.UUID
-    quantity: int = Field(1, description="1–5; anything else is refused with a reason")
+    # The bounds are stated in the spec, but checked by the service, which names the rule
+    # (每次可兑换 1 至 5 份) rather than a generic "must be ≤ 5".
+    quantity: Whole = Field(
+        1,
+        description="1–5; anything else is refused with a reason",
+        json_schema_extra={"minimum": 1, "maximum": 5},
+    )
 
 
 class VoucherRead(BaseModel):
@@ -150,7 +169,7 @@ class SponsorCreate(BaseModel):
     name: str = Name
     name_en: str = Name
     kind: str = Field(pattern="^(government|enterprise)$")
-    budget_fen: int = Field(ge=0, le=10**15)
+    budget_fen: Whole = Field(ge=0, le=10**15)
 
 
 class SponsorRead(SponsorCreate):
@@ -188,7 +207,7 @@ class ClerkCreate(BaseModel):
 class ValuationCreate(BaseModel):
     """A new valuation version: fen per point from a date on."""
 
-    fen_per_point: int = Field(ge=1, le=10_000)
+    fen_per_point: Whole = Field(ge=1, le=10_000)
     effective_from: Instant
     note: str = Field("", max_length=200)
 
@@ -268,3 +287,11 @@ class SettlementRead(BaseModel):
     month: str
     groups: list[SettlementGroup]
     lines: list[SettlementLine]
+
+
+class VoucherCode(BaseModel):
+    """A voucher code in the body, so it never appears in a URL (access logs, proxies)."""
+
+    code: str = Field(
+        min_length=1, max_length=64, description="as typed: any case, spaces or dashes"
+    )

@@ -7,6 +7,7 @@ then the ledger (wallet, then the bucket's system accounts). Never commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -262,14 +263,11 @@ class RedemptionService:
         self.session.flush()
         return redemption
 
-    def applications(self, by: Principal, limit: int) -> list[Redemption]:
-        """Entitlement applications waiting for a department `by` decides for."""
-        catalog = CatalogService(self.session)
-        return [
-            r
-            for r in catalog.repo.pending_applications(limit)
-            if rules.may_decide(by, catalog.item(r.item_id).department_id)
-        ]
+    def applications(
+        self, by: Principal, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Redemption]:
+        """Entitlement applications waiting for a department `by` decides for, newest first."""
+        return self.repo.applications_for(rules.decides_for(by), after, limit)
 
     def expire_vouchers(self, now: datetime, batch: int = 200) -> int:
         """Refund unused vouchers past their validity, and lapsed applications (a batch)."""
