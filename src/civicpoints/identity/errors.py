@@ -169,15 +169,20 @@ class BadCredentials(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Login rate limit reached."""
+    """Sign-in throttled for this account or address; says when to come back (Retry-After)."""
 
     code = "identity.too_many_attempts"
     status = 429
     title = {"zh-CN": "尝试次数过多", "en": "Too many attempts"}
     messages = {
-        "zh-CN": "登录失败次数过多，请 {minutes} 分钟后再试",
-        "en": "too many failed sign-ins; please try again in {minutes} minutes",
+        "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "too many failed sign-ins; please try again in {seconds} seconds",
     }
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(None, seconds=seconds)
+        # Rendered as the response's Retry-After header (RFC 9110 §10.2.3).
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class VerificationFailed(DomainError):

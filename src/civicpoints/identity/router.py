@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civicpoints.activities.records import RecordService
 from civicpoints.identity.principal import Principal
+from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.schemas import (
     ResidentCreate,
     ResidentRead,
+    StaffRead,
     TokenRead,
     TokenRequest,
     VerificationRequest,
@@ -54,10 +56,33 @@ ResidentCaller = Annotated[Principal, Depends(resident)]
 StaffCaller = Annotated[Principal, Depends(staff)]
 
 
+def sign_in_guard(request: Request, ctx: Ctx) -> SignInGuard:
+    """The app's sign-in throttle, made once per app from its settings."""
+    state = request.app.state
+    if not hasattr(state, "sign_in_guard"):
+        s = ctx.settings
+        state.sign_in_guard = SignInGuard(
+            s.signin_free_failures,
+            s.signin_delay_cap_s,
+            s.signin_address_failures,
+            s.signin_address_window_s,
+        )
+    guard: SignInGuard = state.sign_in_guard
+    return guard
+
+
 @router.post("/auth/token", response_model=TokenRead)
-def sign_in(body: TokenRequest, db: DbSession, ctx: Ctx) -> TokenRead:
-    """Sign in with a staff username, or a resident's phone or platform number."""
-    raw, token, who = IdentityService(db, ctx).sign_in(body.username, body.password)
+def sign_in(
+    body: TokenRequest,
+    request: Request,
+    db: DbSession,
+    ctx: Ctx,
+    guard: Annotated[SignInGuard, Depends(sign_in_guard)],
+) -> TokenRead:
+    """Sign in with a staff username, or a resident's phone, ID or platform number."""
+    # Behind a reverse proxy, run uvicorn with --proxy-headers so this is the client's address.
+    address = request.client.host if request.client else "unknown"
+    raw, token, who = IdentityService(db, ctx).sign_in(body.username, body.password, guard, address)
     return TokenRead(
         access_token=raw,
         expires_at=token.expires_at,
@@ -68,16 +93,32 @@ def sign_in(body: TokenRequest, db: DbSession, ctx: Ctx) -> TokenRead:
     )
 
 
+@router.post("/auth/logout", status_code=204)
+def sign_out(
+    db: DbSession,
+    ctx: Ctx,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    """Revoke the bearer token used for this request; it then gets 401 everywhere."""
+    if creds is None:
+        raise Unauthorized()
+    IdentityService(db, ctx).sign_out(creds.credentials)
+    return Response(status_code=204)
+
+
 @router.post("/residents", response_model=ResidentRead, status_code=201)
 def register(body: ResidentCreate, db: DbSession, ctx: Ctx) -> ResidentRead:
     """Register a resident with real name (实名注册)."""
     return ResidentRead.model_validate(IdentityService(db, ctx).register(body))
 
 
-@router.get("/me", response_model=ResidentRead)
-def me(who: ResidentCaller, db: DbSession, ctx: Ctx) -> ResidentRead:
-    """The signed-in resident, identifiers masked."""
-    return ResidentRead.model_validate(IdentityService(db, ctx).resident(who.id))
+@router.get("/me", response_model=ResidentRead | StaffRead)
+def me(who: Caller, db: DbSession, ctx: Ctx) -> ResidentRead | StaffRead:
+    """The signed-in resident (identifiers masked) or staff member (roles and scopes)."""
+    identity = IdentityService(db, ctx)
+    if who.kind == "staff":
+        return identity.staff_profile(who.id)
+    return ResidentRead.model_validate(identity.resident(who.id))
 
 
 @router.post("/me/verification", response_model=ResidentRead)

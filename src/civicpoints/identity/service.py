@@ -16,17 +16,18 @@ from civicpoints.identity.errors import (
     ConsentRequired,
     DuplicatePhone,
     DuplicateResident,
+    InvalidPhone,
     TooManyAttempts,
     VerificationFailed,
 )
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
-from civicpoints.identity.phone import mask_phone, normalize_phone
+from civicpoints.identity.phone import compact, mask_phone, normalize_phone
 from civicpoints.identity.principal import Grant, Principal
 from civicpoints.identity.providers import provider
-from civicpoints.identity.ratelimit import FailureLimiter
+from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.repository import IdentityRepository
-from civicpoints.identity.schemas import ResidentCreate
+from civicpoints.identity.schemas import GrantRead, ResidentCreate, StaffRead
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import NotFound, Unauthorized
@@ -35,7 +36,6 @@ from civicpoints.regions.service import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
-LOGIN_LIMITER = FailureLimiter()
 
 
 class ResidentNotFound(NotFound):
@@ -109,16 +109,16 @@ class IdentityService:
         return resident
 
     def find_resident(self, handle: str) -> Resident | None:
-        """A resident by platform number, phone or ID number (as staff type them)."""
-        handle = handle.strip()
-        if is_platform_number(handle):
-            return self.repo.resident_by(public_no=handle.upper())
+        """A resident by platform number, phone or ID number, however it was typed."""
+        typed = compact(handle).upper()
+        if is_platform_number(typed):
+            return self.repo.resident_by(public_no=typed)
         cipher = self.ctx.cipher
-        if len(handle) == 18:
-            return self.repo.resident_by(id_bidx=cipher.blind_index(handle.upper(), ID_CONTEXT))
+        if len(typed) == 18:
+            return self.repo.resident_by(id_bidx=cipher.blind_index(typed, ID_CONTEXT))
         try:
-            phone = normalize_phone(handle)
-        except Exception:
+            phone = normalize_phone(typed)
+        except InvalidPhone:
             return None
         return self.repo.resident_by(phone_bidx=cipher.blind_index(phone, PHONE_CONTEXT))
 
@@ -162,16 +162,19 @@ class IdentityService:
         self.repo.add(grant)
         return grant
 
-    def sign_in(self, username: str, password: str) -> tuple[str, Token, Principal]:
-        """Check a password and issue a bearer token; rate-limited per account name."""
-        wait = LOGIN_LIMITER.blocked_for(username)
-        if wait > 0:
-            raise TooManyAttempts(minutes=math.ceil(wait / 60))
+    def sign_in(
+        self, username: str, password: str, guard: SignInGuard, address: str
+    ) -> tuple[str, Token, Principal]:
+        """Check a password and issue a bearer token; throttled per account and per address."""
         principal, stored = self._credentials(username)
+        account = principal.key if principal else f"handle:{compact(username).casefold()}"
+        wait = guard.wait_s(address, account)
+        if wait > 0:
+            raise TooManyAttempts(seconds=math.ceil(wait))
         if not passwords.verify_password(stored, password) or principal is None:
-            LOGIN_LIMITER.fail(username)
+            guard.failed(address, account)
             raise BadCredentials()
-        LOGIN_LIMITER.reset(username)
+        guard.succeeded(account)
         raw = new_token()
         token = Token(
             token_hash=_digest(raw),
@@ -181,6 +184,15 @@ class IdentityService:
         )
         self.repo.add(token)
         return raw, token, principal
+
+    def sign_out(self, raw_token: str) -> None:
+        """Revoke a live bearer token (logout); 401 when it is not live."""
+        now = utcnow()
+        token = self.repo.token(_digest(raw_token), now)
+        if token is None:
+            raise Unauthorized()
+        token.revoked_at = now
+        self.session.flush()
 
     def _credentials(self, username: str) -> tuple[Principal | None, str | None]:
         """The principal and stored hash behind a login name (staff first, then resident)."""
@@ -206,6 +218,28 @@ class IdentityService:
         if staff is None or not staff.active:
             raise Unauthorized()
         return self.staff_principal(staff)
+
+    def staff_profile(self, staff_id: uuid.UUID) -> StaffRead:
+        """A staff member's own profile: roles with the region or organization they cover."""
+        staff = self.repo.staff(staff_id)
+        if staff is None:
+            raise Unauthorized()
+        regions = RegionService(self.session)
+        roles = [
+            GrantRead(
+                role=g.role,
+                region_id=g.region_id,
+                region_name=regions.get(g.region_id).name if g.region_id else None,
+                organization_id=g.organization_id,
+                organization_name=(
+                    regions.organization(g.organization_id).name if g.organization_id else None
+                ),
+            )
+            for g in self.repo.grants(staff.id)
+        ]
+        return StaffRead(
+            id=staff.id, username=staff.username, display_name=staff.display_name, roles=roles
+        )
 
     def staff_principal(self, staff: Staff) -> Principal:
         """A staff principal with grants resolved to region paths."""
