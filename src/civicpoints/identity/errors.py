@@ -198,16 +198,31 @@ class VerificationFailed(DomainError):
 
 
 class WeakPassword(DomainError):
-    """A password too short or too common."""
+    """A password an attacker would guess early (zxcvbn score below 3)."""
 
     code = "identity.weak_password"
     status = 422
     title = {"zh-CN": "密码太简单", "en": "Password too weak"}
     messages = {
-        "zh-CN": "密码至少 8 位，且不能全是同一个字符或纯数字顺序",
-        "en": "the password needs at least 8 characters and may not be one repeated "
-        "character or a run of digits",
+        "zh-CN": "密码太容易被猜到，请换一个：至少 8 位，可用几个不相关的词加数字或符号，"
+        "不要用常见密码、键盘顺序或重复的字符",
+        "en": "the password is too easy to guess; please choose another: at least 8 "
+        "characters, e.g. a few unrelated words with digits or symbols, not a common "
+        "password, a keyboard run or repeated characters",
     }
+    # Machine-readable sub-reason; the code stays the same for every subclass.
+    reason: ClassVar[str] = "guessable"
 
     def __init__(self, field: str | None = "password", **params: Any) -> None:
         super().__init__(field, **params)
+
+
+class PasswordHasPersonalInfo(WeakPassword):
+    """A password holding the person's name, phone, ID number or birth date."""
+
+    reason = "personal"
+    messages = {
+        "zh-CN": "密码不能包含您的姓名（含拼音）、手机号、身份证号或出生日期，请换一个",
+        "en": "the password may not contain your name (also in pinyin), phone number, "
+        "ID-card number or birth date; please choose another",
+    }

@@ -59,7 +59,8 @@ class IdentityService:
         info = parse_id_number(data.id_number, local_date(utcnow()))
         phone = normalize_phone(data.phone)
         if password_hash is None:
-            password_hash = passwords.hash_password(passwords.check_strength(data.password))
+            personal = passwords.personal_words(data.name, phone, info.number)
+            password_hash = passwords.strong_hash(data.password, personal)
         RegionService(self.session).community(data.community_id)
         cipher = self.ctx.cipher
         id_bidx = cipher.blind_index(info.number, ID_CONTEXT)
@@ -143,8 +144,10 @@ class IdentityService:
         password_hash: str | None = None,
     ) -> Staff:
         """Create a staff account (CLI and demo; roles are granted separately)."""
-        digest = password_hash or passwords.hash_password(passwords.check_strength(password or ""))
-        staff = Staff(username=username, display_name=display_name, password_hash=digest)
+        if password_hash is None:
+            personal = [*passwords.personal_words(display_name), username.casefold()]
+            password_hash = passwords.strong_hash(password or "", personal)
+        staff = Staff(username=username, display_name=display_name, password_hash=password_hash)
         self.repo.add(staff)
         return staff
 
