@@ -197,6 +197,22 @@ class VerificationFailed(DomainError):
     }
 
 
+class DocumentMismatch(DomainError):
+    """The number read from the card in hand is not the resident's registered ID number."""
+
+    code = "identity.document_mismatch"
+    status = 422
+    title = {"zh-CN": "证件不符", "en": "Document does not match"}
+    messages = {
+        "zh-CN": "所核验证件的号码与该居民登记的身份证号码不一致，请核对证件和居民",
+        "en": "the number on the document checked is not this resident's registered "
+        "ID-card number; please check the document and the person",
+    }
+
+    def __init__(self, field: str | None = "document_number", **params: Any) -> None:
+        super().__init__(field, **params)
+
+
 class WeakPassword(DomainError):
     """A password an attacker would guess early (zxcvbn score below 3)."""
 

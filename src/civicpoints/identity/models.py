@@ -20,6 +20,8 @@ class Role(StrEnum):
     MERCHANT_CLERK = "merchant_clerk"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    # 实名核验员: community staff who verify a resident after seeing the ID card in person.
+    VERIFIER = "verifier"
 
 
 class Verification(StrEnum):
@@ -53,6 +55,26 @@ class Resident(Base):
     consent_version: Mapped[str] = mapped_column(String(16))
     consent_at: Mapped[datetime]
     created_at: Mapped[datetime] = created_at_column()
+
+
+class IdentityVerification(Base):
+    """One real-name verification: how, when, by whom, on which (masked) document.
+
+    Written once per verification and never changed, so the audit log can read staff
+    verifications from here (`verified_by_staff_id` set for in-person checks).
+    """
+
+    __tablename__ = "identity_verification"
+
+    id: Mapped[uuid.UUID] = id_column()
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_resident.id"), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    verified_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("identity_staff.id"), index=True
+    )
+    verified_at: Mapped[datetime]
+    document_type: Mapped[str | None] = mapped_column(String(32))
+    document_masked: Mapped[str | None] = mapped_column(String(18))
 
 
 class Staff(Base):

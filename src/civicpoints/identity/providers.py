@@ -2,7 +2,10 @@
 
 A deployment plugs in its face/ID check service (e.g. the provincial government-service
 identity platform) by implementing `VerificationProvider`; the built-in `dev` provider
-accepts any ID number whose check digit is valid — registration already guarantees that.
+accepts any ID number whose check digit is valid — registration already guarantees that — and
+is therefore refused when `CIVICPOINTS_ENV=production`. The `in_person` provider is for places
+where community staff check the ID card at the service centre (`IdentityService.verify_in_person`):
+self-service verification then tells the resident where to go.
 """
 
 from __future__ import annotations
@@ -46,9 +49,39 @@ class DevProvider:
         return VerificationResult(True)
 
 
-PROVIDERS: dict[str, VerificationProvider] = {"dev": DevProvider()}
+class InPersonProvider:
+    """Verification happens at the community service centre; self-service is pointed there."""
+
+    name = "in_person"
+
+    def verify(self, name: str, id_number: str, evidence: str, today: date) -> VerificationResult:
+        """Never verifies by itself: a verifier does, after seeing the card."""
+        return VerificationResult(
+            False,
+            "请携带本人居民身份证到社区服务中心，由工作人员当面核验",
+            "please bring your ID card to the community service centre to be verified in person",
+        )
 
 
-def provider(name: str) -> VerificationProvider:
-    """The provider configured by `CIVICPOINTS_IDENTITY_PROVIDER`."""
+class RefusedProvider:
+    """Stands in for `dev` in production: verifies nobody, and says why."""
+
+    name = "refused"
+
+    def verify(self, name: str, id_number: str, evidence: str, today: date) -> VerificationResult:
+        """Refuse: the demo provider would accept anyone."""
+        return VerificationResult(
+            False,
+            "演示用的 dev 认证方式在生产环境停用，请联系管理员",
+            "the demo `dev` provider is disabled in production; please contact the administrator",
+        )
+
+
+PROVIDERS: dict[str, VerificationProvider] = {"dev": DevProvider(), "in_person": InPersonProvider()}
+
+
+def provider(name: str, env: str) -> VerificationProvider:
+    """The provider configured by `CIVICPOINTS_IDENTITY_PROVIDER` (never `dev` in production)."""
+    if name == "dev" and env == "production":
+        return RefusedProvider()
     return PROVIDERS[name]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,6 +12,7 @@ from civicpoints.activities.records import RecordService
 from civicpoints.identity.principal import Principal
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.schemas import (
+    InPersonVerificationCreate,
     ResidentCreate,
     ResidentRead,
     StaffRead,
@@ -127,4 +129,18 @@ def verify(body: VerificationRequest, who: ResidentCaller, db: DbSession, ctx: C
     identity = IdentityService(db, ctx)
     verified = identity.verify(identity.resident(who.id), body.evidence)
     RecordService(db, ctx).release_deferred(who.id, who.key)
+    return ResidentRead.model_validate(verified)
+
+
+@router.post("/residents/{resident_id}/verification", response_model=ResidentRead)
+def verify_in_person(
+    resident_id: uuid.UUID,
+    body: InPersonVerificationCreate,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+) -> ResidentRead:
+    """A verifier records seeing the resident's ID card in person (记录核验人员)."""
+    verified = IdentityService(db, ctx).verify_in_person(resident_id, body, who)
+    RecordService(db, ctx).release_deferred(verified.id, who.key)
     return ResidentRead.model_validate(verified)

@@ -89,3 +89,16 @@ class StaffRead(BaseModel):
     username: str
     display_name: str
     roles: list[GrantRead]
+
+
+class InPersonVerificationCreate(BaseModel):
+    """What a verifier records after seeing a resident's ID card at the service centre."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    document_type: Literal["resident_id_card", "temporary_id_card"] = Field(
+        description="居民身份证 / 临时居民身份证 — the card seen"
+    )
+    document_number: str = Field(
+        min_length=1, max_length=40, description="证件号码，照证件录入 / the number on the card"
+    )

@@ -14,28 +14,44 @@ from civicpoints.identity import passwords
 from civicpoints.identity.errors import (
     BadCredentials,
     ConsentRequired,
+    DocumentMismatch,
     DuplicatePhone,
     DuplicateResident,
+    InvalidIdNumber,
     InvalidPhone,
     TooManyAttempts,
     VerificationFailed,
 )
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
-from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
+from civicpoints.identity.models import (
+    IdentityVerification,
+    Resident,
+    Role,
+    RoleGrant,
+    Staff,
+    Token,
+    Verification,
+)
 from civicpoints.identity.phone import compact, mask_phone, normalize_phone
 from civicpoints.identity.principal import Grant, Principal
 from civicpoints.identity.providers import provider
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.repository import IdentityRepository
-from civicpoints.identity.schemas import GrantRead, ResidentCreate, StaffRead
+from civicpoints.identity.schemas import (
+    GrantRead,
+    InPersonVerificationCreate,
+    ResidentCreate,
+    StaffRead,
+)
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.kit.errors import NotFound, Unauthorized
+from civicpoints.kit.errors import Forbidden, NotFound, Unauthorized
 from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
 from civicpoints.regions.service import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
+IN_PERSON = "in_person"
 
 
 class ResidentNotFound(NotFound):
@@ -128,12 +144,48 @@ class IdentityService:
         if resident.verification == Verification.VERIFIED:
             return resident
         number = self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
-        check = provider(self.ctx.settings.identity_provider)
+        settings = self.ctx.settings
+        check = provider(settings.identity_provider, settings.env)
         result = check.verify(resident.name, number, evidence, local_date(utcnow()))
         if not result.ok:
             raise VerificationFailed(reason_zh=result.reason_zh, reason_en=result.reason_en)
+        return self._mark_verified(resident, IdentityVerification(method=check.name))
+
+    def verify_in_person(
+        self, resident_id: uuid.UUID, card: InPersonVerificationCreate, who: Principal
+    ) -> Resident:
+        """A verifier saw the resident's ID card (记录核验人员): record who, when, which card."""
+        if not {Role.VERIFIER, Role.ADMIN} & set(who.roles):
+            raise Forbidden()
+        resident = self.repo.resident(resident_id)
+        # Out of scope reads as unknown: a verifier learns nothing of other streets' residents.
+        home = RegionService(self.session).get(resident.community_id) if resident else None
+        if resident is None or home is None or not who.may(Role.VERIFIER, home.path):
+            raise ResidentNotFound(field="resident_id")
+        try:
+            info = parse_id_number(card.document_number, local_date(utcnow()))
+        except InvalidIdNumber as exc:
+            exc.field = "document_number"
+            raise
+        if self.ctx.cipher.blind_index(info.number, ID_CONTEXT) != resident.id_bidx:
+            raise DocumentMismatch()
+        if resident.verification == Verification.VERIFIED:
+            return resident
+        row = IdentityVerification(
+            method=IN_PERSON,
+            verified_by_staff_id=who.id,
+            document_type=card.document_type,
+            document_masked=mask_id_number(info.number),
+        )
+        return self._mark_verified(resident, row)
+
+    def _mark_verified(self, resident: Resident, row: IdentityVerification) -> Resident:
+        """Mark the resident verified and keep the verification's row (read by the audit log)."""
+        now = utcnow()
         resident.verification = Verification.VERIFIED
-        resident.verified_at, resident.verified_by = utcnow(), check.name
+        resident.verified_at, resident.verified_by = now, row.method
+        row.resident_id, row.verified_at = resident.id, now
+        self.repo.add(row)
         return resident
 
     def add_staff(
