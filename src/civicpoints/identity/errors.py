@@ -209,9 +209,6 @@ class DocumentMismatch(DomainError):
         "ID-card number; please check the document and the person",
     }
 
-    def __init__(self, field: str | None = "document_number", **params: Any) -> None:
-        super().__init__(field, **params)
-
 
 class WeakPassword(DomainError):
     """A password an attacker would guess early (zxcvbn score below 3)."""

@@ -168,7 +168,7 @@ class IdentityService:
             exc.field = "document_number"
             raise
         if self.ctx.cipher.blind_index(info.number, ID_CONTEXT) != resident.id_bidx:
-            raise DocumentMismatch()
+            raise DocumentMismatch(field="document_number")
         if resident.verification == Verification.VERIFIED:
             return resident
         row = IdentityVerification(
