@@ -34,7 +34,7 @@ from civicpoints.identity.models import (
 )
 from civicpoints.identity.phone import compact, mask_phone, normalize_phone
 from civicpoints.identity.principal import Grant, Principal
-from civicpoints.identity.providers import provider
+from civicpoints.identity.providers import IN_PERSON, provider
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.repository import IdentityRepository
 from civicpoints.identity.schemas import (
@@ -51,7 +51,6 @@ from civicpoints.regions.service import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
-IN_PERSON = "in_person"
 
 
 class ResidentNotFound(NotFound):
@@ -159,8 +158,8 @@ class IdentityService:
             raise Forbidden()
         resident = self.repo.resident(resident_id)
         # Out of scope reads as unknown: a verifier learns nothing of other streets' residents.
-        home = RegionService(self.session).get(resident.community_id) if resident else None
-        if resident is None or home is None or not who.may(Role.VERIFIER, home.path):
+        home = RegionService(self.session).get(resident.community_id).path if resident else None
+        if resident is None or not who.may(Role.VERIFIER, home):
             raise ResidentNotFound(field="resident_id")
         try:
             info = parse_id_number(card.document_number, local_date(utcnow()))
@@ -172,7 +171,7 @@ class IdentityService:
         if resident.verification == Verification.VERIFIED:
             return resident
         row = IdentityVerification(
-            method=IN_PERSON,
+            method=IN_PERSON.name,
             verified_by_staff_id=who.id,
             document_type=card.document_type,
             document_masked=mask_id_number(info.number),
