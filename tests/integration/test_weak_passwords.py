@@ -7,7 +7,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
-from civicpoints.identity.models import Resident
+from civicpoints.identity.errors import PasswordHasPersonalInfo, WeakPassword
+from civicpoints.identity.models import Resident, Staff
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
 
 from .conftest import id_number
 from .test_api import count, register
@@ -36,3 +40,19 @@ def test_weak_password_refused_at_registration(
     assert "密码" in body["messages"]["zh-CN"] and "password" in body["messages"]["en"]
     assert password not in body["messages"]["zh-CN"]  # never echoed
     assert count(sessions, Resident) == 0
+
+
+@pytest.mark.parametrize(
+    ("password", "error"),
+    [("qwertyui", WeakPassword), ("Ops-linqingshan-7", PasswordHasPersonalInfo)],
+)
+def test_weak_password_refused_for_staff_accounts(
+    sessions: sessionmaker[Session], ctx: Context, password: str, error: type[WeakPassword]
+) -> None:
+    """Staff accounts get the same check, with their name (in pinyin) as personal words."""
+    with pytest.raises(error), transaction(sessions) as s:
+        IdentityService(s, ctx).add_staff("linqs", "社区核验员 林青山", password)
+    assert count(sessions, Staff) == 0
+    with transaction(sessions) as s:
+        IdentityService(s, ctx).add_staff("linqs", "社区核验员 林青山", "Tea-garden-river-42")
+    assert count(sessions, Staff) == 1

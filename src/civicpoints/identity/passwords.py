@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -26,13 +27,15 @@ _CONTAINED = 6
 _CONTAINED_CJK = 2
 # The API accepts up to 128 characters; zxcvbn's cost grows with length, so bound it.
 _JUDGED = 128
+_NAME_PARTS = re.compile(r"[\s·・.]+")
 
 
 def personal_words(name: str, phone: str = "", id_number: str = "") -> list[str]:
     """The words a neighbour would try: the name (and its pinyin), phone, ID number parts."""
-    syllables = [s.casefold() for s in lazy_pinyin(name) if s.strip("· ")]
-    words = [name, "".join(syllables), "".join(syllables[1:]), *syllables[:1]]
-    words += [phone, phone[-8:], id_number, id_number[6:14], id_number[-6:], id_number[-4:]]
+    words = [name, phone, phone[-8:], id_number, id_number[6:14], id_number[-6:], id_number[-4:]]
+    for part in _NAME_PARTS.split(name):  # "社区核验员 林青山", "阿卜杜·热合曼": each part
+        syllables = [s.casefold() for s in lazy_pinyin(part)]
+        words += [part, "".join(syllables), "".join(syllables[1:]), *syllables[:1]]
     return [_fold(w) for w in words if w]
 
 

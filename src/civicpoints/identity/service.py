@@ -245,8 +245,7 @@ class IdentityService:
         token = self.repo.token(_digest(raw_token), now)
         if token is None:
             raise Unauthorized()
-        token.revoked_at = now
-        self.session.flush()
+        self.repo.revoke(token, now)
 
     def _credentials(self, username: str) -> tuple[Principal | None, str | None]:
         """The principal and stored hash behind a login name (staff first, then resident)."""
