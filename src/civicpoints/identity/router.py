@@ -28,15 +28,22 @@ router = APIRouter(tags=["identity 身份"])
 bearer = HTTPBearer(auto_error=False)
 
 
+def bearer_token(
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The raw bearer token of the request, or 401."""
+    if creds is None:
+        raise Unauthorized()
+    return creds.credentials
+
+
 def principal(
     db: DbSession,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller behind the bearer token, or 401."""
-    if creds is None:
-        raise Unauthorized()
-    return IdentityService(db, ctx).authenticate(creds.credentials)
+    return IdentityService(db, ctx).authenticate(bearer_token(creds))
 
 
 def resident(who: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -96,15 +103,9 @@ def sign_in(
 
 
 @router.post("/auth/logout", status_code=204)
-def sign_out(
-    db: DbSession,
-    ctx: Ctx,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Response:
+def sign_out(db: DbSession, ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> Response:
     """Revoke the bearer token used for this request; it then gets 401 everywhere."""
-    if creds is None:
-        raise Unauthorized()
-    IdentityService(db, ctx).sign_out(creds.credentials)
+    IdentityService(db, ctx).sign_out(token)
     return Response(status_code=204)
 
 
