@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicpoints.identity.ratelimit import SignInGuard, backoff_s
+from civicpoints.identity.ratelimit import SignInGuard, address_key, backoff_s
 
 
 class Clock:
@@ -72,3 +72,15 @@ def test_address_window_blocks_spraying_then_frees() -> None:
     assert guard.wait_s("10.0.0.1", "handle:user0") == 70.0
     clock.now += 71
     assert guard.wait_s("10.0.0.1", "handle:fresh") == 0
+
+
+def test_an_ipv6_subscriber_counts_as_one_address() -> None:
+    """Hosts of one /64 share a budget (a subscriber can pick any of them); IPv4 stays per host."""
+    clock = Clock()
+    guard = SignInGuard(free=5, cap=60.0, address_limit=2, address_window=100, clock=clock)
+    guard.failed("2001:db8:1:2::1", "handle:a")
+    guard.failed("2001:db8:1:2:ffff::9", "handle:b")
+    assert guard.wait_s("2001:db8:1:2::abcd", "handle:c") == 100.0
+    assert guard.wait_s("2001:db8:1:3::1", "handle:c") == 0
+    assert address_key("198.51.100.23") == "198.51.100.23"
+    assert address_key("testclient") == "testclient"

@@ -17,6 +17,7 @@ each keeps its own counters, which still bounds guessing to workers × the limit
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import defaultdict, deque
@@ -27,6 +28,17 @@ from dataclasses import dataclass
 _FORGET_S = 24 * 3600.0
 # Past this many keys, stale ones are swept so a flood of unique handles cannot fill memory.
 _SWEEP_AT = 10_000
+
+
+def address_key(host: str) -> str:
+    """The unit an address limit counts: an IPv4 address, or an IPv6 /64 (one subscriber's)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 def backoff_s(failures: int, free: int, cap: float) -> float:
@@ -118,12 +130,13 @@ class SignInGuard:
     def wait_s(self, address: str, account: str) -> float:
         """Seconds before this address may try this account (0: it may try now)."""
         with self._lock:
-            return max(self.addresses.blocked_for(address), self.accounts.wait_s(account))
+            blocked = self.addresses.blocked_for(address_key(address))
+            return max(blocked, self.accounts.wait_s(account))
 
     def failed(self, address: str, account: str) -> None:
         """Count a wrong password (or an unknown handle) against both."""
         with self._lock:
-            self.addresses.fail(address)
+            self.addresses.fail(address_key(address))
             self.accounts.fail(account)
 
     def succeeded(self, account: str) -> None:
