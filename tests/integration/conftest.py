@@ -67,7 +67,7 @@ def make_resident(
             name=name,
             id_number=id_number(n),
             phone=phone or f"1390000{n:04d}",
-            password="Passw0rd!x",
+            password="Qiantang-tide-1958",  # never checked here (hash given), but strong
             community_id=city.communities[0].id,
             consent=True,
         )

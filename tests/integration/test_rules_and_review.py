@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal
@@ -23,7 +22,7 @@ from civicpoints.scoring.schemas import RuleSetCreate
 from civicpoints.scoring.service import ScoringService
 
 from .conftest import WEST_LAKE
-from .test_api import jpeg, login
+from .test_api import jpeg
 from .test_earning import attend
 
 SHANGHAI = (31.2304, 121.4737)
@@ -153,19 +152,3 @@ def test_reviewer_outside_the_region_cannot_decide(
         assert OfflineService(s, ctx).queue(who, 50, None) == []
         with pytest.raises(Forbidden):
             OfflineService(s, ctx).decide(record.id, True, "ok", who)
-
-
-def test_sign_in_is_rate_limited_per_account(client: TestClient) -> None:
-    """Ten wrong passwords lock the account name (429); then even the right one waits."""
-    from civicpoints.identity.service import LOGIN_LIMITER
-
-    LOGIN_LIMITER.reset("auditor")
-    for _ in range(10):
-        r = client.post(
-            "/api/v1/auth/token", json={"username": "auditor", "password": "wrong-pass"}
-        )
-        assert r.status_code == 401 and r.json()["code"] == "identity.bad_credentials"
-    r = client.post("/api/v1/auth/token", json={"username": "auditor", "password": "Demo@2026"})
-    assert r.status_code == 429 and r.json()["code"] == "identity.too_many_attempts"
-    LOGIN_LIMITER.reset("auditor")
-    assert login(client, "auditor")

@@ -15,6 +15,8 @@ class Role(StrEnum):
     MERCHANT_CLERK = "merchant_clerk"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    # 实名核验员: community staff who verify a resident after seeing the ID card in person.
+    VERIFIER = "verifier"
 
 
 @dataclass(frozen=True)

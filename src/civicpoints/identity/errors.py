@@ -169,15 +169,20 @@ class BadCredentials(DomainError):
 
 
 class TooManyAttempts(DomainError):
-    """Login rate limit reached."""
+    """Sign-in throttled for this account or address; says when to come back (Retry-After)."""
 
     code = "identity.too_many_attempts"
     status = 429
     title = {"zh-CN": "尝试次数过多", "en": "Too many attempts"}
     messages = {
-        "zh-CN": "登录失败次数过多，请 {minutes} 分钟后再试",
-        "en": "too many failed sign-ins; please try again in {minutes} minutes",
+        "zh-CN": "登录失败次数过多，请 {seconds} 秒后再试",
+        "en": "too many failed sign-ins; please try again in {seconds} seconds",
     }
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(None, seconds=seconds)
+        # Rendered as the response's Retry-After header (RFC 9110 §10.2.3).
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class VerificationFailed(DomainError):
@@ -192,17 +197,45 @@ class VerificationFailed(DomainError):
     }
 
 
+class DocumentMismatch(DomainError):
+    """The number read from the card in hand is not the resident's registered ID number."""
+
+    code = "identity.document_mismatch"
+    status = 422
+    title = {"zh-CN": "证件不符", "en": "Document does not match"}
+    messages = {
+        "zh-CN": "所核验证件的号码与该居民登记的身份证号码不一致，请核对证件和居民",
+        "en": "the number on the document checked is not this resident's registered "
+        "ID-card number; please check the document and the person",
+    }
+
+
 class WeakPassword(DomainError):
-    """A password too short or too common."""
+    """A password an attacker would guess early (zxcvbn score below 3)."""
 
     code = "identity.weak_password"
     status = 422
     title = {"zh-CN": "密码太简单", "en": "Password too weak"}
     messages = {
-        "zh-CN": "密码至少 8 位，且不能全是同一个字符或纯数字顺序",
-        "en": "the password needs at least 8 characters and may not be one repeated "
-        "character or a run of digits",
+        "zh-CN": "密码太容易被猜到，请换一个：至少 8 位，可用几个不相关的词加数字或符号，"
+        "不要用常见密码、键盘顺序或重复的字符",
+        "en": "the password is too easy to guess; please choose another: at least 8 "
+        "characters, e.g. a few unrelated words with digits or symbols, not a common "
+        "password, a keyboard run or repeated characters",
     }
+    # Machine-readable sub-reason; the code stays the same for every subclass.
+    reason: ClassVar[str] = "guessable"
 
     def __init__(self, field: str | None = "password", **params: Any) -> None:
         super().__init__(field, **params)
+
+
+class PasswordHasPersonalInfo(WeakPassword):
+    """A password holding the person's name, phone, ID number or birth date."""
+
+    reason = "personal"
+    messages = {
+        "zh-CN": "密码不能包含您的姓名（含拼音）、手机号、身份证号或出生日期，请换一个",
+        "en": "the password may not contain your name (also in pinyin), phone number, "
+        "ID-card number or birth date; please choose another",
+    }

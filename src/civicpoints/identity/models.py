@@ -45,6 +45,26 @@ class Resident(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class IdentityVerification(Base):
+    """One real-name verification: how, when, by whom, on which (masked) document.
+
+    Written once per verification and never changed, so the audit log can read staff
+    verifications from here (`verified_by_staff_id` set for in-person checks).
+    """
+
+    __tablename__ = "identity_verification"
+
+    id: Mapped[uuid.UUID] = id_column()
+    resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_resident.id"), index=True)
+    method: Mapped[str] = mapped_column(String(32))
+    verified_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("identity_staff.id"), index=True
+    )
+    verified_at: Mapped[datetime]
+    document_type: Mapped[str | None] = mapped_column(String(32))
+    document_masked: Mapped[str | None] = mapped_column(String(18))
+
+
 class Staff(Base):
     """A staff account: community worker, reviewer, clerk, administrator or auditor."""
 

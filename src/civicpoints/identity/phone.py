@@ -14,11 +14,15 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 _MOBILE = re.compile(r"(?:\+86|0086|86)?(1[3-9][0-9]{9})")
 
 
+def compact(value: str) -> str:
+    """`value` with full-width forms folded and the spaces and hyphens people type removed."""
+    # NFKC folds the full-width digits and '＋' that Chinese input methods produce.
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
+
+
 def normalize_phone(value: str) -> str:
     """The 11-digit mobile number in `value`, or InvalidPhone (landlines are refused)."""
-    # NFKC folds the full-width digits and '＋' that Chinese input methods produce.
-    compact = _SEPARATORS.sub("", unicodedata.normalize("NFKC", value))
-    match = _MOBILE.fullmatch(compact)
+    match = _MOBILE.fullmatch(compact(value))
     if match is None:
         raise InvalidPhone()
     return match.group(1)

@@ -2,7 +2,10 @@
 
 A deployment plugs in its face/ID check service (e.g. the provincial government-service
 identity platform) by implementing `VerificationProvider`; the built-in `dev` provider
-accepts any ID number whose check digit is valid — registration already guarantees that.
+accepts any ID number whose check digit is valid — registration already guarantees that — and
+is therefore refused when `CIVICPOINTS_ENV=production`. The `in_person` provider is for places
+where community staff check the ID card at the service centre (`IdentityService.verify_in_person`):
+self-service verification then tells the resident where to go.
 """
 
 from __future__ import annotations
@@ -26,7 +29,10 @@ class VerificationResult:
 class VerificationProvider(Protocol):
     """Confirms that a name and ID number belong to the person in front of the phone."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The provider's name, recorded as the verification's method."""
+        ...
 
     def verify(self, name: str, id_number: str, evidence: str, today: date) -> VerificationResult:
         """Check the person; `evidence` is the provider's token (face check result, etc.)."""
@@ -46,9 +52,38 @@ class DevProvider:
         return VerificationResult(True)
 
 
-PROVIDERS: dict[str, VerificationProvider] = {"dev": DevProvider()}
+@dataclass(frozen=True)
+class RefusingProvider:
+    """A provider that verifies nobody by itself and tells the resident why."""
+
+    name: str
+    reason_zh: str
+    reason_en: str
+
+    def verify(self, name: str, id_number: str, evidence: str, today: date) -> VerificationResult:
+        """Refuse, with the provider's reason."""
+        return VerificationResult(False, self.reason_zh, self.reason_en)
 
 
-def provider(name: str) -> VerificationProvider:
-    """The provider configured by `CIVICPOINTS_IDENTITY_PROVIDER`."""
+# Verification happens at the community service centre: a verifier does it after seeing the card.
+IN_PERSON = RefusingProvider(
+    "in_person",
+    "请携带本人居民身份证到社区服务中心，由工作人员当面核验",
+    "please bring your ID card to the community service centre to be verified in person",
+)
+# Stands in for `dev` in production, where the demo provider would accept anyone.
+DEV_REFUSED = RefusingProvider(
+    "refused",
+    "演示用的 dev 认证方式在生产环境停用，请联系管理员",
+    "the demo `dev` provider is disabled in production; please contact the administrator",
+)
+
+
+PROVIDERS: dict[str, VerificationProvider] = {"dev": DevProvider(), "in_person": IN_PERSON}
+
+
+def provider(name: str, env: str) -> VerificationProvider:
+    """The provider configured by `CIVICPOINTS_IDENTITY_PROVIDER` (never `dev` in production)."""
+    if name == "dev" and env == "production":
+        return DEV_REFUSED
     return PROVIDERS[name]

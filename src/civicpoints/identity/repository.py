@@ -54,3 +54,8 @@ class IdentityRepository:
             Token.token_hash == token_hash, Token.expires_at > now, Token.revoked_at.is_(None)
         )
         return self.session.scalars(stmt).one_or_none()
+
+    def revoke(self, token: Token, now: datetime) -> None:
+        """Mark a token revoked from `now` (logout)."""
+        token.revoked_at = now
+        self.session.flush()

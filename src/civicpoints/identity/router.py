@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civicpoints.access import Principal
+from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.schemas import (
+    InPersonVerificationCreate,
     ResidentCreate,
     ResidentRead,
+    StaffRead,
     TokenRead,
     TokenRequest,
     VerificationRequest,
@@ -23,15 +27,22 @@ router = APIRouter(tags=["identity 身份"])
 bearer = HTTPBearer(auto_error=False)
 
 
+def bearer_token(
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str:
+    """The raw bearer token of the request, or 401."""
+    if creds is None:
+        raise Unauthorized()
+    return creds.credentials
+
+
 def principal(
     db: DbSession,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller behind the bearer token, or 401."""
-    if creds is None:
-        raise Unauthorized()
-    return IdentityService(db, ctx).authenticate(creds.credentials)
+    return IdentityService(db, ctx).authenticate(bearer_token(creds))
 
 
 def resident(who: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -53,10 +64,33 @@ ResidentCaller = Annotated[Principal, Depends(resident)]
 StaffCaller = Annotated[Principal, Depends(staff)]
 
 
+def sign_in_guard(request: Request, ctx: Ctx) -> SignInGuard:
+    """The app's sign-in throttle, made once per app from its settings."""
+    state = request.app.state
+    if not hasattr(state, "sign_in_guard"):
+        s = ctx.settings
+        state.sign_in_guard = SignInGuard(
+            s.signin_free_failures,
+            s.signin_delay_cap_s,
+            s.signin_address_failures,
+            s.signin_address_window_s,
+        )
+    guard: SignInGuard = state.sign_in_guard
+    return guard
+
+
 @router.post("/auth/token", response_model=TokenRead)
-def sign_in(body: TokenRequest, db: DbSession, ctx: Ctx) -> TokenRead:
-    """Sign in with a staff username, or a resident's phone or platform number."""
-    raw, token, who = IdentityService(db, ctx).sign_in(body.username, body.password)
+def sign_in(
+    body: TokenRequest,
+    request: Request,
+    db: DbSession,
+    ctx: Ctx,
+    guard: Annotated[SignInGuard, Depends(sign_in_guard)],
+) -> TokenRead:
+    """Sign in with a staff username, or a resident's phone, ID or platform number."""
+    # Behind a reverse proxy, run uvicorn with --proxy-headers so this is the client's address.
+    address = request.client.host if request.client else "unknown"
+    raw, token, who = IdentityService(db, ctx).sign_in(body.username, body.password, guard, address)
     return TokenRead(
         access_token=raw,
         expires_at=token.expires_at,
@@ -67,16 +101,26 @@ def sign_in(body: TokenRequest, db: DbSession, ctx: Ctx) -> TokenRead:
     )
 
 
+@router.post("/auth/logout", status_code=204)
+def sign_out(db: DbSession, ctx: Ctx, token: Annotated[str, Depends(bearer_token)]) -> Response:
+    """Revoke the bearer token used for this request; it then gets 401 everywhere."""
+    IdentityService(db, ctx).sign_out(token)
+    return Response(status_code=204)
+
+
 @router.post("/residents", response_model=ResidentRead, status_code=201)
 def register(body: ResidentCreate, db: DbSession, ctx: Ctx) -> ResidentRead:
     """Register a resident with real name (实名注册)."""
     return ResidentRead.model_validate(IdentityService(db, ctx).register(body))
 
 
-@router.get("/me", response_model=ResidentRead)
-def me(who: ResidentCaller, db: DbSession, ctx: Ctx) -> ResidentRead:
-    """The signed-in resident, identifiers masked."""
-    return ResidentRead.model_validate(IdentityService(db, ctx).resident(who.id))
+@router.get("/me", response_model=ResidentRead | StaffRead)
+def me(who: Caller, db: DbSession, ctx: Ctx) -> ResidentRead | StaffRead:
+    """The signed-in resident (identifiers masked) or staff member (roles and scopes)."""
+    identity = IdentityService(db, ctx)
+    if who.kind == "staff":
+        return identity.staff_profile(who.id)
+    return ResidentRead.model_validate(identity.resident(who.id))
 
 
 @router.post("/me/verification", response_model=ResidentRead)
@@ -84,4 +128,17 @@ def verify(body: VerificationRequest, who: ResidentCaller, db: DbSession, ctx: C
     """Verify the signed-in resident's identity; points held for them are then credited."""
     identity = IdentityService(db, ctx)
     verified = identity.verify(identity.resident(who.id), body.evidence, who.key)
+    return ResidentRead.model_validate(verified)
+
+
+@router.post("/residents/{resident_id}/verification", response_model=ResidentRead)
+def verify_in_person(
+    resident_id: uuid.UUID,
+    body: InPersonVerificationCreate,
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+) -> ResidentRead:
+    """A verifier records seeing the resident's ID card in person (记录核验人员)."""
+    verified = IdentityService(db, ctx).verify_in_person(resident_id, body, who)
     return ResidentRead.model_validate(verified)

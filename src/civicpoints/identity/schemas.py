@@ -28,6 +28,7 @@ class ResidentRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
+    kind: Literal["resident"] = "resident"
     id: uuid.UUID
     public_no: str
     name: str
@@ -68,3 +69,36 @@ class TokenRead(BaseModel):
     subject_id: uuid.UUID
     name: str
     roles: list[str]
+
+
+class GrantRead(BaseModel):
+    """One role a staff member holds and where it applies."""
+
+    role: str
+    region_id: uuid.UUID | None
+    region_name: str | None
+    organization_id: uuid.UUID | None
+    organization_name: str | None
+
+
+class StaffRead(BaseModel):
+    """A staff member as shown to themselves (`GET /me`)."""
+
+    kind: Literal["staff"] = "staff"
+    id: uuid.UUID
+    username: str
+    display_name: str
+    roles: list[GrantRead]
+
+
+class InPersonVerificationCreate(BaseModel):
+    """What a verifier records after seeing a resident's ID card at the service centre."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    document_type: Literal["resident_id_card", "temporary_id_card"] = Field(
+        description="居民身份证 / 临时居民身份证 — the card seen"
+    )
+    document_number: str = Field(
+        min_length=1, max_length=40, description="证件号码，照证件录入 / the number on the card"
+    )

@@ -10,33 +10,47 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from civicpoints.access import Grant, Principal
+from civicpoints.access import Grant, Principal, Role
 from civicpoints.identity import passwords
 from civicpoints.identity.errors import (
     BadCredentials,
     ConsentRequired,
+    DocumentMismatch,
     DuplicatePhone,
     DuplicateResident,
+    InvalidIdNumber,
+    InvalidPhone,
     TooManyAttempts,
     VerificationFailed,
 )
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
-from civicpoints.identity.models import Resident, RoleGrant, Staff, Token, Verification
-from civicpoints.identity.phone import mask_phone, normalize_phone
-from civicpoints.identity.providers import provider
-from civicpoints.identity.ratelimit import FailureLimiter
+from civicpoints.identity.models import (
+    IdentityVerification,
+    Resident,
+    RoleGrant,
+    Staff,
+    Token,
+    Verification,
+)
+from civicpoints.identity.phone import compact, mask_phone, normalize_phone
+from civicpoints.identity.providers import IN_PERSON, provider
+from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.repository import IdentityRepository
-from civicpoints.identity.schemas import ResidentCreate
+from civicpoints.identity.schemas import (
+    GrantRead,
+    InPersonVerificationCreate,
+    ResidentCreate,
+    StaffRead,
+)
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.kit.errors import NotFound, Unauthorized
+from civicpoints.kit.errors import Forbidden, NotFound, Unauthorized
 from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
 from civicpoints.regions.service import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
-LOGIN_LIMITER = FailureLimiter()
 
 
 class ResidentNotFound(NotFound):
@@ -60,7 +74,8 @@ class IdentityService:
         info = parse_id_number(data.id_number, local_date(utcnow()))
         phone = normalize_phone(data.phone)
         if password_hash is None:
-            password_hash = passwords.hash_password(passwords.check_strength(data.password))
+            personal = passwords.personal_words(data.name, phone, info.number)
+            password_hash = passwords.strong_hash(data.password, personal)
         RegionService(self.session).community(data.community_id)
         cipher = self.ctx.cipher
         id_bidx = cipher.blind_index(info.number, ID_CONTEXT)
@@ -110,36 +125,72 @@ class IdentityService:
         return resident
 
     def find_resident(self, handle: str) -> Resident | None:
-        """A resident by platform number, phone or ID number (as staff type them)."""
-        handle = handle.strip()
-        if is_platform_number(handle):
-            return self.repo.resident_by(public_no=handle.upper())
+        """A resident by platform number, phone or ID number, however it was typed."""
+        typed = compact(handle).upper()
+        if is_platform_number(typed):
+            return self.repo.resident_by(public_no=typed)
         cipher = self.ctx.cipher
-        if len(handle) == 18:
-            return self.repo.resident_by(id_bidx=cipher.blind_index(handle.upper(), ID_CONTEXT))
+        if len(typed) == 18:
+            return self.repo.resident_by(id_bidx=cipher.blind_index(typed, ID_CONTEXT))
         try:
-            phone = normalize_phone(handle)
-        except Exception:
+            phone = normalize_phone(typed)
+        except InvalidPhone:
             return None
         return self.repo.resident_by(phone_bidx=cipher.blind_index(phone, PHONE_CONTEXT))
 
     def verify(self, resident: Resident, evidence: str, actor: str | None = None) -> Resident:
-        """Run the configured real-name check; verified residents start earning points.
+        """Run the configured real-name check; verified residents start earning points."""
+        if resident.verification == Verification.VERIFIED:
+            return resident
+        number = self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
+        settings = self.ctx.settings
+        check = provider(settings.identity_provider, settings.env)
+        result = check.verify(resident.name, number, evidence, local_date(utcnow()))
+        if not result.ok:
+            raise VerificationFailed(reason_zh=result.reason_zh, reason_en=result.reason_en)
+        who = actor or f"resident:{resident.id}"
+        return self._mark_verified(resident, IdentityVerification(method=check.name), who)
+
+    def verify_in_person(
+        self, resident_id: uuid.UUID, card: InPersonVerificationCreate, who: Principal
+    ) -> Resident:
+        """A verifier saw the resident's ID card (记录核验人员): record who, when, which card."""
+        if not {Role.VERIFIER, Role.ADMIN} & set(who.roles):
+            raise Forbidden()
+        resident = self.repo.resident(resident_id)
+        # Out of scope reads as unknown: a verifier learns nothing of other streets' residents.
+        home = RegionService(self.session).get(resident.community_id).path if resident else None
+        if resident is None or not who.may(Role.VERIFIER, home):
+            raise ResidentNotFound(field="resident_id")
+        try:
+            info = parse_id_number(card.document_number, local_date(utcnow()))
+        except InvalidIdNumber as exc:
+            exc.field = "document_number"
+            raise
+        if self.ctx.cipher.blind_index(info.number, ID_CONTEXT) != resident.id_bidx:
+            raise DocumentMismatch(field="document_number")
+        if resident.verification == Verification.VERIFIED:
+            return resident
+        row = IdentityVerification(
+            method=IN_PERSON.name,
+            verified_by_staff_id=who.id,
+            document_type=card.document_type,
+            document_masked=mask_id_number(info.number),
+        )
+        return self._mark_verified(resident, row, who.key)
+
+    def _mark_verified(self, resident: Resident, row: IdentityVerification, actor: str) -> Resident:
+        """Mark verified, keep the verification's row (read by the audit log), announce it.
 
         Subscribers of `resident_verified` (activities: release held points) run in the same
         transaction.
         """
-        if resident.verification == Verification.VERIFIED:
-            return resident
-        number = self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
-        check = provider(self.ctx.settings.identity_provider)
-        result = check.verify(resident.name, number, evidence, local_date(utcnow()))
-        if not result.ok:
-            raise VerificationFailed(reason_zh=result.reason_zh, reason_en=result.reason_en)
+        now = utcnow()
         resident.verification = Verification.VERIFIED
-        resident.verified_at, resident.verified_by = utcnow(), check.name
-        who = actor or f"resident:{resident.id}"
-        resident_verified.emit(self.session, self.ctx, ResidentVerified(resident.id, who))
+        resident.verified_at, resident.verified_by = now, row.method
+        row.resident_id, row.verified_at = resident.id, now
+        self.repo.add(row)
+        resident_verified.emit(self.session, self.ctx, ResidentVerified(resident.id, actor))
         return resident
 
     def add_staff(
@@ -150,8 +201,10 @@ class IdentityService:
         password_hash: str | None = None,
     ) -> Staff:
         """Create a staff account (CLI and demo; roles are granted separately)."""
-        digest = password_hash or passwords.hash_password(passwords.check_strength(password or ""))
-        staff = Staff(username=username, display_name=display_name, password_hash=digest)
+        if password_hash is None:
+            personal = [*passwords.personal_words(display_name), username.casefold()]
+            password_hash = passwords.strong_hash(password or "", personal)
+        staff = Staff(username=username, display_name=display_name, password_hash=password_hash)
         self.repo.add(staff)
         return staff
 
@@ -169,16 +222,19 @@ class IdentityService:
         self.repo.add(grant)
         return grant
 
-    def sign_in(self, username: str, password: str) -> tuple[str, Token, Principal]:
-        """Check a password and issue a bearer token; rate-limited per account name."""
-        wait = LOGIN_LIMITER.blocked_for(username)
-        if wait > 0:
-            raise TooManyAttempts(minutes=math.ceil(wait / 60))
+    def sign_in(
+        self, username: str, password: str, guard: SignInGuard, address: str
+    ) -> tuple[str, Token, Principal]:
+        """Check a password and issue a bearer token; throttled per account and per address."""
         principal, stored = self._credentials(username)
+        account = principal.key if principal else f"handle:{compact(username).casefold()}"
+        wait = guard.wait_s(address, account)
+        if wait > 0:
+            raise TooManyAttempts(seconds=math.ceil(wait))
         if not passwords.verify_password(stored, password) or principal is None:
-            LOGIN_LIMITER.fail(username)
+            guard.failed(address, account)
             raise BadCredentials()
-        LOGIN_LIMITER.reset(username)
+        guard.succeeded(account)
         raw = new_token()
         token = Token(
             token_hash=_digest(raw),
@@ -188,6 +244,14 @@ class IdentityService:
         )
         self.repo.add(token)
         return raw, token, principal
+
+    def sign_out(self, raw_token: str) -> None:
+        """Revoke a live bearer token (logout); 401 when it is not live."""
+        now = utcnow()
+        token = self.repo.token(_digest(raw_token), now)
+        if token is None:
+            raise Unauthorized()
+        self.repo.revoke(token, now)
 
     def _credentials(self, username: str) -> tuple[Principal | None, str | None]:
         """The principal and stored hash behind a login name (staff first, then resident)."""
@@ -213,6 +277,28 @@ class IdentityService:
         if staff is None or not staff.active:
             raise Unauthorized()
         return self.staff_principal(staff)
+
+    def staff_profile(self, staff_id: uuid.UUID) -> StaffRead:
+        """A staff member's own profile: roles with the region or organization they cover."""
+        staff = self.repo.staff(staff_id)
+        if staff is None:
+            raise Unauthorized()
+        regions = RegionService(self.session)
+        roles = [
+            GrantRead(
+                role=g.role,
+                region_id=g.region_id,
+                region_name=regions.get(g.region_id).name if g.region_id else None,
+                organization_id=g.organization_id,
+                organization_name=(
+                    regions.organization(g.organization_id).name if g.organization_id else None
+                ),
+            )
+            for g in self.repo.grants(staff.id)
+        ]
+        return StaffRead(
+            id=staff.id, username=staff.username, display_name=staff.display_name, roles=roles
+        )
 
     def staff_principal(self, staff: Staff) -> Principal:
         """A staff principal with grants resolved to region paths."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,7 +36,27 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 10 * 1024 * 1024
     token_ttl_hours: int = 12
     identity_provider: str = "dev"
+    # "production" refuses demo shortcuts such as the `dev` identity provider.
+    env: Literal["development", "test", "production"] = "development"
+    # Sign-in throttling (identity/ratelimit.py): failures per account before the delay starts,
+    # the delay's ceiling, and failures one client address may make within the window.
+    signin_free_failures: int = Field(default=5, ge=1)
+    signin_delay_cap_s: float = Field(default=60.0, gt=0, le=3600)
+    signin_address_failures: int = Field(default=50, ge=1)
+    signin_address_window_s: float = Field(default=900.0, gt=0)
     timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _no_dev_shortcuts_in_production(self) -> Settings:
+        """Production must not start with the demo identity provider (it verifies anyone)."""
+        if self.env == "production" and self.identity_provider == "dev":
+            raise ValueError(
+                "CIVICPOINTS_ENV=production 不能使用 dev 实名认证方式，"
+                "请设置 CIVICPOINTS_IDENTITY_PROVIDER（如 in_person）/ "
+                "the `dev` identity provider accepts anyone and is refused in production: "
+                "set CIVICPOINTS_IDENTITY_PROVIDER (e.g. in_person)"
+            )
+        return self
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under `var_dir`."""

@@ -37,7 +37,7 @@ def domain_problem(request: Request, exc: Exception) -> JSONResponse:
     }
     if exc.errors is not None:
         body["errors"] = exc.errors
-    return _response(exc.status, body)
+    return _response(exc.status, body, getattr(exc, "headers", None))
 
 
 def _field(loc: tuple[Any, ...]) -> str:
