@@ -1,0 +1,158 @@
+"""Web hardening: commit before response, body limits, text checks, log redaction, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from civicpoints.cli.city import City
+from civicpoints.kit.settings import Settings
+from civicpoints.web.app import create_app
+from civicpoints.web.problems import PROBLEM
+
+from .live import live_server
+from .test_api import PASSWORD, activity_body, create_activity, login, register
+
+TRIES = 200
+
+
+def _slow_commits(app: Any, seconds: float = 0.03) -> None:
+    """Every request transaction's commit takes `seconds`, as on a busy disk."""
+
+    def pause(_session: Session) -> None:
+        time.sleep(seconds)
+
+    event.listen(app.state.sessions, "before_commit", pause)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_2xx_means_committed_read_your_write_through_a_real_server(
+    settings: Settings, city: City
+) -> None:
+    """Defect 5: the next request sees what a 2xx reported: create then read 200 of 200,
+    sign-in then GET /me 20 of 20 (argon2 makes each sign-in slow), commits made slow."""
+    app = create_app(settings)
+    _slow_commits(app)
+    with live_server(settings, app) as client:
+        assert register(client, city, 1).status_code == 201
+        staff = login(client, "organizer")
+        misses = 0
+        for _ in range(TRIES):
+            activity = create_activity(client, city, headers=staff)
+            misses += client.get(f"/api/v1/activities/{activity}").status_code != 200
+        assert misses == 0, f"read after create failed {misses} of {TRIES} times"
+        for _ in range(20):
+            headers = login(client, "13800000001", PASSWORD)
+            misses += client.get("/api/v1/me", headers=headers).status_code != 200
+        assert misses == 0, f"GET /me after sign-in failed {misses} of 20 times"
+
+
+def test_a_failed_commit_is_an_error_response_and_nothing_is_kept(
+    settings: Settings, city: City
+) -> None:
+    """Defect 5: when the commit fails the client gets a problem+json 500, never a 201."""
+    app = create_app(settings)
+
+    def refuse(_session: Session) -> None:
+        raise RuntimeError("the disk is full")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        staff = login(client, "organizer")
+        event.listen(app.state.sessions, "before_commit", refuse)
+        r = client.post("/api/v1/activities", json=activity_body(city), headers=staff)
+        event.remove(app.state.sessions, "before_commit", refuse)
+        assert r.status_code == 500
+        assert r.headers["content-type"] == PROBLEM
+        assert "the disk is full" not in r.text and "Traceback" not in r.text
+        assert r.json()["messages"]["zh-CN"] and r.json()["messages"]["en"]
+        assert client.get("/api/v1/activities").json()["items"] == []
+
+
+# -- request size (defect 7) ----------------------------------------------------------------
+
+MB = 1024 * 1024
+CHUNK = b"x" * (64 * 1024)
+
+
+def _call(
+    app: Any, method: str, path: str, headers: dict[str, str], size: int, declare: bool = True
+) -> tuple[int, dict[str, str], bytes, int]:
+    """One request straight through ASGI with a `size`-byte body streamed lazily (never held
+    whole); returns status, headers, body and how many body bytes the app pulled."""
+    pulled = 0
+    sent = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if declare:
+        sent.append((b"content-length", str(size).encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": sent,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    out: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        nonlocal pulled
+        chunk = CHUNK[: max(0, min(len(CHUNK), size - pulled))]
+        pulled += len(chunk)
+        return {"type": "http.request", "body": chunk, "more_body": pulled < size}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+            out["headers"] = {k.decode(): v.decode() for k, v in message["headers"]}
+        elif message["type"] == "http.response.body":
+            out["body"] += message.get("body", b"")
+
+    asyncio.run(app(scope, receive, send))
+    return out["status"], out["headers"], out["body"], pulled
+
+
+def test_a_huge_json_body_to_sign_in_is_refused_before_it_is_read(settings: Settings) -> None:
+    """Defect 7: 200 MB of JSON to the anonymous sign-in → 413 problem+json, nothing read
+    when its length is declared, no more than the limit when it streams without one."""
+    app = create_app(settings)
+    json_headers = {"content-type": "application/json"}
+    status, headers, body, pulled = _call(app, "POST", "/api/v1/auth/token", json_headers, 200 * MB)
+    assert (status, headers["content-type"], pulled) == (413, PROBLEM, 0)
+    assert "请求内容超过上限" in body.decode()
+    status, headers, _, pulled = _call(
+        app, "POST", "/api/v1/auth/token", json_headers, 200 * MB, declare=False
+    )
+    assert (status, headers["content-type"]) == (413, PROBLEM)
+    assert pulled <= settings.body_max_bytes + len(CHUNK)
+
+
+def test_an_upload_is_read_only_after_the_caller_is_known(settings: Settings, city: City) -> None:
+    """Defect 7: an anonymous 5 MB photo upload → 401 with not one byte of it read; a signed-in
+    caller's 200 MB upload → 413 before it is read."""
+    app = create_app(settings)
+    form = {"content-type": "multipart/form-data; boundary=b0undary"}
+    path = f"/api/v1/participations/{uuid.uuid4()}/evidence"
+    status, headers, _, pulled = _call(app, "POST", path, form, 5 * MB)
+    assert (status, headers["content-type"], pulled) == (401, PROBLEM, 0)
+    status, _, _, pulled = _call(app, "POST", path, form | {"authorization": "Bearer nope"}, 5 * MB)
+    assert (status, pulled) == (401, 0)
+    with TestClient(app) as client:
+        staff = login(client, "organizer")
+    status, headers, body, pulled = _call(
+        app, "POST", "/api/v1/participations/import", form | staff, 200 * MB
+    )
+    assert (status, headers["content-type"], pulled) == (413, PROBLEM, 0)
+    assert json.loads(body)["field"] == "file"
