@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import time
 import uuid
@@ -156,3 +158,78 @@ def test_an_upload_is_read_only_after_the_caller_is_known(settings: Settings, ci
     )
     assert (status, headers["content-type"], pulled) == (413, PROBLEM, 0)
     assert json.loads(body)["field"] == "file"
+
+
+# -- headers, unknown paths, 405 (defect 12, web part) --------------------------------------
+
+
+def test_every_response_carries_security_headers_and_personal_data_is_not_cached(
+    client: TestClient, city: City
+) -> None:
+    """nosniff, a CSP forbidding framing, no referrer; no-store on auth and personal data,
+    a short public cache on the ledger's checkpoints; the same on refusals."""
+    staff = login(client, "organizer")
+    responses = {
+        "token": client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}),
+        "me": client.get("/api/v1/me", headers=staff),
+        "activities": client.get("/api/v1/activities", headers=staff),
+        "unknown": client.get("/api/v1/nothing-here"),
+        "docs": client.get("/docs"),
+        "checkpoints": client.get("/api/v1/ledger/checkpoints/latest"),
+    }
+    for name, r in responses.items():
+        assert r.headers["x-content-type-options"] == "nosniff", name
+        assert r.headers["referrer-policy"] == "no-referrer", name
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, name
+        assert "server" not in r.headers, name
+    for name in ("token", "me", "activities", "unknown"):
+        assert responses[name].headers["cache-control"] == "no-store", name
+    assert responses["checkpoints"].headers["cache-control"] == "public, max-age=10"
+
+
+def test_the_docs_page_allows_only_its_own_inline_script(client: TestClient) -> None:
+    """Swagger UI keeps working under the CSP: its start-up script is allowed by hash."""
+    r = client.get("/docs")
+    assert r.status_code == 200
+    script = r.text.split("<script>", 1)[1].split("</script>", 1)[0].encode()
+    digest = base64.b64encode(hashlib.sha256(script).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}'" in r.headers["content-security-policy"]
+    assert (
+        "unsafe-inline"
+        not in r.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    )
+    assert client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").status_code == 200
+
+
+def test_an_unknown_path_answers_problem_json_in_chinese_or_english(client: TestClient) -> None:
+    """Unknown path → 404 problem+json, zh-CN by default, English on request."""
+    zh = client.get("/api/v1/no/such/thing")
+    en = client.get("/api/v1/no/such/thing", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert zh.status_code == en.status_code == 404
+    assert zh.headers["content-type"] == en.headers["content-type"] == PROBLEM
+    assert zh.json()["detail"] == "没有这个地址" and zh.json()["title"] == "未找到"
+    assert en.json()["title"] == "Not found" and en.json()["messages"]["zh-CN"] == "没有这个地址"
+
+
+def test_a_wrong_method_answers_405_with_the_methods_allowed(client: TestClient) -> None:
+    """405 lists exactly the methods the path serves."""
+    r = client.delete("/api/v1/activities")
+    assert (r.status_code, r.headers["content-type"]) == (405, PROBLEM)
+    assert r.headers["allow"] == "GET, POST"
+    r = client.put("/api/v1/auth/token")
+    assert r.headers["allow"] == "POST"
+
+
+def test_no_server_banner_and_voucher_codes_out_of_the_access_log(
+    settings: Settings, city: City, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real server sends no `server` header; its access log shows no voucher code."""
+    with live_server(settings) as client:
+        r = client.get("/api/v1/vouchers/K7Q2M9XW4T/qr.png")
+        assert "server" not in r.headers
+        client.get("/api/v1/me", headers={"Authorization": "Bearer s3cr3t-t0ken"})
+    out = capsys.readouterr()
+    logged = out.out + out.err
+    assert "/api/v1/vouchers/[redacted]/qr.png" in logged
+    assert "K7Q2M9XW4T" not in logged

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -195,9 +196,12 @@ def server_problem(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette lists only the first route's)."""
+    """Every method any route serves at this path (Starlette lists only the first route's).
+
+    Included routers are walked through `iter_route_contexts`: FastAPI keeps them nested.
+    """
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in iter_route_contexts(request.app.router.routes):
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.fullmatch(request.url.path):
             methods |= set(getattr(route, "methods", None) or ())
