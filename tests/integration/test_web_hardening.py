@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import time
 import uuid
 from typing import Any
@@ -13,15 +14,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
+from civicpoints.identity.models import Resident
 from civicpoints.kit.settings import Settings
 from civicpoints.web.app import create_app
 from civicpoints.web.problems import PROBLEM
 
 from .live import live_server
-from .test_api import PASSWORD, activity_body, create_activity, login, register
+from .test_api import PASSWORD, activity_body, count, create_activity, login, register
 
 TRIES = 200
 
@@ -233,3 +235,149 @@ def test_no_server_banner_and_voucher_codes_out_of_the_access_log(
     logged = out.out + out.err
     assert "/api/v1/vouchers/[redacted]/qr.png" in logged
     assert "K7Q2M9XW4T" not in logged
+
+
+# -- NUL bytes, odd text, log redaction (defect 8) ------------------------------------------
+
+
+def test_nul_and_control_characters_are_refused_everywhere(
+    client: TestClient, city: City, sessions: sessionmaker[Session]
+) -> None:
+    """A NUL in a name, a login or a title → 422 naming the field (500 on PostgreSQL before);
+    control characters in a URL → 400; nothing written."""
+    staff = login(client, "organizer")
+    before = count(sessions, Resident)
+    cases = [
+        (register(client, city, 7, name="张\x00秀英"), "name"),
+        (register(client, city, 8, phone="1380000\x000008"), "phone"),
+        (
+            client.post("/api/v1/auth/token", json={"username": "adm\x00in", "password": "x"}),
+            "username",
+        ),
+        (
+            client.post(
+                "/api/v1/activities", json=activity_body(city, title="清理\x00河道"), headers=staff
+            ),
+            "title",
+        ),
+        (
+            client.post(
+                "/api/v1/activities",
+                json=activity_body(city, description="a\x1b[31m"),
+                headers=staff,
+            ),
+            "description",
+        ),
+    ]
+    for r, field in cases:
+        assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM), r.text
+        assert r.json()["field"] == field
+        assert "控制字符" in r.json()["detail"]
+    r = client.get("/api/v1/activities?cursor=%00abc")
+    assert (r.status_code, r.headers["content-type"]) == (400, PROBLEM)
+    assert count(sessions, Resident) == before
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "张秀英",
+        "阿卜杜拉·买买提",
+        "𠮷田",
+        "\U0002b740\U0002b741",
+        "\U00031350明",
+        "Jean-Luc O'Brien",
+    ],
+)
+def test_names_accept_what_real_names_use(client: TestClient, city: City, name: str) -> None:
+    """CJK (extension blocks too), letters, the middle dot, spaces."""
+    r = register(client, city, 9, name=name)
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == name
+
+
+@pytest.mark.parametrize(
+    "name", ["王😀", "李\u202e伟", "<script>x</script>", "张三1", "赵\u200b六"]
+)
+def test_names_refuse_emoji_bidi_overrides_and_markup(
+    client: TestClient, city: City, name: str
+) -> None:
+    """Emoji, RTL overrides, zero-width characters, markup and digits are not names."""
+    r = register(client, city, 10, name=name)
+    assert (r.status_code, r.json()["field"]) == (422, "name")
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://img.example.cn/rice.png", True),
+        ("/static/items/rice.png", True),
+        ("javascript:alert(1)", False),
+        ("//evil.example/x.png", False),
+        ("data:image/png;base64,AAAA", False),
+    ],
+)
+def test_image_urls_are_http_or_site_paths(url: str, ok: bool) -> None:
+    """`image_url` takes only http(s) addresses or paths on this site."""
+    from pydantic import ValidationError
+
+    from civicpoints.rewards.schemas import ItemUpdate
+
+    try:
+        ItemUpdate(image_url=url)
+    except ValidationError as exc:
+        assert not ok and exc.errors()[0]["loc"] == ("image_url",)
+    else:
+        assert ok
+
+
+def test_database_errors_never_quote_parameters(settings: Settings) -> None:
+    """A failing statement's error names no parameter (password hashes, phone numbers)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, StatementError
+
+    from civicpoints.kit.db import make_engine
+
+    engine = make_engine(settings.resolved_database_url())
+    secret = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0$aGFzaA 13812345678"
+    with pytest.raises((DBAPIError, StatementError)) as caught, engine.connect() as conn:
+        conn.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+    assert "13812345678" not in str(caught.value) and "argon2" not in str(caught.value)
+    engine.dispose()
+
+
+def test_one_filter_redacts_secrets_and_identifiers_from_every_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Password hashes, bearer tokens, 18-digit ID numbers, mobiles and voucher codes in URLs
+    are replaced in messages, arguments and exception text."""
+    from civicpoints.kit.logging import REDACTOR, install
+
+    install([caplog.handler])
+    log = logging.getLogger("civicpoints.test")
+    hashed = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+    with caplog.at_level(logging.INFO):
+        log.info("insert %s %s", hashed, "330106195803150022")
+        log.info("Authorization: Bearer abc.DEF-123_x")
+        log.info("phone %s / +86 139 1111 2222 / 13800000001", 13912345678)
+        log.info('%s - "GET /api/v1/vouchers/%s/qr.png HTTP/1.1" 200', "127.0.0.1", "K7Q2M9XW4T")
+        try:
+            raise ValueError(f"duplicate phone 13700000002 id 11010519491231002X {hashed}")
+        except ValueError:
+            log.exception("failed")
+    caplog.handler.removeFilter(REDACTOR)
+    text = caplog.text
+    for secret in (
+        "c2FsdHNhbHQ",
+        "330106195803150022",
+        "abc.DEF",
+        "13912345678",
+        "1111 2222",
+        "13800000001",
+        "K7Q2M9XW4T",
+        "13700000002",
+        "11010519491231002X",
+    ):
+        assert secret not in text, secret
+    assert "$argon2[redacted]" in text and "Bearer [redacted]" in text and "[phone]" in text
+    assert "[id-number]" in text and "/vouchers/[redacted]/qr.png" in text

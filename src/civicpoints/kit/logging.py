@@ -16,10 +16,10 @@ from typing import Any
 
 # Order matters: tokens and hashes first (their text may hold digit runs), then IDs, phones.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\$argon2[a-z]*\$[^\s'\",)\]}]*"), "$argon2[redacted]"),
+    (re.compile(r"\$argon2[a-z]*\$[^\s'\"]*"), "$argon2[redacted]"),
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(access_token['\"]?\s*[:=]\s*['\"]?)[\w.~+/=-]+"), r"\1[redacted]"),
-    (re.compile(r"(/vouchers/)[^/?#\s'\"]+"), r"\1[redacted]"),
+    (re.compile(r"(/vouchers/)[\w-]+"), r"\1[redacted]"),
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), "[id-number]"),
     (
         re.compile(r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?![0-9A-Za-z])"),
@@ -56,9 +56,13 @@ class Redactor(logging.Filter):
         elif isinstance(record.args, tuple):
             record.args = tuple(_arg(a) for a in record.args)
         try:
-            record.getMessage()
+            message = record.getMessage()
         except (TypeError, ValueError):  # a redacted number no longer fits "%d": keep the text
-            record.msg, record.args = redact(str(record.msg)), None
+            message = str(record.msg)
+        clean = redact(message)
+        if clean != message or record.args is None:
+            # A secret split between the template and its arguments shows only once formatted.
+            record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

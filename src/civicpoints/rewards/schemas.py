@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpoints.kit.schemas import Instant
+from civicpoints.kit.schemas import Instant, Line, Text, WebAddress
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
 Name = Field(min_length=1, max_length=100)
@@ -16,17 +16,17 @@ Name = Field(min_length=1, max_length=100)
 class ItemCreate(BaseModel):
     """A new catalog item (administrators)."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    description: str = Field("", max_length=2000)
-    description_en: str = Field("", max_length=2000)
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    description: Text = Field("", max_length=2000)
+    description_en: Text = Field("", max_length=2000)
     category: Category
     fulfilment: Fulfilment = Fulfilment.VOUCHER
     price_points: int = Field(ge=1, le=1_000_000)
     face_value_fen: int = Field(ge=0, le=100_000_000)
-    sponsor: str = Field(min_length=1, max_length=40, description="funding source code")
-    merchant: str | None = Field(None, max_length=40, description="merchant code (vouchers)")
+    sponsor: Line = Field(min_length=1, max_length=40, description="funding source code")
+    merchant: Line | None = Field(None, max_length=40, description="merchant code (vouchers)")
     department_id: uuid.UUID | None = Field(None, description="owning department (entitlements)")
     stock_total: int = Field(ge=0, le=10_000_000)
     limit_per_period: int = Field(1, ge=1, le=1000)
@@ -38,22 +38,22 @@ class ItemCreate(BaseModel):
     valid_from: Instant
     valid_until: Instant
     voucher_days: int = Field(30, ge=1, le=366)
-    image_url: str = Field("", max_length=300)
+    image_url: WebAddress = Field("", max_length=300)
 
 
 class ItemUpdate(BaseModel):
     """Changes to an item; stock changes move `stock_remaining` by the same amount."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    name_en: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=2000)
-    description_en: str | None = Field(None, max_length=2000)
+    name: Line | None = Field(None, min_length=1, max_length=100)
+    name_en: Line | None = Field(None, min_length=1, max_length=100)
+    description: Text | None = Field(None, max_length=2000)
+    description_en: Text | None = Field(None, max_length=2000)
     price_points: int | None = Field(None, ge=1, le=1_000_000)
     face_value_fen: int | None = Field(None, ge=0, le=100_000_000)
     stock_total: int | None = Field(None, ge=0, le=10_000_000)
     limit_per_period: int | None = Field(None, ge=1, le=1000)
     valid_until: Instant | None = None
-    image_url: str | None = Field(None, max_length=300)
+    image_url: WebAddress | None = Field(None, max_length=300)
     active: bool | None = None
 
 
@@ -136,7 +136,7 @@ class Decision(BaseModel):
     """The owning department's decision on an entitlement application."""
 
     approve: bool
-    reason: str = Field(min_length=1, max_length=500, description="shown to the resident")
+    reason: Text = Field(min_length=1, max_length=500, description="shown to the resident")
 
 
 class VerifyRead(BaseModel):
@@ -153,10 +153,10 @@ class VerifyRead(BaseModel):
 class SponsorCreate(BaseModel):
     """A funding source (government budget or an enterprise) with its amount in fen."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    kind: str = Field(pattern="^(government|enterprise)$")
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    kind: Line = Field(pattern="^(government|enterprise)$")
     budget_fen: int = Field(ge=0, le=10**15)
 
 
@@ -171,10 +171,10 @@ class SponsorRead(SponsorCreate):
 class MerchantCreate(BaseModel):
     """A merchant where vouchers are used."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    address: str = Field("", max_length=200)
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    address: Line = Field("", max_length=200)
 
 
 class MerchantRead(MerchantCreate):
@@ -197,7 +197,7 @@ class ValuationCreate(BaseModel):
 
     fen_per_point: int = Field(ge=1, le=10_000)
     effective_from: Instant
-    note: str = Field("", max_length=200)
+    note: Text = Field("", max_length=200)
 
 
 class ValuationRead(ValuationCreate):
@@ -212,7 +212,7 @@ class LowIncomeCreate(BaseModel):
     """Certify a resident as low-income for eligibility."""
 
     resident_id: uuid.UUID
-    note: str = Field("", max_length=200)
+    note: Text = Field("", max_length=200)
 
 
 class SponsorFigures(BaseModel):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicpoints.kit.schemas import Text
+
 
 class RuleSetCreate(BaseModel):
     """A new rule set version for a region (or city-wide), in force from a date."""
@@ -17,7 +19,7 @@ class RuleSetCreate(BaseModel):
     region_id: uuid.UUID | None = None
     effective_from: date
     rules: dict[str, Any] = Field(description="categories, monthly_cap, expiry_months")
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class RuleSetRead(BaseModel):

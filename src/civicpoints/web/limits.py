@@ -9,10 +9,14 @@ that refuses the caller first (401) never reads the body at all.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicpoints.kit.http import BODY_LIMIT, BodyLimitOf
+from civicpoints.kit.schemas import has_hidden
+from civicpoints.web.problems import framework_problem
 
 
 class BodyTooLarge(HTTPException):
@@ -24,14 +28,25 @@ class BodyTooLarge(HTTPException):
 
 def _declared_length(scope: Scope) -> int | None:
     """The request's Content-Length, or None when absent or not a number."""
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            return int(value) if value.isdigit() else None
+    value = _header(scope, b"content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+_HIDDEN_IN_URL = ("地址中含有不可见的控制字符", "the address holds a control character")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    """One request header's value."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
     return None
 
 
 class BodyLimit:
-    """ASGI middleware: every read of the body is checked against the request's limit."""
+    """ASGI middleware: every read of the body is checked against the request's limit, and a
+    path or query holding a control character (%00…) is refused before any route sees it (a
+    backstop: every request schema's text type refuses them too)."""
 
     def __init__(self, app: ASGIApp, default: int) -> None:
         self.app = app
@@ -41,6 +56,13 @@ class BodyLimit:
         """Give the request its limit, then check the declared length and count the bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        url = unquote(scope["path"]) + unquote(scope["query_string"].decode("latin-1"))
+        if has_hidden(url):
+            response = framework_problem(
+                400, _header(scope, b"accept-language"), detail=_HIDDEN_IN_URL
+            )
+            await response(scope, receive, send)
             return
         limit = scope[BODY_LIMIT] = BodyLimitOf(self.default)
         declared = _declared_length(scope)

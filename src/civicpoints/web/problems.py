@@ -160,10 +160,15 @@ _FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
 
 
 def framework_problem(
-    status: int, accept_language: str | None, headers: dict[str, str] | None = None
+    status: int,
+    accept_language: str | None,
+    headers: dict[str, str] | None = None,
+    detail: tuple[str, str] | None = None,
 ) -> JSONResponse:
-    """A refusal by the framework or the middleware (no route, bad method, too large, a crash)."""
+    """A refusal by the framework or the middleware (no route, bad method, too large, a crash);
+    `detail` (zh-CN, en) replaces the status's usual text."""
     title_zh, title_en, zh, en = _FRAMEWORK.get(status, _FRAMEWORK[400 if status < 500 else 500])
+    zh, en = detail or (zh, en)
     english = locale_of(accept_language) == "en"
     body = {
         "type": "about:blank",
