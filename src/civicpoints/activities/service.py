@@ -17,6 +17,7 @@ from civicpoints.identity.models import Role
 from civicpoints.identity.principal import Principal
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import Conflict, Forbidden, InvalidInput
+from civicpoints.kit.schemas import plausible
 from civicpoints.regions.service import RegionService
 
 
@@ -156,7 +157,10 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     try:
         at, last = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), uuid.UUID(last)
+        when = plausible(datetime.fromisoformat(at))  # year 1 at +14:00 overflowed in SQL
+        if when.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return when, uuid.UUID(last)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(
             field="cursor",

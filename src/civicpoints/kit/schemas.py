@@ -12,7 +12,7 @@ from pydantic import AfterValidator, AwareDatetime
 EARLIEST, LATEST = 1970, 2200
 
 
-def _plausible(value: datetime) -> datetime:
+def plausible(value: datetime) -> datetime:
     """Refuse instants the platform can never mean (and that overflow when moved to UTC)."""
     try:
         year = value.astimezone(UTC).year
@@ -27,7 +27,7 @@ def _plausible(value: datetime) -> datetime:
 
 
 # A time with its offset, within years the platform can mean; use it for every input time.
-Instant = Annotated[AwareDatetime, AfterValidator(_plausible)]
+Instant = Annotated[AwareDatetime, AfterValidator(plausible)]
 
 
 # -- text ------------------------------------------------------------------------------------
