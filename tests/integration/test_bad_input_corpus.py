@@ -80,11 +80,11 @@ def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sample(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
-    """A well-typed value for `schema` (its default or example when it has one)."""
+    """A well-typed value for `schema` (the first choice of an enum)."""
     schema = _resolve(spec, schema)
     if "enum" in schema:
         return schema["enum"][0]
-    kind, fmt = schema.get("type"), schema.get("format")
+    kind, fmt = str(schema.get("type")), str(schema.get("format"))
     if kind == "string":
         return {"uuid": str(uuid.uuid4()), "date-time": "2026-11-27T09:30:00+08:00"}.get(fmt, "x")
     if kind == "object" and "properties" in schema:
