@@ -134,20 +134,10 @@ def validation_problem(request: Request, exc: Exception) -> JSONResponse:
 
 # Framework refusals in both languages: (title zh, title en, detail zh, detail en).
 _FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
-    400: (
-        "请求格式有误",
-        "Malformed request",
-        "无法解析请求内容",
-        "the request body cannot be read",
-    ),
+    400: ("请求格式有误", "Malformed request", "无法解析请求", "the request cannot be read"),
     401: ("未登录", "Unauthorized", "请先登录", "please sign in"),
     404: ("未找到", "Not found", "没有这个地址", "there is nothing at this address"),
-    405: (
-        "方法不允许",
-        "Method not allowed",
-        "此地址不支持该方法",
-        "this method is not allowed here",
-    ),
+    405: ("方法不允许", "Method not allowed", "此地址不支持该方法", "method not allowed here"),
     413: ("请求内容过大", "Content too large", "请求内容超过上限", "the request body is too large"),
     415: ("类型不支持", "Unsupported media type", "不支持的内容类型", "unsupported content type"),
     500: (
