@@ -28,14 +28,16 @@ from .conftest import WEST_LAKE, id_number
 PASSWORD = "Hangzhou#2026"
 
 
-def login(client: TestClient, username: str, password: str = DEMO_STAFF_PASSWORD) -> dict[str, str]:
+def login(
+    client: httpx.Client, username: str, password: str = DEMO_STAFF_PASSWORD
+) -> dict[str, str]:
     """Bearer headers for a user."""
     r = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def register(client: TestClient, city: City, n: int = 1, **over: object) -> httpx.Response:
+def register(client: httpx.Client, city: City, n: int = 1, **over: object) -> httpx.Response:
     """Register a resident through the API; returns the response."""
     body = {
         "name": "张秀英",
@@ -60,10 +62,8 @@ def resident_headers(
     return headers
 
 
-def create_activity(
-    client: TestClient, city: City, staff: str = "organizer", **over: object
-) -> str:
-    """An activity running now at West Lake, by the organizer (or `staff`)."""
+def activity_body(city: City, **over: object) -> dict[str, Any]:
+    """The JSON of an activity running now at West Lake."""
     start = utcnow() - timedelta(minutes=10)
     body = {
         "organization_id": str(city.committees[0].id),
@@ -77,7 +77,19 @@ def create_activity(
         "capacity": 10,
     }
     body.update(over)
-    r = client.post("/api/v1/activities", json=body, headers=login(client, staff))
+    return body
+
+
+def create_activity(
+    client: httpx.Client,
+    city: City,
+    headers: dict[str, str] | None = None,
+    staff: str = "organizer",
+    **over: object,
+) -> str:
+    """An activity running now at West Lake, by `staff` (signed in unless `headers` given)."""
+    body = activity_body(city, **over)
+    r = client.post("/api/v1/activities", json=body, headers=headers or login(client, staff))
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
 

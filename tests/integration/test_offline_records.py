@@ -207,7 +207,7 @@ def _activity_in(client: TestClient, city: City, community: int, staff: str) -> 
     return create_activity(
         client,
         city,
-        staff,
+        staff=staff,
         organization_id=str(city.committees[community].id),
         region_id=str(city.communities[community].id),
         starts_at=PAST.isoformat(),

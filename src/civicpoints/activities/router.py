@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
@@ -24,9 +24,16 @@ from civicpoints.activities.schemas import (
 )
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.views import participation_view
-from civicpoints.identity.router import ResidentCaller, StaffCaller
+from civicpoints.identity.router import ResidentCaller, StaffCaller, resident, staff
 from civicpoints.kit.clock import utcnow
-from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.kit.http import (
+    Ctx,
+    DbSession,
+    IdempotencyKey,
+    file_upload,
+    idempotent,
+    uploaded_file,
+)
 from civicpoints.kit.schemas import Decision
 
 router = APIRouter(tags=["activities 活动"])
@@ -117,20 +124,22 @@ def check_out(
     return idempotent(db, who.key, key, request, body.model_dump(), run)
 
 
+# Uploads are read only after the caller is known (see `uploaded_file`).
+Photo = Annotated[bytes, Depends(uploaded_file("photo", "upload_max_bytes", resident))]
+SlipsCsv = Annotated[bytes, Depends(uploaded_file("file", "import_max_bytes", staff))]
+
+
 @router.post(
-    "/participations/{participation_id}/evidence", response_model=ParticipationRead, status_code=201
+    "/participations/{participation_id}/evidence",
+    response_model=ParticipationRead,
+    status_code=201,
+    openapi_extra=file_upload("photo", "JPEG, PNG or WebP"),
 )
 def upload_evidence(
-    participation_id: uuid.UUID,
-    who: ResidentCaller,
-    db: DbSession,
-    ctx: Ctx,
-    photo: Annotated[UploadFile, File(description="JPEG, PNG or WebP")],
+    participation_id: uuid.UUID, who: ResidentCaller, db: DbSession, ctx: Ctx, photo: Photo
 ) -> ParticipationRead:
     """Upload a photo of the service (content checked, EXIF time and place read)."""
-    limit = ctx.settings.upload_max_bytes
-    data = photo.file.read(limit + 1)  # never read more than one byte past the limit
-    PhotoService(db, ctx).upload(participation_id, who.id, data, who.key)
+    PhotoService(db, ctx).upload(participation_id, who.id, photo, who.key)
     return participation_view(db, RecordService(db, ctx).get(participation_id))
 
 
@@ -160,20 +169,20 @@ def offline_record(
     return idempotent(db, who.key, key, request, body.model_dump(mode="json"), run, 201)
 
 
-@router.post("/participations/import", response_model=ImportReport)
+@router.post(
+    "/participations/import",
+    response_model=ImportReport,
+    openapi_extra=file_upload("file", "CSV of paper slips"),
+)
 def import_records(
-    who: StaffCaller,
-    db: DbSession,
-    ctx: Ctx,
-    file: Annotated[UploadFile, File(description="CSV of paper slips")],
-    partial: bool = False,
+    who: StaffCaller, db: DbSession, ctx: Ctx, file: SlipsCsv, partial: bool = False
 ) -> ImportReport:
     """Import paper slips from CSV, idempotent by slip number.
 
     Any bad row: 422 listing every bad row, nothing written (or, with `partial=true`,
     the good rows are kept and the report names the bad ones).
     """
-    return OfflineService(db, ctx).import_csv(file.file.read(5 * 1024 * 1024 + 1), who, partial)
+    return OfflineService(db, ctx).import_csv(file, who, partial)
 
 
 @router.get("/reviews", response_model=list[ParticipationRead])

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpoints.kit.schemas import Instant
+from civicpoints.kit.schemas import Instant, Line, Text
 from civicpoints.scoring.schemas import AwardRead
 
 CategoryName = Literal[
@@ -25,12 +25,12 @@ class ActivityCreate(BaseModel):
 
     organization_id: uuid.UUID
     region_id: uuid.UUID = Field(description="where it takes place (community or street)")
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    title: Line = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=5000)
     category: CategoryName
     starts_at: Instant
     ends_at: Instant
-    place_name: str = Field(min_length=1, max_length=200)
+    place_name: Line = Field(min_length=1, max_length=200)
     geofence: dict[str, Any] = Field(
         description='{"type":"circle","lat":…,"lon":…,"radius_m":…} or '
         '{"type":"polygon","points":[[lat,lon],…]} (WGS-84)'
@@ -95,14 +95,14 @@ class OfflineRecordCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    resident: str = Field(
+    resident: Line = Field(
         min_length=1, max_length=RESIDENT_MAX_LEN, description="platform number or phone"
     )
     activity_id: uuid.UUID
     started_at: Instant
     ended_at: Instant
-    slip_no: str = Field(min_length=1, max_length=64)
-    note: str = Field(default="", max_length=500)
+    slip_no: Line = Field(min_length=1, max_length=64)
+    note: Text = Field(default="", max_length=500)
 
 
 class ParticipationRead(BaseModel):

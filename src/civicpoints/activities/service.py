@@ -16,6 +16,7 @@ from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import Conflict, Forbidden, InvalidInput
+from civicpoints.kit.schemas import refuse_implausible as _plausible
 from civicpoints.regions.service import RegionService
 
 
@@ -155,7 +156,10 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         return None
     try:
         at, last = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(at), uuid.UUID(last)
+        when = _plausible(datetime.fromisoformat(at))  # year 1 at +14:00 overflowed in SQL
+        if when.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return when, uuid.UUID(last)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(
             field="cursor",

@@ -30,6 +30,17 @@ app.add_typer(rewards_app, name="rewards")
 console = Console()
 
 
+@app.callback()
+def _logging() -> None:
+    """Every command logs warnings through handlers that redact secrets and personal data."""
+    import logging
+
+    from civicpoints.kit.logging import install
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install()
+
+
 def _sessions() -> sessionmaker[Session]:
     """A session factory on the configured database."""
     settings = get_settings()
@@ -55,7 +66,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve the API (and, once built, the web UI)."""
     import uvicorn
 
-    uvicorn.run("civicpoints.web.app:create_app", factory=True, host=host, port=port)
+    from civicpoints.web.serving import server_config
+
+    config = server_config("civicpoints.web.app:create_app", host, port, factory=True)
+    uvicorn.Server(config).run()
 
 
 @app.command()

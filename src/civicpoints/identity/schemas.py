@@ -8,19 +8,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicpoints.kit.schemas import Line, PersonName
+
 
 class ResidentCreate(BaseModel):
     """Registration form (实名注册)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=50, description="真实姓名 / legal name")
-    id_number: str = Field(min_length=1, max_length=40, description="18 位居民身份证号码")
-    phone: str = Field(min_length=1, max_length=30, description="中国大陆手机号 / mainland mobile")
-    password: str = Field(min_length=1, max_length=128)
+    name: PersonName = Field(min_length=1, max_length=50, description="真实姓名 / legal name")
+    id_number: Line = Field(min_length=1, max_length=40, description="18 位居民身份证号码")
+    phone: Line = Field(min_length=1, max_length=30, description="中国大陆手机号 / mainland mobile")
+    password: Line = Field(min_length=1, max_length=128)
     community_id: uuid.UUID = Field(description="所在社区 / home community")
     consent: bool = Field(description="同意《个人信息保护声明》 / accepts the privacy notice")
-    consent_version: str = Field(default="2026-01", max_length=16)
+    consent_version: Line = Field(default="2026-01", max_length=16)
 
 
 class ResidentRead(BaseModel):
@@ -47,7 +49,7 @@ class VerificationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    evidence: str = Field(default="", max_length=4000, description="provider token (face check)")
+    evidence: Line = Field(default="", max_length=4000, description="provider token (face check)")
 
 
 class TokenRequest(BaseModel):
@@ -55,8 +57,8 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=128)
+    username: Line = Field(min_length=1, max_length=64)
+    password: Line = Field(min_length=1, max_length=128)
 
 
 class TokenRead(BaseModel):

@@ -112,6 +112,8 @@ def _sqlite_begin(conn: Connection) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, configured for the engine it names."""
     url = normalize_url(url)
+    # Errors never quote a statement's parameters: they hold password hashes and phone numbers.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

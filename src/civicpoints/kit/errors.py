@@ -80,3 +80,18 @@ class Unauthorized(DomainError):
     status = 401
     title = {"zh-CN": "未登录", "en": "Unauthorized"}
     messages = {"zh-CN": "请先登录", "en": "please sign in"}
+
+
+class ContentTooLarge(DomainError):
+    """An uploaded file whose request passed the size limit while it was being read."""
+
+    code = "too_large"
+    status = 413
+    title = {"zh-CN": "文件过大", "en": "File too large"}
+    messages = {
+        "zh-CN": "文件太大了，请选一个不超过 {limit_mb} MB 的文件。",
+        "en": "The file is too large. Please choose one no bigger than {limit_mb} MB.",
+    }
+
+    def __init__(self, field: str, max_bytes: int) -> None:
+        super().__init__(field, limit_mb=f"{max_bytes / 1_048_576:.1f}".removesuffix(".0"))

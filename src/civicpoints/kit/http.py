@@ -1,23 +1,29 @@
 """HTTP plumbing shared by the domain routers: the request's session, context and locale.
 
 The request owns the transaction (DESIGN.md §3): `session` commits when the endpoint returns
-and rolls back when it raises.
+and rolls back when it raises. Both sessions are function-scoped dependencies: FastAPI closes
+them before the response is sent, so a 2xx means committed and a failed commit becomes an error
+response (with the default request scope the commit ran after the client had its answer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from civicpoints.kit import idempotency
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import make_read_session_factory, transaction
-from civicpoints.kit.errors import DEFAULT_LOCALE
+from civicpoints.kit.errors import DEFAULT_LOCALE, ContentTooLarge
 
 
 def session(request: Request) -> Iterator[Session]:
@@ -52,8 +58,10 @@ def locale_of(accept_language: str | None) -> str:
     return DEFAULT_LOCALE
 
 
-DbSession = Annotated[Session, Depends(session)]
-ReadSession = Annotated[Session, Depends(read_session)]
+# Every dependent (e.g. identity's `principal`) must take the session through these aliases: a
+# plain Depends(session) has the request scope, a different cache key, hence a second session.
+DbSession = Annotated[Session, Depends(session, scope="function")]
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 Ctx = Annotated[Context, Depends(context)]
 IdempotencyKey = Annotated[
     str | None,
@@ -85,3 +93,61 @@ def idempotent(
     result = produce()
     idempotency.finish(db, principal, key, status, result.model_dump(mode="json"))
     return result
+
+
+# The request scope's key for its body limit (set by web/limits.py, raised by upload routes).
+BODY_LIMIT = "civicpoints.body_limit"
+# Room for the multipart framing (boundaries, part headers) around an uploaded file.
+MULTIPART_SLACK = 64 * 1024
+
+
+@dataclass
+class BodyLimitOf:
+    """The most bytes this request's body may have; a route raises it before reading."""
+
+    bytes: int
+
+
+def file_upload(field: str, description: str) -> dict[str, Any]:
+    """`openapi_extra` of a route whose body is one file (read by `uploaded_file`)."""
+    schema = {
+        "type": "object",
+        "required": [field],
+        "properties": {field: {"type": "string", "format": "binary", "description": description}},
+    }
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+def uploaded_file(
+    field: str, limit_setting: str, caller: Callable[..., Any]
+) -> Callable[..., Awaitable[bytes]]:
+    """A dependency giving the bytes of the form's file `field` (at most limit + 1 bytes).
+
+    FastAPI parses File() parameters before any dependency runs, so an anonymous caller's upload
+    was read before the 401; this reads the body only after `caller` has let the request in,
+    and lets the body grow to the file's limit (`limit_setting`) plus the multipart framing.
+    """
+
+    async def read(request: Request, _caller: Any) -> bytes:
+        limit = int(getattr(request.app.state.ctx.settings, limit_setting))
+        if isinstance(budget := request.scope.get(BODY_LIMIT), BodyLimitOf):
+            budget.bytes = limit + MULTIPART_SLACK
+        try:
+            async with request.form(max_files=1, max_fields=8) as form:
+                upload = form.get(field)
+                if not isinstance(upload, UploadFile):
+                    raise RequestValidationError(
+                        [{"type": "missing", "loc": ("body", field), "msg": "Field required"}]
+                    )
+                return await upload.read(limit + 1)  # never more than one byte past the limit
+        except HTTPException as exc:  # the body limit, raised while the form streamed in
+            if exc.status_code == 413:
+                raise ContentTooLarge(field, limit) from None
+            raise
+
+    # Set here, not in the signature: with postponed annotations FastAPI could not resolve the
+    # local `caller` and would take `_caller` for a query parameter.
+    read.__annotations__["_caller"] = Annotated[Any, Depends(caller)]
+    return read

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # Run the daily jobs (expiry, nightly verification) inside `serve`.
     scheduler_enabled: bool = True
     upload_max_bytes: int = 10 * 1024 * 1024
+    # A CSV of paper slips imported through the API.
+    import_max_bytes: int = 5 * 1024 * 1024
+    # Any other request body (JSON): larger ones are refused before they are read.
+    body_max_bytes: int = Field(default=64 * 1024, ge=1024)
     token_ttl_hours: int = 12
     identity_provider: str = "dev"
     # "production" refuses demo shortcuts such as the `dev` identity provider.

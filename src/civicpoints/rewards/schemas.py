@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from civicpoints.kit.schemas import Instant
+from civicpoints.kit.schemas import Instant, Line, Text, WebAddress
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
 Name = Field(min_length=1, max_length=100)
@@ -29,17 +29,17 @@ WholeOrNone = Annotated[int | None, BeforeValidator(_no_bool)]
 class ItemCreate(BaseModel):
     """A new catalog item (administrators)."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    description: str = Field("", max_length=2000)
-    description_en: str = Field("", max_length=2000)
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    description: Text = Field("", max_length=2000)
+    description_en: Text = Field("", max_length=2000)
     category: Category
     fulfilment: Fulfilment = Fulfilment.VOUCHER
     price_points: Whole = Field(ge=1, le=1_000_000)
     face_value_fen: Whole = Field(ge=0, le=100_000_000)
-    sponsor: str = Field(min_length=1, max_length=40, description="funding source code")
-    merchant: str | None = Field(None, max_length=40, description="merchant code (vouchers)")
+    sponsor: Line = Field(min_length=1, max_length=40, description="funding source code")
+    merchant: Line | None = Field(None, max_length=40, description="merchant code (vouchers)")
     department_id: uuid.UUID | None = Field(None, description="owning department (entitlements)")
     stock_total: Whole = Field(ge=0, le=10_000_000)
     limit_per_period: Whole = Field(1, ge=1, le=1000)
@@ -51,22 +51,22 @@ class ItemCreate(BaseModel):
     valid_from: Instant
     valid_until: Instant
     voucher_days: Whole = Field(30, ge=1, le=366)
-    image_url: str = Field("", max_length=300)
+    image_url: WebAddress = Field("", max_length=300)
 
 
 class ItemUpdate(BaseModel):
     """Changes to an item; stock changes move `stock_remaining` by the same amount."""
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    name_en: str | None = Field(None, min_length=1, max_length=100)
-    description: str | None = Field(None, max_length=2000)
-    description_en: str | None = Field(None, max_length=2000)
+    name: Line | None = Field(None, min_length=1, max_length=100)
+    name_en: Line | None = Field(None, min_length=1, max_length=100)
+    description: Text | None = Field(None, max_length=2000)
+    description_en: Text | None = Field(None, max_length=2000)
     price_points: WholeOrNone = Field(None, ge=1, le=1_000_000)
     face_value_fen: WholeOrNone = Field(None, ge=0, le=100_000_000)
     stock_total: WholeOrNone = Field(None, ge=0, le=10_000_000)
     limit_per_period: WholeOrNone = Field(None, ge=1, le=1000)
     valid_until: Instant | None = None
-    image_url: str | None = Field(None, max_length=300)
+    image_url: WebAddress | None = Field(None, max_length=300)
     active: bool | None = None
 
 
@@ -165,10 +165,10 @@ class VerifyRead(BaseModel):
 class SponsorCreate(BaseModel):
     """A funding source (government budget or an enterprise) with its amount in fen."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    kind: str = Field(pattern="^(government|enterprise)$")
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    kind: Line = Field(pattern="^(government|enterprise)$")
     budget_fen: Whole = Field(ge=0, le=10**15)
 
 
@@ -183,10 +183,10 @@ class SponsorRead(SponsorCreate):
 class MerchantCreate(BaseModel):
     """A merchant where vouchers are used."""
 
-    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Name
-    name_en: str = Name
-    address: str = Field("", max_length=200)
+    code: Line = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: Line = Name
+    name_en: Line = Name
+    address: Line = Field("", max_length=200)
 
 
 class MerchantRead(MerchantCreate):
@@ -209,7 +209,7 @@ class ValuationCreate(BaseModel):
 
     fen_per_point: Whole = Field(ge=1, le=10_000)
     effective_from: Instant
-    note: str = Field("", max_length=200)
+    note: Text = Field("", max_length=200)
 
 
 class ValuationRead(ValuationCreate):
@@ -224,7 +224,7 @@ class LowIncomeCreate(BaseModel):
     """Certify a resident as low-income for eligibility."""
 
     resident_id: uuid.UUID
-    note: str = Field("", max_length=200)
+    note: Text = Field("", max_length=200)
 
 
 class SponsorFigures(BaseModel):

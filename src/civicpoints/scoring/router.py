@@ -104,7 +104,7 @@ def my_ledger(
     who: ResidentCaller,
     db: DbSession,
     limit: int = Query(50, ge=1, le=200),
-    before_seq: int | None = Query(None, ge=1),
+    before_seq: int | None = Query(None, ge=1, le=2**62),
 ) -> list[EntryRead]:
     """The resident's points journal, newest first (page with `before_seq`)."""
     rows = LedgerService(db).entries(wallet_of(who.id), limit, before_seq)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from civicpoints.kit.schemas import Text
 from civicpoints.scoring import rules
 from civicpoints.scoring.errors import InvalidRuleSet
 
@@ -148,7 +149,7 @@ class RuleSetCreate(BaseModel):
     rules: dict[str, Any] = Field(
         description="categories (at least one), monthly_cap, expiry_months (1–60), presence"
     )
-    note: str = Field(default="", max_length=500)
+    note: Text = Field(default="", max_length=500)
 
 
 class RuleSetRead(BaseModel):

@@ -7,11 +7,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from civicpoints.kit.errors import LOCALES, DomainError
 from civicpoints.kit.http import locale_of
+from civicpoints.web.headers import security_headers
 
 PROBLEM = "application/problem+json"
 
@@ -130,27 +132,71 @@ def validation_problem(request: Request, exc: Exception) -> JSONResponse:
     return _response(422, body)
 
 
-def http_problem(request: Request, exc: Exception) -> JSONResponse:
-    """Framework errors (404 route, 405) in the same shape."""
-    assert isinstance(exc, HTTPException)
+# Framework refusals in both languages: (title zh, title en, detail zh, detail en).
+_FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
+    400: ("请求格式有误", "Malformed request", "无法解析请求", "the request cannot be read"),
+    401: ("未登录", "Unauthorized", "请先登录", "please sign in"),
+    404: ("未找到", "Not found", "没有这个地址", "there is nothing at this address"),
+    405: ("方法不允许", "Method not allowed", "此地址不支持该方法", "method not allowed here"),
+    413: ("请求内容过大", "Content too large", "请求内容超过上限", "the request body is too large"),
+    415: ("类型不支持", "Unsupported media type", "不支持的内容类型", "unsupported content type"),
+    500: (
+        "服务器内部错误",
+        "Internal server error",
+        "服务出错，已记录，请稍后再试",
+        "something went wrong on our side; it has been logged, please try again later",
+    ),
+}
+
+
+def framework_problem(
+    status: int,
+    accept_language: str | None,
+    headers: dict[str, str] | None = None,
+    detail: tuple[str, str] | None = None,
+) -> JSONResponse:
+    """A refusal by the framework or the middleware (no route, bad method, too large, a crash);
+    `detail` (zh-CN, en) replaces the status's usual text."""
+    title_zh, title_en, zh, en = _FRAMEWORK.get(status, _FRAMEWORK[400 if status < 500 else 500])
+    zh, en = detail or (zh, en)
+    english = locale_of(accept_language) == "en"
     body = {
         "type": "about:blank",
-        "title": str(exc.detail),
-        "status": exc.status_code,
-        "code": f"http.{exc.status_code}",
-        "detail": str(exc.detail),
+        "title": title_en if english else title_zh,
+        "status": status,
+        "code": f"http.{status}",
+        "detail": en if english else zh,
         "field": None,
+        "messages": {"zh-CN": zh, "en": en},
     }
+    return _response(status, body, headers)
+
+
+def http_problem(request: Request, exc: Exception) -> JSONResponse:
+    """Framework errors (404 route, 405, 413, a body that cannot be parsed) in the same shape."""
+    assert isinstance(exc, HTTPException)
     headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         headers["Allow"] = ", ".join(_allowed_methods(request))
-    return _response(exc.status_code, body, headers)
+    return framework_problem(exc.status_code, request.headers.get("accept-language"), headers)
+
+
+def server_problem(request: Request, exc: Exception) -> JSONResponse:
+    """Any unexpected exception: a 500 problem in both languages, no stack trace or message.
+
+    Starlette logs the exception itself (through the redacting handlers) after this answers.
+    """
+    headers = dict(security_headers(request.url.path))
+    return framework_problem(500, request.headers.get("accept-language"), headers)
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method any route serves at this path (Starlette lists only the first route's)."""
+    """Every method any route serves at this path (Starlette lists only the first route's).
+
+    Included routers are walked through `iter_route_contexts`: FastAPI keeps them nested.
+    """
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in iter_route_contexts(request.app.router.routes):
         regex = getattr(route, "path_regex", None)
         if regex is not None and regex.fullmatch(request.url.path):
             methods |= set(getattr(route, "methods", None) or ())
@@ -162,6 +208,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, domain_problem)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(HTTPException, http_problem)
+    app.add_exception_handler(Exception, server_problem)
 
 
 class Problem(BaseModel):
@@ -183,10 +230,11 @@ _STATUSES = {
     403: "无权操作 / forbidden",
     404: "未找到 / not found",
     409: "冲突 / conflict",
-    413: "文件过大 / too large",
+    413: "内容过大 / too large",
     415: "类型不支持 / unsupported type",
     422: "输入有误 / invalid input",
     429: "请求过多 / too many requests",
+    500: "服务器内部错误 / internal server error",
 }
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM: {"schema": Problem.model_json_schema()}}}
