@@ -29,7 +29,7 @@ from civicpoints.activities.models import (
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
 from civicpoints.hours.service import HoursService
-from civicpoints.identity.models import Verification
+from civicpoints.identity.privacy import may_process
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
@@ -149,7 +149,7 @@ class RecordService:
             local_date(record.ended_at or record.started_at or activity.ends_at),
         )
         resident = IdentityService(self.session, self.ctx).resident(record.resident_id)
-        if resident.verification == Verification.VERIFIED:
+        if may_process(resident):  # verified, consent in force; else decided once they are
             self.award(record, activity, actor)
 
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civicpoints.activities.records import RecordService
@@ -25,6 +25,7 @@ bearer = HTTPBearer(auto_error=False)
 
 
 def principal(
+    request: Request,
     db: DbSession,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -32,7 +33,9 @@ def principal(
     """The caller behind the bearer token, or 401."""
     if creds is None:
         raise Unauthorized()
-    return IdentityService(db, ctx).authenticate(creds.credentials)
+    who = IdentityService(db, ctx).authenticate(creds.credentials)
+    request.state.principal = who  # the audit hook names the actor from it
+    return who
 
 
 def resident(who: Annotated[Principal, Depends(principal)]) -> Principal:

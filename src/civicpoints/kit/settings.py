@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     token_ttl_hours: int = 12
     identity_provider: str = "dev"
     timezone: str = "Asia/Shanghai"
+    # Days between a resident's deletion request and its erasure by `privacy erase-due` (an
+    # administrator may carry it out sooner); docs/privacy.md.
+    retention_deletion_days: int = Field(default=15, ge=0, le=365)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under `var_dir`."""

@@ -1,0 +1,104 @@
+"""The one place every staff write is audited: the request transaction's outcome hook.
+
+`kit.http.session` calls `succeeded` just before the request's transaction commits (so the
+row commits with the action, or not at all) and `failed` after it rolled back (the refusal is
+then recorded in a transaction of its own). Routes cannot forget it: every write goes through
+that session.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from civicpoints.audit.facts import (
+    CLIENT_MAX,
+    UA_MAX,
+    AuditFacts,
+    audited,
+    clip,
+    subject_of,
+    target_ids,
+)
+from civicpoints.audit.service import AuditService
+from civicpoints.identity.principal import Principal
+from civicpoints.kit.db import transaction
+from civicpoints.kit.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def request_facts(
+    request: Request,
+    who: Principal,
+    status: int,
+    action: str = "",
+    subject: uuid.UUID | None = None,
+) -> AuditFacts:
+    """The audit facts of a request by `who`: route name, template, path ids and origin.
+
+    The resident concerned is `subject`, else what the endpoint noted in
+    `request.state.audit_subject`, else a `resident_id` in the path.
+    """
+    route = request.scope.get("route")
+    params = request.path_params
+    subject = subject or getattr(request.state, "audit_subject", None) or subject_of(params)
+    return AuditFacts(
+        actor_kind=who.kind,
+        actor_id=who.id,
+        action=action or getattr(route, "name", "") or "unknown",
+        method=request.method,
+        path=getattr(route, "path", "") or "-",
+        status=status,
+        subject_id=subject,
+        targets=target_ids(params),
+        client=clip(request.client.host if request.client else "", CLIENT_MAX),
+        user_agent=clip(request.headers.get("user-agent"), UA_MAX),
+    )
+
+
+def status_of(exc: BaseException) -> int:
+    """The HTTP status an exception becomes."""
+    if isinstance(exc, DomainError):
+        return exc.status
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, RequestValidationError):
+        return 422
+    return 500
+
+
+class AuditHook:
+    """Records staff writes: in the action's transaction, or alone when it was refused."""
+
+    def succeeded(self, request: Request, session: Session) -> None:
+        """Add the row to the request's transaction, just before it commits."""
+        who = _caller(request)
+        if who is None:
+            return
+        route = request.scope.get("route")
+        status = getattr(route, "status_code", None) or 200
+        AuditService(session).record(request_facts(request, who, status))
+
+    def failed(self, request: Request, exc: BaseException) -> None:
+        """Record a refused staff write in its own transaction (the action's rolled back)."""
+        who = _caller(request)
+        if who is None:
+            return
+        try:
+            with transaction(request.app.state.sessions) as s:
+                AuditService(s).record(request_facts(request, who, status_of(exc)))
+        except Exception as err:  # the refusal still reaches the caller; say why no row
+            log.error("audit row of a refused action not written: %s", type(err).__name__)
+
+
+def _caller(request: Request) -> Principal | None:
+    """The staff principal of an audited (non-read) request, or None."""
+    who = getattr(request.state, "principal", None)
+    if not isinstance(who, Principal) or not audited(request.method, who.kind):
+        return None
+    return who

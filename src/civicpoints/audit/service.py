@@ -1,0 +1,54 @@
+"""Use cases of the audit log: record an act, read the log. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from civicpoints.audit.facts import AuditFacts
+from civicpoints.audit.models import AuditEntry
+from civicpoints.audit.repository import AuditQuery, AuditRepository
+from civicpoints.identity.models import Role
+from civicpoints.identity.principal import Principal
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.errors import Forbidden
+
+__all__ = ["AuditEntry", "AuditFacts", "AuditQuery", "AuditService"]
+
+
+class AuditService:
+    """Writes rows in the caller's transaction; reads them for auditors and administrators."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = AuditRepository(session)
+
+    def record(self, facts: AuditFacts) -> AuditEntry:
+        """Add one row, stamped now (UTC), in the caller's transaction."""
+        entry = AuditEntry(
+            at=utcnow(),
+            actor_kind=facts.actor_kind,
+            actor_id=facts.actor_id,
+            action=facts.action,
+            method=facts.method,
+            path=facts.path,
+            status=facts.status,
+            subject_id=facts.subject_id,
+            targets=list(facts.targets),
+            client=facts.client,
+            user_agent=facts.user_agent,
+        )
+        self.repo.add(entry)
+        return entry
+
+    def page(self, who: Principal, query: AuditQuery, limit: int) -> Sequence[AuditEntry]:
+        """A page of the log: city-wide auditors and administrators only."""
+        if who.kind != "staff" or not who.may_citywide(Role.AUDITOR):
+            raise Forbidden()
+        return self.repo.page(query, limit)
+
+    def about(self, resident_id: uuid.UUID, limit: int = 10_000) -> Sequence[AuditEntry]:
+        """Rows about one resident (for their own data export)."""
+        return self.repo.page(AuditQuery(subject_id=resident_id), limit)
