@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.audit.facts import (
     CLIENT_MAX,
@@ -30,6 +32,8 @@ from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import DomainError
 
 log = logging.getLogger(__name__)
+TOUCHED = "audit_touched_residents"  # key in Session.info
+MAX_TOUCHED = 50  # an import may touch hundreds: the row names the first ones
 
 
 def request_facts(
@@ -75,14 +79,24 @@ def status_of(exc: BaseException) -> int:
 class AuditHook:
     """Records staff writes: in the action's transaction, or alone when it was refused."""
 
+    def install(self, sessions: sessionmaker[Session]) -> AuditHook:
+        """Note the residents whose rows the request sessions write (the rows' "whose")."""
+        event.listen(sessions, "after_flush", _note_residents)
+        return self
+
     def succeeded(self, request: Request, session: Session) -> None:
         """Add the row to the request's transaction, just before it commits."""
+        touched = sorted(session.info.pop(TOUCHED, set()))
         who = _caller(request)
         if who is None:
             return
         route = request.scope.get("route")
         status = getattr(route, "status_code", None) or 200
-        AuditService(session).record(request_facts(request, who, status))
+        facts = request_facts(request, who, status)
+        if facts.subject_id is None and len(touched) == 1:
+            facts = replace(facts, subject_id=touched[0])
+        extra = tuple(str(t) for t in touched[:MAX_TOUCHED] if str(t) not in facts.targets)
+        AuditService(session).record(replace(facts, targets=facts.targets + extra))
 
     def failed(self, request: Request, exc: BaseException) -> None:
         """Record a refused staff write in its own transaction (the action's rolled back)."""
@@ -94,6 +108,16 @@ class AuditHook:
                 AuditService(s).record(request_facts(request, who, status_of(exc)))
         except Exception as err:  # the refusal still reaches the caller; say why no row
             log.error("audit row of a refused action not written: %s", type(err).__name__)
+
+
+def _note_residents(session: Session, _flush: object) -> None:
+    """Collect the resident ids of rows inserted or changed in this flush."""
+    touched = session.info.setdefault(TOUCHED, set())
+    for obj in (*session.new, *session.dirty):
+        table = getattr(obj, "__tablename__", "")
+        rid = getattr(obj, "id" if table == "identity_resident" else "resident_id", None)
+        if isinstance(rid, uuid.UUID):
+            touched.add(rid)
 
 
 def _caller(request: Request) -> Principal | None:

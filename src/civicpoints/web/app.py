@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.ctx = build_context(settings)
-    app.state.outcome_hook = AuditHook()  # every staff write is audited (audit/hook.py)
+    # Every staff write is audited, in its own transaction (audit/hook.py).
+    app.state.outcome_hook = AuditHook().install(app.state.sessions)
     for router in (
         identity,
         regions,
