@@ -8,6 +8,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -15,18 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 import civicpoints.web.app  # noqa: F401  (every model registered on the metadata)
+from civicpoints.audit.models import AuditEntry
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import SUBSIDISED_50, Rewards
 from civicpoints.cli.privacy import audit_csv
 from civicpoints.identity.models import Resident
+from civicpoints.identity.privacy import ERASED_NAME
 from civicpoints.kit.clock import month_key, utcnow
+from civicpoints.kit.context import Context
 from civicpoints.kit.db import Base, transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.privacy.service import PrivacyService
 from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
 from tests.integration.conftest import WEST_LAKE, id_number
 from tests.integration.test_api import PASSWORD, create_activity, jpeg, login, register
 from tests.integration.test_holds import assert_verifies
 from tests.integration.test_rewards import balance, me, redeem
+from tests.integration.test_rewards_cli import cli as cli  # the CLI fixture
 
 API = "/api/v1"
 NAME, N = "欧阳明月", 7
@@ -265,11 +271,38 @@ def test_my_data_holds_everything_unmasked_and_the_staff_acts_about_me(
     staff = client.get(f"{API}/me/data", headers=login(client, "admin"))
     assert staff.status_code == 403
     with sessions() as s:
-        from civicpoints.audit.models import AuditEntry
-
         exports = s.scalars(
             select(AuditEntry).where(AuditEntry.action == "export_personal_data")
         ).all()
     assert [(e.actor_kind, e.subject_id, e.status) for e in exports] == [
         ("resident", uuid.UUID(profile["id"]), 200)
     ] * 2
+
+
+def test_due_deletions_are_erased_by_the_job_and_audited(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    make_resident: Callable[..., Resident],
+    cli: Callable[..., Any],
+    tmp_path: Path,
+) -> None:
+    """`privacy erase-due` leaves requests inside their retention period and erases the due."""
+    waiting, due = make_resident(name="王未到"), make_resident(name="李到期")
+    now_ctx = Context(
+        settings=ctx.settings.model_copy(update={"retention_deletion_days": 0}), cipher=ctx.cipher
+    )
+    with transaction(sessions) as s:
+        PrivacyService(s, ctx).request_deletion(waiting.id)  # 15 days by default
+        PrivacyService(s, now_ctx).request_deletion(due.id)
+    run = cli("privacy", "erase-due")
+    assert run.exit_code == 0 and "erased 1 " in run.output, run.output
+    with sessions() as s:
+        names = {r.id: r.name for r in s.scalars(select(Resident))}
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "privacy.erase_due")).all()
+    assert (names[waiting.id], names[due.id]) == ("王未到", ERASED_NAME)
+    assert [(a.actor_kind, a.subject_id) for a in audit] == [("system", due.id)]
+    out = tmp_path / "audit.csv"
+    assert cli("audit", "export", "--out", out).exit_code == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "privacy.erase_due" in text and str(due.id) in text and "李到期" not in text
+    assert cli("privacy", "erase-due").output.startswith("已删除个人信息 erased 0 ")

@@ -10,31 +10,16 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicpoints.audit import AuditFacts, AuditService
+from civicpoints.audit import AuditService
 from civicpoints.audit.repository import AuditQuery
-from civicpoints.kit.clock import utcnow
-from civicpoints.kit.context import build_context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import get_settings
 
 privacy_app = typer.Typer(help="个人信息保护 / privacy (PIPL)", no_args_is_help=True)
 audit_app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 console = Console()
-ACTOR = "system:privacy-erase-due"
 COLUMNS = ("id", "at", "actor_kind", "actor_id", "action", "method", "path", "status")
 COLUMNS_MORE = ("subject_id", "targets", "client", "user_agent")
-
-
-def erase_due(sessions: sessionmaker[Session]) -> int:
-    """Carry out every deletion request past its retention period, each audited; the count."""
-    from civicpoints.privacy.service import PrivacyService
-
-    with transaction(sessions) as s:
-        done = PrivacyService(s, build_context(get_settings())).carry_out_due(utcnow(), ACTOR)
-        audit = AuditService(s)
-        for r in done:
-            audit.record(AuditFacts("system", None, "privacy.erase_due", subject_id=r.resident_id))
-    return len(done)
 
 
 def audit_csv(sessions: sessionmaker[Session], page: int = 1000) -> bytes:
@@ -67,8 +52,10 @@ def _sessions() -> sessionmaker[Session]:
 @privacy_app.command("erase-due")
 def erase_due_command() -> None:
     """Erase the personal data of every deletion request past its retention period."""
-    n = erase_due(_sessions())
-    console.print(f"已删除个人信息 erased {n} resident(s)")
+    from civicpoints.privacy.tasks import erase_due_with
+
+    _, summary = erase_due_with(get_settings())(_sessions())
+    console.print(f"已删除个人信息 erased {summary['erased']} resident(s)")
 
 
 @audit_app.command("export")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.activities import erasure as activity_erasure
 from civicpoints.activities.records import RecordService
-from civicpoints.audit import AuditService
+from civicpoints.audit import AuditFacts, AuditService
 from civicpoints.hours.service import HoursService
 from civicpoints.identity import privacy as consent
 from civicpoints.identity.models import Resident, Role
@@ -139,8 +139,12 @@ class PrivacyService:
         return self._erase(request, who.key)
 
     def carry_out_due(self, now: datetime, actor: str, limit: int = 100) -> list[DeletionRequest]:
-        """Carry out every request whose retention period has passed (the job, the CLI)."""
-        return [self._erase(r, actor) for r in self.repo.pending(now, limit)]
+        """Carry out requests whose retention period has passed (the job, the CLI), audited."""
+        done = [self._erase(r, actor) for r in self.repo.pending(now, limit)]
+        audit = AuditService(self.session)
+        for r in done:
+            audit.record(AuditFacts("system", None, "privacy.erase_due", subject_id=r.resident_id))
+        return done
 
     def _erase(self, request: DeletionRequest, actor: str) -> DeletionRequest:
         """Erase the resident's personal data everywhere; ledger and hours stay, pseudonymous."""
