@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from civicpoints.kit.migrate import refuse_changes
+
 # revision identifiers, used by Alembic.
 revision: str = "0007_audit_and_privacy"
 down_revision: str | Sequence[str] | None = "0006"
@@ -20,27 +22,6 @@ depends_on: str | Sequence[str] | None = None
 TZ = sa.DateTime(timezone=True)
 # The audit log and the consent history refuse UPDATE and DELETE, as the ledger's tables do.
 APPEND_ONLY = ("audit_entry", "privacy_consent_event")
-
-
-def refuse_changes() -> None:
-    """Install the refusal triggers (the function civicpoints_refuse_change is from 0001)."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in APPEND_ONLY:
-        if postgres:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION civicpoints_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION civicpoints_refuse_change()"
-            )
-            continue
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'append-only: {verb} on {table} is refused'); END"
-            )
 
 
 def upgrade() -> None:
@@ -92,7 +73,7 @@ def upgrade() -> None:
         ["resident_id"],
     )
     op.add_column("identity_resident", sa.Column("consent_withdrawn_at", TZ, nullable=True))
-    refuse_changes()
+    refuse_changes(APPEND_ONLY)
 
 
 def downgrade() -> None:

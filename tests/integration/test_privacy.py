@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-import civicpoints.web.app  # noqa: F401  (every model registered on the metadata)
 from civicpoints.audit.models import AuditEntry
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import SUBSIDISED_50, Rewards
@@ -24,8 +23,9 @@ from civicpoints.identity.models import Resident
 from civicpoints.identity.privacy import ERASED_NAME
 from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.kit.db import Base, transaction
+from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.models import metadata
 from civicpoints.privacy.service import PrivacyService
 from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
 from tests.integration.conftest import WEST_LAKE, id_number
@@ -67,7 +67,7 @@ def needles(sessions: sessionmaker[Session]) -> dict[str, bytes]:
 def cells(sessions: sessionmaker[Session]) -> Iterator[tuple[str, bytes]]:
     """Every text, binary and JSON value of every table, as bytes, with where it was."""
     with sessions() as s:
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             for row in s.execute(select(table)).mappings():
                 for column, value in row.items():
                     if isinstance(value, str):
@@ -92,6 +92,32 @@ def xlsx_text(data: bytes) -> bytes:
         return b"".join(z.read(n) for n in z.namelist())
 
 
+def paper_slip(
+    client: TestClient, city: City, slip_no: str, note: str = "", reason: str = "核对无误"
+) -> Any:
+    """An organizer's slip for the resident (an hour, three hours ago), approved by a reviewer."""
+    start = utcnow() - timedelta(hours=3)
+    activity = create_activity(
+        client, city, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=2)).isoformat()
+    )
+    slip = {
+        "resident": PHONE,
+        "activity_id": activity,
+        "slip_no": slip_no,
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(hours=1)).isoformat(),
+        "note": note,
+    }
+    r = client.post(f"{API}/participations", json=slip, headers=login(client, "organizer"))
+    assert r.status_code == 201, r.text
+    decision = {"decision": "approve", "reason": reason}
+    d = client.post(
+        f"{API}/reviews/{r.json()['id']}/decision", json=decision, headers=login(client, "reviewer")
+    )
+    assert d.status_code == 200, d.text
+    return d.json()
+
+
 def live_resident(
     client: TestClient, city: City, rewards: Rewards, fund: Callable[..., None]
 ) -> dict[str, str]:
@@ -105,25 +131,8 @@ def live_resident(
     photo = {"photo": ("p.jpg", jpeg(*WEST_LAKE), "image/jpeg")}
     up = client.post(f"{API}/participations/{rec['id']}/evidence", files=photo, headers=headers)
     assert up.status_code == 201, up.text
-    start = utcnow() - timedelta(hours=3)
-    paper = create_activity(
-        client, city, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=2)).isoformat()
-    )
-    slip = {
-        "resident": PHONE,
-        "activity_id": paper,
-        "slip_no": "HZ-PIPL-1",
-        "started_at": start.isoformat(),
-        "ended_at": (start + timedelta(hours=1)).isoformat(),
-        "note": f"{NAME} 本人签字 {PHONE}",
-    }
-    r = client.post(f"{API}/participations", json=slip, headers=login(client, "organizer"))
-    assert r.status_code == 201, r.text
-    decision = {"decision": "approve", "reason": f"核对{NAME}身份证 {id_number(N)}"}
-    d = client.post(
-        f"{API}/reviews/{r.json()['id']}/decision", json=decision, headers=login(client, "reviewer")
-    )
-    assert d.status_code == 200, d.text
+    note = f"{NAME} 本人签字 {PHONE}"  # staff free text naming them: erased with them
+    paper_slip(client, city, "HZ-PIPL-1", note, f"核对{NAME}身份证 {id_number(N)}")
     fund(me(client, headers), 480)
     bought = redeem(client, headers, rewards.items[SUBSIDISED_50], key="pipl-1")
     assert bought.status_code == 201, bought.text
@@ -190,29 +199,6 @@ def test_deleted_resident_is_gone_from_every_table_and_export_and_the_ledger_ver
     assert_verifies(sessions, settings)
 
 
-def paper_slip(client: TestClient, city: City, slip_no: str) -> Any:
-    """An organizer's slip for the resident (an hour, three hours ago), approved by a reviewer."""
-    start = utcnow() - timedelta(hours=3)
-    activity = create_activity(
-        client, city, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=2)).isoformat()
-    )
-    slip = {
-        "resident": PHONE,
-        "activity_id": activity,
-        "slip_no": slip_no,
-        "started_at": start.isoformat(),
-        "ended_at": (start + timedelta(hours=1)).isoformat(),
-    }
-    r = client.post(f"{API}/participations", json=slip, headers=login(client, "organizer"))
-    assert r.status_code == 201, r.text
-    decision = {"decision": "approve", "reason": "核对无误"}
-    d = client.post(
-        f"{API}/reviews/{r.json()['id']}/decision", json=decision, headers=login(client, "reviewer")
-    )
-    assert d.status_code == 200, d.text
-    return d.json()
-
-
 def test_withdrawn_consent_stops_earning_and_redeeming_until_given_again(
     client: TestClient, city: City, rewards: Rewards, fund: Callable[..., None]
 ) -> None:
@@ -234,6 +220,11 @@ def test_withdrawn_consent_stops_earning_and_redeeming_until_given_again(
     assert refused.status_code == 403 and refused.json()["code"] == "identity.consent_withdrawn"
     assert "撤回" in refused.json()["messages"]["zh-CN"]
     assert balance(client, headers) == 1480
+    activity = create_activity(client, city)
+    client.post(f"{API}/activities/{activity}/enrollments", headers=headers)
+    pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
+    here = client.post(f"{API}/activities/{activity}/checkin", json=pos, headers=headers)
+    assert here.status_code == 403 and here.json()["code"] == "identity.consent_withdrawn"
     record = paper_slip(client, city, "HZ-PIPL-2")
     assert record["points"] is None  # hours are kept, points wait for consent
     assert client.get(f"{API}/me/hours", headers=headers).json()["total_minutes"] == 60

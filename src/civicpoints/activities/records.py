@@ -29,7 +29,7 @@ from civicpoints.activities.models import (
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
 from civicpoints.hours.service import HoursService
-from civicpoints.identity.privacy import may_process
+from civicpoints.identity.privacy import may_process, require_consent
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
@@ -57,6 +57,7 @@ class RecordService:
     ) -> Participation:
         """Check in on site: inside the area and the window, or a record flagged for review."""
         lat, lon = geo.validate_point(lat, lon)
+        require_consent(IdentityService(self.session, self.ctx).resident(resident_id))
         activity = self.activities.get(activity_id)
         enrollment = self.activities.enrollment(activity_id, resident_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:

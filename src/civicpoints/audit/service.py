@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from sqlalchemy.orm import Session
 
@@ -27,19 +28,8 @@ class AuditService:
 
     def record(self, facts: AuditFacts) -> AuditEntry:
         """Add one row, stamped now (UTC), in the caller's transaction."""
-        entry = AuditEntry(
-            at=utcnow(),
-            actor_kind=facts.actor_kind,
-            actor_id=facts.actor_id,
-            action=facts.action,
-            method=facts.method,
-            path=facts.path,
-            status=facts.status,
-            subject_id=facts.subject_id,
-            targets=list(facts.targets),
-            client=facts.client,
-            user_agent=facts.user_agent,
-        )
+        values = asdict(facts) | {"targets": list(facts.targets)}
+        entry = AuditEntry(at=utcnow(), **values)
         self.repo.add(entry)
         return entry
 
