@@ -166,6 +166,8 @@ def test_deleted_resident_is_gone_from_every_table_and_export_and_the_ledger_ver
     assert asked.status_code == 201, asked.text
     again = client.post(f"{API}/me/deletion", headers=headers)
     assert again.status_code == 409 and again.json()["code"] == "privacy.deletion_already_requested"
+    back = client.post(f"{API}/me/consent", json={"consent": True}, headers=headers)
+    assert back.status_code == 409  # no consent again while the deletion waits
     admin = login(client, "admin")
     assert client.get(f"{API}/deletions", headers=login(client, "organizer")).status_code == 403
     (pending,) = client.get(f"{API}/deletions", headers=admin).json()

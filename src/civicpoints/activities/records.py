@@ -7,6 +7,7 @@ register and, for a verified resident, points are decided by scoring. Never comm
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -188,6 +189,10 @@ class RecordService:
             key=lambda p: as_utc(p.ended_at or p.created_at),
         )
         return [self.award(p, self.activities.get(p.activity_id), actor) for p in todo]
+
+    def of_resident(self, resident_id: uuid.UUID, limit: int) -> Sequence[Participation]:
+        """A resident's records, newest first."""
+        return self.repo.resident_records(resident_id, limit)
 
     def get(self, participation_id: uuid.UUID, lock: bool = False) -> Participation:
         """A record, or 404."""

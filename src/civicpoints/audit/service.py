@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 
 from sqlalchemy.orm import Session
@@ -38,6 +38,13 @@ class AuditService:
         if who.kind != "staff" or not who.may_citywide(Role.AUDITOR):
             raise Forbidden()
         return self.repo.page(query, limit)
+
+    def every_row(self, page: int = 1000) -> Iterator[AuditEntry]:
+        """The whole log, newest first, read page by page (the operator's export)."""
+        before = None
+        while rows := self.repo.page(AuditQuery(before=before), page):
+            yield from rows
+            before = rows[-1].id
 
     def about(self, resident_id: uuid.UUID, limit: int = 10_000) -> Sequence[AuditEntry]:
         """Rows about one resident (for their own data export)."""

@@ -11,7 +11,6 @@ from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.audit import AuditService
-from civicpoints.audit.repository import AuditQuery
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import get_settings
 
@@ -28,11 +27,8 @@ def audit_csv(sessions: sessionmaker[Session], page: int = 1000) -> bytes:
     writer = csv.writer(out)
     writer.writerow(COLUMNS + COLUMNS_MORE)
     with transaction(sessions) as s:
-        repo, before = AuditService(s).repo, None
-        while rows := repo.page(AuditQuery(before=before), page):
-            for r in rows:
-                writer.writerow([_cell(getattr(r, c)) for c in COLUMNS + COLUMNS_MORE])
-            before = rows[-1].id
+        for r in AuditService(s).every_row(page):
+            writer.writerow([_cell(getattr(r, c)) for c in COLUMNS + COLUMNS_MORE])
     return ("\ufeff" + out.getvalue()).encode()
 
 

@@ -46,13 +46,13 @@ class PrivacyService:
     def export(self, resident_id: uuid.UUID) -> dict[str, Any]:
         """Everything held about the resident, identifiers unmasked (for themselves only)."""
         resident = self.identity.resident(resident_id)
-        catalog = CatalogService(self.session).repo
+        catalog = CatalogService(self.session)
         hours = HoursService(self.session).summary(resident_id)
         data = {
             "profile": self._profile(resident),
             "consents": rows(self.repo.consents(resident_id)),
             "participations": rows(
-                RecordService(self.session, self.ctx).repo.resident_records(resident_id, ALL)
+                RecordService(self.session, self.ctx).of_resident(resident_id, ALL)
             ),
             "hours": {"total_minutes": hours.total_minutes, "by_category": hours.by_category},
             "ledger_entries": rows(self._entries(resident_id)),
@@ -94,7 +94,7 @@ class PrivacyService:
     def _cancel_open(self, resident_id: uuid.UUID) -> None:
         """Release the holds of pending applications and unused vouchers (points come back)."""
         redemptions = RedemptionService(self.session, self.ctx)
-        for r in CatalogService(self.session).repo.redemptions_of(resident_id, ALL):
+        for r in CatalogService(self.session).redemptions_of(resident_id, ALL):
             if r.status in OPEN:
                 try:
                     redemptions.cancel(resident_id, r.id)
@@ -106,6 +106,7 @@ class PrivacyService:
         resident = self.identity.resident(resident_id)
         if resident.verification == consent.ERASED:
             raise Forbidden()
+        self._refuse_if_deletion_waits(resident_id)
         consent.give_consent(resident, version, utcnow())
         self.repo.add(ConsentEvent(resident_id=resident_id, action="given", version=version))
         if consent.may_process(resident):
@@ -116,14 +117,18 @@ class PrivacyService:
 
     def request_deletion(self, resident_id: uuid.UUID) -> DeletionRequest:
         """Ask for erasure: consent is withdrawn now, erasure follows after the retention period."""
-        waiting = self.repo.pending_of(resident_id)
-        if waiting is not None:
-            raise DeletionAlreadyRequested(due=waiting.due_at.date().isoformat())
+        self._refuse_if_deletion_waits(resident_id)
         self.withdraw(resident_id)
         days = self.ctx.settings.retention_deletion_days
         request = DeletionRequest(resident_id=resident_id, due_at=utcnow() + timedelta(days=days))
         self.repo.add(request)
         return request
+
+    def _refuse_if_deletion_waits(self, resident_id: uuid.UUID) -> None:
+        """409 while a deletion request waits (consent cannot come back before it is done)."""
+        waiting = self.repo.pending_of(resident_id)
+        if waiting is not None:
+            raise DeletionAlreadyRequested(due=waiting.due_at.date().isoformat())
 
     def pending(self, who: Principal, limit: int) -> Sequence[DeletionRequest]:
         """Pending deletion requests, oldest first (city-wide administrators)."""
