@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from civicpoints.kit.migrate import refuse_changes as append_only
+
 # revision identifiers, used by Alembic.
 revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
@@ -24,19 +26,7 @@ APPEND_ONLY = ("ledger_log_leaf", "ledger_log_node", "ledger_checkpoint")
 
 def refuse_changes() -> None:
     """Triggers refusing UPDATE/DELETE on the log tables."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in APPEND_ONLY:
-        if postgres:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION civicpoints_refuse_change()"
-            )
-            continue
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'append-only: {verb} on {table} is refused'); END"
-            )
+    append_only(APPEND_ONLY, truncate=False)
 
 
 def upgrade() -> None:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from civicpoints.kit.migrate import refuse_changes as append_only
+
 # revision identifiers, used by Alembic.
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
@@ -32,18 +34,7 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     # Cosignatures are evidence: append-only like the log (refusal function from 0001).
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            "CREATE TRIGGER ledger_cosignature_append_only BEFORE UPDATE OR DELETE "
-            "ON ledger_cosignature FOR EACH ROW EXECUTE FUNCTION civicpoints_refuse_change()"
-        )
-        return
-    for verb in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER ledger_cosignature_no_{verb.lower()} BEFORE {verb} ON "
-            f"ledger_cosignature BEGIN SELECT RAISE(ABORT, "
-            f"'append-only: {verb} on ledger_cosignature is refused'); END"
-        )
+    append_only(["ledger_cosignature"], truncate=False)
 
 
 def downgrade() -> None:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from civicpoints.kit.migrate import refuse_changes as append_only
+
 # revision identifiers, used by Alembic.
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
@@ -24,19 +26,7 @@ APPEND_ONLY = ("rewards_voucher_event", "rewards_booking")
 
 def refuse_changes() -> None:
     """Install the refusal triggers (the function civicpoints_refuse_change is from 0001)."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in APPEND_ONLY:
-        if postgres:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION civicpoints_refuse_change()"
-            )
-            continue
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'append-only: {verb} on {table} is refused'); END"
-            )
+    append_only(APPEND_ONLY, truncate=False)
 
 
 def forget_refusals() -> None:

@@ -1,12 +1,14 @@
 """Every domain's tables, imported once so `Base.metadata` is complete (migrations, tests)."""
 
 from civicpoints.activities import models as activities
+from civicpoints.audit import models as audit
 from civicpoints.hours import models as hours
 from civicpoints.identity import models as identity
 from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
 from civicpoints.kit.db import Base
 from civicpoints.ledger import models as ledger
+from civicpoints.privacy import models as privacy
 from civicpoints.regions import models as regions
 from civicpoints.rewards import models as rewards
 from civicpoints.scoring import models as scoring
@@ -14,12 +16,14 @@ from civicpoints.scoring import models as scoring
 metadata = Base.metadata
 __all__ = [
     "activities",
+    "audit",
     "hours",
     "idempotency",
     "identity",
     "jobs",
     "ledger",
     "metadata",
+    "privacy",
     "regions",
     "rewards",
     "scoring",

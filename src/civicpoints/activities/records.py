@@ -7,6 +7,7 @@ register and, for a verified resident, points are decided by scoring. Never comm
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from civicpoints.activities.models import (
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
 from civicpoints.hours.service import HoursService
-from civicpoints.identity.models import Verification
+from civicpoints.identity.privacy import may_process, require_consent
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
@@ -58,6 +59,7 @@ class RecordService:
     ) -> Participation:
         """Check in on site: inside the area and the window, or a record flagged for review."""
         lat, lon = geo.validate_point(lat, lon)
+        require_consent(IdentityService(self.session, self.ctx).resident(resident_id))
         activity = self.activities.get(activity_id)
         enrollment = self.activities.enrollment(activity_id, resident_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
@@ -170,7 +172,7 @@ class RecordService:
             local_date(record.ended_at or record.started_at or activity.ends_at),
         )
         resident = IdentityService(self.session, self.ctx).resident(record.resident_id)
-        if resident.verification == Verification.VERIFIED:
+        if may_process(resident):  # verified, consent in force; else decided once they are
             self.award(record, activity, actor)
 
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
@@ -206,6 +208,10 @@ class RecordService:
             key=lambda p: as_utc(p.ended_at or p.created_at),
         )
         return [self.award(p, self.activities.get(p.activity_id), actor) for p in todo]
+
+    def of_resident(self, resident_id: uuid.UUID, limit: int) -> Sequence[Participation]:
+        """A resident's records, newest first."""
+        return self.repo.resident_records(resident_id, limit)
 
     def get(self, participation_id: uuid.UUID, lock: bool = False) -> Participation:
         """A record, or 404."""

@@ -13,6 +13,7 @@ from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.ledger_verify import ledger_verify
+from civicpoints.cli.privacy import audit_app, privacy_app
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
@@ -27,6 +28,8 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(ledger_app, name="ledger")
 rewards_app = typer.Typer(help="积分商城 / rewards catalog", no_args_is_help=True)
 app.add_typer(rewards_app, name="rewards")
+app.add_typer(privacy_app, name="privacy")
+app.add_typer(audit_app, name="audit")
 console = Console()
 
 

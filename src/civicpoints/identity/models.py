@@ -43,6 +43,8 @@ class Resident(Base):
     consent_version: Mapped[str] = mapped_column(String(16))
     consent_at: Mapped[datetime]
     created_at: Mapped[datetime] = created_at_column()
+    # Set while consent is withdrawn (PIPL): no earning, no redeeming (identity/privacy.py).
+    consent_withdrawn_at: Mapped[datetime | None]
 
 
 class IdentityVerification(Base):

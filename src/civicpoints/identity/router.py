@@ -37,12 +37,15 @@ def bearer_token(
 
 
 def principal(
+    request: Request,
     db: DbSession,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller behind the bearer token, or 401."""
-    return IdentityService(db, ctx).authenticate(bearer_token(creds))
+    who = IdentityService(db, ctx).authenticate(bearer_token(creds))
+    request.state.principal = who  # the audit hook names the actor from it
+    return who
 
 
 def resident(who: Annotated[Principal, Depends(principal)]) -> Principal:

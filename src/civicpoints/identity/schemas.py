@@ -41,6 +41,7 @@ class ResidentRead(BaseModel):
     community_id: uuid.UUID
     verification: str
     verified_at: datetime | None
+    consent_withdrawn_at: datetime | None = None
     created_at: datetime
 
 

@@ -10,6 +10,7 @@ from civicpoints.jobs import tasks
 from civicpoints.jobs.runner import Job, run_job
 from civicpoints.kit.clock import BUSINESS_TZ
 from civicpoints.kit.settings import Settings
+from civicpoints.privacy.tasks import erase_due_with
 
 
 def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
@@ -23,6 +24,7 @@ def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
         "ledger.void_stale_holds": (tasks.void_stale_holds, {"hour": 0, "minute": 40}),
         "rewards.check_budget": (tasks.check_budget, {"hour": 7, "minute": 0}),
         "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
+        "privacy.erase_due": (erase_due_with(settings), {"hour": 3, "minute": 30}),
     }
 
 

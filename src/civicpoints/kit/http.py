@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,10 +26,28 @@ from civicpoints.kit.db import make_read_session_factory, transaction
 from civicpoints.kit.errors import DEFAULT_LOCALE, ContentTooLarge
 
 
+class OutcomeHook(Protocol):
+    """Told how a request's transaction ends (the audit log: `audit.hook.AuditHook`)."""
+
+    def succeeded(self, request: Request, session: Session) -> None:
+        """Called inside the transaction, just before it commits."""
+
+    def failed(self, request: Request, exc: BaseException) -> None:
+        """Called after the transaction rolled back."""
+
+
 def session(request: Request) -> Iterator[Session]:
-    """One transaction per request."""
-    with transaction(request.app.state.sessions) as s:
-        yield s
+    """One transaction per request; the app's outcome hook sees how it ends."""
+    hook: OutcomeHook | None = getattr(request.app.state, "outcome_hook", None)
+    try:
+        with transaction(request.app.state.sessions) as s:
+            yield s
+            if hook is not None:
+                hook.succeeded(request, s)
+    except Exception as exc:
+        if hook is not None:
+            hook.failed(request, exc)
+        raise
 
 
 def read_session(request: Request) -> Iterator[Session]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from alembic import command
+from alembic import command, op
 from alembic.config import Config
 
 from civicpoints.kit.db import normalize_url
@@ -28,3 +29,29 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Take the database at `url` down to `revision` ("base" empties it)."""
     command.downgrade(alembic_config(url), revision)
+
+
+def refuse_changes(tables: Sequence[str], truncate: bool = True) -> None:
+    """Inside a migration: triggers that refuse UPDATE and DELETE on `tables` (append-only).
+
+    On PostgreSQL they call `civicpoints_refuse_change()` from migration 0001 and, with
+    `truncate`, refuse TRUNCATE too; SQLite has no TRUNCATE.
+    """
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table in tables:
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION civicpoints_refuse_change()"
+            )
+            if truncate:
+                op.execute(
+                    f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                    "FOR EACH STATEMENT EXECUTE FUNCTION civicpoints_refuse_change()"
+                )
+            continue
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'append-only: {verb} on {table} is refused'); END"
+            )

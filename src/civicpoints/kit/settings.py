@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     signin_address_failures: int = Field(default=50, ge=1)
     signin_address_window_s: float = Field(default=900.0, gt=0)
     timezone: str = "Asia/Shanghai"
+    # Days between a resident's deletion request and its erasure by `privacy erase-due` (an
+    # administrator may carry it out sooner); docs/privacy.md.
+    retention_deletion_days: int = Field(default=15, ge=0, le=365)
 
     @model_validator(mode="after")
     def _no_dev_shortcuts_in_production(self) -> Settings:

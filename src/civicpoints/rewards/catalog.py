@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -24,8 +25,10 @@ from civicpoints.rewards.models import (
     Item,
     LowIncome,
     Merchant,
+    Redemption,
     Sponsor,
     Valuation,
+    Voucher,
 )
 from civicpoints.rewards.repository import RewardsRepository
 from civicpoints.rewards.rules import split_value
@@ -211,6 +214,14 @@ class CatalogService:
         if not self.repo.low_income(resident_id):
             row = LowIncome(resident_id=resident_id, certified_by=by, note=note)
             self.repo.add_referring(row, ResidentNotFound(field="resident_id"))
+
+    def redemptions_of(self, resident_id: uuid.UUID, limit: int) -> Sequence[Redemption]:
+        """A resident's redemptions, newest first."""
+        return self.repo.redemptions_of(resident_id, limit)
+
+    def vouchers_of(self, resident_id: uuid.UUID, limit: int) -> Sequence[Voucher]:
+        """A resident's vouchers, newest first."""
+        return self.repo.vouchers_of(resident_id, limit)
 
 
 def _check_item(data: ItemCreate, has_merchant: bool) -> None:

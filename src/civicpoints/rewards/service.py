@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal
+from civicpoints.identity.privacy import require_consent
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
@@ -106,6 +107,7 @@ class RedemptionService:
     ) -> None:
         """Raise the first reason the resident may not redeem the item now."""
         resident = IdentityService(self.session, self.ctx).resident(resident_id)
+        require_consent(resident)
         regions = RegionService(self.session)
         ancestry = regions.ancestry(regions.get(resident.community_id))
         who = rules.Applicant(

@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 
 from civicpoints import __version__
 from civicpoints.activities.router import router as activities
+from civicpoints.audit.hook import AuditHook
+from civicpoints.audit.router import router as audit
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
 from civicpoints.jobs.schedule import start_scheduler
@@ -24,6 +26,7 @@ from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
 from civicpoints.ledger.keys import log_signer
 from civicpoints.ledger.tasks import start_loop
+from civicpoints.privacy.router import router as privacy
 from civicpoints.regions.router import router as regions
 from civicpoints.rewards import admin_router as rewards_admin
 from civicpoints.rewards.router import router as rewards
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.ctx = build_context(settings)
+    # Every staff write is audited, in its own transaction (audit/hook.py).
+    app.state.outcome_hook = AuditHook().install(app.state.sessions)
     for router in (
         identity,
         regions,
@@ -59,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin_api.router,
         rewards,
         rewards_admin.router,
+        audit,
+        privacy,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)

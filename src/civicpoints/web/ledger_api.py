@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
@@ -30,12 +30,13 @@ router = APIRouter(tags=["ledger 账本"])
 
 
 def _reader(
+    request: Request,
     db: ReadSession,
     ctx: Ctx,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller behind the bearer token, read in the request's read-only transaction."""
-    return principal(db, ctx, creds)
+    return principal(request, db, ctx, creds)
 
 
 Caller = Annotated[Principal, Depends(_reader)]
