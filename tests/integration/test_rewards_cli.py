@@ -17,7 +17,7 @@ from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import Rewards
 from civicpoints.cli.main import app
 from civicpoints.jobs.runner import run_job
-from civicpoints.jobs.schedule import schedule
+from civicpoints.jobs.schedule import scheduled_jobs
 from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -158,7 +158,7 @@ def test_budget_alert_and_the_daily_rewards_jobs(
     fund: Callable[..., None],
 ) -> None:
     """`rewards.check_budget` alerts once liability exceeds the budget left; the expiry job runs."""
-    jobs = schedule(settings)
+    jobs = scheduled_jobs(settings)
     assert {"rewards.expire_vouchers", "rewards.check_budget", "ledger.void_stale_holds"} <= set(
         jobs
     )

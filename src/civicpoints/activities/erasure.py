@@ -15,7 +15,7 @@ from civicpoints.activities.models import Evidence, Participation
 from civicpoints.activities.storage import blob_path
 
 
-def forget_resident(session: Session, uploads: Path, resident_id: uuid.UUID) -> int:
+def erase_activity_data(session: Session, uploads: Path, resident_id: uuid.UUID) -> int:
     """Clear notes, places and photos of the resident's records; returns photos removed."""
     mine = select(Participation.id).where(Participation.resident_id == resident_id)
     session.execute(

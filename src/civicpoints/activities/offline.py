@@ -22,11 +22,11 @@ from civicpoints.activities.models import Activity, Participation, RecordStatus,
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.schemas import ImportReport, ImportRowRead, OfflineRecordCreate
 from civicpoints.activities.spans import check_offline_span
-from civicpoints.identity.service import IdentityService, ResidentNotFound
+from civicpoints.identity import IdentityService, ResidentNotFound
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import DomainError, Forbidden
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import RegionService
 
 
 class OfflineService:

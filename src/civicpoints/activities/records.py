@@ -29,16 +29,20 @@ from civicpoints.activities.models import (
 )
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
-from civicpoints.hours.service import HoursService
-from civicpoints.identity.privacy import may_process, require_consent
-from civicpoints.identity.service import IdentityService
+from civicpoints.hours import HoursService
+from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
 from civicpoints.ledger import wallet_of
-from civicpoints.regions.service import RegionService
-from civicpoints.scoring.models import AwardRow
-from civicpoints.scoring.rules import Category, Facts, presence_shortfall
-from civicpoints.scoring.service import AwardRequest, ScoringService
+from civicpoints.regions import RegionService
+from civicpoints.scoring import (
+    AwardRequest,
+    AwardRow,
+    Category,
+    Facts,
+    ScoringService,
+    presence_shortfall,
+)
 
 # GPS on phones is good to ~20 m outdoors; tolerate that much beyond the drawn area.
 GPS_TOLERANCE_M = 30.0

@@ -18,7 +18,7 @@ from civicpoints.activities.models import (
     Participation,
     RecordStatus,
 )
-from civicpoints.regions.repository import path_of
+from civicpoints.regions import path_of
 
 
 class ActivityRepository:

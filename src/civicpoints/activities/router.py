@@ -24,7 +24,7 @@ from civicpoints.activities.schemas import (
 )
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.views import participation_view
-from civicpoints.identity.router import ResidentCaller, StaffCaller, resident, staff
+from civicpoints.identity import ResidentCaller, StaffCaller, resident, staff
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.http import (
     Ctx,

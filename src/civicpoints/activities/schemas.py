@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpoints.kit.schemas import Instant, Line, Text
-from civicpoints.scoring.schemas import AwardRead
+from civicpoints.scoring import AwardRead
 
 CategoryName = Literal[
     "volunteer_service", "high_risk", "environmental", "public_supervision", "education_support"

@@ -17,7 +17,7 @@ from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import Conflict, Forbidden, InvalidInput
 from civicpoints.kit.schemas import refuse_implausible as _plausible
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import RegionService
 
 
 class AlreadyEnrolled(Conflict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from civicpoints.activities.records import RecordService
-from civicpoints.identity.events import ResidentVerified, resident_verified
+from civicpoints.identity import ResidentVerified, resident_verified
 from civicpoints.kit.context import Context
 
 

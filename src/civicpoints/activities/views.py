@@ -7,9 +7,7 @@ from sqlalchemy.orm import Session
 from civicpoints.activities.models import Participation, RecordStatus
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ParticipationRead
-from civicpoints.scoring.models import AwardRow
-from civicpoints.scoring.schemas import AwardRead
-from civicpoints.scoring.service import ScoringService
+from civicpoints.scoring import AwardRead, AwardRow, ScoringService
 
 STATE_MESSAGES = {
     RecordStatus.CHECKED_IN: (

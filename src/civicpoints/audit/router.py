@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from civicpoints.audit.repository import AuditQuery
 from civicpoints.audit.schemas import AuditPage, AuditRead
 from civicpoints.audit.service import AuditService
-from civicpoints.identity.router import StaffCaller
+from civicpoints.identity import StaffCaller
 from civicpoints.kit.http import DbSession
 from civicpoints.kit.schemas import Instant
 

@@ -10,12 +10,9 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Role
-from civicpoints.identity import passwords
-from civicpoints.identity.models import Staff
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import IdentityService, Staff, hash_password
 from civicpoints.kit.context import Context
-from civicpoints.regions.models import Department, Level, Organization, OrgKind, Region
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import Department, Level, Organization, OrgKind, Region, RegionService
 
 DEMO_STAFF_PASSWORD = "Demo@2026"
 
@@ -138,7 +135,7 @@ STAFF = [
 def _staff(session: Session, ctx: Context, city: City) -> None:
     """Staff accounts sharing one demo password (hashed once: argon2 is slow by design)."""
     identity = IdentityService(session, ctx)
-    digest = passwords.hash_password(DEMO_STAFF_PASSWORD)
+    digest = hash_password(DEMO_STAFF_PASSWORD)
     for username, name, role, scope in STAFF:
         member = identity.add_staff(username, name, None, password_hash=digest)
         if scope == "city":

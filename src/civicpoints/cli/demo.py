@@ -26,12 +26,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal
-from civicpoints.activities.models import Activity
-from civicpoints.activities.offline import OfflineService
-from civicpoints.activities.photos import PhotoService
-from civicpoints.activities.records import RecordService
-from civicpoints.activities.schemas import ActivityCreate, OfflineRecordCreate
-from civicpoints.activities.service import ActivityService
+from civicpoints.activities import (
+    Activity,
+    ActivityCreate,
+    ActivityService,
+    OfflineRecordCreate,
+    OfflineService,
+    PhotoService,
+    RecordService,
+)
 from civicpoints.cli.city import STAFF, City, build_city
 from civicpoints.cli.demo_data import (
     BATCH,
@@ -59,14 +62,11 @@ from civicpoints.cli.demo_data import (
     with_check_char,
 )
 from civicpoints.cli.demo_rewards import load_rewards
-from civicpoints.identity import passwords
-from civicpoints.identity.schemas import ResidentCreate
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import IdentityService, ResidentCreate, hash_password
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
-from civicpoints.regions.models import Region
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import Region, RegionService
 
 
 @dataclass
@@ -151,7 +151,7 @@ def _register_all(
     """Register the two named residents and `count` synthetic ones, in batches."""
     people = [ZHANG, LI, *_people(demo.rng, count, len(demo.city.communities))]
     # argon2 costs ~50 ms by design; one shared hash keeps thousands of residents fast.
-    digest = passwords.hash_password(DEMO_PASSWORD)
+    digest = hash_password(DEMO_PASSWORD)
     task = progress.add_task("居民实名注册 / residents", total=len(people))
     for first in range(0, len(people), BATCH):
         with transaction(sessions) as s:

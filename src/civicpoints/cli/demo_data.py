@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
-from civicpoints.identity.idcard import id_check_char
+from civicpoints.identity import id_check_char
 
 DEMO_PASSWORD = DEMO_STAFF_PASSWORD
 ZHANG_PHONE, LI_PHONE = "13800000001", "13800000002"

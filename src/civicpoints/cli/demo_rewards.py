@@ -15,18 +15,24 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import DomainError
-from civicpoints.ledger import wallet_of
-from civicpoints.ledger.holds import HoldService
-from civicpoints.rewards.catalog import CatalogService
-from civicpoints.rewards.models import Item, Merchant, Sponsor
-from civicpoints.rewards.schemas import ItemCreate, MerchantCreate, SponsorCreate, ValuationCreate
-from civicpoints.rewards.service import RedemptionService
-from civicpoints.rewards.vouchers import VoucherService
+from civicpoints.ledger import HoldService, wallet_of
+from civicpoints.rewards import (
+    CatalogService,
+    Item,
+    ItemCreate,
+    Merchant,
+    MerchantCreate,
+    RedemptionService,
+    Sponsor,
+    SponsorCreate,
+    ValuationCreate,
+    VoucherService,
+)
 
 SUBSIDISED_50 = "SM-50-SUB"
 DEMO_REDEMPTIONS = 24

@@ -25,8 +25,7 @@ from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the ledger modules load when the command runs, not with every CLI call
-    from civicpoints.ledger.note import Verifier
-    from civicpoints.ledger.verify import VerifyReport
+    from civicpoints.ledger import Verifier, VerifyReport
 
 console = Console()
 
@@ -57,7 +56,7 @@ def ledger_verify(
     show: int = typer.Option(100, help="print at most this many faults"),
 ) -> None:
     """Recompute every chain, balance, lot, transfer, log and checkpoint; exit 1 on any fault."""
-    from civicpoints.ledger.verify import verify_ledger
+    from civicpoints.ledger import verify_ledger
 
     sessions = _sessions()
     trusted = [note for path in checkpoint or [] for note in _saved_notes(path)]
@@ -92,9 +91,7 @@ def _verifiers(session: Session, keys: list[str], settings: Settings) -> list[Ve
     """The given keys; by default every registered key plus the local log signer's."""
     from sqlalchemy import select
 
-    from civicpoints.ledger.keys import load_verifier
-    from civicpoints.ledger.models import SigningKey
-    from civicpoints.ledger.note import Signer
+    from civicpoints.ledger import Signer, SigningKey, load_verifier
 
     if keys:
         return [load_verifier(Path(k) if Path(k).is_file() else k) for k in keys]

@@ -54,7 +54,7 @@ def _sessions() -> sessionmaker[Session]:
 def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the database, and fix the ledger's bucket count on first run."""
     from civicpoints.kit.migrate import upgrade
-    from civicpoints.ledger.service import LedgerService
+    from civicpoints.ledger import LedgerService
 
     settings = get_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
@@ -105,8 +105,8 @@ def import_records(
     Exit 0 when every row is in; 1 when a row is bad (nothing written, or with --partial the
     good rows kept); 2 when the file itself cannot be used (nothing written).
     """
-    from civicpoints.activities.offline import OfflineService
-    from civicpoints.identity.service import IdentityService
+    from civicpoints.activities import OfflineService
+    from civicpoints.identity import IdentityService
     from civicpoints.kit.errors import DomainError
 
     data = _read_file(file)
@@ -165,7 +165,7 @@ def ledger_expire(
     as_of: str = typer.Option(..., "--as-of", help="YYYY-MM-DD, Beijing date"),
 ) -> None:
     """Write EXPIRE entries for every lot expired by the end of AS_OF (Beijing time)."""
-    from civicpoints.ledger.service import LedgerService
+    from civicpoints.ledger import LedgerService
 
     cutoff = _expiry_cutoff(as_of)
     sessions = _sessions()
@@ -209,7 +209,7 @@ def _refuse(message: str) -> NoReturn:
 @ledger_app.command("sequence")
 def ledger_sequence() -> None:
     """Run one sequencer pass: queued entries into the bucket logs, then sign checkpoints."""
-    from civicpoints.ledger.keys import log_signer
+    from civicpoints.ledger import log_signer
     from civicpoints.ledger.tasks import sequence_once
 
     settings = get_settings()
@@ -227,10 +227,13 @@ def ledger_cosign(
     state: Path | None = typer.Option(None, help="file where the witness keeps what it cosigned"),
 ) -> None:
     """As a witness: check the newest global checkpoint extends the last one cosigned; sign it."""
-    from civicpoints.ledger.keys import load_or_create_signer, log_signer
-    from civicpoints.ledger.note import Checkpoint
-    from civicpoints.ledger.sequencer import note_body
-    from civicpoints.ledger.witness import cosign_latest
+    from civicpoints.ledger import (
+        Checkpoint,
+        cosign_latest,
+        load_or_create_signer,
+        log_signer,
+        note_body,
+    )
 
     settings = get_settings()
     witness = load_or_create_signer(key, name)
@@ -256,9 +259,7 @@ def ledger_verify_receipt(
     """Check a receipt offline with nothing but the public key(s); exit 1 if it fails."""
     import json
 
-    from civicpoints.ledger.keys import load_verifier
-    from civicpoints.ledger.note import NoteError
-    from civicpoints.ledger.receipt import verify_receipt
+    from civicpoints.ledger import NoteError, load_verifier, verify_receipt
 
     try:
         verifiers = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
@@ -289,10 +290,9 @@ def jobs_run(
     ),
 ) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
-    from civicpoints.jobs.runner import run_job
-    from civicpoints.jobs.schedule import schedule
+    from civicpoints.jobs import run_job, scheduled_jobs
 
-    jobs = schedule(get_settings())
+    jobs = scheduled_jobs(get_settings())
     if name not in jobs:
         raise typer.BadParameter(f"unknown job {name}; one of {', '.join(jobs)}")
     run = run_job(_sessions(), name, jobs[name][0])
@@ -308,7 +308,7 @@ ledger_app.command("verify")(ledger_verify)
 def rewards_import(file: Path) -> None:
     """Create or update catalog items from a CSV or JSON file (all rows or none)."""
     from civicpoints.kit.errors import DomainError
-    from civicpoints.rewards.importer import CatalogImporter, read_rows
+    from civicpoints.rewards import CatalogImporter, read_rows
 
     try:
         with transaction(_sessions()) as s:
@@ -329,7 +329,7 @@ def settlement(
 ) -> None:
     """Print a month's settlement per merchant and sponsor; optionally export it."""
     from civicpoints.kit.errors import DomainError
-    from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
+    from civicpoints.rewards import BudgetService, settlement_csv, settlement_xlsx
 
     try:
         with transaction(_sessions()) as s:

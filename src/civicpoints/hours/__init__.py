@@ -1,0 +1,5 @@
+from civicpoints.hours.service import HoursService
+
+__all__ = [
+    "HoursService",
+]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from civicpoints.hours.service import HoursService
-from civicpoints.identity.router import ResidentCaller
+from civicpoints.identity import ResidentCaller
 from civicpoints.kit.http import DbSession
 
 router = APIRouter(tags=["hours 服务时长"])

@@ -1,0 +1,46 @@
+from civicpoints.identity.events import ResidentVerified, resident_verified
+from civicpoints.identity.idcard import id_check_char
+from civicpoints.identity.models import Resident, Staff
+from civicpoints.identity.passwords import hash_password
+from civicpoints.identity.privacy import (
+    ERASED,
+    erase_personal_data,
+    give_consent,
+    may_process,
+    require_consent,
+    withdraw_consent,
+)
+from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller, resident, staff
+from civicpoints.identity.schemas import ResidentCreate, ResidentRead
+from civicpoints.identity.service import (
+    ID_CONTEXT,
+    PHONE_CONTEXT,
+    IdentityService,
+    ResidentNotFound,
+)
+
+__all__ = [
+    "ERASED",
+    "ID_CONTEXT",
+    "PHONE_CONTEXT",
+    "Caller",
+    "IdentityService",
+    "Resident",
+    "ResidentCaller",
+    "ResidentCreate",
+    "ResidentNotFound",
+    "ResidentRead",
+    "ResidentVerified",
+    "Staff",
+    "StaffCaller",
+    "erase_personal_data",
+    "give_consent",
+    "hash_password",
+    "id_check_char",
+    "may_process",
+    "require_consent",
+    "resident",
+    "resident_verified",
+    "staff",
+    "withdraw_consent",
+]

@@ -53,7 +53,7 @@ def give_consent(resident: Resident, version: str, now: datetime) -> None:
     resident.consent_version, resident.consent_at = version, now
 
 
-def erase(session: Session, resident: Resident, now: datetime) -> None:
+def erase_personal_data(session: Session, resident: Resident, now: datetime) -> None:
     """Overwrite name, ID, phone, birth date, sex and password for good; revoke tokens."""
     tag = f"erased:{resident.id.hex}"  # unique, as the blind-index columns must be
     resident.public_no = new_platform_number()  # the old number was printed on paper

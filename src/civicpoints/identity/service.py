@@ -47,7 +47,7 @@ from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden, NotFound, Unauthorized
 from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"

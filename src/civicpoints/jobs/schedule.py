@@ -13,7 +13,7 @@ from civicpoints.kit.settings import Settings
 from civicpoints.privacy.tasks import erase_due_with
 
 
-def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
+def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
     """name → (job, cron fields in Beijing time)."""
     return {
         "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
@@ -31,7 +31,7 @@ def schedule(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
 def start_scheduler(sessions: sessionmaker[Session], settings: Settings) -> BackgroundScheduler:
     """Start the daily jobs; each run is recorded, failures become admin alerts."""
     scheduler = BackgroundScheduler(timezone=BUSINESS_TZ)
-    for name, (job, cron) in schedule(settings).items():
+    for name, (job, cron) in scheduled_jobs(settings).items():
         scheduler.add_job(
             run_job,
             CronTrigger(timezone=BUSINESS_TZ, **cron),

@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger.keys import log_signer
-from civicpoints.ledger.note import Verifier
-from civicpoints.ledger.service import LedgerService
+from civicpoints.ledger import LedgerService, Verifier, log_signer
 
 
 def expire(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
@@ -29,7 +27,7 @@ def expire(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
 
 def void_stale_holds(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
     """Void pending holds past their timeout (points back to the same lots), in batches."""
-    from civicpoints.ledger.holds import HoldService
+    from civicpoints.ledger import HoldService
 
     now, voided = utcnow(), 0
     while True:
@@ -47,7 +45,7 @@ def expire_vouchers_with(
 
     def expire_vouchers(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
         from civicpoints.kit.context import build_context
-        from civicpoints.rewards.service import RedemptionService
+        from civicpoints.rewards import RedemptionService
 
         ctx, now, closed = build_context(settings), utcnow(), 0
         while True:
@@ -62,7 +60,7 @@ def expire_vouchers_with(
 
 def check_budget(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
     """`rewards.check_budget`: an admin alert when points liability exceeds the budget left."""
-    from civicpoints.rewards.budget import BudgetService
+    from civicpoints.rewards import BudgetService
 
     with transaction(sessions) as s:
         figures = BudgetService(s).figures()
@@ -87,7 +85,7 @@ def verify_with(
     """The nightly `ledger.verify` job, trusting only the pinned keys."""
 
     def verify(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
-        from civicpoints.ledger.verify import verify_ledger
+        from civicpoints.ledger import verify_ledger
 
         with transaction(sessions) as s:
             report = verify_ledger(s, pinned_keys(settings), max_lag_s=settings.sequencer_max_lag_s)

@@ -2,10 +2,10 @@
 
 Other domains import from here, not from the ledger's modules: the services, the value types
 they take and return, and the errors they raise. Tables, repositories and the verification
-machinery stay inside.
-"""
+machinery stay inside."""
 
 from civicpoints.ledger.accounts import wallet_of
+from civicpoints.ledger.chain import account_id_for
 from civicpoints.ledger.errors import (
     HoldNotPending,
     IdempotencyConflict,
@@ -15,11 +15,22 @@ from civicpoints.ledger.errors import (
 )
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
+from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
+from civicpoints.ledger.models import Entry, Hold, SigningKey
+from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier
+from civicpoints.ledger.proofs import ProofService, entry_fields
+from civicpoints.ledger.receipt import entry_to_json, verify_receipt
+from civicpoints.ledger.sequencer import note_body
 from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
+from civicpoints.ledger.verify import VerifyReport, verify_ledger
+from civicpoints.ledger.witness import cosign_latest
 
 __all__ = [
+    "Checkpoint",
     "CreditRequest",
+    "Entry",
     "ExpiryReport",
+    "Hold",
     "HoldNotPending",
     "HoldRequest",
     "HoldService",
@@ -29,7 +40,23 @@ __all__ = [
     "LedgerNotInitialized",
     "LedgerService",
     "Movement",
+    "NoteError",
     "Posting",
+    "ProofService",
     "Resolution",
+    "Signer",
+    "SigningKey",
+    "Verifier",
+    "VerifyReport",
+    "account_id_for",
+    "cosign_latest",
+    "entry_fields",
+    "entry_to_json",
+    "load_or_create_signer",
+    "load_verifier",
+    "log_signer",
+    "note_body",
+    "verify_ledger",
+    "verify_receipt",
     "wallet_of",
 ]

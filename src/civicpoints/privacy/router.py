@@ -10,10 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpoints.audit.hook import request_facts
-from civicpoints.audit.service import AuditService
-from civicpoints.identity.router import ResidentCaller, StaffCaller
-from civicpoints.identity.schemas import ResidentRead
+from civicpoints.audit import AuditService, request_facts
+from civicpoints.identity import ResidentCaller, ResidentRead, StaffCaller
 from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.privacy.export import to_html
 from civicpoints.privacy.service import PrivacyService

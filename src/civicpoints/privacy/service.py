@@ -11,25 +11,33 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
-from civicpoints.activities import erasure as activity_erasure
-from civicpoints.activities.records import RecordService
+from civicpoints.activities import RecordService, erase_activity_data
 from civicpoints.audit import AuditFacts, AuditService
-from civicpoints.hours.service import HoursService
-from civicpoints.identity import privacy as consent
-from civicpoints.identity.models import Resident
-from civicpoints.identity.service import ID_CONTEXT, PHONE_CONTEXT, IdentityService
+from civicpoints.hours import HoursService
+from civicpoints.identity import (
+    ERASED,
+    ID_CONTEXT,
+    PHONE_CONTEXT,
+    IdentityService,
+    Resident,
+    erase_personal_data,
+    give_consent,
+    may_process,
+    withdraw_consent,
+)
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import DomainError, Forbidden
-from civicpoints.ledger import wallet_of
-from civicpoints.ledger.service import LedgerService
+from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.privacy.errors import DeletionAlreadyRequested, DeletionNotFound
 from civicpoints.privacy.models import ConsentEvent, DeletionRequest, DeletionStatus
 from civicpoints.privacy.repository import PrivacyRepository
-from civicpoints.rewards import erasure as rewards_erasure
-from civicpoints.rewards.catalog import CatalogService
-from civicpoints.rewards.models import RedemptionStatus
-from civicpoints.rewards.service import RedemptionService
+from civicpoints.rewards import (
+    CatalogService,
+    RedemptionService,
+    RedemptionStatus,
+    erase_rewards_data,
+)
 
 ALL = 1_000_000  # "every row" for the export's list reads
 OPEN = (RedemptionStatus.PENDING, RedemptionStatus.ISSUED)
@@ -82,7 +90,7 @@ class PrivacyService:
     def withdraw(self, resident_id: uuid.UUID) -> Resident:
         """Withdraw consent: no more earning or redeeming; open redemptions are cancelled."""
         resident = self.identity.resident(resident_id)
-        consent.withdraw_consent(resident, utcnow())
+        withdraw_consent(resident, utcnow())
         self.repo.add(
             ConsentEvent(
                 resident_id=resident_id, action="withdrawn", version=resident.consent_version
@@ -104,12 +112,12 @@ class PrivacyService:
     def give(self, resident_id: uuid.UUID, version: str) -> Resident:
         """Consent in force again; points of records approved meanwhile are decided now."""
         resident = self.identity.resident(resident_id)
-        if resident.verification == consent.ERASED:
+        if resident.verification == ERASED:
             raise Forbidden()
         self._refuse_if_deletion_waits(resident_id)
-        consent.give_consent(resident, version, utcnow())
+        give_consent(resident, version, utcnow())
         self.repo.add(ConsentEvent(resident_id=resident_id, action="given", version=version))
-        if consent.may_process(resident):
+        if may_process(resident):
             RecordService(self.session, self.ctx).release_deferred(
                 resident_id, f"resident:{resident_id}"
             )
@@ -155,9 +163,9 @@ class PrivacyService:
         """Erase the resident's personal data everywhere; ledger and hours stay, pseudonymous."""
         resident = self.identity.resident(request.resident_id)
         now = utcnow()
-        consent.erase(self.session, resident, now)
-        activity_erasure.forget_resident(self.session, self.ctx.settings.uploads_dir, resident.id)
-        rewards_erasure.forget_resident(self.session, resident.id)
+        erase_personal_data(self.session, resident, now)
+        erase_activity_data(self.session, self.ctx.settings.uploads_dir, resident.id)
+        erase_rewards_data(self.session, resident.id)
         request.status, request.done_at, request.done_by = DeletionStatus.DONE, now, actor
         self.session.flush()
         return request

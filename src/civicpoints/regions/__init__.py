@@ -1,0 +1,13 @@
+from civicpoints.regions.models import Department, Level, Organization, OrgKind, Region
+from civicpoints.regions.repository import path_of
+from civicpoints.regions.service import RegionService
+
+__all__ = [
+    "Department",
+    "Level",
+    "OrgKind",
+    "Organization",
+    "Region",
+    "RegionService",
+    "path_of",
+]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from civicpoints.access import Principal, Role
-from civicpoints.identity.router import StaffCaller
+from civicpoints.identity import StaffCaller
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession
 from civicpoints.rewards.budget import MONTH, BudgetService, settlement_csv, settlement_xlsx

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.export import csv_bytes, xlsx_bytes
-from civicpoints.ledger.holds import HoldService
+from civicpoints.ledger import HoldService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import InvalidMonth
 from civicpoints.rewards.schemas import (

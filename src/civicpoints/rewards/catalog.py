@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import utcnow
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import RegionService
 from civicpoints.rewards.errors import (
     DuplicateCode,
     InvalidItem,

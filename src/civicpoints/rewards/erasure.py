@@ -10,6 +10,6 @@ from sqlalchemy.orm import Session
 from civicpoints.rewards.models import LowIncome
 
 
-def forget_resident(session: Session, resident_id: uuid.UUID) -> None:
+def erase_rewards_data(session: Session, resident_id: uuid.UUID) -> None:
     """Drop the low-income certification (its note may name the person); money rows stay."""
     session.execute(delete(LowIncome).where(LowIncome.resident_id == resident_id))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import parse_local_datetime
 from civicpoints.kit.errors import DomainError
-from civicpoints.regions.service import RegionService
+from civicpoints.regions import RegionService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import ImportRejected, InvalidItem, UnknownCode
 from civicpoints.rewards.schemas import ItemCreate, ItemUpdate

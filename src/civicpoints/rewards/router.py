@@ -11,16 +11,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
-from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import Caller, IdentityService, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
 from civicpoints.kit.schemas import Decision
-from civicpoints.ledger import wallet_of
-from civicpoints.ledger.holds import HoldService
-from civicpoints.regions.service import RegionService
+from civicpoints.ledger import HoldService, wallet_of
+from civicpoints.regions import RegionService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category, Redemption, Voucher

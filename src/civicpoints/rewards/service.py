@@ -13,17 +13,20 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal
-from civicpoints.identity.privacy import require_consent
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import IdentityService, require_consent
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
-from civicpoints.ledger import wallet_of
-from civicpoints.ledger.errors import InsufficientPoints
-from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
-from civicpoints.ledger.models import Hold
-from civicpoints.regions.service import RegionService
+from civicpoints.ledger import (
+    Hold,
+    HoldRequest,
+    HoldService,
+    InsufficientPoints,
+    Resolution,
+    wallet_of,
+)
+from civicpoints.regions import RegionService
 from civicpoints.rewards import codes, rules
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import (

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.ledger.holds import Resolution
-from civicpoints.ledger.models import Hold
+from civicpoints.ledger import Hold, Resolution
 from civicpoints.rewards import rules
 from civicpoints.rewards.errors import (
     NotAClerk,

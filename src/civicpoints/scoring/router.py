@@ -10,15 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Role
-from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller
-from civicpoints.identity.service import IdentityService
+from civicpoints.identity import Caller, IdentityService, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession
-from civicpoints.ledger import wallet_of
-from civicpoints.ledger.service import LedgerService
-from civicpoints.regions.service import RegionService
+from civicpoints.ledger import LedgerService, wallet_of
+from civicpoints.regions import RegionService
 from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead, RulesOverview
 from civicpoints.scoring.service import ScoringService

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
 from civicpoints.kit.ids import new_id
-from civicpoints.ledger.service import CreditRequest, LedgerService, Movement
-from civicpoints.regions.service import RegionService
+from civicpoints.ledger import CreditRequest, LedgerService, Movement
+from civicpoints.regions import RegionService
 from civicpoints.scoring import rules
 from civicpoints.scoring.errors import InvalidRuleSet
 from civicpoints.scoring.models import AwardRow, RuleSetRow

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from civicpoints.access import Role
 from civicpoints.identity.router import StaffCaller
-from civicpoints.jobs.models import JobRun
+from civicpoints.jobs import JobRun
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession
 

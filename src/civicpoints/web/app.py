@@ -16,19 +16,19 @@ from fastapi.staticfiles import StaticFiles
 
 from civicpoints import __version__
 from civicpoints.activities.router import router as activities
-from civicpoints.audit.hook import AuditHook
+from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
-from civicpoints.jobs.schedule import start_scheduler
+from civicpoints.jobs import start_scheduler
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
-from civicpoints.ledger.keys import log_signer
+from civicpoints.ledger import log_signer
 from civicpoints.ledger.tasks import start_loop
 from civicpoints.privacy.router import router as privacy
 from civicpoints.regions.router import router as regions
-from civicpoints.rewards import admin_router as rewards_admin
+from civicpoints.rewards.admin_router import router as rewards_admin_router
 from civicpoints.rewards.router import router as rewards
 from civicpoints.scoring.router import router as scoring
 from civicpoints.web import admin_api, ledger_api, problems
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ledger_api.router,
         admin_api.router,
         rewards,
-        rewards_admin.router,
+        rewards_admin_router,
         audit,
         privacy,
     ):

@@ -18,10 +18,15 @@ from civicpoints.access import Principal, Role
 from civicpoints.identity.router import bearer, principal, resident, staff
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, ReadSession
-from civicpoints.ledger import chain, wallet_of
-from civicpoints.ledger.models import Entry, SigningKey
-from civicpoints.ledger.proofs import ProofService, entry_fields
-from civicpoints.ledger.receipt import entry_to_json
+from civicpoints.ledger import (
+    Entry,
+    ProofService,
+    SigningKey,
+    account_id_for,
+    entry_fields,
+    entry_to_json,
+    wallet_of,
+)
 
 router = APIRouter(tags=["ledger 账本"])
 
@@ -150,7 +155,7 @@ def account_chain(
 
 def _may_see(who: Principal, entry: Entry) -> None:
     """Residents see their own wallet's entries; auditors and admins see all."""
-    if who.kind == "resident" and entry.account_id == chain.account_id_for(wallet_of(who.id)):
+    if who.kind == "resident" and entry.account_id == account_id_for(wallet_of(who.id)):
         return
     if who.kind == "staff" and who.may_citywide(Role.AUDITOR):
         return
