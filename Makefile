@@ -28,6 +28,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check src tests migrations
 	$(BIN)/ruff format --check src tests migrations
+	$(BIN)/lint-imports  # the house's contracts (.importlinter, docs/architecture.md)
 
 typecheck: setup
 	$(BIN)/mypy

@@ -1,7 +1,7 @@
 """Voucher codes stay out of URLs and logs (issue 8, item 12), on SQLite and PostgreSQL.
 
 A voucher code is a bearer secret: whoever reads it can spend the voucher. Clerks can check and
-verify a voucher with the code in the body (`POST /vouchers/check`, `POST /vouchers/verify`),
+verify a voucher with the code in the body (`POST /voucher-checks`, `POST /voucher-verifications`),
 so neither our access log nor a proxy in front of us ever sees it in a URL; and nothing the
 rewards code logs carries a code, whichever route is used.
 """
@@ -41,32 +41,32 @@ def test_clerk_checks_and_verifies_with_the_code_in_the_body(
     first, second = (v["code"] for v in made["vouchers"])
     clerk = login(client, "clerk")
     typed = first.lower().replace("-", " ")  # read aloud, typed loosely
-    seen = client.post(f"{API}/vouchers/check", json={"code": typed}, headers=clerk)
+    seen = client.post(f"{API}/voucher-checks", json={"code": typed}, headers=clerk)
     assert seen.status_code == 200, seen.text
     assert (seen.json()["code"], seen.json()["status"]) == (first, "issued")
     keyed = clerk | {"Idempotency-Key": "till-1"}
-    used = client.post(f"{API}/vouchers/verify", json={"code": typed}, headers=keyed)
+    used = client.post(f"{API}/voucher-verifications", json={"code": typed}, headers=keyed)
     assert used.status_code == 200, used.text
     assert (used.json()["code"], used.json()["face_value_fen"]) == (first, 1000)
-    again = client.post(f"{API}/vouchers/verify", json={"code": typed}, headers=keyed)
+    again = client.post(f"{API}/voucher-verifications", json={"code": typed}, headers=keyed)
     assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == used.json()
-    twice = client.post(f"{API}/vouchers/verify", json={"code": first}, headers=clerk)
+    twice = client.post(f"{API}/voucher-verifications", json={"code": first}, headers=clerk)
     assert (twice.status_code, twice.json()["code"]) == (409, "rewards.voucher_used")
-    other = client.post(f"{API}/vouchers/verify", json={"code": second}, headers=keyed)
+    other = client.post(f"{API}/voucher-verifications", json={"code": second}, headers=keyed)
     assert (other.status_code, other.json()["code"]) == (409, "idempotency.conflict")
     metro = login(client, "clerk_metro")
-    wrong = client.post(f"{API}/vouchers/verify", json={"code": second}, headers=metro)
+    wrong = client.post(f"{API}/voucher-verifications", json={"code": second}, headers=metro)
     assert (wrong.status_code, wrong.json()["code"]) == (403, "rewards.wrong_merchant")
-    unknown = client.post(f"{API}/vouchers/check", json={"code": "2222-2222"}, headers=clerk)
+    unknown = client.post(f"{API}/voucher-checks", json={"code": "2222-2222"}, headers=clerk)
     assert (unknown.status_code, unknown.json()["field"]) == (404, "code")
     for bad in ({"code": ""}, {"code": "A" * 65}, {"code": 7}, {}):
-        r = client.post(f"{API}/vouchers/verify", json=bad, headers=clerk)
+        r = client.post(f"{API}/voucher-verifications", json=bad, headers=clerk)
         assert r.status_code == 422 and r.headers["content-type"].startswith(
             "application/problem+json"
         ), (bad, r.text)
-    resident = client.post(f"{API}/vouchers/verify", json={"code": second}, headers=headers)
+    resident = client.post(f"{API}/voucher-verifications", json={"code": second}, headers=headers)
     assert resident.status_code == 403
-    own = client.post(f"{API}/vouchers/check", json={"code": second}, headers=headers)
+    own = client.post(f"{API}/voucher-checks", json={"code": second}, headers=headers)
     assert own.status_code == 200 and own.json()["status"] == "issued"
     assert count(sessions, Booking) == 1 and balance(client, headers) == 0
 
@@ -88,8 +88,8 @@ def test_no_log_record_carries_a_voucher_code(
     client.get(f"{API}/vouchers/{codes[0]}/qr.png", headers=headers)
     client.post(f"{API}/vouchers/{codes[0]}/verify", headers=clerk)
     client.post(f"{API}/vouchers/{codes[0]}/verify", headers=clerk)  # used
-    wrong = client.post(f"{API}/vouchers/check", json={"code": codes[1]}, headers=metro)
-    used = client.post(f"{API}/vouchers/verify", json={"code": codes[1]}, headers=clerk)
+    wrong = client.post(f"{API}/voucher-checks", json={"code": codes[1]}, headers=metro)
+    used = client.post(f"{API}/voucher-verifications", json={"code": codes[1]}, headers=clerk)
     assert (wrong.status_code, used.status_code) == (403, 200)
     client.get(f"{API}/me/vouchers", headers=headers)
     client.post(f"{API}/redemptions/{made['id']}/cancel", headers=headers)  # nothing left

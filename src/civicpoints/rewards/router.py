@@ -252,19 +252,19 @@ def verify_voucher(
     key: IdempotencyKey = None,
 ) -> VerifyRead:
     """A merchant clerk uses a voucher (核销), once; a second try says when and where.
-    Prefer `POST /vouchers/verify`: a code in a URL lands in access and proxy logs."""
+    Prefer `POST /voucher-verifications`: a code in a URL lands in access and proxy logs."""
     run = partial(verified, db, ctx, code, who.id)
     return idempotent(db, who.key, key, request, None, run)
 
 
-@router.post("/vouchers/check", response_model=VoucherRead)
+@router.post("/voucher-checks", response_model=VoucherRead)
 def check_voucher(body: VoucherCode, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
     """`GET /vouchers/{code}` with the code in the body: a clerk checks before verifying."""
     voucher = VoucherService(db, ctx).seen_by(who.kind, who.id, body.code)
     return voucher_view(CatalogService(db), voucher)
 
 
-@router.post("/vouchers/verify", response_model=VerifyRead)
+@router.post("/voucher-verifications", response_model=VerifyRead)
 def verify_voucher_by_body(
     body: VoucherCode,
     who: StaffCaller,
