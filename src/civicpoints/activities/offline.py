@@ -20,6 +20,7 @@ from civicpoints.activities.errors import (
 )
 from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
+from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ImportReport, ImportRowRead, OfflineRecordCreate
 from civicpoints.activities.spans import check_offline_span
 from civicpoints.identity import IdentityService, ResidentNotFound
@@ -35,6 +36,7 @@ class OfflineService:
     def __init__(self, session: Session, ctx: Context) -> None:
         self.session, self.ctx = session, ctx
         self.records = RecordService(session, ctx)
+        self.repo = ActivityRepository(session)
 
     def record(
         self, data: OfflineRecordCreate, by: Principal, source: str = Source.OFFLINE
@@ -67,7 +69,7 @@ class OfflineService:
 
     def queue(self, by: Principal, limit: int, after: uuid.UUID | None) -> list[Participation]:
         """Records waiting for review that the reviewer may decide, newest first."""
-        return list(self.records.repo.pending_review(limit, after, by))
+        return list(self.repo.pending_review(limit, after, by))
 
     def decide(
         self, participation_id: uuid.UUID, approve: bool, reason: str, by: Principal
@@ -99,7 +101,7 @@ class OfflineService:
         self, activity: Activity, data: OfflineRecordCreate, by: Principal, source: str
     ) -> Participation:
         """The new record of a slip, its number unused in the activity's organization."""
-        if self.records.repo.by_slip(activity.organization_id, data.slip_no) is not None:
+        if self.repo.by_slip(activity.organization_id, data.slip_no) is not None:
             raise AlreadyRecorded(
                 field="slip_no",
                 what_zh=f"单据号 {data.slip_no} 已录入",
@@ -109,7 +111,7 @@ class OfflineService:
         resident = IdentityService(self.session, self.ctx).find_resident(data.resident)
         if resident is None:
             raise ResidentNotFound(field="resident")
-        if self.records.repo.participation_of(activity.id, resident.id) is not None:
+        if self.repo.participation_of(activity.id, resident.id) is not None:
             raise AlreadyRecorded(
                 field="resident",
                 what_zh="该居民在此活动已有服务记录",
@@ -129,7 +131,7 @@ class OfflineService:
             flags=[],
         )
         self.records.note_presence(record, activity)
-        self.records.repo.add(record)
+        self.repo.add(record)
         return record
 
     def _import_row(
@@ -141,7 +143,7 @@ class OfflineService:
         try:
             with self.session.begin_nested():
                 activity = self._organized(_uuid(row.activity_id), by)
-                existing = self.records.repo.by_slip(activity.organization_id, row.slip_no)
+                existing = self.repo.by_slip(activity.organization_id, row.slip_no)
                 if existing is not None and existing.activity_id == activity.id:
                     return ImportRowRead(
                         line=line, status="duplicate", participation_id=existing.id

@@ -148,7 +148,7 @@ def my_records(
     who: ResidentCaller, db: DbSession, ctx: Ctx, limit: Limit = 50
 ) -> list[ParticipationRead]:
     """The signed-in resident's records, newest first, with points decisions."""
-    rows = RecordService(db, ctx).repo.resident_records(who.id, limit)
+    rows = RecordService(db, ctx).of_resident(who.id, limit)
     return [participation_view(db, r) for r in rows]
 
 

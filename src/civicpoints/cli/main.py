@@ -16,7 +16,7 @@ from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.cli.privacy import audit_app, privacy_app
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.context import build_context
-from civicpoints.kit.db import make_engine, make_session_factory, transaction
+from civicpoints.kit.db import sessions_of, transaction
 from civicpoints.kit.settings import get_settings
 
 app = typer.Typer(help="CivicPoints 公共服务积分平台", no_args_is_help=True)
@@ -46,8 +46,7 @@ def _logging() -> None:
 
 def _sessions() -> sessionmaker[Session]:
     """A session factory on the configured database."""
-    settings = get_settings()
-    return make_session_factory(make_engine(settings.resolved_database_url()))
+    return sessions_of(get_settings())
 
 
 @db_app.command("upgrade")
@@ -114,7 +113,7 @@ def import_records(
     try:
         with transaction(_sessions()) as s:
             identity = IdentityService(s, ctx)
-            member = identity.repo.staff_by_username(staff)
+            member = identity.staff_by_username(staff)
             if member is None:
                 _say(f"没有用户名为 {staff} 的工作人员 / no staff member is named {staff}")
                 raise typer.Exit(2)

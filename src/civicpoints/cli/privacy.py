@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import typer
@@ -11,7 +9,8 @@ from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.audit import AuditService
-from civicpoints.kit.db import transaction
+from civicpoints.kit.db import sessions_of, transaction
+from civicpoints.kit.export import csv_bytes
 from civicpoints.kit.settings import get_settings
 
 privacy_app = typer.Typer(help="个人信息保护 / privacy (PIPL)", no_args_is_help=True)
@@ -22,27 +21,21 @@ COLUMNS_MORE = ("subject_id", "targets", "client", "user_agent")
 
 
 def audit_csv(sessions: sessionmaker[Session], page: int = 1000) -> bytes:
-    """The whole audit log as CSV (UTF-8 with BOM for Excel), newest first."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS + COLUMNS_MORE)
+    """The whole audit log as CSV (UTF-8 with BOM for Excel, every cell inert), newest first."""
+    names = COLUMNS + COLUMNS_MORE
     with transaction(sessions) as s:
-        for r in AuditService(s).every_row(page):
-            writer.writerow([_cell(getattr(r, c)) for c in COLUMNS + COLUMNS_MORE])
-    return ("\ufeff" + out.getvalue()).encode()
+        rows = [[_text(getattr(r, c)) for c in names] for r in AuditService(s).every_row(page)]
+    return csv_bytes([names, *rows])
 
 
-def _cell(value: object) -> str:
-    """A cell's text; a leading formula character is defused (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def _text(value: object) -> str:
+    """A cell's text (None as empty)."""
+    return "" if value is None else str(value)
 
 
 def _sessions() -> sessionmaker[Session]:
-    """The configured database's sessions (main's factory; imported late: main imports us)."""
-    from civicpoints.cli import main
-
-    return main._sessions()
+    """The configured database's sessions."""
+    return sessions_of(get_settings())
 
 
 @privacy_app.command("erase-due")

@@ -278,6 +278,10 @@ class IdentityService:
             raise Unauthorized()
         return self.staff_principal(staff)
 
+    def staff_by_username(self, username: str) -> Staff | None:
+        """A staff member by username, if there is one."""
+        return self.repo.staff_by_username(username)
+
     def staff_profile(self, staff_id: uuid.UUID) -> StaffRead:
         """A staff member's own profile: roles with the region or organization they cover."""
         staff = self.repo.staff(staff_id)

@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.ids import new_id
+from civicpoints.kit.settings import Settings
 
 # Named constraints, so migrations are reproducible on both engines (DESIGN.md §4).
 NAMING = {
@@ -125,6 +126,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that do not expire objects on commit (responses read them after)."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def sessions_of(settings: Settings) -> sessionmaker[Session]:
+    """A session factory on the database `settings` name (CLI commands and jobs)."""
+    return make_session_factory(make_engine(settings.resolved_database_url()))
 
 
 def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:

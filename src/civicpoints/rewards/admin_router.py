@@ -54,7 +54,7 @@ def merchant_read(catalog: CatalogService, merchant_id: uuid.UUID) -> MerchantRe
 def sponsors(who: StaffCaller, db: DbSession) -> list[SponsorRead]:
     """Funding sources (government budget, enterprise sponsorships)."""
     require_reader(who)
-    return [SponsorRead.model_validate(s) for s in CatalogService(db).repo.sponsors()]
+    return [SponsorRead.model_validate(s) for s in CatalogService(db).sponsors()]
 
 
 @router.post("/sponsors", response_model=SponsorRead, status_code=201)
@@ -69,7 +69,7 @@ def merchants(who: StaffCaller, db: DbSession) -> list[MerchantRead]:
     """Merchants and their clerks."""
     require_reader(who)
     catalog = CatalogService(db)
-    return [merchant_read(catalog, m.id) for m in catalog.repo.merchants()]
+    return [merchant_read(catalog, m.id) for m in catalog.merchants()]
 
 
 @router.post("/merchants", response_model=MerchantRead, status_code=201)
@@ -95,7 +95,7 @@ def add_clerk(
 def valuations(who: StaffCaller, db: DbSession) -> list[ValuationRead]:
     """Valuation versions (fen per point), newest first."""
     require_reader(who)
-    return [ValuationRead.model_validate(v) for v in CatalogService(db).repo.valuations()]
+    return [ValuationRead.model_validate(v) for v in CatalogService(db).valuations()]
 
 
 @router.post("/valuations", response_model=ValuationRead, status_code=201)
@@ -124,10 +124,10 @@ def _scope(who: Principal, db: DbSession) -> uuid.UUID | None:
     """Readers see every merchant; a clerk sees their own merchant's settlement only."""
     if who.may_citywide(Role.ADMIN) or who.may_citywide(Role.AUDITOR):
         return None
-    clerk = CatalogService(db).repo.clerk(who.id)
-    if clerk is None:
+    merchant_id = CatalogService(db).merchant_of_clerk(who.id)
+    if merchant_id is None:
         raise Forbidden()
-    return clerk.merchant_id
+    return merchant_id
 
 
 @router.get("/settlements", response_model=SettlementRead)

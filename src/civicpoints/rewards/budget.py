@@ -12,6 +12,7 @@ from civicpoints.kit.export import csv_bytes, xlsx_bytes
 from civicpoints.ledger import HoldService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import InvalidMonth
+from civicpoints.rewards.repository import RewardsRepository
 from civicpoints.rewards.schemas import (
     BudgetRead,
     SettlementGroup,
@@ -43,7 +44,7 @@ class BudgetService:
 
     def __init__(self, session: Session) -> None:
         self.catalog = CatalogService(session)
-        self.repo = self.catalog.repo
+        self.repo = RewardsRepository(session)
         self.holds = HoldService(session)
 
     def figures(self) -> BudgetRead:

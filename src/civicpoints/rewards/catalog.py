@@ -147,6 +147,10 @@ class CatalogService:
             after = items[-1].id
         return found[:limit]
 
+    def item_by_code(self, code: str) -> Item | None:
+        """An item by its code, if there is one."""
+        return self.repo.item_by_code(code)
+
     def sponsor_by_code(self, code: str) -> Sponsor:
         """A funding source by code, or 404."""
         sponsor = self.repo.sponsor_by_code(code)
@@ -214,6 +218,27 @@ class CatalogService:
         if not self.repo.low_income(resident_id):
             row = LowIncome(resident_id=resident_id, certified_by=by, note=note)
             self.repo.add_referring(row, ResidentNotFound(field="resident_id"))
+
+    def sponsors(self) -> Sequence[Sponsor]:
+        """Every funding source."""
+        return self.repo.sponsors()
+
+    def merchants(self) -> Sequence[Merchant]:
+        """Every merchant."""
+        return self.repo.merchants()
+
+    def valuations(self) -> Sequence[Valuation]:
+        """Every valuation version."""
+        return self.repo.valuations()
+
+    def merchant_of_clerk(self, staff_id: uuid.UUID) -> uuid.UUID | None:
+        """The merchant a staff member verifies vouchers for, if they are a clerk."""
+        clerk = self.repo.clerk(staff_id)
+        return clerk.merchant_id if clerk else None
+
+    def vouchers_of_redemption(self, redemption_id: uuid.UUID) -> list[Voucher]:
+        """A redemption's vouchers, in code order."""
+        return self.repo.vouchers_of_redemption(redemption_id)
 
     def redemptions_of(self, resident_id: uuid.UUID, limit: int) -> Sequence[Redemption]:
         """A resident's redemptions, newest first."""

@@ -67,7 +67,7 @@ class CatalogImporter:
         for line, row in enumerate(rows, start=2):
             try:
                 data = self._item(row)
-                existing = self.catalog.repo.item_by_code(data.code)
+                existing = self.catalog.item_by_code(data.code)
                 if existing is None:
                     self.catalog.create_item(data)
                     created += 1

@@ -63,9 +63,7 @@ def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
         decision_reason=redemption.decision_reason,
         decided_at=redemption.decided_at,
         created_at=redemption.created_at,
-        vouchers=[
-            voucher_view(catalog, v) for v in catalog.repo.vouchers_of_redemption(redemption.id)
-        ],
+        vouchers=[voucher_view(catalog, v) for v in catalog.vouchers_of_redemption(redemption.id)],
     )
 
 
@@ -157,7 +155,7 @@ def redeem(
 @router.get("/me/redemptions", response_model=list[RedemptionRead])
 def my_redemptions(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[RedemptionRead]:
     """The resident's redemptions, newest first."""
-    rows = CatalogService(db).repo.redemptions_of(who.id, limit)
+    rows = CatalogService(db).redemptions_of(who.id, limit)
     return [redemption_view(db, r) for r in rows]
 
 
@@ -223,7 +221,7 @@ def applications(
 @router.get("/me/vouchers", response_model=list[VoucherRead])
 def my_vouchers(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[VoucherRead]:
     """The resident's vouchers, newest first."""
-    rows = CatalogService(db).repo.vouchers_of(who.id, limit)
+    rows = CatalogService(db).vouchers_of(who.id, limit)
     catalog = CatalogService(db)
     return [voucher_view(catalog, v) for v in rows]
 

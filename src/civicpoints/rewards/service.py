@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -53,6 +54,20 @@ from civicpoints.rewards.repository import RewardsRepository
 
 HOLD_GRACE = timedelta(days=3)  # vouchers are expired by rewards.expire first
 APPLICATION_DAYS = 30  # an undecided entitlement application lapses and refunds
+
+
+@dataclass(frozen=True)
+class VoucherUse:
+    """Who uses a voucher where, and the reason the ledger records."""
+
+    staff_id: uuid.UUID
+    merchant_id: uuid.UUID
+    reason: str
+
+    @property
+    def actor(self) -> str:
+        """The ledger and trail actor."""
+        return f"staff:{self.staff_id}"
 
 
 class RedemptionService:
@@ -141,7 +156,7 @@ class RedemptionService:
         self, item: Item, redemption: Redemption, amount: int, key: str, until: datetime
     ) -> Hold:
         """Hold points for a redemption; a post pays the sponsor's redemption sink."""
-        sponsor = self.catalog.repo.sponsor(item.sponsor_id)
+        sponsor = self.repo.sponsor(item.sponsor_id)
         assert sponsor is not None
         return self.holds.place(
             HoldRequest(
@@ -294,6 +309,23 @@ class RedemptionService:
             if redemption.status == RedemptionStatus.PENDING:
                 self._void_application(redemption, item, why, RedemptionStatus.EXPIRED)
         return len(due) + len(lapsed)
+
+    def locked_for_use(self, voucher: Voucher) -> tuple[Redemption, Item, Voucher]:
+        """Lock a voucher for use in the lock order of `redeem`: item, redemption, voucher."""
+        redemption, item = self._locked(voucher.redemption_id)
+        locked = self.repo.voucher(voucher.id, lock=True)
+        assert locked is not None
+        return redemption, item, locked
+
+    def use(self, voucher: Voucher, item: Item, redemption: Redemption, use: VoucherUse) -> None:
+        """Use a locked, checked voucher: post its hold, book it to the sponsor, close it."""
+        why = Resolution(use.reason[:500], use.actor)
+        hold = self.holds.post(voucher.hold_bucket, voucher.hold_id, why)
+        voucher.status, voucher.used_at = VoucherStatus.USED, utcnow()
+        voucher.used_by, voucher.used_merchant_id = use.staff_id, use.merchant_id
+        self._event(voucher, "used", use.actor)
+        self._book(item, redemption, voucher, hold)
+        self._settle_status(redemption)
 
     # -- internals ---------------------------------------------------------------------------
 

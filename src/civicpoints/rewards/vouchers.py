@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.ledger import Hold, Resolution
 from civicpoints.rewards import rules
 from civicpoints.rewards.errors import (
     NotAClerk,
@@ -20,7 +19,8 @@ from civicpoints.rewards.errors import (
     WrongMerchant,
 )
 from civicpoints.rewards.models import Merchant, RedemptionStatus, Voucher, VoucherStatus
-from civicpoints.rewards.service import RedemptionService
+from civicpoints.rewards.repository import RewardsRepository
+from civicpoints.rewards.service import RedemptionService, VoucherUse
 
 
 def _when(voucher_time: object) -> str:
@@ -33,7 +33,7 @@ class VoucherService:
 
     def __init__(self, session: Session, ctx: Context) -> None:
         self.redemptions = RedemptionService(session, ctx)
-        self.repo = self.redemptions.repo
+        self.repo = RewardsRepository(session)
 
     def owned(self, resident_id: uuid.UUID, code: str) -> Voucher:
         """A resident's own voucher by code, or 404 (another's looks the same as none)."""
@@ -68,19 +68,10 @@ class VoucherService:
         found = self.repo.voucher_by_code(rules.normalize_code(code))
         if found is None:
             raise VoucherNotFound(field="code")
-        redemption, item = self.redemptions._locked(found.redemption_id)
-        voucher = self.repo.voucher(found.id, lock=True)
-        assert voucher is not None
+        redemption, item, voucher = self.redemptions.locked_for_use(found)
         self._refuse(voucher, merchant)
-        why = Resolution(
-            f"核销于{merchant.name} / used at {merchant.name_en}"[:500], f"staff:{staff_id}"
-        )
-        hold: Hold = self.redemptions.holds.post(voucher.hold_bucket, voucher.hold_id, why)
-        voucher.status, voucher.used_at = VoucherStatus.USED, utcnow()
-        voucher.used_by, voucher.used_merchant_id = staff_id, merchant.id
-        self.redemptions._event(voucher, "used", f"staff:{staff_id}")
-        self.redemptions._book(item, redemption, voucher, hold)
-        self.redemptions._settle_status(redemption)
+        reason = f"核销于{merchant.name} / used at {merchant.name_en}"
+        self.redemptions.use(voucher, item, redemption, VoucherUse(staff_id, merchant.id, reason))
         assert redemption.status in (RedemptionStatus.ISSUED, RedemptionStatus.COMPLETED)
         return voucher, merchant
 
