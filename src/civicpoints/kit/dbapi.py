@@ -141,3 +141,71 @@ class Raw:
     def flag(self, value: bool) -> Any:
         """`Boolean`: native on PostgreSQL, 0/1 on SQLite."""
         return value if self.postgres else int(value)
+
+
+class Columns:
+    """A table's columns as the fast path writes them, read from its model: never listed twice.
+
+    A column added to the model is written here too; a value nobody supplies fails loudly
+    with the column's name instead of being left out.
+    """
+
+    def __init__(self, model: type) -> None:
+        table = model.__table__  # type: ignore[attr-defined]
+        self.table: str = table.name
+        self.names: tuple[str, ...] = tuple(c.name for c in table.columns)
+        self.text = ", ".join(self.names)
+        self.kinds: tuple[str, ...] = tuple(_kind(c.type) for c in table.columns)
+
+    def values(self, *sources: object, **given: Any) -> list[Any]:
+        """Each column's value: from `given`, else the first source with that attribute."""
+        out = []
+        for name in self.names:
+            if name in given:
+                out.append(given[name])
+                continue
+            for source in sources:
+                if hasattr(source, name):
+                    out.append(getattr(source, name))
+                    break
+            else:
+                raise AttributeError(f"no value for {self.table}.{name}")
+        return out
+
+    def row(self, raw: Raw, *sources: object, **given: Any) -> tuple[Any, ...]:
+        """A parameter row for `INSERT … (self.text) VALUES (…)`, stored as the types store it."""
+        values = self.values(*sources, **given)
+        return tuple(_store(raw, k, v) for k, v in zip(self.kinds, values, strict=True))
+
+    def record(self, raw: Raw, *sources: object, **given: Any) -> dict[str, Any]:
+        """A row as an object for a JSON document (JSON columns stay values, not text)."""
+        values = self.values(*sources, **given)
+        return {
+            n: v if k == "json" else _store(raw, k, v)
+            for n, k, v in zip(self.names, self.kinds, values, strict=True)
+        }
+
+    def insert(self) -> str:
+        """`INSERT INTO table (cols) VALUES (?, …)` for executemany."""
+        return f"INSERT INTO {self.table} ({self.text}) VALUES ({marks(len(self.names))})"
+
+
+def _kind(sql_type: Any) -> str:
+    """How a column's values are passed to the driver (see `Raw`)."""
+    name = type(sql_type).__name__
+    if name == "Uuid":
+        return "uuid"
+    if name in ("UTCDateTime", "DateTime"):
+        return "ts"
+    return {"JSON": "json", "Boolean": "flag"}.get(name, "plain")
+
+
+def _store(raw: Raw, kind: str, value: Any) -> Any:
+    """One value as SQLAlchemy's column type would store it (None stays NULL)."""
+    if value is None or kind == "plain":
+        return value
+    if kind == "uuid":
+        return raw.uuid(value)
+    if kind == "ts":
+        return raw.ts(value)
+    return raw.json(value) if kind == "json" else raw.flag(value)

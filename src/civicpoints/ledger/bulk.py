@@ -18,18 +18,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from civicpoints.kit import dbapi
-from civicpoints.kit.dbapi import Raw, marks, records
+from civicpoints.kit.dbapi import Columns, Raw, records
 from civicpoints.ledger import chain
 from civicpoints.ledger.journal import CreditPlan, Head
-from civicpoints.ledger.models import Account
+from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, Transfer
 
-_ACCOUNT_COLS = (
-    "bucket, id, owner, kind, may_go_negative, balance, entry_count, head_hash, created_at"
-)
+# The columns of each table, from its model (a column added there is written here too).
+ACCOUNT, TRANSFER = Columns(Account), Columns(Transfer)
+ENTRY, LOT, QUEUE = Columns(Entry), Columns(Lot), Columns(LogQueue)
 # Creates an account on first use and locks it in the same statement (no race between a
 # SELECT that finds nothing and the INSERT after it); the no-op update takes the row lock.
 _LOCK_ACCOUNTS = (
-    f"INSERT INTO ledger_account ({_ACCOUNT_COLS}) {{values}} "
+    f"INSERT INTO ledger_account ({ACCOUNT.text}) {{values}} "
     "ON CONFLICT (bucket, id) DO UPDATE SET balance = ledger_account.balance "
     "RETURNING bucket, id, may_go_negative, balance, entry_count, head_hash"
 )
@@ -37,27 +37,18 @@ _KEYS = (
     "SELECT bucket, idempotency_key FROM ledger_transfer "
     "WHERE bucket {buckets} AND idempotency_key {keys}"
 )
-_TRANSFER_COLS = (
-    "bucket, id, kind, amount, debit_account_id, credit_account_id, idempotency_key, "
-    "request_hash, ref, reason, actor, occurred_at, recorded_at"
-)
-_ENTRY_COLS = (
-    "bucket, id, account_id, seq, transfer_id, kind, amount, balance_after, counterparty_id, "
-    "ref, reason, actor, occurred_at, recorded_at, prev_hash, entry_hash, expires_at"
-)
-_LOT_COLS = "bucket, id, account_id, entry_id, amount, remaining, earned_at, expires_at"
-_QUEUE_COLS = "bucket, entry_id, queued_at"
 
 
-def _from_json(table: str, cols: str, key: str) -> str:
+def _from_json(table: Columns, key: str) -> str:
     """INSERT INTO `table` the rows under `key` of the statement's one JSON parameter.
 
     One parameter for any number of rows: psycopg prepares the statement once and keeps it,
     and PostgreSQL parses the rows in C (measured faster than VALUES lists or arrays).
     """
+    cols = table.text
     return (
-        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM "
-        f"jsonb_populate_recordset(NULL::{table}, (SELECT j->'{key}' FROM d))"
+        f"INSERT INTO {table.table} ({cols}) SELECT {cols} FROM "
+        f"jsonb_populate_recordset(NULL::{table.table}, (SELECT j->'{key}' FROM d))"
     )
 
 
@@ -84,21 +75,9 @@ class CreditRepository:
         raw = dbapi.raw(self.session)
         unique = {(s.bucket, s.id): s for s in specs}
         ordered = [unique[k] for k in sorted(unique)]
-        rows = [
-            (
-                s.bucket,
-                raw.uuid(s.id),
-                s.owner,
-                s.kind,
-                raw.flag(s.may_go_negative),
-                0,
-                0,
-                chain.GENESIS,
-                raw.ts(now),
-            )
-            for s in ordered
-        ]
-        values, params = raw.rowset("ledger_account", _ACCOUNT_COLS, rows)
+        opened = {"balance": 0, "entry_count": 0, "head_hash": chain.GENESIS, "created_at": now}
+        rows = [ACCOUNT.row(raw, s, **opened) for s in ordered]
+        values, params = raw.rowset(ACCOUNT.table, ACCOUNT.text, rows)
         sql = _LOCK_ACCOUNTS.format(values=values)
         heads = {}
         for bucket, aid, _neg, balance, count, head_hash in raw.rows(sql, params):
@@ -122,76 +101,24 @@ class CreditRepository:
     def write(self, plan: CreditPlan, queued_at: datetime) -> None:
         """Insert the plan's transfers, entries, lots and log-queue rows; move the heads."""
         raw = dbapi.raw(self.session)
-        u, ts = raw.uuid, raw.ts
-        transfers = [
-            (
-                t.bucket,
-                u(t.id),
-                t.kind,
-                t.amount,
-                u(t.debit_account_id),
-                u(t.credit_account_id),
-                t.idempotency_key,
-                t.request_hash,
-                t.ref,
-                t.reason,
-                t.actor,
-                ts(t.occurred_at),
-                ts(t.recorded_at),
-            )
-            for t in plan.transfers
-        ]
-        entries = []
-        for e in plan.entries:
-            f = e.fields
-            entries.append(
-                (
-                    f.bucket,
-                    u(e.id),
-                    u(f.account_id),
-                    f.seq,
-                    u(f.transfer_id),
-                    f.kind,
-                    f.amount,
-                    f.balance_after,
-                    u(f.counterparty_id),
-                    f.ref,
-                    f.reason,
-                    f.actor,
-                    ts(f.occurred_at),
-                    ts(f.recorded_at),
-                    f.prev_hash,
-                    e.entry_hash,
-                    None if f.expires_at is None else ts(f.expires_at),
-                )
-            )
-        lots = [
-            (
-                x.bucket,
-                u(x.id),
-                u(x.account_id),
-                u(x.entry_id),
-                x.amount,
-                x.amount,
-                ts(x.earned_at),
-                ts(x.expires_at),
-            )
-            for x in plan.lots
-        ]
-        queue = [(e.fields.bucket, u(e.id), ts(queued_at)) for e in plan.entries]
+        rows: dict[Columns, list[tuple[Any, ...]]] = {
+            TRANSFER: [TRANSFER.row(raw, t) for t in plan.transfers],
+            ENTRY: [ENTRY.row(raw, e, e.fields) for e in plan.entries],
+            LOT: [LOT.row(raw, x, remaining=x.amount) for x in plan.lots],
+            QUEUE: [
+                QUEUE.row(raw, bucket=e.fields.bucket, entry_id=e.id, queued_at=queued_at)
+                for e in plan.entries
+            ],
+        }
         heads = [
-            (h.bucket, u(h.id), h.balance, h.entry_count, h.head_hash) for h in plan.heads.values()
+            (h.bucket, raw.uuid(h.id), h.balance, h.entry_count, h.head_hash)
+            for h in plan.heads.values()
         ]
         if raw.postgres:
-            self._write_pg(raw, transfers, entries, lots, queue, heads)
+            self._write_pg(raw, rows, heads)
         else:
-            raw.many(
-                f"INSERT INTO ledger_transfer ({_TRANSFER_COLS}) VALUES ({marks(13)})",
-                transfers,
-            )
-            raw.many(f"INSERT INTO ledger_entry ({_ENTRY_COLS}) VALUES ({marks(17)})", entries)
-            raw.many(f"INSERT INTO ledger_lot ({_LOT_COLS}) VALUES ({marks(8)})", lots)
-            raw.many(f"INSERT INTO ledger_log_queue ({_QUEUE_COLS}) VALUES ({marks(3)})", queue)
+            for table, params in rows.items():
+                raw.many(table.insert(), params)
             raw.many(
                 "UPDATE ledger_account SET balance = ?, entry_count = ?, head_hash = ? "
                 "WHERE bucket = ? AND id = ?",
@@ -202,33 +129,23 @@ class CreditRepository:
     def _write_pg(
         self,
         raw: Raw,
-        transfers: list[tuple[Any, ...]],
-        entries: list[tuple[Any, ...]],
-        lots: list[tuple[Any, ...]],
-        queue: list[tuple[Any, ...]],
+        rows: dict[Columns, list[tuple[Any, ...]]],
         heads: list[tuple[Any, ...]],
     ) -> None:
         """Everything in one statement: each CTE inserts one table, the final UPDATE the heads.
 
         Foreign keys between the CTEs hold: PostgreSQL checks them at the end of the statement.
         """
+        keys = {TRANSFER: "t", ENTRY: "e", LOT: "l", QUEUE: "q"}
+        ctes = ", ".join(f"{k} AS ({_from_json(table, k)})" for table, k in keys.items())
         sql = (
-            "WITH d AS (SELECT CAST(? AS jsonb) AS j), "
-            f"t AS ({_from_json('ledger_transfer', _TRANSFER_COLS, 't')}), "
-            f"e AS ({_from_json('ledger_entry', _ENTRY_COLS, 'e')}), "
-            f"l AS ({_from_json('ledger_lot', _LOT_COLS, 'l')}), "
-            f"q AS ({_from_json('ledger_log_queue', _QUEUE_COLS, 'q')}) "
+            f"WITH d AS (SELECT CAST(? AS jsonb) AS j), {ctes} "
             "UPDATE ledger_account AS a SET balance = v.balance, entry_count = v.entry_count, "
             "head_hash = v.head_hash FROM jsonb_populate_recordset(NULL::ledger_account, "
             "(SELECT j->'a' FROM d)) AS v WHERE a.bucket = v.bucket AND a.id = v.id"
         )
-        doc = {
-            "t": records(_TRANSFER_COLS, transfers),
-            "e": records(_ENTRY_COLS, entries),
-            "l": records(_LOT_COLS, lots),
-            "q": records(_QUEUE_COLS, queue),
-            "a": records("bucket, id, balance, entry_count, head_hash", heads),
-        }
+        doc = {k: records(table.text, rows[table]) for table, k in keys.items()}
+        doc["a"] = records("bucket, id, balance, entry_count, head_hash", heads)
         raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
 
     def forget(self, keys: Iterable[tuple[int, uuid.UUID]]) -> None:

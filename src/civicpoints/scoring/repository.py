@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from civicpoints.kit import dbapi
-from civicpoints.kit.dbapi import values_list
+from civicpoints.kit.dbapi import Columns
 from civicpoints.scoring.models import AwardRow, MonthUsage, RuleSetRow
 
 # Creates the month's usage row if missing and locks it, in one statement (see lock_months).
@@ -21,10 +21,7 @@ _LOCK_MONTHS = (
     "ON CONFLICT (resident_id, month) DO UPDATE SET points = scoring_month_usage.points "
     "RETURNING resident_id, month, points"
 )
-_AWARD_COLS = (
-    "id, participation_id, resident_id, rule_set_id, month, category, credited_minutes, base, "
-    "awarded, cut, refusal, explanation, expires_at, transfer_id, created_at"
-)
+AWARD = Columns(AwardRow)  # the award columns, from the model
 
 
 class ScoringRepository:
@@ -104,48 +101,23 @@ class ScoringRepository:
     ) -> None:
         """Insert the award rows and set the months' new usage (rows locked by lock_months)."""
         raw = dbapi.raw(self.session)
-        u, ts = raw.uuid, raw.ts
-        rows = [
-            (
-                u(a.id),
-                u(a.participation_id),
-                u(a.resident_id),
-                u(a.rule_set_id) if a.rule_set_id else None,
-                a.month,
-                a.category,
-                a.credited_minutes,
-                a.base,
-                a.awarded,
-                a.cut,
-                a.refusal,
-                raw.json(a.explanation),
-                ts(a.expires_at) if a.expires_at else None,
-                u(a.transfer_id) if a.transfer_id else None,
-                ts(a.created_at),
-            )
-            for a in awards
-        ]
-        usage = [(points, u(rid), month) for (rid, month), points in months.items()]
+        usage = [(points, raw.uuid(rid), month) for (rid, month), points in months.items()]
         if raw.postgres:  # one statement, one JSON parameter (see ledger/bulk.py)
             sql = (
                 "WITH d AS (SELECT CAST(? AS jsonb) AS j), "
-                f"a AS (INSERT INTO scoring_award ({_AWARD_COLS}) SELECT {_AWARD_COLS} FROM "
+                f"a AS (INSERT INTO scoring_award ({AWARD.text}) SELECT {AWARD.text} FROM "
                 "jsonb_populate_recordset(NULL::scoring_award, (SELECT j->'a' FROM d))) "
                 "UPDATE scoring_month_usage AS m SET points = v.points FROM "
                 "jsonb_populate_recordset(NULL::scoring_month_usage, (SELECT j->'m' FROM d)) AS v "
                 "WHERE m.resident_id = v.resident_id AND m.month = v.month"
             )
-            names = _AWARD_COLS.split(", ")
             doc = {
-                "a": [
-                    {**dict(zip(names, r, strict=True)), "explanation": a.explanation}
-                    for r, a in zip(rows, awards, strict=True)
-                ],
+                "a": [AWARD.record(raw, a) for a in awards],
                 "m": [{"points": p, "resident_id": r, "month": m} for p, r, m in usage],
             }
             raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
         else:
-            raw.many(f"INSERT INTO scoring_award ({_AWARD_COLS}) VALUES {values_list(15, 1)}", rows)
+            raw.many(AWARD.insert(), [AWARD.row(raw, a) for a in awards])
             raw.many(
                 "UPDATE scoring_month_usage SET points = ? WHERE resident_id = ? AND month = ?",
                 usage,
