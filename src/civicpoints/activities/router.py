@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
@@ -29,9 +29,8 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.http import (
     Ctx,
     DbSession,
-    IdempotencyKey,
+    Idempotent,
     file_upload,
-    idempotent,
     uploaded_file,
 )
 from civicpoints.kit.schemas import Decision
@@ -111,8 +110,7 @@ def check_out(
     who: ResidentCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> ParticipationRead:
     """Check out; points are credited when nothing is missing or doubtful."""
 
@@ -121,7 +119,7 @@ def check_out(
         record = service.check_out(activity_id, who.id, body.lat, body.lon, utcnow(), who.key)
         return participation_view(db, record)
 
-    return idempotent(db, who.key, key, request, body.model_dump(), run)
+    return once(who.key, body, run)
 
 
 # Uploads are read only after the caller is known (see `uploaded_file`).
@@ -158,15 +156,14 @@ def offline_record(
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> ParticipationRead:
     """Enter a paper slip on a resident's behalf; it waits for review."""
 
     def run() -> ParticipationRead:
         return participation_view(db, OfflineService(db, ctx).record(body, who))
 
-    return idempotent(db, who.key, key, request, body.model_dump(mode="json"), run, 201)
+    return once(who.key, body, run, 201)
 
 
 @router.post(
@@ -200,8 +197,7 @@ def decide(
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> ParticipationRead:
     """Approve (then hours and points) or reject a record, with a reason."""
 
@@ -211,4 +207,4 @@ def decide(
         )
         return participation_view(db, record)
 
-    return idempotent(db, who.key, key, request, body.model_dump(), run)
+    return once(who.key, body, run)

@@ -113,6 +113,29 @@ def idempotent(
     return result
 
 
+@dataclass
+class Once:
+    """An endpoint's retry-safe runner: its session, request and Idempotency-Key together."""
+
+    db: Session
+    request: Request
+    key: str | None
+
+    def __call__(
+        self, principal: str, body: Any, produce: Callable[[], BaseModel], status: int = 200
+    ) -> Any:
+        """`idempotent` for this request: `body` (a model, or None) is what a retry must match."""
+        shown = body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+        return idempotent(self.db, principal, self.key, self.request, shown, produce, status)
+
+
+def once(db: DbSession, request: Request, key: IdempotencyKey = None) -> Once:
+    """The request's `Once` (the same session as the endpoint's own `DbSession`)."""
+    return Once(db, request, key)
+
+
+Idempotent = Annotated[Once, Depends(once)]
+
 # The request scope's key for its body limit (set by web/limits.py, raised by upload routes).
 BODY_LIMIT = "civicpoints.body_limit"
 # Room for the multipart framing (boundaries, part headers) around an uploaded file.

@@ -6,7 +6,7 @@ import uuid
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from civicpoints.identity import Caller, IdentityService, ResidentCaller, StaffC
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
-from civicpoints.kit.http import Ctx, DbSession, IdempotencyKey, idempotent
+from civicpoints.kit.http import Ctx, DbSession, Idempotent
 from civicpoints.kit.schemas import Decision
 from civicpoints.ledger import HoldService, wallet_of
 from civicpoints.regions import RegionService
@@ -139,17 +139,16 @@ def redeem(
     who: ResidentCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> RedemptionRead:
     """Redeem an item: points are held, vouchers issued (or an application filed)."""
 
     def run() -> RedemptionRead:
         service = RedemptionService(db, ctx)
-        row = service.redeem(who.id, body.item_id, body.quantity, key or str(uuid.uuid4()))
+        row = service.redeem(who.id, body.item_id, body.quantity, once.key or str(uuid.uuid4()))
         return redemption_view(db, row)
 
-    return idempotent(db, who.key, key, request, body.model_dump(mode="json"), run, 201)
+    return once(who.key, body, run, 201)
 
 
 @router.get("/me/redemptions", response_model=list[RedemptionRead])
@@ -173,15 +172,14 @@ def cancel(
     who: ResidentCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> RedemptionRead:
     """Cancel unused vouchers or a pending application: points back with their expiry."""
 
     def run() -> RedemptionRead:
         return redemption_view(db, RedemptionService(db, ctx).cancel(who.id, redemption_id))
 
-    return idempotent(db, who.key, key, request, None, run)
+    return once(who.key, None, run)
 
 
 @router.post("/redemptions/{redemption_id}/decision", response_model=RedemptionRead)
@@ -191,8 +189,7 @@ def decide(
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> RedemptionRead:
     """The owning department approves or denies an entitlement application, with a reason."""
     service = RedemptionService(db, ctx)
@@ -201,7 +198,7 @@ def decide(
         row = service.decide(redemption_id, body.approve, body.reason, who)
         return redemption_view(db, row)
 
-    return idempotent(db, who.key, key, request, body.model_dump(), run)
+    return once(who.key, body, run)
 
 
 @router.get("/applications", response_model=list[RedemptionRead])
@@ -246,13 +243,12 @@ def verify_voucher(
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> VerifyRead:
     """A merchant clerk uses a voucher (核销), once; a second try says when and where.
     Prefer `POST /voucher-verifications`: a code in a URL lands in access and proxy logs."""
     run = partial(verified, db, ctx, code, who.id)
-    return idempotent(db, who.key, key, request, None, run)
+    return once(who.key, None, run)
 
 
 @router.post("/voucher-checks", response_model=VoucherRead)
@@ -268,12 +264,11 @@ def verify_voucher_by_body(
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
-    request: Request,
-    key: IdempotencyKey = None,
+    once: Idempotent,
 ) -> VerifyRead:
     """A merchant clerk uses a voucher (核销), the code in the body (kept out of URLs)."""
     run = partial(verified, db, ctx, body.code, who.id)
-    return idempotent(db, who.key, key, request, body.model_dump(), run)
+    return once(who.key, body, run)
 
 
 def verified(db: Session, ctx: Context, code: str, staff_id: uuid.UUID) -> VerifyRead:
