@@ -103,7 +103,14 @@ def resident_token(app: Any, c: TestClient) -> str:
 #   as a Unix time;
 # - kit/http.py `IdempotencyKey`: the 1–200 visible-ASCII rule is not in the spec;
 # - API-wide: unknown query parameters are tolerated.
-KIT_RULES = ("the years 1970–2200", "must be 1–200 visible ASCII characters")
+# - kit/schemas.py text types: "no control or invisible character" and "a person's name" are
+#   Unicode categories, which a JSON Schema pattern cannot state.
+KIT_RULES = (
+    "the years 1970–2200",
+    "must be 1–200 visible ASCII characters",
+    "contains a control or invisible character",
+    "may hold only letters, the middle dot and spaces",
+)
 INSTANTS = {"valid_from", "valid_until", "effective_from"}
 
 

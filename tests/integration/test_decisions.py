@@ -23,6 +23,9 @@ def test_both_decision_routes_take_the_same_schema(client: TestClient) -> None:
         for route, name in zip(ROUTES, ("{participation_id}", "{redemption_id}"), strict=True)
     }
     assert set(refs.values()) == {"#/components/schemas/Decision"}
+    decision = client.get("/openapi.json").json()["components"]["schemas"]["Decision"]
+    assert decision["if"] == {"properties": {"decision": {"const": "reject"}}}
+    assert decision["then"]["properties"]["reason"]["minLength"] == 1
 
 
 def test_a_rejection_needs_a_reason_and_the_old_shape_is_refused(

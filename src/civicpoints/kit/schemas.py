@@ -43,10 +43,29 @@ def refuse_implausible(value: datetime) -> datetime:
 Instant = Annotated[AwareDatetime, AfterValidator(refuse_implausible)]
 
 
+# At least one character that is neither space (as str.strip sees it) nor control: a reason
+# that stripping would empty is refused, and the spec says so.
+_VISIBLE = (
+    "[^\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200f"
+    "\\u2028-\\u202f\\u205f-\\u2064\\u3000\\ufeff]"
+)
+
+
 class Decision(BaseModel):
     """A reviewer's decision (a record in the review queue, an entitlement application)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # The spec says what the validator below enforces: a rejection carries a reason.
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "if": {"properties": {"decision": {"const": "reject"}}},
+            "then": {
+                "required": ["reason"],
+                "properties": {"reason": {"minLength": 1, "pattern": _VISIBLE}},
+            },
+        },
+    )
 
     decision: Literal["approve", "reject"]
     reason: Text = Field(
@@ -146,4 +165,9 @@ Text = Annotated[str, AfterValidator(_text)]
 # digits, markup or bidi overrides.
 PersonName = Annotated[str, AfterValidator(_name)]
 # An image or link address: http(s) or a site path starting with "/".
-WebAddress = Annotated[str, AfterValidator(_plain), AfterValidator(_web_address)]
+WebAddress = Annotated[
+    str,
+    AfterValidator(_plain),
+    AfterValidator(_web_address),
+    Field(json_schema_extra={"pattern": r"^(https?://[^\s/?#]+\S*|/([^\s/\\]\S*)?)?$"}),
+]

@@ -6,7 +6,7 @@ import uuid
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category, Redemption, Voucher
 from civicpoints.rewards.schemas import (
+    CODE_PATTERN,
     ItemCreate,
     ItemRead,
     ItemUpdate,
@@ -34,6 +35,9 @@ from civicpoints.rewards.schemas import (
 )
 from civicpoints.rewards.service import RedemptionService
 from civicpoints.rewards.vouchers import VoucherService
+
+# A code in a path: the same characters as in a body (anything else is a 422, not a lookup).
+CodeInPath = Annotated[str, Path(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 
 router = APIRouter(tags=["rewards 积分兑换"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -224,14 +228,14 @@ def my_vouchers(who: ResidentCaller, db: DbSession, limit: Limit = 50) -> list[V
 
 
 @router.get("/vouchers/{code}", response_model=VoucherRead)
-def get_voucher(code: str, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
+def get_voucher(code: CodeInPath, who: Caller, db: DbSession, ctx: Ctx) -> VoucherRead:
     """One voucher: its owner's, or for a clerk of its merchant to check before verifying."""
     voucher = VoucherService(db, ctx).seen_by(who.kind, who.id, code)
     return voucher_view(CatalogService(db), voucher)
 
 
 @router.get("/vouchers/{code}/qr.png", response_class=Response, responses=PNG)
-def voucher_qr(code: str, who: ResidentCaller, db: DbSession, ctx: Ctx) -> Response:
+def voucher_qr(code: CodeInPath, who: ResidentCaller, db: DbSession, ctx: Ctx) -> Response:
     """The QR code a resident shows at the shop."""
     voucher = VoucherService(db, ctx).owned(who.id, code)
     return Response(qr_png(voucher.code), media_type="image/png")
@@ -239,7 +243,7 @@ def voucher_qr(code: str, who: ResidentCaller, db: DbSession, ctx: Ctx) -> Respo
 
 @router.post("/vouchers/{code}/verify", response_model=VerifyRead)
 def verify_voucher(
-    code: str,
+    code: CodeInPath,
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,

@@ -12,6 +12,8 @@ from civicpoints.kit.schemas import Instant, Line, Text, WebAddress
 from civicpoints.rewards.models import Category, Fulfilment, Period
 
 Name = Field(min_length=1, max_length=100)
+# A voucher code as a clerk types it: letters and digits, any case, spaces or dashes between.
+CODE_PATTERN = r"^[0-9A-Za-z \-]+$"
 
 
 def _no_bool(value: object) -> object:
@@ -293,5 +295,8 @@ class VoucherCode(BaseModel):
     """A voucher code in the body, so it never appears in a URL (access logs, proxies)."""
 
     code: str = Field(
-        min_length=1, max_length=64, description="as typed: any case, spaces or dashes"
+        min_length=1,
+        max_length=64,
+        pattern=CODE_PATTERN,
+        description="as typed: any case, spaces or dashes",
     )
