@@ -23,7 +23,15 @@ from civicpoints.web.app import create_app
 from civicpoints.web.problems import PROBLEM
 
 from .live import live_server
-from .test_api import PASSWORD, activity_body, count, create_activity, login, register
+from .test_api import (
+    PASSWORD,
+    activity_body,
+    count,
+    create_activity,
+    login,
+    register,
+    resident_headers,
+)
 
 TRIES = 200
 
@@ -381,3 +389,22 @@ def test_one_filter_redacts_secrets_and_identifiers_from_every_log_line(
         assert secret not in text, secret
     assert "$argon2[redacted]" in text and "Bearer [redacted]" in text and "[phone]" in text
     assert "[id-number]" in text and "/vouchers/[redacted]/qr.png" in text
+
+
+# -- 500s from bad input (defect 9, web part) -----------------------------------------------
+
+
+def test_paging_values_past_what_the_server_can_mean_are_4xx(
+    client: TestClient, city: City
+) -> None:
+    """`before_seq` past 2^63 and a cursor decoding to year 1 at +14:00 were 500s."""
+    headers = resident_headers(client, city, 11)
+    year_one = base64.urlsafe_b64encode(f"0001-01-01T00:00:00+14:00|{uuid.uuid4()}".encode())
+    responses = [
+        client.get(f"/api/v1/me/ledger?before_seq={2**63}", headers=headers),
+        client.get(f"/api/v1/activities?cursor={year_one.decode()}"),
+    ]
+    for r in responses:
+        assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM), r.text
+    assert responses[0].json()["field"] == "query.before_seq"
+    assert responses[1].json()["field"] == "cursor"
