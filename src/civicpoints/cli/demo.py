@@ -410,6 +410,7 @@ ROLE_LABELS = {
     "organizer": "组织者 organizer",
     "reviewer": "审核员 reviewer",
     "merchant_clerk": "核销员 clerk",
+    "verifier": "实名核验员 verifier",
 }
 
 
