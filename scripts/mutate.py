@@ -286,10 +286,12 @@ def _imports(path: Path) -> set[str]:
 
 def dependents(module: str) -> set[str]:
     """`module` and every civicpoints module importing it, directly or through others."""
-    graph = {
-        dotted(p.relative_to(SRC).as_posix()).removesuffix(".__init__"): _imports(p)
-        for p in SRC.rglob("*.py")
-    }
+    graph = {}
+    for p in SRC.rglob("*.py"):
+        name = dotted(p.relative_to(SRC).as_posix()).removesuffix(".__init__")
+        # Importing a module runs its own packages' __init__ first: a package that re-exports
+        # the mutated module (its public surface) makes every module inside it a dependent.
+        graph[name] = _imports(p) | {name.rsplit(".", k)[0] for k in range(1, name.count("."))}
     out, grew = {dotted(module)}, True
     while grew:
         new = {name for name, imported in graph.items() if name not in out and imported & out}
@@ -386,18 +388,19 @@ def _schedule(
 
 def _preload(drop: set[str]) -> None:
     """Import what the children share, so each fork starts warm: never the mutated module."""
-    import pkgutil
-
-    import civicpoints
-
     for name in THIRD_PARTY:
         __import__(name)
     for plugin in entry_points(group="pytest11"):  # schemathesis's alone takes seconds
         plugin.load()
-    for info in pkgutil.walk_packages(civicpoints.__path__, "civicpoints."):
-        if info.name not in drop and info.name.split(".")[1] not in ("web", "cli", "jobs"):
+    # Names from the files, not pkgutil.walk_packages: walking imports each package's __init__,
+    # and a package's public surface may import the mutated module.
+    names = sorted(
+        dotted(p.relative_to(SRC).as_posix()).removesuffix(".__init__") for p in SRC.rglob("*.py")
+    )
+    for name in names:
+        if name not in drop and name.split(".")[1:2] not in (["web"], ["cli"], ["jobs"]):
             try:
-                importlib.import_module(info.name)
+                importlib.import_module(name)
             except Exception:  # a module needing the mutated one indirectly: left to the child
                 continue
     assert not drop & set(sys.modules), "a preloaded module imported the mutated one"
