@@ -136,7 +136,12 @@ def test_enrollment_never_exceeds_capacity(
 ) -> None:
     """20 residents enrol at once in an activity for 5 → 5 enrolled, 15 on the waitlist."""
     activity = make_activity(utcnow() + timedelta(days=2), capacity=5)
-    residents = [make_resident(f"居民{i}", phone=f"1360000{i:04d}") for i in range(20)]
+    residents = [
+        make_resident(
+            "居民" + "甲乙丙丁戊己庚辛壬癸"[i % 10] * (1 + i // 10), phone=f"1360000{i:04d}"
+        )
+        for i in range(20)
+    ]
 
     def enrol(i: int) -> str:
         with transaction(sessions) as s:

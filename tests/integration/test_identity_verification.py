@@ -31,7 +31,7 @@ def verifiers(sessions: sessionmaker[Session], ctx: Context, city: City) -> None
     digest = passwords.hash_password(VERIFIER_PASSWORD)
     with transaction(sessions) as s:
         identity = IdentityService(s, ctx)
-        for name, street in (("verifier", city.streets[0]), ("verifier2", city.streets[1])):
+        for name, street in (("verifier1", city.streets[0]), ("verifier2", city.streets[1])):
             member = identity.add_staff(name, f"{street.name} 实名核验员", None, digest)
             identity.grant(member, Role.VERIFIER, region_id=street.id)
 
@@ -89,7 +89,7 @@ def test_staff_verify_a_resident_in_person(
 ) -> None:
     """The verifier records who, when, the method and the masked document on one row."""
     rid = resident(client, city)
-    staff = login(client, "verifier", VERIFIER_PASSWORD)
+    staff = login(client, "verifier1", VERIFIER_PASSWORD)
     r = client.post(f"/api/v1/residents/{rid}/verification", json=CARD, headers=staff)
     assert r.status_code == 200, r.text
     assert r.json()["verification"] == "verified" and r.json()["verified_at"]
@@ -112,7 +112,7 @@ def test_a_card_that_does_not_match_is_refused(
 ) -> None:
     """The number read from the card must be the resident's own; nothing written otherwise."""
     rid = resident(client, city)
-    staff = login(client, "verifier", VERIFIER_PASSWORD)
+    staff = login(client, "verifier1", VERIFIER_PASSWORD)
     card = {**CARD, "document_number": id_number(2)}
     r = client.post(f"/api/v1/residents/{rid}/verification", json=card, headers=staff)
     assert r.status_code == 422 and r.json()["field"] == "document_number"
@@ -148,6 +148,6 @@ def test_only_a_verifier_in_scope_may_verify(
         unknown = client.post(
             "/api/v1/residents/00000000-0000-7000-8000-000000000000/verification",
             json=CARD,
-            headers=login(client, "verifier", VERIFIER_PASSWORD),
+            headers=login(client, "verifier1", VERIFIER_PASSWORD),
         )
         assert unknown.status_code == 404 and unknown.json()["code"] == r.json()["code"]
