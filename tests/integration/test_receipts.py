@@ -22,12 +22,15 @@ from civicpoints.ledger.receipt import verify_receipt
 from civicpoints.ledger.tasks import sequence_once
 
 from .conftest import WEST_LAKE
-from .test_api import create_activity, jpeg, login, resident_headers
+from .test_api import create_activity, jpeg, login, no_presence_minimum, resident_headers
 
 
 def earn_fifty(client: TestClient, city: City, n: int = 1) -> dict[str, str]:
     """A resident who earned 50 points for an environmental action; returns their headers."""
     headers = resident_headers(client, city, n)
+    if not getattr(client, "presence_waived", False):  # one rule set per test is enough
+        no_presence_minimum(client)
+        client.presence_waived = True  # type: ignore[attr-defined]
     activity = create_activity(client, city, category="environmental", evidence="photo_gps")
     client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers)
     pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
