@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml uv.lock
 	$(BIN)/uv sync --quiet --locked --extra dev --inexact --python $(BIN)/python
 	touch $(STAMP)
 
+# Where `make run` serves: `make run PORT=8080` or `HOST=0.0.0.0 make run` to change it.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: setup
 	$(BIN)/civicpoints db upgrade
 	$(BIN)/civicpoints demo --if-empty
-	$(BIN)/civicpoints serve --host 127.0.0.1 --port 8000
+	$(BIN)/civicpoints serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check src tests migrations
