@@ -30,7 +30,7 @@ def earn_fifty(client: TestClient, city: City, n: int = 1) -> dict[str, str]:
     headers = resident_headers(client, city, n)
     if not getattr(client, "presence_waived", False):  # one rule set per test is enough
         no_presence_minimum(client)
-        client.presence_waived = True  # type: ignore[attr-defined]
+        client.presence_waived = True
     activity = create_activity(client, city, category="environmental", evidence="photo_gps")
     client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers)
     pos = {"lat": WEST_LAKE[0], "lon": WEST_LAKE[1]}
