@@ -333,10 +333,19 @@ def _child(module: str, code: CodeType | None, tests: list[str], drop: set[str])
     if code is not None:
         sys.meta_path.insert(0, _Hook(module, code))
     import pytest
-    from hypothesis import settings
+    from hypothesis import Phase, settings
 
-    # The same examples every run (so a verdict is repeatable), none saved between mutants.
-    settings.register_profile("mutation", database=None, derandomize=True, deadline=None)
+    # The same examples every run (so a verdict is repeatable), none saved between mutants, and
+    # no shrinking: a failing example kills the mutant whether or not it is the smallest one,
+    # and shrinking a mutant's failure can take longer than the whole test run.
+    settings.register_profile(
+        "mutation",
+        database=None,
+        derandomize=True,
+        deadline=None,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate),
+        report_multiple_bugs=False,
+    )
     settings.load_profile("mutation")
     os._exit(int(pytest.main(["-x", "-q", "-p", "no:cacheprovider", *tests])))
 
