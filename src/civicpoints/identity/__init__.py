@@ -10,8 +10,16 @@ from civicpoints.identity.privacy import (
     require_consent,
     withdraw_consent,
 )
-from civicpoints.identity.router import Caller, ResidentCaller, StaffCaller, resident, staff
-from civicpoints.identity.schemas import ResidentCreate, ResidentRead
+from civicpoints.identity.ratelimit import SignInGuard
+from civicpoints.identity.router import (
+    Caller,
+    ResidentCaller,
+    StaffCaller,
+    resident,
+    sign_in_guard,
+    staff,
+)
+from civicpoints.identity.schemas import ResidentCreate, ResidentRead, TokenRequest
 from civicpoints.identity.service import (
     ID_CONTEXT,
     PHONE_CONTEXT,
@@ -31,8 +39,10 @@ __all__ = [
     "ResidentNotFound",
     "ResidentRead",
     "ResidentVerified",
+    "SignInGuard",
     "Staff",
     "StaffCaller",
+    "TokenRequest",
     "erase_personal_data",
     "give_consent",
     "hash_password",
@@ -41,6 +51,7 @@ __all__ = [
     "require_consent",
     "resident",
     "resident_verified",
+    "sign_in_guard",
     "staff",
     "withdraw_consent",
 ]

@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from civicpoints.access import Role
-from civicpoints.identity import Caller, IdentityService, ResidentCaller, StaffCaller
-from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
-from civicpoints.kit.context import Context
+from civicpoints.identity import Caller, ResidentCaller, StaffCaller
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.regions import RegionService
-from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead, RulesOverview
 from civicpoints.scoring.service import ScoringService
+from civicpoints.scoring.summary import PointsRead, points_summary
 
 router = APIRouter(tags=["points 积分"])
-SOON = timedelta(days=30)
-
-
-class LotRead(BaseModel):
-    """Points earned together that expire together."""
-
-    amount: int
-    remaining: int
-    earned_at: datetime
-    expires_at: datetime
-
-
-class PointsRead(BaseModel):
-    """A resident's points: balance, this month against the cap, lots and what expires soon."""
-
-    balance: int
-    month: str
-    awarded_this_month: int
-    monthly_cap: int
-    expiring_within_30_days: int
-    lots: list[LotRead]
 
 
 class EntryRead(BaseModel):
@@ -61,40 +37,10 @@ class EntryRead(BaseModel):
     entry_hash: str
 
 
-def home_regions(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[uuid.UUID]:
-    """The resident's community and its ancestors, most specific first (for the cap shown)."""
-    regions = RegionService(db)
-    home = regions.get(IdentityService(db, ctx).resident(resident_id).community_id)
-    return [r.id for r in regions.ancestry(home)]
-
-
 @router.get("/me/points", response_model=PointsRead)
 def my_points(who: ResidentCaller, db: DbSession, ctx: Ctx) -> PointsRead:
     """Balance, lots by expiry, what expires within 30 days, this month against the cap."""
-    now, wallet = utcnow(), wallet_of(who.id)
-    ledger = LedgerService(db)
-    lots = [lot for lot in ledger.lots(wallet) if lot.remaining > 0]
-    month = month_key(now)
-    used = ScoringRepository(db).month_points(who.id, month)
-    _, rules = ScoringService(db).rules_for(home_regions(db, ctx, who.id), local_date(now))
-    return PointsRead(
-        balance=ledger.balance(wallet),
-        month=month,
-        awarded_this_month=used,
-        monthly_cap=rules.monthly_cap,
-        expiring_within_30_days=sum(
-            x.remaining for x in lots if as_utc(x.expires_at) <= now + SOON
-        ),
-        lots=[
-            LotRead(
-                amount=x.amount,
-                remaining=x.remaining,
-                earned_at=x.earned_at,
-                expires_at=x.expires_at,
-            )
-            for x in lots
-        ],
-    )
+    return points_summary(db, ctx, who.id, utcnow())
 
 
 @router.get("/me/ledger", response_model=list[EntryRead])

@@ -31,7 +31,7 @@ from civicpoints.regions.router import router as regions
 from civicpoints.rewards.admin_router import router as rewards_admin_router
 from civicpoints.rewards.router import router as rewards
 from civicpoints.scoring.router import router as scoring
-from civicpoints.web import admin_api, ledger_api, problems
+from civicpoints.web import admin_api, ledger_api, pages, problems
 from civicpoints.web.headers import CSP, SecurityHeaders
 from civicpoints.web.limits import BodyLimit
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
+    pages.install(app)  # after the API: its handlers answer browsers with pages
     _docs(app)
     app.add_middleware(BodyLimit, default=settings.body_max_bytes)
     app.add_middleware(SecurityHeaders)

@@ -104,6 +104,22 @@ def _zh_message(error: Any) -> str:
         return template.split("{", 1)[0].rstrip("：: ")
 
 
+def field_messages(errors: Any, locale: str) -> list[tuple[str, str]]:
+    """Pydantic errors as (field, message in `locale`) pairs, for a page's error summary."""
+    return [
+        (_field(tuple(e["loc"])), _zh_message(e) if locale == "zh-CN" else _en_message(e))
+        for e in errors
+    ]
+
+
+def _en_message(error: Any) -> str:
+    """One pydantic error in English (our validators' "中文 / English": the English half)."""
+    text = str(error["msg"])
+    if error["type"] == "value_error":
+        return text.removeprefix("Value error, ").split(" / ", 1)[-1]
+    return text
+
+
 def validation_problem(request: Request, exc: Exception) -> JSONResponse:
     """Pydantic validation errors as one 422 problem naming every field and what is wrong."""
     assert isinstance(exc, RequestValidationError)
@@ -135,6 +151,8 @@ def validation_problem(request: Request, exc: Exception) -> JSONResponse:
 # Framework refusals in both languages: (title zh, title en, detail zh, detail en).
 _FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
     400: ("请求格式有误", "Malformed request", "无法解析请求", "the request cannot be read"),
+    403: ("无权访问", "Forbidden", "您没有访问此页面的权限", "you may not see this page"),
+    422: ("输入有误", "Invalid input", "请检查填写的内容", "please check what you entered"),
     401: ("未登录", "Unauthorized", "请先登录", "please sign in"),
     404: ("未找到", "Not found", "没有这个地址", "there is nothing at this address"),
     405: ("方法不允许", "Method not allowed", "此地址不支持该方法", "method not allowed here"),
@@ -147,6 +165,12 @@ _FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
         "something went wrong on our side; it has been logged, please try again later",
     ),
 }
+
+
+def framework_texts(status: int, english: bool = False) -> tuple[str, str]:
+    """(title, detail) of a framework refusal in one language."""
+    title_zh, title_en, zh, en = _FRAMEWORK.get(status, _FRAMEWORK[400 if status < 500 else 500])
+    return (title_en, en) if english else (title_zh, zh)
 
 
 def framework_problem(

@@ -1,0 +1,53 @@
+"""Reading a page's form and showing what was wrong with it (GOV.UK's error summary).
+
+Errors come from the same places as the API's: a pydantic schema's validation or a domain
+error; both name the field at fault, so the page shows the message beside that field and
+links to it from the summary at the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from pydantic import ValidationError
+
+from civicpoints.kit.errors import DomainError
+from civicpoints.web.problems import field_messages
+
+MAX_FIELD = 4000  # characters: longer values are cut here, then refused by the schemas
+
+
+async def form_data(request: Request, names: Iterable[str]) -> dict[str, str]:
+    """The named text fields of the posted form, stripped; a missing field is ''."""
+    form = await request.form()
+    values: dict[str, str] = {}
+    for name in names:
+        value = form.get(name)
+        values[name] = value.strip()[:MAX_FIELD] if isinstance(value, str) else ""
+    return values
+
+
+@dataclass
+class FormErrors:
+    """(field, message) pairs in the page's language; `field` may be None (the whole form)."""
+
+    items: list[tuple[str | None, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, exc: DomainError | ValidationError, locale: str) -> FormErrors:
+        """The errors of a failed validation or a refused use case."""
+        if isinstance(exc, ValidationError):
+            pairs: list[tuple[str | None, str]] = list(field_messages(exc.errors(), locale))
+            return cls(pairs)
+        rows = exc.errors or []
+        extra = [(str(r.get("field") or ""), str(r.get("message") or "")) for r in rows]
+        return cls([(exc.field, exc.message(locale)), *[(f or None, m) for f, m in extra if m]])
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def get(self, name: str) -> str:
+        """The message for one field ('' when it is fine)."""
+        return "；".join(m for f, m in self.items if f == name)
