@@ -15,7 +15,7 @@ METHODS = [("pages/**.py", "python"), ("templates/**.html", "jinja2")]
 
 def _source_strings() -> set[str]:
     found = extract_from_dir(str(WEB), METHODS, keywords={"_": None})
-    return {message for _file, _line, message, _comments, _context in found if message}
+    return {m for _file, _line, m, _comments, _context in found if isinstance(m, str) and m}
 
 
 def test_every_page_string_is_translated_to_chinese() -> None:
