@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit integration bench mutation messages clean
+.PHONY: setup run test lint typecheck unit integration bench mutation clean
 
 setup: $(STAMP)
 
@@ -49,16 +49,6 @@ bench: setup
 # in any module (docs/mutation.md). One module: $(BIN)/python scripts/mutate.py kit/ids.py
 mutation: setup
 	$(BIN)/python scripts/mutate.py --jobs 2
-
-# The pages' strings: extract them from the templates and page modules into the catalog
-# template, then add the new ones to the zh-CN catalog (translate them there; a unit test fails
-# while any is missing). English is the source language and needs no catalog.
-LOCALE_DIR := src/civicpoints/web/locale
-messages: setup
-	$(BIN)/pybabel extract -F babel.cfg -k _ --no-location --sort-output --omit-header \
-		-o $(LOCALE_DIR)/messages.pot src/civicpoints/web
-	$(BIN)/pybabel update -q -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -l zh_CN \
-		--no-fuzzy-matching --omit-header --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var/test-* .pytest_cache .mypy_cache .ruff_cache

@@ -1,9 +1,12 @@
-"""Fill translations into the zh-CN catalog from lines of `English<TAB>中文` on standard input.
+"""Add translations to a zh-CN catalog from lines of `English<TAB>中文` on standard input.
 
-    make messages                       # new strings appear in the catalog, untranslated
-    printf 'Sign in\t登录\n' | .venv/bin/python scripts/po_fill.py
+    printf 'Sign in\t登录\n' | .venv/bin/python scripts/po_fill.py            # messages.po
+    printf 'Roster\t名单\n' | .venv/bin/python scripts/po_fill.py staff.po    # another area's
 
-A line whose English is not in the catalog is reported and skipped (run `make messages` first).
+Each area of the app keeps its own file under src/civicpoints/web/locale/zh_CN/LC_MESSAGES/
+(they are read together), so work on different pages never edits the same file. A string
+already translated in another file is reported and skipped. `tests/unit/test_i18n.py` lists
+what is still missing.
 """
 
 from __future__ import annotations
@@ -11,30 +14,42 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-PO = Path("src/civicpoints/web/locale/zh_CN/LC_MESSAGES/messages.po")
+FOLDER = Path("src/civicpoints/web/locale/zh_CN/LC_MESSAGES")
+
+
+def _read(path: Path) -> Catalog:
+    if not path.exists():
+        return Catalog(locale="zh_CN")
+    with path.open("rb") as f:
+        return read_po(f, locale="zh_CN")
 
 
 def main() -> int:
-    """Read the pairs, set each msgstr, write the catalog back."""
-    with PO.open("rb") as f:
-        catalog = read_po(f, locale="zh_CN")
-    missing = 0
+    """Read the pairs, add or update each in the named file, write it back."""
+    target = FOLDER / (sys.argv[1] if len(sys.argv) > 1 else "messages.po")
+    catalog = _read(target)
+    elsewhere = {
+        m.id
+        for po in FOLDER.glob("*.po")
+        if po != target
+        for m in _read(po)
+        if m.id and m.string
+    }
     for line in sys.stdin.read().splitlines():
-        if not line.strip():
-            continue
         english, _, chinese = line.partition("\t")
-        message = catalog.get(english)
-        if message is None or not chinese:
-            print(f"not in the catalog (or no translation): {english!r}", file=sys.stderr)
-            missing += 1
+        if not english.strip() or not chinese:
             continue
-        message.string = chinese
-        message.flags.discard("fuzzy")
-    with PO.open("wb") as f:
+        if english in elsewhere:
+            print(f"already translated in another file: {english!r}", file=sys.stderr)
+            continue
+        flags = ["python-format"] if "%(" in english else []
+        catalog.add(english, chinese, flags=flags)
+    with target.open("wb") as f:
         write_po(f, catalog, omit_header=True, no_location=True, sort_output=True, width=100)
-    return 1 if missing else 0
+    return 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def test_every_page_string_is_translated_to_chinese() -> None:
     assert len(strings) > 20  # the extraction really reads the templates
     zh = i18n.translations("zh-CN")
     missing = sorted(s for s in strings if zh.gettext(s) == s)
-    assert missing == [], "run `make messages` and translate these in the zh_CN catalog"
+    assert missing == [], "translate these with scripts/po_fill.py (see its docstring)"
 
 
 def test_placeholders_survive_translation() -> None:

@@ -1,10 +1,11 @@
 """The pages' languages: Babel catalogs, read from their .po files when the app starts.
 
 Page strings are written in English in the templates and the page modules (`_("Sign in")`)
-and translated in `locale/zh_CN/LC_MESSAGES/messages.po`; English needs no catalog. zh-CN is
-the default. The .po files are the only copy: they are compiled in memory at start-up, so no
-build step and no binary .mo file in the repository. `make messages` extracts new strings;
-`tests/unit/test_i18n.py` fails while any is untranslated.
+and translated in the .po files of `locale/zh_CN/LC_MESSAGES/` (one per area of the app:
+`messages.po`, `staff.po`, …; they are read together); English needs no catalog. zh-CN is the
+default. The .po files are the only copy: they are compiled in memory at start-up, so no
+build step and no binary .mo file in the repository. `scripts/po_fill.py` adds translations;
+`tests/unit/test_i18n.py` fails while any page string is untranslated.
 
 Dates, numbers and money are formatted by Babel in the same locale (UI.md: `2026年12月6日
 14:30`, thousands separators, yuan with two decimals), always in Beijing time.
@@ -18,6 +19,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -36,9 +38,13 @@ def translations(locale: str) -> NullTranslations:
     """The compiled catalog of `locale` (English: the identity)."""
     if locale == "en":
         return NullTranslations()
-    po = LOCALE_DIR / locale.replace("-", "_") / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=locale.replace("-", "_"))
+    folder = LOCALE_DIR / locale.replace("-", "_") / "LC_MESSAGES"
+    catalog = Catalog(locale=locale.replace("-", "_"))
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f, locale=catalog.locale):
+                if message.id and message.string and "fuzzy" not in message.flags:
+                    catalog[message.id] = message
     buffer = BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
