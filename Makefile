@@ -27,7 +27,7 @@ PORT ?= 8000
 run: setup
 	$(BIN)/civicpoints db upgrade
 	$(BIN)/civicpoints demo --if-empty
-	$(BIN)/civicpoints serve --host $(HOST) --port $(PORT)
+	$(BIN)/civicpoints serve --host $(HOST) --port $(PORT) --demo-logins
 
 lint: setup
 	$(BIN)/ruff check src tests migrations
