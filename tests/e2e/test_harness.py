@@ -40,7 +40,8 @@ def test_chromium_serves_the_vendored_swagger_ui(page: Page, browser: Browser) -
 
 
 def test_the_guard_blocks_and_records_what_goes_wrong(browser: Browser, live_url: str) -> None:
-    """An outside script is blocked before the network and recorded; so are errors and a 404.
+    """An outside script is blocked before the network and recorded; so are errors, a 404
+    and a script the page's CSP refuses.
 
     The page is `set_content` on about:blank (no CSP, so the script element is tried at all).
     """
@@ -57,6 +58,13 @@ def test_the_guard_blocks_and_records_what_goes_wrong(browser: Browser, live_url
     other = context.new_page()  # every page of the context is watched
     response = other.goto(f"{live_url}/static/missing.png")
     assert response is not None and response.status == 404
+    served = context.new_page()  # under the app's CSP an inline script is refused, loudly
+    served.goto(f"{live_url}/docs")
+    served.evaluate(
+        "document.head.append(Object.assign(document.createElement('script'), "
+        "{textContent: 'window.ran = 1'}))"
+    )
+    assert served.evaluate("window.ran") is None
     context.close()
 
     blocked = [failure for url, failure in failures if url == "http://example.com/x.js"]
@@ -66,7 +74,8 @@ def test_the_guard_blocks_and_records_what_goes_wrong(browser: Browser, live_url
     assert f"HTTP 404 GET {live_url}/static/missing.png" in found
     assert any(p.startswith("console error: boom") for p in found), found
     assert any(p.startswith("page error:") and "uncaught in a timer" in p for p in found), found
-    assert len(found) == 4, found
+    assert any("Content Security Policy" in p for p in found), found
+    assert len(found) == 5, found
     with pytest.raises(AssertionError, match=r"example\.com/x\.js"):
         watcher.check()
 
