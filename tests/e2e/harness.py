@@ -55,7 +55,7 @@ class Guard:
     problems: list[str] = field(default_factory=list)
     expected: dict[int, int] = field(default_factory=dict)  # status → times seen
     allowed: list[re.Pattern[str]] = field(default_factory=list)
-    _outside: set[int] = field(default_factory=set)
+    _outside: dict[int, Request] = field(default_factory=dict)  # kept alive: ids stay unique
 
     def expect(self, *statuses: int) -> None:
         """Declare error statuses this test expects; each must occur at least once."""
@@ -82,7 +82,7 @@ class Guard:
 
     def _outside_request(self, request: Request) -> None:
         if id(request) not in self._outside:
-            self._outside.add(id(request))
+            self._outside[id(request)] = request
             self._add(f"request outside {LOCAL_HOST} (blocked): {request.method} {request.url}")
 
     def _route(self, route: Route) -> None:
