@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService, may_process, require_consent
+from civicpoints.kit import months
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
 from civicpoints.kit.context import Context
 from civicpoints.ledger import wallet_of
@@ -40,6 +41,7 @@ from civicpoints.scoring import (
     AwardRow,
     Category,
     Facts,
+    PastParticipation,
     ScoringService,
     presence_shortfall,
 )
@@ -181,14 +183,7 @@ class RecordService:
 
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
         """Ask scoring for the points of an approved record (once)."""
-        photos = self.repo.evidence(record.id)
-        staff_attested = record.source != Source.APP or record.reviewed_by is not None
-        facts = Facts(
-            category=Category(activity.category),
-            minutes=_minutes(record),
-            photo=bool(photos) or staff_attested,
-            gps_verified=bool(record.checkin_inside) or staff_attested,
-        )
+        facts = _facts(record, activity, bool(self.repo.evidence(record.id)))
         occurred = record.ended_at or activity.ends_at
         return ScoringService(self.session).award(
             AwardRequest(
@@ -201,6 +196,28 @@ class RecordService:
                 actor=actor,
             )
         )
+
+    def past_month(self, first: date) -> list[PastParticipation]:
+        """The approved records whose service ended in the Beijing month starting `first`,
+        with the facts scoring decided them on (for a rule set's preview)."""
+        since, until = months.bounds(first)
+        ancestry: dict[uuid.UUID, list[uuid.UUID]] = {}
+        past = []
+        for record, activity, photo in self.repo.approved_ending(since, until):
+            if activity.region_id not in ancestry:
+                ancestry[activity.region_id] = self._ancestry(activity)
+            ended = as_utc(record.ended_at or activity.ends_at)
+            past.append(
+                PastParticipation(
+                    participation_id=record.id,
+                    resident_id=record.resident_id,
+                    region_ids=ancestry[activity.region_id],
+                    on=local_date(ended),
+                    order=(ended, record.id),
+                    facts=_facts(record, activity, photo),
+                )
+            )
+        return past
 
     def release_deferred(self, resident_id: uuid.UUID, actor: str) -> list[AwardRow]:
         """After verification, decide the points of records approved while unverified."""
@@ -223,6 +240,17 @@ class RecordService:
         if record is None:
             raise ParticipationNotFound(field="participation_id")
         return record
+
+
+def _facts(record: Participation, activity: Activity, photo: bool) -> Facts:
+    """What scoring decides a record on; staff-entered or reviewed records count as attested."""
+    staff_attested = record.source != Source.APP or record.reviewed_by is not None
+    return Facts(
+        category=Category(activity.category),
+        minutes=_minutes(record),
+        photo=photo or staff_attested,
+        gps_verified=bool(record.checkin_inside) or staff_attested,
+    )
 
 
 def _minutes(record: Participation) -> int:

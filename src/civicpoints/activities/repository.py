@@ -149,6 +149,36 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt).all()
 
+    def approved_ending(
+        self, since: datetime, until: datetime
+    ) -> Sequence[tuple[Participation, Activity, bool]]:
+        """Approved records whose service ended in [since, until), each with its activity and
+        whether a photo was uploaded."""
+        ended = func.coalesce(Participation.ended_at, Activity.ends_at)
+        photo = select(Evidence.id).where(Evidence.participation_id == Participation.id).exists()
+        stmt = (
+            select(Participation, Activity, photo)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(Participation.status == RecordStatus.APPROVED, ended >= since, ended < until)
+        )
+        return [(p, a, bool(has)) for p, a, has in self.session.execute(stmt).all()]
+
+    def counts_by(self, column: str, since: datetime, until: datetime) -> dict[object, int]:
+        """Approved records of activities that started in [since, until), by an activity column
+        (`category` or `region_id`)."""
+        key = getattr(Activity, column)
+        stmt = (
+            select(key, func.count())
+            .join(Participation, Participation.activity_id == Activity.id)
+            .where(
+                Participation.status == RecordStatus.APPROVED,
+                Activity.starts_at >= since,
+                Activity.starts_at < until,
+            )
+            .group_by(key)
+        )
+        return {k: int(n) for k, n in self.session.execute(stmt).all()}
+
     def evidence(self, participation_id: uuid.UUID) -> Sequence[Evidence]:
         """Photos of a record."""
         stmt = select(Evidence).where(Evidence.participation_id == participation_id)

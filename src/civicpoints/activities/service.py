@@ -17,7 +17,7 @@ from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import Conflict, Forbidden, InvalidInput
 from civicpoints.kit.schemas import refuse_implausible as _plausible
-from civicpoints.regions import RegionService
+from civicpoints.regions import Level, Region, RegionService
 
 
 class AlreadyEnrolled(Conflict):
@@ -134,6 +134,23 @@ class ActivityService:
     def enrollment(self, activity_id: uuid.UUID, resident_id: uuid.UUID) -> Enrollment | None:
         """A resident's enrollment on an activity."""
         return self.repo.enrollment(activity_id, resident_id)
+
+    def counts_by_category(self, since: datetime, until: datetime) -> dict[str, int]:
+        """Approved participations in activities that started in [since, until), by category."""
+        return {str(k): n for k, n in self.repo.counts_by("category", since, until).items()}
+
+    def counts_by_street(self, since: datetime, until: datetime) -> list[tuple[Region, int]]:
+        """The same, by street (an activity above street level counts under its own region),
+        in the tree's order."""
+        totals: dict[uuid.UUID, int] = {}
+        streets: dict[uuid.UUID, Region] = {}
+        for region_id, n in self.repo.counts_by("region_id", since, until).items():
+            assert isinstance(region_id, uuid.UUID)
+            chain = self.regions.ancestry(self.regions.get(region_id))
+            street = next((r for r in chain if r.level == Level.STREET), chain[0])
+            streets[street.id] = street
+            totals[street.id] = totals.get(street.id, 0) + n
+        return [(r, totals[r.id]) for r in sorted(streets.values(), key=lambda r: r.path)]
 
 
 def _require_open(activity: Activity, now: datetime) -> None:

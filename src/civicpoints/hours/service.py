@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from civicpoints.hours.models import HoursEntry
+from civicpoints.kit.months import key_of, month_of_day
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,12 @@ class HoursService:
         )
         by_category = {cat: int(total or 0) for cat, total in self.session.execute(stmt).all()}
         return HoursSummary(sum(by_category.values()), by_category)
+
+    def minutes_by_month(self, months: list[date]) -> dict[str, int]:
+        """Service minutes served in each month (first days given), by 'YYYY-MM'."""
+        if not months:
+            return {}
+        month = month_of_day(HoursEntry.served_on, months)
+        stmt = select(month, func.sum(HoursEntry.minutes)).where(month.is_not(None)).group_by(month)
+        found = {str(m): int(n or 0) for m, n in self.session.execute(stmt).all()}
+        return {key_of(m): found.get(key_of(m), 0) for m in months}

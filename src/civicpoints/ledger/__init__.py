@@ -21,7 +21,7 @@ from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier
 from civicpoints.ledger.proofs import ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import note_body
-from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
+from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService, MonthFlows
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
 
@@ -39,6 +39,7 @@ __all__ = [
     "InvalidAmount",
     "LedgerNotInitialized",
     "LedgerService",
+    "MonthFlows",
     "Movement",
     "NoteError",
     "Posting",

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session, aliased
 
+from civicpoints.kit.months import month_of_instant
 from civicpoints.ledger.models import Account, Entry, LedgerMeta, Lot, Transfer
+
+
+def _flows() -> tuple[ColumnElement[str | None], Select[Any]]:
+    """Transfers by what they do to points in circulation: issued (from an issuance account),
+    redeemed (to a redemption sink) or expired (to the expiry sink); others are left out."""
+    debit, credit = aliased(Account), aliased(Account)
+    flow = case(
+        (debit.owner.like("system:issuance:%"), "issued"),
+        (credit.owner.like("system:redemption:%"), "redeemed"),
+        (credit.owner == "system:expiry", "expired"),
+        else_=None,
+    )
+    stmt = (
+        select(flow, func.sum(Transfer.amount))
+        .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
+        .join(
+            credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
+        )
+        .where(flow.is_not(None))
+    )
+    return flow, stmt
 
 
 class LedgerRepository:
@@ -102,3 +125,16 @@ class LedgerRepository:
         if lock:
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).one_or_none()
+
+    def flows_by_month(self, months: list[date]) -> dict[tuple[str, str], int]:
+        """Points issued, redeemed and expired in each Beijing month, by (flow, 'YYYY-MM')."""
+        month = month_of_instant(Transfer.occurred_at, months)
+        flow, stmt = _flows()
+        stmt = stmt.add_columns(month).where(month.is_not(None)).group_by(flow, month)
+        return {(str(f), str(m)): int(n or 0) for f, n, m in self.session.execute(stmt).all()}
+
+    def flows_before(self, instant: datetime) -> dict[str, int]:
+        """Points issued, redeemed and expired before `instant`, by flow."""
+        flow, stmt = _flows()
+        stmt = stmt.where(Transfer.occurred_at < instant).group_by(flow)
+        return {str(f): int(n or 0) for f, n in self.session.execute(stmt).all()}

@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.ids import new_id
+from civicpoints.kit.months import bounds, key_of
 from civicpoints.ledger import chain
 from civicpoints.ledger.bulk import AccountSpec, CreditRepository
 from civicpoints.ledger.errors import (
@@ -55,6 +56,17 @@ class ExpiryReport:
 
     lots: int
     points: int
+
+
+@dataclass(frozen=True)
+class MonthFlows:
+    """Points issued, redeemed and expired in one Beijing month, and outstanding at its end."""
+
+    month: str
+    issued: int
+    redeemed: int
+    expired: int
+    outstanding: int
 
 
 class LedgerService:
@@ -165,6 +177,22 @@ class LedgerService:
         """`owner`'s journal, newest first."""
         bucket, account_id = self.locate(owner)
         return list(self.repo.entries(bucket, account_id, limit, before_seq))
+
+    def flows_by_month(self, months: list[date]) -> list[MonthFlows]:
+        """Points issued, redeemed, expired and outstanding for each month (first days, in
+        order), from the transfers themselves."""
+        if not months:
+            return []
+        by_month = self.repo.flows_by_month(months)
+        before = self.repo.flows_before(bounds(months[0])[0])
+        out = before.get("issued", 0) - before.get("redeemed", 0) - before.get("expired", 0)
+        rows = []
+        for first in months:
+            key = key_of(first)
+            n = {f: by_month.get((f, key), 0) for f in ("issued", "redeemed", "expired")}
+            out += n["issued"] - n["redeemed"] - n["expired"]
+            rows.append(MonthFlows(key, n["issued"], n["redeemed"], n["expired"], out))
+        return rows
 
     def expire_lot(self, bucket: int, lot_id: uuid.UUID, as_of: datetime) -> int:
         """Write an EXPIRE transfer for what is left of one lot; returns the points expired."""

@@ -7,13 +7,10 @@ from datetime import datetime
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from civicpoints.access import Role
 from civicpoints.identity import Caller, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import local_date, utcnow
-from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.ledger import LedgerService, wallet_of
-from civicpoints.regions import RegionService
 from civicpoints.scoring.schemas import RuleSetCreate, RuleSetRead, RulesOverview
 from civicpoints.scoring.service import ScoringService
 from civicpoints.scoring.summary import PointsRead, points_summary
@@ -78,10 +75,6 @@ def list_rules(who: Caller, db: DbSession) -> RulesOverview:
 @router.post("/rules", response_model=RuleSetRead, status_code=201)
 def create_rules(body: RuleSetCreate, who: StaffCaller, db: DbSession) -> RuleSetRead:
     """Add a rule set version (administrators)."""
-    if body.region_id is None:
-        allowed = who.may_citywide(Role.ADMIN)
-    else:
-        allowed = who.may(Role.ADMIN, RegionService(db).get(body.region_id).path)
-    if not allowed:
-        raise Forbidden()
-    return RuleSetRead.model_validate(ScoringService(db).create_rule_set(body, who.id))
+    scoring = ScoringService(db)
+    scoring.check_may_set(who, body.region_id)
+    return RuleSetRead.model_validate(scoring.create_rule_set(body, who.id))

@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role
 from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
+from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
 from civicpoints.ledger import CreditRequest, LedgerService, Movement
 from civicpoints.regions import RegionService
-from civicpoints.scoring import rules
+from civicpoints.scoring import rules, simulation
 from civicpoints.scoring.errors import InvalidRuleSet
 from civicpoints.scoring.models import AwardRow, RuleSetRow
 from civicpoints.scoring.repository import ScoringRepository
@@ -143,11 +145,18 @@ class ScoringService:
         """Decisions on several participations, by participation id."""
         return {a.participation_id: a for a in self.repo.awards_for(participation_ids)}
 
-    def create_rule_set(
-        self, data: RuleSetCreate, actor: uuid.UUID | None, today: date | None = None
-    ) -> RuleSetRow:
-        """Store a validated rule set version, starting no earlier than yesterday (Beijing);
-        `today` is the Beijing date it is entered on (default: now)."""
+    def check_may_set(self, who: Principal, region_id: uuid.UUID | None) -> None:
+        """Refuse (403) anyone but an administrator of the region (city-wide: of the city)."""
+        if region_id is None:
+            allowed = who.may_citywide(Role.ADMIN)
+        else:
+            allowed = who.may(Role.ADMIN, RegionService(self.repo.session).get(region_id).path)
+        if not allowed:
+            raise Forbidden()
+
+    @staticmethod
+    def validated(data: RuleSetCreate, today: date | None = None) -> rules.RuleSet:
+        """The rule set of a new version, checked as it would be stored (else InvalidRuleSet)."""
         parsed = rule_set_from_dict(data.rules, new=True)
         if rules.backdated(data.effective_from, today or local_date(utcnow())):
             raise InvalidRuleSet(
@@ -156,6 +165,32 @@ class ScoringService:
                 reason_en="cannot start before yesterday "
                 "(a retroactive rule set would change points already paid)",
             )
+        return parsed
+
+    def simulate(
+        self,
+        data: RuleSetCreate,
+        first: date,
+        past: list[simulation.PastParticipation],
+        fen_per_point: int,
+        today: date | None = None,
+    ) -> simulation.Simulation:
+        """What the new version would have done to the month starting `first`: the real rules
+        re-run over the month's decided participations (`past`), before and with it."""
+        proposal = self.validated(data, today)
+        decided = self.awards_of([p.participation_id for p in past]) if past else {}
+        past = [p for p in past if p.participation_id in decided]
+        current = _versions(self.repo.rule_sets())
+        proposed = simulation.with_proposal(current, data.region_id, first, proposal)
+        month = f"{first.year:04d}-{first.month:02d}"
+        return simulation.simulate(month, past, current, proposed, fen_per_point)
+
+    def create_rule_set(
+        self, data: RuleSetCreate, actor: uuid.UUID | None, today: date | None = None
+    ) -> RuleSetRow:
+        """Store a validated rule set version, starting no earlier than yesterday (Beijing);
+        `today` is the Beijing date it is entered on (default: now)."""
+        parsed = self.validated(data, today)
         row = RuleSetRow(
             region_id=data.region_id,
             effective_from=data.effective_from,

@@ -8,12 +8,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
-from civicpoints.access import Role
 from civicpoints.identity.router import StaffCaller
-from civicpoints.jobs import JobRun
-from civicpoints.kit.errors import Forbidden
+from civicpoints.jobs import recent_runs
 from civicpoints.kit.http import DbSession
 
 router = APIRouter(tags=["admin 管理"])
@@ -41,9 +38,4 @@ def job_runs(
     limit: int = Query(50, ge=1, le=500),
 ) -> list[JobRunRead]:
     """Recent job runs, newest first; `alerts_only` lists failed runs and found faults."""
-    if not who.may_citywide(Role.ADMIN):
-        raise Forbidden()
-    stmt = select(JobRun).order_by(JobRun.started_at.desc()).limit(limit)
-    if alerts_only:
-        stmt = stmt.where(JobRun.alert.is_(True))
-    return [JobRunRead.model_validate(r) for r in db.scalars(stmt)]
+    return [JobRunRead.model_validate(r) for r in recent_runs(db, who, alerts_only, limit)]

@@ -6,9 +6,9 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, resident
+from civicpoints.web.pages import account, admin, admin_records, dashboard, errors, resident
 
-ROUTERS = (account.router, resident.router)
+ROUTERS = (account.router, resident.router, admin.router, admin_records.router, dashboard.router)
 
 
 def install(app: FastAPI) -> None:

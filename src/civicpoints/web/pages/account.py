@@ -28,12 +28,16 @@ from civicpoints.web.pages.kit import ELDER, LANG, AnyPage, Page, local_path
 router = APIRouter(include_in_schema=False)
 Guard = Annotated[SignInGuard, Depends(sign_in_guard)]
 HOME = {"resident": "/", "staff": "/staff"}
+CONSOLE_ROLES = {"admin", "auditor"}  # administrators and auditors start in /admin
 
 
 def _home_of(p: Page) -> str:
-    """Where a signed-in person starts: residents the app, staff their console."""
+    """Where a signed-in person starts: residents the app, staff their console
+    (administrators and auditors the admin console)."""
     if p.who is None:
         return "/login"
+    if p.who.kind == "staff" and CONSOLE_ROLES & set(p.who.roles):
+        return "/admin"
     return HOME.get(p.who.kind, "/")
 
 
