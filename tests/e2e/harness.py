@@ -371,3 +371,25 @@ def small_targets(page: Page, min_px: float) -> list[dict[str, Any]]:
     page.wait_for_load_state("load")
     found: list[dict[str, Any]] = page.evaluate(_TARGETS_JS, min_px)
     return found
+
+
+_TRANSFER_JS = """
+() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const items = [{name: nav.name, bytes: nav.transferSize || nav.encodedBodySize}];
+  for (const r of performance.getEntriesByType('resource'))
+    items.push({name: r.name, bytes: r.transferSize || r.encodedBodySize});
+  return items;
+}
+"""
+
+
+def first_load_bytes(page: Page, exclude: str = r"/(photos|rewards)/") -> tuple[int, list[Any]]:
+    """Bytes over the wire for the current page and everything it loaded (photos excepted).
+
+    Measured by the browser's Resource Timing; load the page in a fresh context for a first
+    load (nothing cached). `exclude` names the URLs not counted (UI.md: photos excepted).
+    """
+    page.wait_for_load_state("load")
+    items = [i for i in page.evaluate(_TRANSFER_JS) if not re.search(exclude, i["name"])]
+    return sum(int(i["bytes"]) for i in items), items

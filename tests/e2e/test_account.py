@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
-from tests.e2e.harness import check_axe, measure_text, shoot, small_targets
+from tests.e2e.harness import check_axe, first_load_bytes, measure_text, shoot, small_targets
 
 
 def _sign_in(page: Page, username: str = LI_PHONE) -> None:
@@ -94,3 +94,13 @@ def test_an_unknown_address_is_a_chinese_page(page: Page) -> None:
     page.goto("/no-such-page")
     expect(page.get_by_role("heading", level=1)).to_have_text("未找到")
     check_axe(page)
+
+
+def test_a_resident_page_costs_at_most_200_kb_on_first_load(resident_page: Page) -> None:
+    """Old phones on slow links (issue 9): HTML, CSS and scripts of a first load ≤ 200 KB."""
+    resident_page.goto("/login")
+    total, items = first_load_bytes(resident_page)
+    assert 0 < total <= 200 * 1024, items
+    _sign_in(resident_page)
+    total, items = first_load_bytes(resident_page)
+    assert 0 < total <= 200 * 1024, items
