@@ -81,7 +81,9 @@ def test_every_console_page_passes_axe(
         page.goto(path)
         check_axe(page)
         shoot(page, path.strip("/").replace("/", "-"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
 
 
 def test_the_console_in_english(desktop_page: Page) -> None:
