@@ -7,6 +7,7 @@ Every handler calls the same service as the API (`POST /api/v1/rules` → Scorin
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -86,6 +87,7 @@ def _defaults(overview: RulesOverview) -> dict[str, str]:
     """The form filled from the city-wide rules in force."""
     doc = overview.in_force[0].rules
     values = {"monthly_cap": str(doc.monthly_cap), "expiry_months": str(doc.expiry_months)}
+    values["effective_from"] = (overview.on + timedelta(days=1)).isoformat()  # tomorrow
     for c in Category:
         rule = doc.categories.get(c)
         values[RATE + c] = str(rule.points) if rule else ""
