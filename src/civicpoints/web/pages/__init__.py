@@ -6,9 +6,9 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, resident
+from civicpoints.web.pages import account, activities, errors, resident
 
-ROUTERS = (account.router, resident.router)
+ROUTERS = (account.router, resident.router, activities.router)
 
 
 def install(app: FastAPI) -> None:
