@@ -6,9 +6,9 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, activities, errors, resident
+from civicpoints.web.pages import account, activities, attendance, errors, history, resident
 
-ROUTERS = (account.router, resident.router, activities.router)
+ROUTERS = (account.router, resident.router, activities.router, attendance.router, history.router)
 
 
 def install(app: FastAPI) -> None:
