@@ -349,3 +349,50 @@ def test_history_pages_by_twenty(
     assert first.count("/receipt") == 20 and "更早的记录" in first
     older = re.search(r'href="(/history\?before=\d+)"', first).group(1)  # type: ignore[union-attr]
     assert client.get(older).text.count("/receipt") == 5
+
+
+# -- messages ------------------------------------------------------------------------------
+
+
+def test_messages_tell_of_points_expiry_and_refusals_newest_first(
+    client: TestClient, city: City, make_activity: MakeActivity, fund: Callable[..., None]
+) -> None:
+    no_presence_minimum(client)
+    earn = make_activity(utcnow() - timedelta(minutes=10), category="environmental")
+    refuse = make_activity(utcnow() - timedelta(minutes=10), title="社区巡逻", flag_outside=True)
+    resident(client, city, 23)
+    assert "还没有消息" in client.get("/notifications").text
+    url = enrolled(client, earn)
+    attend(client, url, "checkin", jpeg(*WEST_LAKE))
+    attend(client, url, "checkout")
+    url = enrolled(client, refuse)
+    attend(client, url, "checkin")
+    last = attend(client, url, "checkout", lat="30.30", lon="120.20").headers["location"]
+    assert "签退时，您的手机不在活动地点" in client.get(last).text
+    decision = {"decision": "reject", "reason": "签退位置不对"}
+    reviewer = login(client, "reviewer")
+    record_id = last.rsplit("/", 1)[1]
+    r = client.post(f"/api/v1/reviews/{record_id}/decision", json=decision, headers=reviewer)
+    assert r.status_code == 200, r.text
+    me = client.get("/api/v1/me", headers=login(client, "13800000023", PASSWORD)).json()["id"]
+    fund(uuid.UUID(me), 30, days=10)
+    page = client.get("/notifications").text
+    assert "您获得了 50 积分" in page
+    assert "30 分将于" in page or "30 积分将于" in page
+    assert "您的服务记录没有通过审核：社区巡逻" in page and "签退位置不对" in page
+    assert page.index("将于") < page.index("没有通过审核") < page.index("您获得了 50 积分")
+
+
+def test_messages_are_only_ones_own(
+    client: TestClient, city: City, make_activity: MakeActivity
+) -> None:
+    no_presence_minimum(client)
+    activity = make_activity(utcnow() - timedelta(minutes=10), category="environmental")
+    resident(client, city, 24)
+    url = enrolled(client, activity)
+    attend(client, url, "checkin", jpeg(*WEST_LAKE))
+    attend(client, url, "checkout")
+    assert "您获得了 50 积分" in client.get("/notifications").text
+    client.cookies.clear()
+    resident(client, city, 25)
+    assert "您获得了 50 积分" not in client.get("/notifications").text

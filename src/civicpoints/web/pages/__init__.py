@@ -6,9 +6,24 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, activities, attendance, errors, history, resident
+from civicpoints.web.pages import (
+    account,
+    activities,
+    attendance,
+    errors,
+    history,
+    notices,
+    resident,
+)
 
-ROUTERS = (account.router, resident.router, activities.router, attendance.router, history.router)
+ROUTERS = (
+    account.router,
+    resident.router,
+    activities.router,
+    attendance.router,
+    history.router,
+    notices.router,
+)
 
 
 def install(app: FastAPI) -> None:
