@@ -6,9 +6,30 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, admin, admin_records, dashboard, errors, resident
+from civicpoints.web.pages import (
+    account,
+    activities,
+    admin,
+    admin_records,
+    attendance,
+    dashboard,
+    errors,
+    history,
+    notices,
+    resident,
+)
 
-ROUTERS = (account.router, resident.router, admin.router, admin_records.router, dashboard.router)
+ROUTERS = (
+    account.router,
+    resident.router,
+    activities.router,
+    attendance.router,
+    history.router,
+    notices.router,
+    admin.router,
+    admin_records.router,
+    dashboard.router,
+)
 
 
 def install(app: FastAPI) -> None:
