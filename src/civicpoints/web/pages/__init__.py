@@ -6,9 +6,9 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, resident
+from civicpoints.web.pages import account, errors, offline, resident, reviews, staff
 
-ROUTERS = (account.router, resident.router)
+ROUTERS = (account.router, resident.router, staff.router, offline.router, reviews.router)
 
 
 def install(app: FastAPI) -> None:
