@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Role
@@ -497,7 +497,7 @@ def test_a_reviewer_of_another_street_gets_404_and_cannot_decide(
     as_staff(client, "organizer")
     record = pending_with_photo(client, sessions, ctx, resident, past_activity(make_activity))
     with transaction(sessions) as s:
-        (photo_id,) = s.scalars(select(func.min(PhotoEvidence.id))).all()
+        (photo_id,) = s.scalars(select(PhotoEvidence.id)).all()
     client.cookies.clear()
     sign_in_other(client, other_street_staff(sessions, ctx, city, Role.REVIEWER))
     assert f"/staff/reviews/{record}" not in client.get("/staff/reviews").text
