@@ -188,6 +188,7 @@ def shoot(page: Page, name: str) -> Path:
     width = page.viewport_size["width"] if page.viewport_size else page.evaluate("innerWidth")
     path = SCREENSHOTS / f"{name}-{width}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("load")
     page.screenshot(path=path, full_page=True)
     return path
 
@@ -238,6 +239,8 @@ _TARGETS_JS = """
     const r = box.getBoundingClientRect();
     if (!(r.width > 0 && r.height > 0 && el.checkVisibility({visibilityProperty: true})))
       continue;
+    // Moved off the page until focused (a skip link): not a target for a finger.
+    if (r.right <= 0 || r.bottom <= 0) continue;
     if (r.width < minPx || r.height < minPx)
       out.push({element: el.outerHTML.slice(0, 120), width: r.width, height: r.height,
         display: getComputedStyle(box).display});
@@ -337,6 +340,7 @@ def _px(value: str) -> float | None:
 
 def measure_text(page: Page) -> TextReport:
     """Computed body font size and line height; size and contrast of each visible text element."""
+    page.wait_for_load_state("load")  # the stylesheet applied, not the unstyled first paint
     raw = page.evaluate(_TEXT_JS)
     samples = []
     for e in raw["elements"]:
@@ -364,5 +368,28 @@ def small_targets(page: Page, min_px: float) -> list[dict[str, Any]]:
     Each: element (its HTML, cut short), width, height, display. A checkbox or radio inside
     its <label> is measured by the label, which is what a finger taps.
     """
+    page.wait_for_load_state("load")
     found: list[dict[str, Any]] = page.evaluate(_TARGETS_JS, min_px)
     return found
+
+
+_TRANSFER_JS = """
+() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const items = [{name: nav.name, bytes: nav.transferSize || nav.encodedBodySize}];
+  for (const r of performance.getEntriesByType('resource'))
+    items.push({name: r.name, bytes: r.transferSize || r.encodedBodySize});
+  return items;
+}
+"""
+
+
+def first_load_bytes(page: Page, exclude: str = r"/(photos|rewards)/") -> tuple[int, list[Any]]:
+    """Bytes over the wire for the current page and everything it loaded (photos excepted).
+
+    Measured by the browser's Resource Timing; load the page in a fresh context for a first
+    load (nothing cached). `exclude` names the URLs not counted (UI.md: photos excepted).
+    """
+    page.wait_for_load_state("load")
+    items = [i for i in page.evaluate(_TRANSFER_JS) if not re.search(exclude, i["name"])]
+    return sum(int(i["bytes"]) for i in items), items

@@ -6,9 +6,30 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, offline, resident, reviews, staff
+from civicpoints.web.pages import (
+    account,
+    activities,
+    attendance,
+    errors,
+    history,
+    notices,
+    offline,
+    resident,
+    reviews,
+    staff,
+)
 
-ROUTERS = (account.router, resident.router, staff.router, offline.router, reviews.router)
+ROUTERS = (
+    account.router,
+    resident.router,
+    activities.router,
+    attendance.router,
+    history.router,
+    notices.router,
+    staff.router,
+    offline.router,
+    reviews.router,
+)
 
 
 def install(app: FastAPI) -> None:
