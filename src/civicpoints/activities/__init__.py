@@ -1,38 +1,48 @@
 """Activities: publishing, enrolment, check-in/out, evidence, offline records and review."""
 
+from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
 from civicpoints.activities.listing import Card, ListingService, Rate
-from civicpoints.activities.models import Activity, EnrollmentStatus, RecordStatus
+from civicpoints.activities.models import Activity, ActivityStatus, EnrollmentStatus, RecordStatus
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.records import RecordService
+from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
     CategoryName,
+    ImportReport,
     OfflineRecordCreate,
     ParticipationRead,
     Position,
 )
-from civicpoints.activities.service import ActivityService
+from civicpoints.activities.service import ActivityService, Roster
 from civicpoints.activities.subscriptions import subscribe
 from civicpoints.activities.views import participation_view
 
 __all__ = [
+    "IMPORT_COLUMNS",
     "Activity",
     "ActivityCreate",
     "ActivityService",
+    "ActivityStatus",
     "Card",
     "CategoryName",
     "EnrollmentStatus",
+    "ImportReport",
     "ListingService",
     "OfflineRecordCreate",
     "OfflineService",
     "ParticipationRead",
     "PhotoService",
+    "PhotoView",
     "Position",
     "Rate",
     "RecordService",
     "RecordStatus",
+    "ReviewDesk",
+    "ReviewItem",
+    "Roster",
     "erase_activity_data",
     "participation_view",
 ]

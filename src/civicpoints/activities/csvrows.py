@@ -25,6 +25,7 @@ from civicpoints.kit.schemas import EARLIEST, LATEST, plausible
 
 REQUIRED = ("slip_no", "resident", "activity_id", "started_at", "ended_at")
 OPTIONAL = ("note",)
+COLUMNS = (*REQUIRED, *OPTIONAL)  # the import template's header, in this order
 ALIASES = {
     "单据号": "slip_no",
     "纸质单号": "slip_no",

@@ -173,3 +173,14 @@ def _vertex(item: object, index: int) -> tuple[float, float]:
     if not (isinstance(item, list | tuple) and len(item) == 2 and all(map(_is_number, item))):
         raise InvalidGeofence("points", "point", index=index)
     return float(item[0]), float(item[1])
+
+
+def distance_outside_m(fence: Geofence, lat: float, lon: float) -> float:
+    """How far (lat, lon) lies outside `fence`, in metres; 0 inside it."""
+    lat, lon = validate_point(lat, lon)
+    if isinstance(fence, Circle):
+        return max(0.0, distance_m(fence.lat, fence.lon, lat, lon) - fence.radius_m)
+    shape = _shape(fence)
+    if shape.covers(shapely.Point(lon, lat)):
+        return 0.0
+    return _local_distance_m(shape, lat, lon)

@@ -44,19 +44,27 @@ class OfflineService:
         """Enter one paper slip; it waits in the review queue before any points."""
         return self._enter(self._organized(data.activity_id, by), data, by, source)
 
-    def import_csv(self, data: bytes, by: Principal, partial: bool = False) -> ImportReport:
+    def import_csv(
+        self, data: bytes, by: Principal, partial: bool = False, dry_run: bool = False
+    ) -> ImportReport:
         """Import paper slips from CSV: a report per row; re-importing the same file is harmless.
 
         By default a file with any bad row writes nothing (422 with every row's errors), so
         staff fix the file and upload it again; `partial` keeps the good rows instead.
+        `dry_run` runs every check, reports what would happen per row, and writes nothing.
         """
+        parsed = parse_records_csv(data)  # a whole-file problem raises before any write
         savepoint = self.session.begin_nested()
-        rows = [self._import_row(r.line, r.row, r.errors, by) for r in parse_records_csv(data)]
+        rows = [self._import_row(r.line, r.row, r.errors, by) for r in parsed]
         bad = [r for r in rows if r.status == "error"]
-        if bad and not partial:
+        if dry_run:
+            savepoint.rollback()
+            rows = [r.model_copy(update={"participation_id": None}) for r in rows]
+        elif bad and not partial:
             savepoint.rollback()
             raise _rejected(bad)
-        savepoint.commit()
+        else:
+            savepoint.commit()
         count = {
             s: sum(1 for r in rows if r.status == s) for s in ("created", "duplicate", "error")
         }

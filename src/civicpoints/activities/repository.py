@@ -214,6 +214,28 @@ class ActivityRepository:
         )
         return {k: int(n) for k, n in self.session.execute(stmt).all()}
 
+    def organized(self, who: Principal, limit: int) -> Sequence[Activity]:
+        """Activities `who` organizes (scope in SQL), latest start first."""
+        mine = scope_clause(
+            who, Role.ORGANIZER, path_of(Activity.region_id), Activity.organization_id
+        )
+        stmt = select(Activity).where(mine).order_by(Activity.starts_at.desc(), Activity.id)
+        return self.session.scalars(stmt.limit(limit)).all()
+
+    def enrollments(self, activity_id: uuid.UUID) -> Sequence[Enrollment]:
+        """An activity's roster: places, then the waitlist, then cancellations, oldest first."""
+        stmt = select(Enrollment).where(Enrollment.activity_id == activity_id)
+        return self.session.scalars(stmt.order_by(Enrollment.created_at, Enrollment.id)).all()
+
+    def participations(self, activity_id: uuid.UUID) -> Sequence[Participation]:
+        """Every record of an activity."""
+        stmt = select(Participation).where(Participation.activity_id == activity_id)
+        return self.session.scalars(stmt.order_by(Participation.created_at)).all()
+
+    def one_evidence(self, evidence_id: uuid.UUID) -> Evidence | None:
+        """One photo by id."""
+        return self.session.get(Evidence, evidence_id)
+
     def evidence(self, participation_id: uuid.UUID) -> Sequence[Evidence]:
         """Photos of a record."""
         stmt = select(Evidence).where(Evidence.participation_id == participation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,13 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal, Role
 from civicpoints.activities import geo
 from civicpoints.activities.errors import ActivityNotFound, ActivityState, InvalidSchedule
-from civicpoints.activities.models import Activity, ActivityStatus, Enrollment, EnrollmentStatus
+from civicpoints.activities.models import (
+    Activity,
+    ActivityStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Participation,
+)
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.kit.clock import as_utc, utcnow
@@ -25,6 +32,20 @@ class AlreadyEnrolled(Conflict):
 
     code = "activities.already_enrolled"
     messages = {"zh-CN": "您已报名此活动", "en": "you are already enrolled in this activity"}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """An activity's enrollments and each resident's record (check-in, check-out) so far."""
+
+    activity: Activity
+    enrollments: list[Enrollment]
+    records: dict[uuid.UUID, Participation]
+
+    @property
+    def taken(self) -> int:
+        """Places taken."""
+        return sum(1 for e in self.enrollments if e.status == EnrollmentStatus.ENROLLED)
 
 
 class ActivityService:
@@ -81,6 +102,26 @@ class ActivityService:
             raise ActivityState(why_zh="活动已取消", why_en="the activity is cancelled")
         activity.status = status
         return activity
+
+    def organized_by(self, by: Principal, limit: int = 100) -> list[Activity]:
+        """The activities `by` organizes, latest start first (scope in SQL)."""
+        return list(self.repo.organized(by, limit))
+
+    def organized(self, activity_id: uuid.UUID, by: Principal) -> Activity:
+        """An activity `by` organizes; anyone else's reads as not found."""
+        activity = self.repo.activity(activity_id)
+        region = self.regions.get(activity.region_id) if activity else None
+        if activity is None or region is None:
+            raise ActivityNotFound(field="activity_id")
+        if not by.may(Role.ORGANIZER, region.path, activity.organization_id):
+            raise ActivityNotFound(field="activity_id")
+        return activity
+
+    def roster(self, activity_id: uuid.UUID, by: Principal) -> Roster:
+        """Who enrolled on an activity `by` organizes, and who has checked in or out."""
+        activity = self.organized(activity_id, by)
+        records = {p.resident_id: p for p in self.repo.participations(activity.id)}
+        return Roster(activity, list(self.repo.enrollments(activity.id)), records)
 
     def page(
         self,

@@ -1,5 +1,6 @@
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import id_check_char
+from civicpoints.identity.lookup import ResidentLookup
 from civicpoints.identity.models import Resident, Staff
 from civicpoints.identity.passwords import hash_password
 from civicpoints.identity.privacy import (
@@ -36,6 +37,7 @@ __all__ = [
     "Resident",
     "ResidentCaller",
     "ResidentCreate",
+    "ResidentLookup",
     "ResidentNotFound",
     "ResidentRead",
     "ResidentVerified",

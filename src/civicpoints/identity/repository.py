@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token
@@ -31,6 +31,32 @@ class IdentityRepository:
         """A resident by one unique column (id_bidx, phone_bidx or public_no)."""
         stmt = select(Resident).filter_by(**criteria)
         return self.session.scalars(stmt).one_or_none()
+
+    def residents_named(
+        self, name: str, last4: str, scope: ColumnElement[bool], limit: int
+    ) -> Sequence[Resident]:
+        """Residents of exactly this name whose ID number ends in `last4`, within `scope`.
+
+        The masked ID keeps the last four digits in clear (`330106********1234`), so the
+        match is one query, with no decryption and no pattern on a secret.
+        """
+        stmt = select(Resident).where(
+            Resident.name == name,
+            Resident.id_masked.endswith(last4, autoescape=True),
+            scope,
+        )
+        return self.session.scalars(stmt.order_by(Resident.created_at).limit(limit)).all()
+
+    def resident_in(self, public_no: str, scope: ColumnElement[bool]) -> Resident | None:
+        """A resident by platform number, within `scope`."""
+        stmt = select(Resident).where(Resident.public_no == public_no, scope)
+        return self.session.scalars(stmt).one_or_none()
+
+    def residents_by_ids(self, ids: Sequence[uuid.UUID]) -> Sequence[Resident]:
+        """Residents by id (for a list's names)."""
+        if not ids:
+            return []
+        return self.session.scalars(select(Resident).where(Resident.id.in_(ids))).all()
 
     def count_residents(self) -> int:
         """How many residents are registered."""

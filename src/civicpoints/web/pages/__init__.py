@@ -16,7 +16,10 @@ from civicpoints.web.pages import (
     errors,
     history,
     notices,
+    offline,
     resident,
+    reviews,
+    staff,
 )
 
 ROUTERS = (
@@ -29,6 +32,9 @@ ROUTERS = (
     admin.router,
     admin_records.router,
     dashboard.router,
+    staff.router,
+    offline.router,
+    reviews.router,
 )
 
 
