@@ -6,9 +6,26 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, resident
+from civicpoints.web.pages import (
+    account,
+    errors,
+    merchant,
+    mydata,
+    printout,
+    resident,
+    rewards,
+    vouchers,
+)
 
-ROUTERS = (account.router, resident.router)
+ROUTERS = (
+    account.router,
+    resident.router,
+    rewards.router,
+    vouchers.router,
+    merchant.router,
+    mydata.router,
+    printout.router,
+)
 
 
 def install(app: FastAPI) -> None:
