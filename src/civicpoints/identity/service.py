@@ -51,6 +51,8 @@ from civicpoints.regions import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
+# Staff who help residents in person (offline service points): organizers, verifiers, reviewers.
+SERVES_RESIDENTS = (Role.ORGANIZER, Role.VERIFIER, Role.REVIEWER)
 
 
 class ResidentNotFound(NotFound):
@@ -122,6 +124,17 @@ class IdentityService:
         resident = self.repo.resident(resident_id)
         if resident is None:
             raise ResidentNotFound()
+        return resident
+
+    def resident_for_staff(self, resident_id: uuid.UUID, who: Principal) -> Resident:
+        """A resident as staff at a service point see them: 403 without a role that serves
+        residents, 404 outside the staff member's regions (as for an unknown id)."""
+        if not set(SERVES_RESIDENTS) & set(who.roles) and Role.ADMIN not in who.roles:
+            raise Forbidden()
+        resident = self.repo.resident(resident_id)
+        home = RegionService(self.session).get(resident.community_id).path if resident else None
+        if resident is None or not any(who.may(r, home) for r in SERVES_RESIDENTS):
+            raise ResidentNotFound(field="resident_id")
         return resident
 
     def find_resident(self, handle: str) -> Resident | None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpoints.audit import AuditService, request_facts
+from civicpoints.audit import request_facts
 from civicpoints.identity import ResidentCaller, ResidentRead, StaffCaller
 from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.privacy.export import to_html
@@ -51,9 +51,8 @@ def my_data(
     format: Annotated[Literal["json", "html"], Query()] = "json",
 ) -> Any:
     """Everything held about you (个人信息副本): JSON, or one HTML file to open and keep."""
-    data = PrivacyService(db, ctx).export(who.id)
     facts = request_facts(request, who, 200, action="export_personal_data", subject=who.id)
-    AuditService(db).record(facts)  # a view of unmasked personal data, if only by its owner
+    data = PrivacyService(db, ctx).export_seen(who.id, facts)
     if format == "html":
         disposition = 'attachment; filename="my-civicpoints-data.html"'
         headers = {**PRIVATE, "Content-Disposition": disposition}

@@ -70,6 +70,13 @@ class PrivacyService:
         }
         return dict(to_jsonable_python(data))
 
+    def export_seen(self, resident_id: uuid.UUID, facts: AuditFacts) -> dict[str, Any]:
+        """The export, with its view recorded in the audit log (unmasked data, if only by its
+        owner): what the API and the page both hand out."""
+        data = self.export(resident_id)
+        AuditService(self.session).record(facts)
+        return data
+
     def _profile(self, resident: Resident) -> dict[str, Any]:
         """The resident row with the ID and phone numbers decrypted, no password hash."""
         out = {k: v for k, v in row(resident).items() if not k.endswith(("_enc", "_bidx"))}
@@ -131,6 +138,10 @@ class PrivacyService:
         request = DeletionRequest(resident_id=resident_id, due_at=utcnow() + timedelta(days=days))
         self.repo.add(request)
         return request
+
+    def pending_deletion(self, resident_id: uuid.UUID) -> DeletionRequest | None:
+        """The resident's deletion request still waiting, if any."""
+        return self.repo.pending_of(resident_id)
 
     def _refuse_if_deletion_waits(self, resident_id: uuid.UUID) -> None:
         """409 while a deletion request waits (consent cannot come back before it is done)."""

@@ -264,3 +264,25 @@ class RewardsRepository:
         if merchant_id is not None:
             stmt = stmt.where(Booking.merchant_id == merchant_id)
         return self.session.execute(stmt).all()
+
+    # -- a merchant's counter ----------------------------------------------------------------
+
+    def used_at_merchant(
+        self, merchant_id: uuid.UUID, since: datetime, limit: int
+    ) -> Sequence[Voucher]:
+        """Vouchers used at a merchant since `since`, newest first."""
+        stmt = (
+            select(Voucher)
+            .where(Voucher.used_merchant_id == merchant_id, Voucher.used_at >= since)
+            .order_by(Voucher.used_at.desc())
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def merchant_month(self, merchant_id: uuid.UUID, month: str) -> tuple[int, int]:
+        """(vouchers, face value in fen) booked at a merchant in a Beijing month."""
+        stmt = select(func.count(), func.coalesce(func.sum(Booking.face_value_fen), 0)).where(
+            Booking.merchant_id == merchant_id, Booking.month == month
+        )
+        count, fen = self.session.execute(stmt).one()
+        return int(count), int(fen)

@@ -8,12 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
-from civicpoints.identity import Caller, IdentityService, ResidentCaller, StaffCaller
+from civicpoints.identity import Caller, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import utcnow
-from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, Idempotent
 from civicpoints.kit.schemas import Decision
@@ -21,7 +19,7 @@ from civicpoints.ledger import HoldService, wallet_of
 from civicpoints.regions import RegionService
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
-from civicpoints.rewards.models import Category, Redemption, Voucher
+from civicpoints.rewards.models import Category
 from civicpoints.rewards.schemas import (
     CODE_PATTERN,
     ItemCreate,
@@ -34,6 +32,7 @@ from civicpoints.rewards.schemas import (
     VoucherRead,
 )
 from civicpoints.rewards.service import RedemptionService
+from civicpoints.rewards.views import redemption_view, verified, voucher_view
 from civicpoints.rewards.vouchers import VoucherService
 
 # A code in a path: the same characters as in a body (anything else is a 422, not a lookup).
@@ -50,36 +49,6 @@ def require_admin(who: Principal) -> None:
     """Catalog and money settings are for platform-wide administrators."""
     if not who.may_citywide(Role.ADMIN):
         raise Forbidden()
-
-
-def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
-    """A redemption with its item's names and its vouchers."""
-    catalog = CatalogService(db)
-    item = catalog.item(redemption.item_id)
-    return RedemptionRead(
-        id=redemption.id,
-        item_id=item.id,
-        item_name=item.name,
-        item_name_en=item.name_en,
-        quantity=redemption.quantity,
-        points=redemption.points,
-        status=redemption.status,
-        decision_reason=redemption.decision_reason,
-        decided_at=redemption.decided_at,
-        created_at=redemption.created_at,
-        vouchers=[voucher_view(catalog, v) for v in catalog.vouchers_of_redemption(redemption.id)],
-    )
-
-
-def voucher_view(catalog: CatalogService, voucher: Voucher) -> VoucherRead:
-    """A voucher with what it is for and where it can be used, in both languages."""
-    read = VoucherRead.model_validate(voucher)
-    item = catalog.item(voucher.item_id)
-    read.item_name, read.item_name_en = item.name, item.name_en
-    if voucher.merchant_id is not None:
-        shop = catalog.merchant(voucher.merchant_id)
-        read.merchant, read.merchant_en = shop.name, shop.name_en
-    return read
 
 
 @router.get("/rewards", response_model=list[ItemRead])
@@ -99,8 +68,7 @@ def browse(
     if region_id is not None:
         scope = {str(r.id) for r in regions.ancestry(regions.get(region_id))}
     elif who.kind == "resident":
-        home = IdentityService(db, ctx).resident(who.id).community_id
-        scope = {str(r.id) for r in regions.ancestry(regions.get(home))}
+        scope = RedemptionService(db, ctx).home_regions(who.id)
     max_price = None
     if affordable and who.kind == "resident":
         max_price = HoldService(db).available(wallet_of(who.id))
@@ -273,18 +241,3 @@ def verify_voucher_by_body(
     """A merchant clerk uses a voucher (核销), the code in the body (kept out of URLs)."""
     run = partial(verified, db, ctx, body.code, who.id)
     return once(who.key, body, run)
-
-
-def verified(db: Session, ctx: Context, code: str, staff_id: uuid.UUID) -> VerifyRead:
-    """Verify a voucher at the clerk's merchant and say what was used where."""
-    voucher, merchant = VoucherService(db, ctx).verify(code, staff_id)
-    item = CatalogService(db).item(voucher.item_id)
-    assert voucher.used_at is not None
-    return VerifyRead(
-        code=voucher.code,
-        status=voucher.status,
-        used_at=voucher.used_at,
-        merchant=merchant.name,
-        item_name=item.name,
-        face_value_fen=voucher.face_value_fen,
-    )

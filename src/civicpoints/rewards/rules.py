@@ -110,6 +110,11 @@ def normalize_code(text: str) -> str:
     return group_code(raw)
 
 
+def mask_name(name: str) -> str:
+    """A name as a clerk sees it: the first character, the rest starred ('张秀英' → '张**')."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else "—"
+
+
 DECIDERS = (Role.REVIEWER, Role.ORGANIZER, Role.ADMIN)
 
 

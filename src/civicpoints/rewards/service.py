@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal
-from civicpoints.identity import IdentityService, require_consent
+from civicpoints.identity import IdentityService, Resident, may_process, require_consent
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
@@ -96,7 +96,7 @@ class RedemptionService:
             return earlier
         now = utcnow()
         period = rules.period_key(item.period, local_date(now))
-        self._check(item, resident_id, now, quantity, period)
+        self._check(item, resident_id, now, quantity)
         wallet, total = wallet_of(resident_id), item.price_points * quantity
         available = self.holds.available(wallet, now)
         if available < total:
@@ -120,20 +120,56 @@ class RedemptionService:
             self._apply(item, redemption, now)
         return redemption
 
-    def _check(
-        self, item: Item, resident_id: uuid.UUID, now: datetime, quantity: int, period: str
-    ) -> None:
+    def _check(self, item: Item, resident_id: uuid.UUID, now: datetime, quantity: int) -> None:
         """Raise the first reason the resident may not redeem the item now."""
         resident = IdentityService(self.session, self.ctx).resident(resident_id)
         require_consent(resident)
+        refused = self._refusal(item, self._applicant(resident), resident_id, now, quantity)
+        if refused is not None:
+            words = PERIOD_WORDS.get(item.period, PERIOD_WORDS["ever"])
+            params = {k: _text(v) for k, v in refused.params.items()}
+            raise REFUSALS[refused.reason](field="item_id", **params, **words)
+
+    def refusals(
+        self, resident_id: uuid.UUID, items: Sequence[Item], now: datetime
+    ) -> dict[uuid.UUID, rules.Refusal | None]:
+        """Why the resident may not redeem one of each item now (None: they may), by the
+        same rules as `redeem`; short of points is the reason `points` with `short`."""
+        resident = IdentityService(self.session, self.ctx).resident(resident_id)
+        if not may_process(resident):
+            return {i.id: rules.Refusal("consent", {}) for i in items}
+        who = self._applicant(resident)
+        available = self.holds.available(wallet_of(resident_id), now)
+        out: dict[uuid.UUID, rules.Refusal | None] = {}
+        for item in items:
+            refused = self._refusal(item, who, resident_id, now, 1)
+            if refused is None and item.price_points > available:
+                refused = rules.Refusal("points", {"short": item.price_points - available})
+            out[item.id] = refused
+        return out
+
+    def home_regions(self, resident_id: uuid.UUID) -> set[str]:
+        """Ids of the resident's community and every region above it (what the catalog shows)."""
+        resident = IdentityService(self.session, self.ctx).resident(resident_id)
+        return self._regions_of(resident)
+
+    def _regions_of(self, resident: Resident) -> set[str]:
         regions = RegionService(self.session)
-        ancestry = regions.ancestry(regions.get(resident.community_id))
-        who = rules.Applicant(
+        return {str(r.id) for r in regions.ancestry(regions.get(resident.community_id))}
+
+    def _applicant(self, resident: Resident) -> rules.Applicant:
+        """What eligibility needs to know of a resident."""
+        return rules.Applicant(
             verified=resident.verification == "verified",
-            region_ids=frozenset(str(r.id) for r in ancestry),
+            region_ids=frozenset(self._regions_of(resident)),
             birth_date=resident.birth_date,
-            low_income=self.repo.low_income(resident_id),
+            low_income=self.repo.low_income(resident.id),
         )
+
+    def _refusal(
+        self, item: Item, who: rules.Applicant, resident_id: uuid.UUID, now: datetime, quantity: int
+    ) -> rules.Refusal | None:
+        """The first rule that refuses `quantity` of `item` to `who` now, or None."""
         facts = rules.ItemFacts(
             active=item.active,
             valid_from=item.valid_from,
@@ -145,12 +181,9 @@ class RedemptionService:
             limit_per_period=item.limit_per_period,
             stock_remaining=item.stock_remaining,
         )
+        period = rules.period_key(item.period, local_date(now))
         used = self.repo.used_in_period(resident_id, item.id, period)
-        refused = rules.refusal(facts, who, now, local_date(now), quantity, used)
-        if refused is not None:
-            words = PERIOD_WORDS.get(item.period, PERIOD_WORDS["ever"])
-            params = {k: _text(v) for k, v in refused.params.items()}
-            raise REFUSALS[refused.reason](field="item_id", **params, **words)
+        return rules.refusal(facts, who, now, local_date(now), quantity, used)
 
     def _hold(
         self, item: Item, redemption: Redemption, amount: int, key: str, until: datetime

@@ -15,11 +15,16 @@ from civicpoints.web.pages import (
     dashboard,
     errors,
     history,
+    merchant,
+    mydata,
     notices,
     offline,
+    printout,
     resident,
     reviews,
+    rewards,
     staff,
+    vouchers,
 )
 
 ROUTERS = (
@@ -35,6 +40,11 @@ ROUTERS = (
     staff.router,
     offline.router,
     reviews.router,
+    rewards.router,
+    vouchers.router,
+    merchant.router,
+    mydata.router,
+    printout.router,
 )
 
 

@@ -36,8 +36,11 @@ def _home_of(p: Page) -> str:
     (administrators and auditors the admin console)."""
     if p.who is None:
         return "/login"
-    if p.who.kind == "staff" and CONSOLE_ROLES & set(p.who.roles):
+    roles = set(p.who.roles)
+    if p.who.kind == "staff" and CONSOLE_ROLES & roles:
         return "/admin"
+    if p.who.kind == "staff" and roles == {"merchant_clerk"}:
+        return "/merchant"  # a shop clerk has nothing else to do here
     return HOME.get(p.who.kind, "/")
 
 
