@@ -60,3 +60,21 @@ def test_numbers_and_money() -> None:
     assert i18n.yuan(123456789, "en") == "¥1,234,567.89"
     assert i18n.decimal(48.0, "zh-CN") == "48"
     assert i18n.decimal(2.5, "en") == "2.5"
+
+
+def test_one_english_string_has_one_chinese_translation() -> None:
+    """The areas' catalogs are read together, so a string translated two ways would show
+    whichever file happened to load last: give it one translation, or another English text."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((i18n.LOCALE_DIR / "zh_CN" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale="zh_CN"):
+                if not (isinstance(m.id, str) and m.id and m.string):
+                    continue
+                first = seen.setdefault(m.id, (po.name, str(m.string)))
+                if first[1] != m.string:
+                    clashes.append((m.id, first, (po.name, m.string)))
+    assert clashes == []
