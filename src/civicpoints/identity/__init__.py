@@ -19,19 +19,30 @@ from civicpoints.identity.router import (
     sign_in_guard,
     staff,
 )
-from civicpoints.identity.schemas import ResidentCreate, ResidentRead, TokenRequest
+from civicpoints.identity.schemas import (
+    GrantCreate,
+    GrantView,
+    ResidentCreate,
+    ResidentRead,
+    StaffCreate,
+    StaffView,
+    TokenRequest,
+)
 from civicpoints.identity.service import (
     ID_CONTEXT,
     PHONE_CONTEXT,
     IdentityService,
     ResidentNotFound,
 )
+from civicpoints.identity.staff_admin import StaffAdmin, may_read_staff
 
 __all__ = [
     "ERASED",
     "ID_CONTEXT",
     "PHONE_CONTEXT",
     "Caller",
+    "GrantCreate",
+    "GrantView",
     "IdentityService",
     "Resident",
     "ResidentCaller",
@@ -41,13 +52,17 @@ __all__ = [
     "ResidentVerified",
     "SignInGuard",
     "Staff",
+    "StaffAdmin",
     "StaffCaller",
+    "StaffCreate",
+    "StaffView",
     "TokenRequest",
     "erase_personal_data",
     "give_consent",
     "hash_password",
     "id_check_char",
     "may_process",
+    "may_read_staff",
     "require_consent",
     "resident",
     "resident_verified",

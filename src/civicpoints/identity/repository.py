@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role, scope_clause
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token
+from civicpoints.regions import org_path_of, path_of
 
 
 class IdentityRepository:
@@ -47,6 +49,26 @@ class IdentityRepository:
     def grants(self, staff_id: uuid.UUID) -> Sequence[RoleGrant]:
         """The roles a staff member holds."""
         return self.session.scalars(select(RoleGrant).where(RoleGrant.staff_id == staff_id)).all()
+
+    def staff_seen_by(self, who: Principal, after: str, limit: int) -> Sequence[Staff]:
+        """Staff in user-name order after `after`: all of them for a city-wide reader, else
+        those holding a role within the reader's regions or organizations (filtered in SQL)."""
+        stmt = select(Staff).where(Staff.username > after).order_by(Staff.username).limit(limit)
+        if not who.may_citywide(Role.AUDITOR):
+            org_path = org_path_of(RoleGrant.organization_id)
+            where = func.coalesce(path_of(RoleGrant.region_id), org_path)
+            inside = scope_clause(who, Role.AUDITOR, where, RoleGrant.organization_id)
+            stmt = stmt.where(exists().where(RoleGrant.staff_id == Staff.id, inside))
+        return self.session.scalars(stmt).all()
+
+    def grant(self, grant_id: uuid.UUID) -> RoleGrant | None:
+        """A role grant by id."""
+        return self.session.get(RoleGrant, grant_id)
+
+    def remove(self, row: object) -> None:
+        """Delete a row (a revoked grant: the audit log keeps who revoked what, and when)."""
+        self.session.delete(row)
+        self.session.flush()
 
     def token(self, token_hash: str, now: datetime) -> Token | None:
         """A live token by its hash."""

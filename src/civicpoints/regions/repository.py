@@ -55,3 +55,9 @@ class RegionRepository:
         """Stage a new row."""
         self.session.add(row)
         self.session.flush()
+
+
+def org_path_of(org_id: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[str]:
+    """The path of the region an organization `org_id` belongs to, as SQL (access filters)."""
+    stmt = select(Region.path).join(Organization, Organization.region_id == Region.id)
+    return stmt.where(Organization.id == org_id).scalar_subquery()
