@@ -1,3 +1,4 @@
+from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.models import Resident, Staff
@@ -55,6 +56,7 @@ __all__ = [
     "StaffAdmin",
     "StaffCaller",
     "StaffCreate",
+    "StaffNotFound",
     "StaffView",
     "TokenRequest",
     "erase_personal_data",

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -51,15 +51,14 @@ class IdentityRepository:
         return self.session.scalars(select(RoleGrant).where(RoleGrant.staff_id == staff_id)).all()
 
     def staff_seen_by(self, who: Principal, after: str, limit: int) -> Sequence[Staff]:
-        """Staff in user-name order after `after`: all of them for a city-wide reader, else
-        those holding a role within the reader's regions or organizations (filtered in SQL)."""
-        stmt = select(Staff).where(Staff.username > after).order_by(Staff.username).limit(limit)
-        if not who.may_citywide(Role.AUDITOR):
-            org_path = org_path_of(RoleGrant.organization_id)
-            where = func.coalesce(path_of(RoleGrant.region_id), org_path)
-            inside = scope_clause(who, Role.AUDITOR, where, RoleGrant.organization_id)
-            stmt = stmt.where(exists().where(RoleGrant.staff_id == Staff.id, inside))
-        return self.session.scalars(stmt).all()
+        """Staff the reader may see (`seen_by`), in user-name order after `after`."""
+        stmt = select(Staff).where(Staff.username > after, seen_by(who))
+        return self.session.scalars(stmt.order_by(Staff.username).limit(limit)).all()
+
+    def staff_seen(self, who: Principal, staff_id: uuid.UUID) -> Staff | None:
+        """One staff member, if the reader may see them."""
+        stmt = select(Staff).where(Staff.id == staff_id, seen_by(who))
+        return self.session.scalars(stmt).one_or_none()
 
     def grant(self, grant_id: uuid.UUID) -> RoleGrant | None:
         """A role grant by id."""
@@ -81,3 +80,13 @@ class IdentityRepository:
         """Mark a token revoked from `now` (logout)."""
         token.revoked_at = now
         self.session.flush()
+
+
+def seen_by(who: Principal) -> ColumnElement[bool]:
+    """Staff a reader sees: all for a city-wide administrator or auditor, else those holding
+    a role within the reader's regions or organizations (in SQL, so pages are complete)."""
+    if who.may_citywide(Role.AUDITOR):
+        return true()
+    where = func.coalesce(path_of(RoleGrant.region_id), org_path_of(RoleGrant.organization_id))
+    inside = scope_clause(who, Role.AUDITOR, where, RoleGrant.organization_id)
+    return exists().where(RoleGrant.staff_id == Staff.id, inside)

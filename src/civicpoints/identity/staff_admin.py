@@ -51,6 +51,16 @@ class StaffAdmin:
             raise Forbidden()
         return [self.view(who, s) for s in self.repo.staff_seen_by(who, after, limit)]
 
+    def one(self, who: Principal, staff_id: uuid.UUID) -> StaffView:
+        """One staff account the caller may see, else 404 (as if it did not exist)."""
+        return self.view(who, self._seen(who, staff_id))
+
+    def _seen(self, who: Principal, staff_id: uuid.UUID) -> Staff:
+        staff = self.repo.staff_seen(who, staff_id) if may_read_staff(who) else None
+        if staff is None:
+            raise StaffNotFound()
+        return staff
+
     def view(self, who: Principal, staff: Staff) -> StaffView:
         """One staff account with its grants, each marked if the caller may revoke it."""
         roles = []
@@ -87,19 +97,18 @@ class StaffAdmin:
         return staff
 
     def grant(self, who: Principal, staff_id: uuid.UUID, data: GrantCreate) -> RoleGrant:
-        """Give a staff member a role within the caller's scope."""
-        staff = self.repo.staff(staff_id)
-        if staff is None:
-            raise StaffNotFound()
+        """Give a staff member the caller may see a role within the caller's scope."""
+        staff = self._seen(who, staff_id)
         if staff.id == who.id:
             raise OwnGrants()
         self._check_scope(who, data)
         return self.identity.grant(staff, data.role, data.region_id, data.organization_id)
 
-    def revoke(self, who: Principal, grant_id: uuid.UUID) -> RoleGrant:
+    def revoke(self, who: Principal, staff_id: uuid.UUID, grant_id: uuid.UUID) -> RoleGrant:
         """Take a role back; only a grant within the caller's scope, never their own."""
+        self._seen(who, staff_id)
         grant = self.repo.grant(grant_id)
-        if grant is None or not may_read_staff(who):
+        if grant is None or grant.staff_id != staff_id:
             raise GrantNotFound()
         if grant.staff_id == who.id:
             raise OwnGrants()

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from civicpoints.regions.models import Organization, Region
 
 
-def path_of(region_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[str]:
+def path_of(
+    region_id: SQLColumnExpression[uuid.UUID] | SQLColumnExpression[uuid.UUID | None],
+) -> ColumnElement[str]:
     """The materialized path of the region `region_id` names, as SQL (for access filters)."""
     return select(Region.path).where(Region.id == region_id).scalar_subquery()
 

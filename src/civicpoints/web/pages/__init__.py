@@ -6,9 +6,9 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, errors, resident
+from civicpoints.web.pages import account, admin_rewards, admin_staff, errors, resident
 
-ROUTERS = (account.router, resident.router)
+ROUTERS = (account.router, resident.router, admin_rewards.router, admin_staff.router)
 
 
 def install(app: FastAPI) -> None:
