@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck unit integration bench mutation clean
+.PHONY: setup run test lint typecheck browser unit integration bench mutation clean
 
 setup: $(STAMP)
 
@@ -27,7 +27,7 @@ PORT ?= 8000
 run: setup
 	$(BIN)/civicpoints db upgrade
 	$(BIN)/civicpoints demo --if-empty
-	$(BIN)/civicpoints serve --host $(HOST) --port $(PORT)
+	$(BIN)/civicpoints serve --host $(HOST) --port $(PORT) --demo-logins
 
 lint: setup
 	$(BIN)/ruff check src tests migrations
@@ -37,9 +37,24 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The browser tests (tests/e2e) drive Debian's Chromium with CJK fonts for real glyphs in
+# screenshots; never `playwright install`. Installs them with apt-get (as root, else sudo) only
+# when one is missing: costs nothing when both are there.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+browser:
+	@if test -x $(CHROMIUM) && { fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+	    || dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then :; else \
+	  echo "安装浏览器测试所需的 chromium 与 fonts-noto-cjk / installing chromium and fonts-noto-cjk"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 chromium fonts-noto-cjk; \
+	fi
+
 # PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster
 # (scripts/with-test-postgres). Fails loudly when a named server cannot be reached.
-test: setup lint typecheck
+# Browser tests run in the same pytest run and fail (never skip) without `make browser`.
+test: setup lint typecheck browser
 	scripts/with-test-postgres $(BIN)/pytest -q
 
 bench: setup

@@ -21,7 +21,6 @@ import typer
 from PIL import ExifTags, Image
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,7 +38,6 @@ from civicpoints.cli.city import STAFF, City, build_city
 from civicpoints.cli.demo_data import (
     BATCH,
     DEMO_PASSWORD,
-    DOCS_URL,
     EPOCH_MONDAY,
     FUTURE_DAYS,
     GIVEN,
@@ -414,14 +412,23 @@ ROLE_LABELS = {
 }
 
 
-def print_logins(console: Console) -> None:
-    """Print the demo accounts (staff and the two residents of the seed) and the API docs URL."""
-    table = Table(title=f"演示账号 / demo logins — 密码 / password: {DEMO_PASSWORD}")
-    for column in ("账号 / login", "角色 / role", "说明 / who"):
-        table.add_column(column, no_wrap=True)
+def print_logins(console: Console, base_url: str) -> None:
+    """Print one demo login per role, where each starts, and the address really served."""
+    rows = [
+        (ZHANG_PHONE, "市民 resident", "张女士（退休）480 分", "/"),
+        (LI_PHONE, "市民 resident", "李先生（白领）照片待审核", "/"),
+    ]
+    seen: set[str] = set()
     for username, name, role, _scope in STAFF:
-        table.add_row(username, ROLE_LABELS.get(role, role), name)
-    table.add_row(ZHANG_PHONE, "市民 resident", "张女士（退休）480 分 · 48 小时")
-    table.add_row(LI_PHONE, "市民 resident", "李先生（白领）环保照片待审核 / in review")
-    console.print(table)
-    console.print(f"API 文档 / API docs: {DOCS_URL}")
+        if role not in seen:  # one login per role; the others are in cli/city.py
+            seen.add(role)
+            rows.append((username, ROLE_LABELS.get(role, role), name, START.get(role, "/staff")))
+    console.print(f"演示账号 / demo logins — 密码 / password: {DEMO_PASSWORD}", soft_wrap=True)
+    for login, label, who, start in rows:
+        console.print(f"  {login:<12} {label:<16} {base_url}{start:<8}  {who}", soft_wrap=True)
+    console.print(
+        f"网页 / web app: {base_url}/   API 文档 / API docs: {base_url}/docs", soft_wrap=True
+    )
+
+
+START = {"admin": "/admin", "auditor": "/admin", "merchant_clerk": "/merchant"}

@@ -13,7 +13,6 @@ from civicpoints.identity import id_check_char
 
 DEMO_PASSWORD = DEMO_STAFF_PASSWORD
 ZHANG_PHONE, LI_PHONE = "13800000001", "13800000002"
-DOCS_URL = "http://127.0.0.1:8000/docs"
 BATCH = 500
 PAST_DAYS, FUTURE_DAYS = 84, 14  # exactly 12 weeks back (张女士's three months), two ahead
 EPOCH_MONDAY = date(2026, 1, 5)  # anchors the every-other-week rotas

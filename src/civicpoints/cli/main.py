@@ -64,14 +64,25 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve the API (and, once built, the web UI)."""
-    import uvicorn
-
-    from civicpoints.web.serving import server_config
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    demo_logins: bool = typer.Option(False, help="print the demo logins once serving"),
+) -> None:
+    """Serve the web app and the API; print the address really served once it is listening."""
+    from civicpoints.web.serving import BannerServer, server_config
 
     config = server_config("civicpoints.web.app:create_app", host, port, factory=True)
-    uvicorn.Server(config).run()
+
+    def banner(base_url: str) -> None:
+        if demo_logins:
+            from civicpoints.cli.demo import print_logins
+
+            print_logins(console, base_url)
+        else:
+            console.print(f"网页 / web app: {base_url}/   API 文档 / API docs: {base_url}/docs")
+
+    BannerServer(config, banner).run()
 
 
 @app.command()
@@ -81,7 +92,7 @@ def demo(
     seed: int = typer.Option(20260101, help="random seed"),
 ) -> None:
     """Load the synthetic pilot city (streets, communities, staff, residents, activities)."""
-    from civicpoints.cli.demo import load_demo, print_logins
+    from civicpoints.cli.demo import load_demo
 
     settings = get_settings()
     ctx = build_context(settings)
@@ -90,7 +101,8 @@ def demo(
     )
     if not loaded:
         console.print("演示数据已存在，跳过 / demo already loaded, skipped")
-    print_logins(console)
+    else:
+        console.print("演示数据已载入 / demo loaded: `civicpoints serve --demo-logins` 列出账号")
 
 
 @app.command("import-records")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -20,3 +21,21 @@ def server_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Con
         log_config=with_redaction(LOGGING_CONFIG),
         **options,
     )
+
+
+class BannerServer(uvicorn.Server):
+    """A uvicorn server that says where it really listens once its sockets are bound."""
+
+    def __init__(self, config: uvicorn.Config, banner: Callable[[str], None]) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    async def startup(self, sockets: Any = None) -> None:
+        """Start as uvicorn does, then call the banner with the base URL served."""
+        await super().startup(sockets)
+        if self.started and self.servers:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            if host in ("0.0.0.0", "::"):
+                host = "127.0.0.1"  # reachable here; on the network use this machine's address
+            shown = f"[{host}]" if ":" in host else host
+            self.banner(f"http://{shown}:{port}")

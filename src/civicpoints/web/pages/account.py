@@ -56,7 +56,8 @@ async def login(p: AnyPage, guard: Guard) -> Response:
             body.username, body.password, guard, address
         )
     except (DomainError, ValidationError) as exc:
-        errors = FormErrors.of(exc, p.locale)
+        labels = {"username": p._("Phone number or platform number"), "password": p._("Password")}
+        errors = FormErrors.of(exc, p.locale, labels)
         values.pop("password", None)
         return p.render(
             "account/login.html", 422, next=values["next"], errors=errors, values=values
@@ -90,6 +91,17 @@ def _communities(p: Page) -> list[tuple[str, list[tuple[str, str]]]]:
 REGISTER_FIELDS = ("name", "id_number", "phone", "password", "community_id", "consent")
 
 
+def register_labels(p: Page) -> dict[str, str]:
+    """The registration form's labels, for messages that name their field."""
+    return {
+        "name": p._("Full name (as on your ID card)"),
+        "id_number": p._("ID card number"),
+        "phone": p._("Mobile phone number"),
+        "password": p._("Password"),
+        "community_id": p._("Your community"),
+    }
+
+
 def _register_page(p: Page, status: int, values: dict[str, Any], errors: FormErrors) -> Response:
     values.pop("password", None)
     return p.render(
@@ -116,7 +128,7 @@ async def register(p: AnyPage, guard: Guard) -> Response:
         data = ResidentCreate.model_validate({**values, "consent": values["consent"] == "yes"})
         resident = identity.register(data)
     except (DomainError, ValidationError) as exc:
-        return _register_page(p, 422, values, FormErrors.of(exc, p.locale))
+        return _register_page(p, 422, values, FormErrors.of(exc, p.locale, register_labels(p)))
     address = p.request.client.host if p.request.client else "unknown"
     raw, _token, p.who = identity.sign_in(resident.public_no, data.password, guard, address)
     p.sign_in(raw)
