@@ -122,6 +122,15 @@ def contains(fence: Geofence, lat: float, lon: float, tolerance_m: float = 0.0) 
     return tolerance_m > 0 and _local_distance_m(shape, lat, lon) <= tolerance_m
 
 
+def distance_to(fence: Geofence, lat: float, lon: float) -> float:
+    """Metres from (lat, lon) to the edge of `fence` (0 inside it)."""
+    lat, lon = validate_point(lat, lon)
+    if isinstance(fence, Circle):
+        return max(distance_m(fence.lat, fence.lon, lat, lon) - fence.radius_m, 0.0)
+    shape = _shape(fence)
+    return 0.0 if shape.covers(shapely.Point(lon, lat)) else _local_distance_m(shape, lat, lon)
+
+
 def _local_distance_m(shape: shapely.Polygon, lat: float, lon: float) -> float:
     # An equirectangular map centred on the point: metres are exact enough within a few km.
     kx, ky = _M_PER_DEGREE * math.cos(math.radians(lat)), _M_PER_DEGREE

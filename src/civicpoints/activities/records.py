@@ -217,6 +217,20 @@ class RecordService:
         """A resident's records, newest first."""
         return self.repo.resident_records(resident_id, limit)
 
+    def own(self, participation_id: uuid.UUID, resident_id: uuid.UUID) -> Participation:
+        """One of the resident's own records; anyone else's is 404, as if it did not exist."""
+        record = self.repo.participation(participation_id)
+        if record is None or record.resident_id != resident_id:
+            raise ParticipationNotFound(field="participation_id")
+        return record
+
+    def own_at(self, activity_id: uuid.UUID, resident_id: uuid.UUID) -> Participation:
+        """The resident's record at an activity, or NotEnrolled (as check-out says)."""
+        record = self.repo.participation_of(activity_id, resident_id)
+        if record is None:
+            raise NotEnrolled(field="activity_id")
+        return record
+
     def get(self, participation_id: uuid.UUID, lock: bool = False) -> Participation:
         """A record, or 404."""
         record = self.repo.participation(participation_id, lock)

@@ -76,6 +76,41 @@ class ActivityRepository:
         )
         return int(self.session.scalar(stmt) or 0)
 
+    def count_enrolled_many(self, activity_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Places taken on each of several activities (absent: none)."""
+        stmt = (
+            select(Enrollment.activity_id, func.count())
+            .where(
+                Enrollment.activity_id.in_(activity_ids),
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+            )
+            .group_by(Enrollment.activity_id)
+        )
+        return {a: int(n) for a, n in self.session.execute(stmt).all()}
+
+    def enrollments_of(
+        self, resident_id: uuid.UUID, activity_ids: Sequence[uuid.UUID]
+    ) -> Sequence[Enrollment]:
+        """A resident's enrollments on several activities."""
+        stmt = select(Enrollment).where(
+            Enrollment.resident_id == resident_id, Enrollment.activity_id.in_(activity_ids)
+        )
+        return self.session.scalars(stmt).all()
+
+    def waitlisted_before(self, enrollment: Enrollment) -> int:
+        """How many on the same waitlist have waited longer than `enrollment`."""
+        at, mine = enrollment.created_at, enrollment.id
+        stmt = select(func.count()).where(
+            Enrollment.activity_id == enrollment.activity_id,
+            Enrollment.status == EnrollmentStatus.WAITLISTED,
+            (Enrollment.created_at < at) | ((Enrollment.created_at == at) & (Enrollment.id < mine)),
+        )
+        return int(self.session.scalar(stmt) or 0)
+
+    def activities(self, activity_ids: Sequence[uuid.UUID]) -> Sequence[Activity]:
+        """Several activities by id."""
+        return self.session.scalars(select(Activity).where(Activity.id.in_(activity_ids))).all()
+
     def first_waitlisted(self, activity_id: uuid.UUID) -> Enrollment | None:
         """The longest-waiting resident on the waitlist."""
         stmt = (
@@ -97,13 +132,13 @@ class ActivityRepository:
         return self.session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
     def participation_of(
-        self, activity_id: uuid.UUID, resident_id: uuid.UUID
+        self, activity_id: uuid.UUID, resident_id: uuid.UUID, lock: bool = True
     ) -> Participation | None:
-        """The record of a resident at an activity."""
+        """The record of a resident at an activity (locked unless only read)."""
         stmt = select(Participation).where(
             Participation.activity_id == activity_id, Participation.resident_id == resident_id
         )
-        return self.session.scalars(stmt.with_for_update()).one_or_none()
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
     def by_slip(self, organization_id: uuid.UUID, slip_no: str) -> Participation | None:
         """The record made from a paper slip of an organization (slip numbers are its own)."""

@@ -18,7 +18,7 @@ from civicpoints.ledger.journal import Movement, Posting
 from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
 from civicpoints.ledger.models import Entry, Hold, SigningKey
 from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier
-from civicpoints.ledger.proofs import ProofService, entry_fields
+from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import note_body
 from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
@@ -29,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "CreditRequest",
     "Entry",
+    "EntryNotFound",
     "ExpiryReport",
     "Hold",
     "HoldNotPending",

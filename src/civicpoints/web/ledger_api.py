@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
 from civicpoints.identity.router import bearer, principal, resident, staff
@@ -120,6 +121,11 @@ def entry_proof(entry_id: uuid.UUID, who: Caller, db: ReadSession) -> dict[str, 
 @router.get("/me/ledger/{entry_id}/receipt")
 def my_receipt(entry_id: uuid.UUID, who: ResidentCaller, db: ReadSession) -> JSONResponse:
     """Download a receipt of one of my entries (check it: `civicpoints ledger verify-receipt`)."""
+    return receipt_download(db, who, entry_id)
+
+
+def receipt_download(db: Session, who: Principal, entry_id: uuid.UUID) -> JSONResponse:
+    """The receipt of an entry `who` may see, as a JSON file to save (API and pages)."""
     entry = ProofService(db).entry(entry_id)
     _may_see(who, entry)
     return JSONResponse(

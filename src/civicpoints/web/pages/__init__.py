@@ -6,9 +6,28 @@ for `/api/`).
 
 from fastapi import FastAPI
 
-from civicpoints.web.pages import account, admin_rewards, admin_staff, errors, resident
+from civicpoints.web.pages import (
+    account,
+    activities,
+    admin_rewards,
+    admin_staff,
+    attendance,
+    errors,
+    history,
+    notices,
+    resident,
+)
 
-ROUTERS = (account.router, resident.router, admin_rewards.router, admin_staff.router)
+ROUTERS = (
+    account.router,
+    resident.router,
+    activities.router,
+    attendance.router,
+    history.router,
+    notices.router,
+    admin_rewards.router,
+    admin_staff.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -20,12 +20,20 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
 
 from civicpoints.access import Principal
 from civicpoints.identity import IdentityService
 from civicpoints.kit.context import Context
-from civicpoints.kit.errors import DomainError, Forbidden, Unauthorized
-from civicpoints.kit.http import ANSWERED, Ctx, DbSession
+from civicpoints.kit.errors import ContentTooLarge, DomainError, Forbidden, Unauthorized
+from civicpoints.kit.http import (
+    ANSWERED,
+    BODY_LIMIT,
+    MULTIPART_SLACK,
+    BodyLimitOf,
+    Ctx,
+    DbSession,
+)
 from civicpoints.web import i18n
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -178,8 +186,8 @@ def _who(db: Session, ctx: Context, token: str | None) -> Principal | None:
         return None
 
 
-async def page(request: Request, db: DbSession, ctx: Ctx) -> Page:
-    """The page request; a POST must carry this browser's CSRF token."""
+def _open(request: Request, db: Session, ctx: Context) -> Page:
+    """The page request as the cookies describe it (nothing of the body read yet)."""
     cookies = request.cookies
     key = cookies.get(CSRF) or ""
     p = Page(
@@ -193,10 +201,16 @@ async def page(request: Request, db: DbSession, ctx: Ctx) -> Page:
     )
     if not key:
         p.cookies[CSRF] = (p.browser_key, None)
-    if request.method not in ("GET", "HEAD"):
-        await p.check_csrf()
     if p.who is not None:
         request.state.principal = p.who  # the audit log names the actor from it
+    return p
+
+
+async def page(request: Request, db: DbSession, ctx: Ctx) -> Page:
+    """The page request; a POST must carry this browser's CSRF token."""
+    p = _open(request, db, ctx)
+    if request.method not in ("GET", "HEAD"):
+        await p.check_csrf()
     return p
 
 
@@ -223,6 +237,24 @@ def staff_page(p: Annotated[Page, Depends(page)]) -> Page:
     return p
 
 
+async def resident_upload_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
+    """A resident's multipart form with one photo: the caller is known before the body is
+    read, which may then grow to the upload limit (as the API's `uploaded_file` allows)."""
+    p = resident_page(_open(request, db, ctx))
+    limit = ctx.settings.upload_max_bytes
+    if isinstance(budget := request.scope.get(BODY_LIMIT), BodyLimitOf):
+        budget.bytes = limit + MULTIPART_SLACK
+    try:
+        await request.form(max_files=1, max_fields=8)  # kept by the request for the handler
+    except HTTPException as exc:  # the body limit, passed while the form streamed in
+        if exc.status_code == 413:
+            raise ContentTooLarge("photo", limit) from None
+        raise
+    await p.check_csrf()
+    return p
+
+
 AnyPage = Annotated[Page, Depends(page)]
+ResidentUploadPage = Annotated[Page, Depends(resident_upload_page)]
 ResidentPage = Annotated[Page, Depends(resident_page)]
 StaffPage = Annotated[Page, Depends(staff_page)]

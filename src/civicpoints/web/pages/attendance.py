@@ -1,0 +1,131 @@
+"""Check in and check out on site: the phone's position and a photo, in one multipart form.
+
+The same services as the API's `/activities/{id}/checkin`, `/checkout` and
+`/participations/{id}/evidence`, with the same upload limit (raised before the body is read,
+see `kit.resident_upload_page`). Each post is all or nothing: a refused photo undoes the
+check-in it came with. The page then shows the record: points, review and why, or refusal.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from civicpoints.activities import (
+    ActivityService,
+    ListingService,
+    PhotoService,
+    Position,
+    RecordService,
+)
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.errors import DomainError
+from civicpoints.web.pages.forms import FormErrors
+from civicpoints.web.pages.kit import Page, ResidentPage, ResidentUploadPage
+
+router = APIRouter(include_in_schema=False)
+ACTIONS = ("checkin", "checkout")
+
+
+def _form(
+    p: Page, activity_id: uuid.UUID, action: str, status: int, errors: FormErrors
+) -> Response:
+    """The check-in or check-out page."""
+    assert p.who is not None
+    activity = ActivityService(p.db).get(activity_id)
+    listing = ListingService(p.db)
+    card = listing.cards([activity], p.who.id)[0]
+    record = listing.record_of(activity_id, p.who.id)
+    return p.render(
+        "resident/attend.html",
+        status,
+        a=activity,
+        card=card,
+        action=action,
+        record=record,
+        errors=errors,
+    )
+
+
+@router.get("/activities/{activity_id}/checkin")
+def checkin_form(p: ResidentPage, activity_id: uuid.UUID) -> Response:
+    """The check-in page: position (filled in by resident.js) and an optional photo."""
+    return _form(p, activity_id, "checkin", 200, FormErrors())
+
+
+@router.get("/activities/{activity_id}/checkout")
+def checkout_form(p: ResidentPage, activity_id: uuid.UUID) -> Response:
+    """The check-out page (also where a missing photo is added)."""
+    return _form(p, activity_id, "checkout", 200, FormErrors())
+
+
+async def _posted(p: Page) -> tuple[Position | None, bytes | None]:
+    """The position (None if the phone gave none) and the photo's bytes (None if none)."""
+    form = await p.request.form()
+    lat, lon = form.get("lat"), form.get("lon")
+    try:
+        where = Position.model_validate({"lat": lat or "", "lon": lon or ""})
+    except ValidationError:
+        where = None
+    photo = form.get("photo")
+    data = None
+    if isinstance(photo, UploadFile) and photo.filename:
+        data = await photo.read(p.ctx.settings.upload_max_bytes + 1) or None
+        await photo.close()
+    return where, data
+
+
+def _no_position(p: Page) -> FormErrors:
+    """The message when the form came without the phone's position."""
+    text = p._(
+        "We do not have your phone's position. Allow this page to use your location "
+        "(in the browser's settings), wait for “Position found”, then try again."
+    )
+    return FormErrors([("lat", text)])
+
+
+@router.post("/activities/{activity_id}/checkin")
+async def check_in(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
+    """Check in with the phone's position; a photo sent along is kept as evidence."""
+    assert p.who is not None
+    where, photo = await _posted(p)
+    if where is None:
+        return _form(p, activity_id, "checkin", 422, _no_position(p))
+    try:
+        with p.db.begin_nested():
+            records = RecordService(p.db, p.ctx)
+            record = records.check_in(activity_id, p.who.id, where.lat, where.lon, utcnow())
+            if photo is not None:
+                PhotoService(p.db, p.ctx).upload(record.id, p.who.id, photo, p.who.key)
+    except DomainError as exc:
+        return _form(p, activity_id, "checkin", exc.status, FormErrors.of(exc, p.locale))
+    return p.redirect(f"/records/{record.id}")
+
+
+@router.post("/activities/{activity_id}/checkout")
+async def check_out(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
+    """Check out (points when nothing is missing or doubtful); a photo is added first.
+
+    After check-out the same form adds a missing photo (no position needed then)."""
+    assert p.who is not None
+    where, photo = await _posted(p)
+    earlier = ListingService(p.db).record_of(activity_id, p.who.id)
+    done = earlier is not None and earlier.checkout_at is not None
+    if where is None and not done:
+        return _form(p, activity_id, "checkout", 422, _no_position(p))
+    try:
+        with p.db.begin_nested():
+            if photo is not None and earlier is not None:
+                PhotoService(p.db, p.ctx).upload(earlier.id, p.who.id, photo, p.who.key)
+            if where is not None and not done:
+                RecordService(p.db, p.ctx).check_out(
+                    activity_id, p.who.id, where.lat, where.lon, utcnow(), p.who.key
+                )
+            record = RecordService(p.db, p.ctx).own_at(activity_id, p.who.id)
+    except DomainError as exc:
+        return _form(p, activity_id, "checkout", exc.status, FormErrors.of(exc, p.locale))
+    return p.redirect(f"/records/{record.id}")

@@ -1,0 +1,110 @@
+"""Messages for the resident, derived from what is already recorded (no table of their own):
+points awarded, points expiring within 30 days, vouchers used, records not approved and
+applications decided — newest first, each with a link to where it is explained.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from civicpoints.activities import ListingService, RecordService, RecordStatus
+from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.ledger import LedgerService, wallet_of
+from civicpoints.rewards import CatalogService, RedemptionStatus
+from civicpoints.scoring import points_summary
+from civicpoints.web.pages.kit import ResidentPage
+
+router = APIRouter(include_in_schema=False)
+LOOK_BACK = 50  # of each source
+SOON = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message: when, what kind, its facts, and where to read more."""
+
+    at: datetime
+    kind: str  # awarded, expiring, voucher_used, record_rejected, application_approved/denied
+    facts: dict[str, object]
+    link: str
+
+
+def notices(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) -> list[Notice]:
+    """Every message for the resident, newest first."""
+    found = [
+        *_awards(db, resident_id),
+        *_expiring(db, ctx, resident_id, now),
+        *_rejected(db, ctx, resident_id),
+        *_rewards(db, resident_id),
+    ]
+    return sorted(found, key=lambda n: as_utc(n.at), reverse=True)
+
+
+def _awards(db: Session, resident_id: uuid.UUID) -> list[Notice]:
+    entries = LedgerService(db).entries(wallet_of(resident_id), LOOK_BACK)
+    return [
+        Notice(e.occurred_at, "awarded", {"points": e.amount, "reason": e.reason}, "/history")
+        for e in entries
+        if e.kind == "award" and e.amount > 0
+    ]
+
+
+def _expiring(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) -> list[Notice]:
+    lots = points_summary(db, ctx, resident_id, now).lots
+    return [
+        Notice(now, "expiring", {"points": lot.remaining, "on": lot.expires_at}, "/rewards")
+        for lot in lots
+        if as_utc(lot.expires_at) - now < SOON
+    ]
+
+
+def _rejected(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[Notice]:
+    rows = [
+        r
+        for r in RecordService(db, ctx).of_resident(resident_id, LOOK_BACK)
+        if r.status == RecordStatus.REJECTED
+    ]
+    titles = ListingService(db).by_id([r.activity_id for r in rows])
+    return [
+        Notice(
+            r.reviewed_at or r.created_at,
+            "record_rejected",
+            {"title": titles[r.activity_id].title, "reason": r.review_reason},
+            f"/records/{r.id}",
+        )
+        for r in rows
+    ]
+
+
+def _rewards(db: Session, resident_id: uuid.UUID) -> list[Notice]:
+    catalog = CatalogService(db)
+    found = [
+        Notice(
+            v.used_at,
+            "voucher_used",
+            {"item": catalog.item(v.item_id)},
+            "/vouchers",
+        )
+        for v in catalog.vouchers_of(resident_id, LOOK_BACK)
+        if v.used_at is not None
+    ]
+    decided = (RedemptionStatus.APPROVED, RedemptionStatus.DENIED)
+    for r in catalog.redemptions_of(resident_id, LOOK_BACK):
+        if r.status in decided and r.decided_at is not None:
+            facts = {"item": catalog.item(r.item_id), "reason": r.decision_reason or ""}
+            found.append(Notice(r.decided_at, f"application_{r.status}", facts, "/vouchers"))
+    return found
+
+
+@router.get("/notifications")
+def notifications(p: ResidentPage) -> Response:
+    """My messages, newest first."""
+    assert p.who is not None
+    return p.render("resident/notifications.html", notices=notices(p.db, p.ctx, p.who.id, utcnow()))
