@@ -137,6 +137,7 @@ def test_the_admin_pages_in_english(desktop_page: Page) -> None:
     _sign_in(page)
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rewards catalog")
+    page.wait_for_load_state("load")  # let the stylesheet arrive before leaving the page
     for name in PAGES:
         page.goto(f"/admin/{name}")
         check_axe(page)
