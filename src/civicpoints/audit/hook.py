@@ -12,10 +12,11 @@ import logging
 import uuid
 from dataclasses import replace
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException  # FastAPI's and Starlette's both
 
 from civicpoints.access import Principal
 from civicpoints.audit.facts import (
@@ -30,6 +31,7 @@ from civicpoints.audit.facts import (
 from civicpoints.audit.service import AuditService
 from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import DomainError
+from civicpoints.kit.http import ANSWERED
 
 log = logging.getLogger(__name__)
 TOUCHED = "audit_touched_residents"  # key in Session.info
@@ -91,7 +93,8 @@ class AuditHook:
         if who is None:
             return
         route = request.scope.get("route")
-        status = getattr(route, "status_code", None) or 200
+        answered = getattr(request.state, ANSWERED, None)  # a page's 303
+        status = answered or getattr(route, "status_code", None) or 200
         facts = request_facts(request, who, status)
         if facts.subject_id is None and len(touched) == 1:
             facts = replace(facts, subject_id=touched[0])

@@ -1,3 +1,4 @@
+from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.lookup import ResidentLookup
@@ -20,19 +21,30 @@ from civicpoints.identity.router import (
     sign_in_guard,
     staff,
 )
-from civicpoints.identity.schemas import ResidentCreate, ResidentRead, TokenRequest
+from civicpoints.identity.schemas import (
+    GrantCreate,
+    GrantView,
+    ResidentCreate,
+    ResidentRead,
+    StaffCreate,
+    StaffView,
+    TokenRequest,
+)
 from civicpoints.identity.service import (
     ID_CONTEXT,
     PHONE_CONTEXT,
     IdentityService,
     ResidentNotFound,
 )
+from civicpoints.identity.staff_admin import StaffAdmin, may_read_staff
 
 __all__ = [
     "ERASED",
     "ID_CONTEXT",
     "PHONE_CONTEXT",
     "Caller",
+    "GrantCreate",
+    "GrantView",
     "IdentityService",
     "Resident",
     "ResidentCaller",
@@ -43,13 +55,18 @@ __all__ = [
     "ResidentVerified",
     "SignInGuard",
     "Staff",
+    "StaffAdmin",
     "StaffCaller",
+    "StaffCreate",
+    "StaffNotFound",
+    "StaffView",
     "TokenRequest",
     "erase_personal_data",
     "give_consent",
     "hash_password",
     "id_check_char",
     "may_process",
+    "may_read_staff",
     "require_consent",
     "resident",
     "resident_verified",

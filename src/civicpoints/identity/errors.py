@@ -239,3 +239,75 @@ class PasswordHasPersonalInfo(WeakPassword):
         "en": "the password may not contain your name (also in pinyin), phone number, "
         "ID-card number or birth date; please choose another",
     }
+
+
+class DuplicateUsername(DomainError):
+    """A staff login name that is taken."""
+
+    code = "identity.duplicate_username"
+    status = 409
+    title = {"zh-CN": "用户名已被使用", "en": "User name taken"}
+    messages = {
+        "zh-CN": "用户名“{username}”已被使用，请换一个",
+        "en": "the user name '{username}' is taken; choose another",
+    }
+
+    def __init__(self, field: str | None = "username", **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class StaffNotFound(DomainError):
+    """An unknown staff member, or one outside the caller's region."""
+
+    code = "identity.staff_not_found"
+    status = 404
+    title = {"zh-CN": "未找到", "en": "Not found"}
+    messages = {"zh-CN": "找不到该工作人员", "en": "staff member not found"}
+
+
+class GrantNotFound(DomainError):
+    """An unknown role grant, or one outside the caller's region."""
+
+    code = "identity.grant_not_found"
+    status = 404
+    title = {"zh-CN": "未找到", "en": "Not found"}
+    messages = {"zh-CN": "找不到该角色授权", "en": "role grant not found"}
+
+
+class GrantNeedsScope(DomainError):
+    """A role grant must say where it applies: a region, an organization or both."""
+
+    code = "identity.grant_needs_scope"
+    status = 422
+    title = {"zh-CN": "输入有误", "en": "Invalid input"}
+    messages = {
+        "zh-CN": "请选择该角色适用的地区或单位",
+        "en": "choose the region or organization the role applies to",
+    }
+
+    def __init__(self, field: str | None = "region_id", **params: Any) -> None:
+        super().__init__(field, **params)
+
+
+class GrantOutsideScope(DomainError):
+    """A grant or revocation beyond the region the administrator looks after."""
+
+    code = "identity.grant_outside_scope"
+    status = 403
+    title = {"zh-CN": "无权操作", "en": "Forbidden"}
+    messages = {
+        "zh-CN": "您只能在自己负责的地区或单位内授予或收回角色",
+        "en": "you may grant or revoke roles only within your own region or organization",
+    }
+
+
+class OwnGrants(DomainError):
+    """Nobody changes their own roles (no self-promotion, no locking oneself out)."""
+
+    code = "identity.own_grants"
+    status = 409
+    title = {"zh-CN": "不能修改自己的角色", "en": "Not your own roles"}
+    messages = {
+        "zh-CN": "不能修改自己的角色，请另一位管理员操作",
+        "en": "you cannot change your own roles; ask another administrator",
+    }

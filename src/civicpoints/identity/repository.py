@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, exists, func, select, true
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal, Role, scope_clause
 from civicpoints.identity.models import Resident, RoleGrant, Staff, Token
+from civicpoints.regions import org_path_of, path_of
 
 
 class IdentityRepository:
@@ -74,6 +76,25 @@ class IdentityRepository:
         """The roles a staff member holds."""
         return self.session.scalars(select(RoleGrant).where(RoleGrant.staff_id == staff_id)).all()
 
+    def staff_seen_by(self, who: Principal, after: str, limit: int) -> Sequence[Staff]:
+        """Staff the reader may see (`seen_by`), in user-name order after `after`."""
+        stmt = select(Staff).where(Staff.username > after, seen_by(who))
+        return self.session.scalars(stmt.order_by(Staff.username).limit(limit)).all()
+
+    def staff_seen(self, who: Principal, staff_id: uuid.UUID) -> Staff | None:
+        """One staff member, if the reader may see them."""
+        stmt = select(Staff).where(Staff.id == staff_id, seen_by(who))
+        return self.session.scalars(stmt).one_or_none()
+
+    def grant(self, grant_id: uuid.UUID) -> RoleGrant | None:
+        """A role grant by id."""
+        return self.session.get(RoleGrant, grant_id)
+
+    def remove(self, row: object) -> None:
+        """Delete a row (a revoked grant: the audit log keeps who revoked what, and when)."""
+        self.session.delete(row)
+        self.session.flush()
+
     def token(self, token_hash: str, now: datetime) -> Token | None:
         """A live token by its hash."""
         stmt = select(Token).where(
@@ -85,3 +106,13 @@ class IdentityRepository:
         """Mark a token revoked from `now` (logout)."""
         token.revoked_at = now
         self.session.flush()
+
+
+def seen_by(who: Principal) -> ColumnElement[bool]:
+    """Staff a reader sees: all for a city-wide administrator or auditor, else those holding
+    a role within the reader's regions or organizations (in SQL, so pages are complete)."""
+    if who.may_citywide(Role.AUDITOR):
+        return true()
+    where = func.coalesce(path_of(RoleGrant.region_id), org_path_of(RoleGrant.organization_id))
+    inside = scope_clause(who, Role.AUDITOR, where, RoleGrant.organization_id)
+    return exists().where(RoleGrant.staff_id == Staff.id, inside)

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicpoints.access import Role
 from civicpoints.kit.schemas import Line, PersonName
 
 
@@ -105,3 +106,39 @@ class InPersonVerificationCreate(BaseModel):
     document_number: str = Field(
         min_length=1, max_length=40, description="证件号码，照证件录入 / the number on the card"
     )
+
+
+class StaffCreate(BaseModel):
+    """A new staff account with its first role (administrators)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    username: Line = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    display_name: Line = Field(min_length=1, max_length=100)
+    password: Line = Field(min_length=1, max_length=128)
+
+
+class GrantCreate(BaseModel):
+    """A role and where it applies: a region subtree and/or one organization."""
+
+    role: Role
+    region_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+
+
+class GrantView(GrantRead):
+    """A grant as administrators see it, with its id (to revoke it)."""
+
+    id: uuid.UUID
+    may_revoke: bool = False
+
+
+class StaffView(BaseModel):
+    """A staff account in the administrators' list."""
+
+    id: uuid.UUID
+    username: str
+    display_name: str
+    active: bool
+    created_at: datetime
+    roles: list[GrantView]

@@ -36,18 +36,41 @@ class OutcomeHook(Protocol):
         """Called after the transaction rolled back."""
 
 
+# `request.state` key: the status a page answered with (set by the page's response).
+ANSWERED = "answered_status"
+
+
 def session(request: Request) -> Iterator[Session]:
-    """One transaction per request; the app's outcome hook sees how it ends."""
+    """One transaction per request; the app's outcome hook sees how it ends.
+
+    A page that answers a write with 4xx (a form shown again beside its errors) returns
+    normally, yet was refused: its transaction is rolled back and recorded as refused, the
+    same as an API call that raised.
+    """
     hook: OutcomeHook | None = getattr(request.app.state, "outcome_hook", None)
+    refused: HTTPException | None = None
     try:
         with transaction(request.app.state.sessions) as s:
             yield s
-            if hook is not None:
+            refused = refused_page(request)
+            if refused is not None:
+                s.rollback()
+            elif hook is not None:
                 hook.succeeded(request, s)
     except Exception as exc:
         if hook is not None:
             hook.failed(request, exc)
         raise
+    if refused is not None and hook is not None:
+        hook.failed(request, refused)
+
+
+def refused_page(request: Request) -> HTTPException | None:
+    """The refusal of a write a page answered with a 4xx status, if it did."""
+    status = getattr(request.state, ANSWERED, None)
+    if request.method in ("GET", "HEAD") or not isinstance(status, int) or status < 400:
+        return None
+    return HTTPException(status)
 
 
 def read_session(request: Request) -> Iterator[Session]:

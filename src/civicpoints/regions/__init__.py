@@ -1,5 +1,5 @@
 from civicpoints.regions.models import Department, Level, Organization, OrgKind, Region
-from civicpoints.regions.repository import path_of
+from civicpoints.regions.repository import org_path_of, path_of
 from civicpoints.regions.service import RegionService
 
 __all__ = [
@@ -9,5 +9,6 @@ __all__ = [
     "Organization",
     "Region",
     "RegionService",
+    "org_path_of",
     "path_of",
 ]

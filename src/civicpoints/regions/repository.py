@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from civicpoints.regions.models import Organization, Region
 
 
-def path_of(region_id: SQLColumnExpression[uuid.UUID]) -> ColumnElement[str]:
+def path_of(
+    region_id: SQLColumnExpression[uuid.UUID] | SQLColumnExpression[uuid.UUID | None],
+) -> ColumnElement[str]:
     """The materialized path of the region `region_id` names, as SQL (for access filters)."""
     return select(Region.path).where(Region.id == region_id).scalar_subquery()
 
@@ -55,3 +57,9 @@ class RegionRepository:
         """Stage a new row."""
         self.session.add(row)
         self.session.flush()
+
+
+def org_path_of(org_id: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[str]:
+    """The path of the region an organization `org_id` belongs to, as SQL (access filters)."""
+    stmt = select(Region.path).join(Organization, Organization.region_id == Region.id)
+    return stmt.where(Organization.id == org_id).scalar_subquery()

@@ -1,13 +1,26 @@
 """Rewards: catalog, redemption, vouchers, merchants, entitlements, budget and settlement."""
 
-from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
+from civicpoints.rewards.access import (
+    may_read_money,
+    require_admin,
+    require_reader,
+    settlement_scope,
+)
+from civicpoints.rewards.budget import (
+    BudgetService,
+    settlement_csv,
+    settlement_file,
+    settlement_xlsx,
+)
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.erasure import erase_rewards_data
 from civicpoints.rewards.importer import CatalogImporter, read_rows
 from civicpoints.rewards.models import (
+    Category,
     Fulfilment,
     Item,
     Merchant,
+    Period,
     RedemptionStatus,
     Sponsor,
     Voucher,
@@ -16,6 +29,7 @@ from civicpoints.rewards.models import (
 from civicpoints.rewards.rules import Refusal, normalize_code
 from civicpoints.rewards.schemas import (
     ItemCreate,
+    ItemUpdate,
     MerchantCreate,
     RedemptionRead,
     SponsorCreate,
@@ -32,12 +46,15 @@ __all__ = [
     "BudgetService",
     "CatalogImporter",
     "CatalogService",
+    "Category",
     "CounterDay",
     "Fulfilment",
     "Item",
     "ItemCreate",
+    "ItemUpdate",
     "Merchant",
     "MerchantCreate",
+    "Period",
     "RedemptionRead",
     "RedemptionService",
     "RedemptionStatus",
@@ -52,10 +69,15 @@ __all__ = [
     "VoucherService",
     "VoucherStatus",
     "erase_rewards_data",
+    "may_read_money",
     "normalize_code",
     "read_rows",
     "redemption_view",
+    "require_admin",
+    "require_reader",
     "settlement_csv",
+    "settlement_file",
+    "settlement_scope",
     "settlement_xlsx",
     "verified",
     "voucher_view",

@@ -8,13 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.access import Principal, Role
 from civicpoints.identity import StaffCaller
-from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import DbSession
-from civicpoints.rewards.budget import MONTH, BudgetService, settlement_csv, settlement_xlsx
+from civicpoints.rewards.access import require_admin, require_reader, settlement_scope
+from civicpoints.rewards.budget import MONTH, XLSX, BudgetService, settlement_file
 from civicpoints.rewards.catalog import CatalogService
-from civicpoints.rewards.router import require_admin
 from civicpoints.rewards.schemas import (
     BudgetRead,
     ClerkCreate,
@@ -30,16 +28,9 @@ from civicpoints.rewards.schemas import (
 
 router = APIRouter(tags=["budget and merchants 预算与商户"])
 Month = Query(pattern=MONTH.pattern, description="Beijing calendar month, YYYY-MM")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, XLSX: {}}, "description": "CSV or XLSX file"}
 }
-
-
-def require_reader(who: Principal) -> None:
-    """Money figures are for administrators and auditors."""
-    if not (who.may_citywide(Role.ADMIN) or who.may_citywide(Role.AUDITOR)):
-        raise Forbidden()
 
 
 def merchant_read(catalog: CatalogService, merchant_id: uuid.UUID) -> MerchantRead:
@@ -120,20 +111,10 @@ def budget(who: StaffCaller, db: DbSession) -> BudgetRead:
     return BudgetService(db).figures()
 
 
-def _scope(who: Principal, db: DbSession) -> uuid.UUID | None:
-    """Readers see every merchant; a clerk sees their own merchant's settlement only."""
-    if who.may_citywide(Role.ADMIN) or who.may_citywide(Role.AUDITOR):
-        return None
-    merchant_id = CatalogService(db).merchant_of_clerk(who.id)
-    if merchant_id is None:
-        raise Forbidden()
-    return merchant_id
-
-
 @router.get("/settlements", response_model=SettlementRead)
 def settlement(who: StaffCaller, db: DbSession, month: str = Month) -> SettlementRead:
     """A month's settlement per merchant and sponsor, each line traceable to the ledger."""
-    return BudgetService(db).settlement(month, _scope(who, db))
+    return BudgetService(db).settlement(month, settlement_scope(who, db))
 
 
 @router.get("/settlements/export", response_class=Response, responses=FILES)
@@ -144,9 +125,7 @@ def export(
     format: str = Query("csv", pattern="^(csv|xlsx)$"),
 ) -> Response:
     """The settlement as CSV or XLSX."""
-    report = BudgetService(db).settlement(month, _scope(who, db))
-    name = f"settlement-{month}.{format}"
+    report = BudgetService(db).settlement(month, settlement_scope(who, db))
+    body, media_type, name = settlement_file(report, format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "xlsx":
-        return Response(settlement_xlsx(report), media_type=XLSX, headers=headers)
-    return Response(settlement_csv(report), media_type="text/csv", headers=headers)
+    return Response(body, media_type=media_type, headers=headers)

@@ -21,6 +21,7 @@ from civicpoints.rewards.schemas import (
     SponsorFigures,
 )
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WIDTHS = (26, 30, 28, 28, 21, 9, 14, 16, 12, 38, 38, 38)  # XLSX columns, in characters
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 HEADERS = [
@@ -193,3 +194,11 @@ def settlement_csv(report: SettlementRead) -> bytes:
 def settlement_xlsx(report: SettlementRead) -> bytes:
     """The settlement as an XLSX workbook, no cell a formula."""
     return xlsx_bytes(_rows(report), f"结算 {report.month}", WIDTHS, freeze="A2")
+
+
+def settlement_file(report: SettlementRead, format: str) -> tuple[bytes, str, str]:
+    """The settlement as a download: (bytes, media type, file name); format csv or xlsx."""
+    name = f"settlement-{report.month}.{format}"
+    if format == "xlsx":
+        return settlement_xlsx(report), XLSX, name
+    return settlement_csv(report), "text/csv", name

@@ -147,6 +147,10 @@ class CatalogService:
             after = items[-1].id
         return found[:limit]
 
+    def all_items(self, after: uuid.UUID | None, limit: int) -> Sequence[Item]:
+        """Every item, withdrawn ones too, in id order after a cursor (administrators)."""
+        return self.repo.items(None, None, False, after, limit)
+
     def item_by_code(self, code: str) -> Item | None:
         """An item by its code, if there is one."""
         return self.repo.item_by_code(code)

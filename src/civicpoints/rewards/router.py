@@ -9,14 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from civicpoints.access import Principal, Role
 from civicpoints.identity import Caller, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import utcnow
-from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import Ctx, DbSession, Idempotent
 from civicpoints.kit.schemas import Decision
 from civicpoints.ledger import HoldService, wallet_of
 from civicpoints.regions import RegionService
+from civicpoints.rewards.access import require_admin
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category
@@ -43,12 +42,6 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 PNG: dict[int | str, dict[str, Any]] = {
     200: {"content": {"image/png": {}}, "description": "QR code PNG"}
 }
-
-
-def require_admin(who: Principal) -> None:
-    """Catalog and money settings are for platform-wide administrators."""
-    if not who.may_citywide(Role.ADMIN):
-        raise Forbidden()
 
 
 @router.get("/rewards", response_model=list[ItemRead])

@@ -11,6 +11,8 @@ from civicpoints.web.pages import (
     activities,
     admin,
     admin_records,
+    admin_rewards,
+    admin_staff,
     attendance,
     dashboard,
     errors,
@@ -45,6 +47,8 @@ ROUTERS = (
     merchant.router,
     mydata.router,
     printout.router,
+    admin_rewards.router,
+    admin_staff.router,
 )
 
 

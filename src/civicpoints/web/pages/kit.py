@@ -26,7 +26,14 @@ from civicpoints.access import Principal
 from civicpoints.identity import IdentityService
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import ContentTooLarge, DomainError, Forbidden, Unauthorized
-from civicpoints.kit.http import BODY_LIMIT, MULTIPART_SLACK, BodyLimitOf, Ctx, DbSession
+from civicpoints.kit.http import (
+    ANSWERED,
+    BODY_LIMIT,
+    MULTIPART_SLACK,
+    BodyLimitOf,
+    Ctx,
+    DbSession,
+)
 from civicpoints.web import i18n
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -138,6 +145,9 @@ class Page:
                 response.set_cookie(
                     name, value, max_age=age, path="/", secure=secure, httponly=True, samesite="lax"
                 )
+        # The request's transaction reads it: a write answered with 4xx is rolled back, and
+        # the audit log records the status the browser got (kit/http.py `session`).
+        setattr(self.request.state, ANSWERED, response.status_code)
         response.headers["Cache-Control"] = "no-store"
         response.headers["Vary"] = "Cookie"
         return response
