@@ -97,8 +97,11 @@ class Guard:
             self._outside_request(request)
 
     def _on_request_failed(self, request: Request) -> None:
-        if is_local(request.url):  # outside requests are already recorded as blocked
-            self._add(f"request failed: {request.method} {request.url}: {request.failure}")
+        if not is_local(request.url):  # outside requests are already recorded as blocked
+            return
+        if request.failure == "net::ERR_ABORTED" and not request.is_navigation_request():
+            return  # the page moved on (a click) before a stylesheet or script finished: normal
+        self._add(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _on_response(self, response: Response) -> None:
         status = response.status

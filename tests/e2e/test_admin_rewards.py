@@ -79,7 +79,7 @@ def test_an_admin_adds_stock_reads_the_budget_and_downloads_the_settlement(
         expect(page.get_by_role("status")).to_contain_text("预算充足")
     _look(page, "budget")
 
-    page.get_by_role("link", name="资金来源", exact=True).click()
+    page.get_by_role("link", name="赞助方", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("资金来源与积分价值")
     _look(page, "sponsors")
 

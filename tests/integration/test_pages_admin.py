@@ -174,7 +174,7 @@ def test_the_rules_page_shows_the_seed_defaults_as_such(client: TestClient, city
     signed_in(client, "admin")
     page = text_of(client.get("/admin/rules").text)
     assert "全市" in page and "初始默认规则" in page
-    assert "志愿服务 每小时 10 积分" in page and "每人每月 500 积分" in page
+    assert "志愿服务 10 分/小时" in page and "每人每月 500 积分" in page
 
 
 def test_preview_shows_last_months_effect_then_saves(
