@@ -149,3 +149,18 @@ def test_language_and_large_text_mode_are_remembered(client: TestClient) -> None
     assert 'class="elder' in client.get("/login").text
     client.get("/lang/zh-CN")
     assert "登录" in client.get("/login").text
+
+
+def test_an_unverified_resident_is_told_and_verifies_on_a_page(
+    client: TestClient, city: City
+) -> None:
+    register(client, city, 15)
+    sign_in(client, "13800000015", PASSWORD)
+    assert "您还没有完成实名认证。" in client.get("/").text
+    client.get("/verify")
+    assert client.post("/verify", data={}, follow_redirects=False).status_code == 403
+    assert "您还没有完成实名认证。" in client.get("/").text  # the refused post changed nothing
+    r = post_form(client, "/verify", "/verify")
+    assert r.status_code == 303
+    assert "您已完成实名认证。" in client.get("/verify").text
+    assert "您还没有完成实名认证。" not in client.get("/").text

@@ -2,7 +2,7 @@ from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.lookup import ResidentLookup
-from civicpoints.identity.models import Resident, Staff
+from civicpoints.identity.models import Resident, Staff, Verification
 from civicpoints.identity.passwords import hash_password
 from civicpoints.identity.privacy import (
     ERASED,
@@ -61,6 +61,7 @@ __all__ = [
     "StaffNotFound",
     "StaffView",
     "TokenRequest",
+    "Verification",
     "erase_personal_data",
     "give_consent",
     "hash_password",

@@ -6,9 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from civicpoints.hours import HoursService
+from civicpoints.identity import IdentityService, Verification
 from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.errors import DomainError
 from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.scoring import points_summary
+from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import ResidentPage
 
 router = APIRouter(include_in_schema=False)
@@ -24,10 +27,39 @@ def home(p: ResidentPage) -> Response:
     soon = [lot for lot in points.lots if (as_utc(lot.expires_at) - now).days < 30]
     hours = HoursService(p.db).summary(p.who.id)
     newest = LedgerService(p.db).entries(wallet_of(p.who.id), NEWEST)
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
     return p.render(
         "resident/home.html",
+        verified=me.verification == Verification.VERIFIED,
         points=points,
         soon=soon,
         hours=hours.total_minutes / 60,
         newest=newest,
     )
+
+
+@router.get("/verify")
+def verify_form(p: ResidentPage) -> Response:
+    """Real-name verification: online where the city's provider allows it, else in person."""
+    assert p.who is not None
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
+    return p.render("resident/verify.html", me=me, online=_online(p), errors=FormErrors())
+
+
+@router.post("/verify")
+def verify(p: ResidentPage) -> Response:
+    """Run the configured real-name check, as `POST /api/v1/me/verification` does."""
+    assert p.who is not None
+    identity = IdentityService(p.db, p.ctx)
+    me = identity.resident(p.who.id)
+    try:
+        identity.verify(me, "", p.who.key)
+    except DomainError as exc:
+        errors = FormErrors.of(exc, p.locale)
+        return p.render("resident/verify.html", 422, me=me, online=_online(p), errors=errors)
+    return p.redirect("/verify")
+
+
+def _online(p: ResidentPage) -> bool:
+    """Whether residents may verify themselves here (the `dev` provider is demo-only)."""
+    return p.ctx.settings.identity_provider != "in_person"
