@@ -24,6 +24,7 @@ from civicpoints.identity.router import (
 from civicpoints.identity.schemas import (
     GrantCreate,
     GrantView,
+    InPersonVerificationCreate,
     ResidentCreate,
     ResidentRead,
     StaffCreate,
@@ -46,6 +47,7 @@ __all__ = [
     "GrantCreate",
     "GrantView",
     "IdentityService",
+    "InPersonVerificationCreate",
     "Resident",
     "ResidentCaller",
     "ResidentCreate",

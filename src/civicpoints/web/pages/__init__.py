@@ -26,6 +26,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    verification,
     vouchers,
 )
 
@@ -49,6 +50,7 @@ ROUTERS = (
     printout.router,
     admin_rewards.router,
     admin_staff.router,
+    verification.router,
 )
 
 
