@@ -101,8 +101,7 @@ def demo(
     )
     if not loaded:
         console.print("演示数据已存在，跳过 / demo already loaded, skipped")
-    else:
-        console.print("演示数据已载入 / demo loaded: `civicpoints serve --demo-logins` 列出账号")
+    console.print("演示账号 / demo logins: `civicpoints serve --demo-logins`")
 
 
 @app.command("import-records")
