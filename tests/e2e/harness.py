@@ -396,3 +396,17 @@ def first_load_bytes(page: Page, exclude: str = r"/(photos|rewards)/") -> tuple[
     page.wait_for_load_state("load")
     items = [i for i in page.evaluate(_TRANSFER_JS) if not re.search(exclude, i["name"])]
     return sum(int(i["bytes"]) for i in items), items
+
+
+def assert_elderly_rules(page: Page) -> None:
+    """长辈模式 by measurement, after the 2021 elderly-friendly rules (UI.md: text ≥ 20 px,
+    line height ≥ 1.5, contrast ≥ 7:1, every visible tap target ≥ 60 × 60 px)."""
+    where = page.url
+    text = measure_text(page)
+    assert text.body_font_px >= 20, where
+    assert text.body_line_height is not None and text.body_line_height >= 1.5, where
+    small = [(e.text, e.font_px) for e in text.elements if e.font_px < 20]
+    assert small == [], (where, small)
+    low = [(e.text, round(e.contrast, 2)) for e in text.below(7.0)]
+    assert low == [], (where, low)
+    assert small_targets(page, 60) == [], (where, small_targets(page, 60))

@@ -16,7 +16,7 @@ from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
 from civicpoints.kit.clock import utcnow
 from civicpoints.rewards import Item
-from tests.e2e.harness import DESKTOP, RESIDENT, check_axe, measure_text, small_targets
+from tests.e2e.harness import DESKTOP, RESIDENT, assert_elderly_rules, check_axe, small_targets
 
 RESIDENT_PAGES = [
     "/",
@@ -97,17 +97,6 @@ def _sign_in(page: Page, username: str, password: str) -> None:
     expect(page.locator("form[action='/logout']")).to_have_count(1)
 
 
-def _elderly(page: Page, url: str) -> None:
-    text = measure_text(page)
-    assert text.body_font_px >= 20, url
-    assert text.body_line_height is not None and text.body_line_height >= 1.5, url
-    small = [(e.text, e.font_px) for e in text.elements if e.font_px < 20]
-    assert small == [], (url, small)
-    low = [(e.text, round(e.contrast, 2)) for e in text.below(7.0)]
-    assert low == [], (url, low)
-    assert small_targets(page, 60) == [], (url, small_targets(page, 60))
-
-
 @pytest.mark.parametrize(("locale", "elder"), MODES)
 def test_every_resident_page(
     new_context: Callable[..., BrowserContext],
@@ -121,13 +110,13 @@ def test_every_resident_page(
         page.goto(url)
         check_axe(page)
         if elder == "1":
-            _elderly(page, url)
+            assert_elderly_rules(page)
     _sign_in(page, LI_PHONE, DEMO_PASSWORD)
     for url in (u.format(**ids) for u in RESIDENT_PAGES):
         page.goto(url)
         check_axe(page)
         if elder == "1":
-            _elderly(page, url)
+            assert_elderly_rules(page)
         else:
             assert small_targets(page, 48) == [], (url, small_targets(page, 48))
 

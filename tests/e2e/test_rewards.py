@@ -14,7 +14,15 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, ZHANG_PHONE
-from tests.e2e.harness import DESKTOP, RESIDENT, check_axe, measure_text, shoot, small_targets
+from tests.e2e.harness import (
+    DESKTOP,
+    RESIDENT,
+    assert_elderly_rules,
+    check_axe,
+    measure_text,
+    shoot,
+    small_targets,
+)
 
 ITEM = "50元超市购物券（补贴价）"
 
@@ -28,14 +36,7 @@ def _sign_in(page: Page, username: str, password: str, start: str = "/login") ->
 
 def _elderly_rules(page: Page) -> None:
     """The 2021 elderly-friendly rules, measured (UI.md: 22 px / 1.6, 7:1, 60 px targets)."""
-    text = measure_text(page)
-    assert text.body_font_px >= 20
-    assert text.body_line_height is not None and text.body_line_height >= 1.5
-    assert min(e.font_px for e in text.elements) >= 20, [
-        (e.text, e.font_px) for e in text.elements if e.font_px < 20
-    ]
-    assert text.below(7.0) == [], [(e.text, e.contrast) for e in text.below(7.0)]
-    assert small_targets(page, 60) == []
+    assert_elderly_rules(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
