@@ -16,7 +16,14 @@ from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
 from civicpoints.kit.clock import utcnow
 from civicpoints.rewards import Item
-from tests.e2e.harness import DESKTOP, RESIDENT, assert_elderly_rules, check_axe, small_targets
+from tests.e2e.harness import (
+    DESKTOP,
+    RESIDENT,
+    assert_elderly_rules,
+    check_axe,
+    first_load_bytes,
+    small_targets,
+)
 
 RESIDENT_PAGES = [
     "/",
@@ -114,6 +121,10 @@ def test_every_resident_page(
     _sign_in(page, LI_PHONE, DEMO_PASSWORD)
     for url in (u.format(**ids) for u in RESIDENT_PAGES):
         page.goto(url)
+        # what a first load of this page costs (cached files counted at their size), photos
+        # and catalog pictures excepted: old phones on slow links (issue 9: ≤ 200 KB)
+        total, items = first_load_bytes(page)
+        assert total <= 200 * 1024, (url, total, items)
         check_axe(page)
         if elder == "1":
             assert_elderly_rules(page)
