@@ -69,6 +69,7 @@ class Mode(StrEnum):
 
 ROUNDING_CHOICES = (1, 5, 10, 15, 30, 60)
 MAX_POINTS = 10_000
+MAX_MONTHLY_CAP = 1_000_000  # points per resident per month: far above any real scheme
 MAX_EXPIRY_MONTHS = 60
 
 

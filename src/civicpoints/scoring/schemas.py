@@ -40,7 +40,7 @@ class CategoryRuleDoc(BaseModel):
     mode: rules.Mode
     points: Annotated[StrictInt, Field(ge=1, le=rules.MAX_POINTS)]
     rounding_minutes: Rounding = 30
-    max_hours: Annotated[StrictInt, Field(ge=1)] | None = None
+    max_hours: Annotated[StrictInt, Field(ge=1, le=24)] | None = None
     evidence: rules.Evidence = rules.Evidence.NONE
 
 
@@ -60,7 +60,7 @@ class RuleSetDoc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     categories: dict[rules.Category, CategoryRuleDoc]
-    monthly_cap: Annotated[StrictInt, Field(ge=0)]
+    monthly_cap: Annotated[StrictInt, Field(ge=0, le=rules.MAX_MONTHLY_CAP)]
     expiry_months: Annotated[StrictInt, Field(ge=1, le=rules.MAX_EXPIRY_MONTHS)]
     presence: PresenceDoc = PresenceDoc()
 

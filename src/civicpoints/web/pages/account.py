@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from civicpoints.access import Role
 from civicpoints.identity import (
     IdentityService,
     ResidentCreate,
@@ -28,7 +29,6 @@ from civicpoints.web.pages.kit import ELDER, LANG, AnyPage, Page, local_path
 router = APIRouter(include_in_schema=False)
 Guard = Annotated[SignInGuard, Depends(sign_in_guard)]
 HOME = {"resident": "/", "staff": "/staff"}
-CONSOLE_ROLES = {"admin", "auditor"}  # administrators and auditors start in /admin
 
 
 def _home_of(p: Page) -> str:
@@ -37,8 +37,10 @@ def _home_of(p: Page) -> str:
     if p.who is None:
         return "/login"
     roles = set(p.who.roles)
-    if p.who.kind == "staff" and CONSOLE_ROLES & roles:
+    if p.who.kind == "staff" and (p.who.may_citywide(Role.ADMIN) or Role.AUDITOR in roles):
         return "/admin"
+    if p.who.kind == "staff" and Role.ADMIN in roles:
+        return "/admin/rules"  # a district or street administrator: their region's rules
     if p.who.kind == "staff" and roles == {"merchant_clerk"}:
         return "/merchant"  # a shop clerk has nothing else to do here
     return HOME.get(p.who.kind, "/")

@@ -57,6 +57,8 @@ def fen(text: str) -> int | str:
         value = Decimal(text) * 100
     except InvalidOperation:
         return text
+    if not value.is_finite():  # "Infinity", "NaN": as typed, for the schema to refuse
+        return text
     return int(value) if value == value.to_integral_value() else text
 
 

@@ -77,12 +77,11 @@ def _http(request: Request, exc: Exception) -> Response:
 def _validation(request: Request, exc: Exception) -> Response:
     if is_api(request):
         return problems.validation_problem(request, exc)
-    assert isinstance(exc, RequestValidationError)
-    loc = i18n.pick(request.cookies.get(LANG))
-    lines = "; ".join(f"{f}: {m}" for f, m in problems.field_messages(exc.errors(), loc))
-    en = loc == "en"
-    title, _ = problems.framework_texts(422, en)
-    return error_page(request, 422, title, lines)
+    # A page's forms are read by the page itself; what fails here is the address (an id or a
+    # query value that cannot be one): for a person that is an address that does not exist.
+    en = i18n.pick(request.cookies.get(LANG)) == "en"
+    title, message = problems.framework_texts(404, en)
+    return error_page(request, 404, title, message)
 
 
 def _server(request: Request, exc: Exception) -> Response:

@@ -255,6 +255,21 @@ async def resident_upload_page(request: Request, db: DbSession, ctx: Ctx) -> Pag
 
 
 AnyPage = Annotated[Page, Depends(page)]
+
+
+async def staff_import_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
+    """A staff CSV import form: only a signed-in staff member's body may grow to the import
+    limit (twice the file: the confirm step carries it back in base64), then CSRF is checked."""
+    p = staff_page(_open(request, db, ctx))
+    limit = ctx.settings.import_max_bytes
+    if isinstance(budget := request.scope.get(BODY_LIMIT), BodyLimitOf):
+        budget.bytes = limit * 2 + MULTIPART_SLACK
+    await request.form(max_files=1, max_fields=8)  # kept by the request for the handler
+    await p.check_csrf()
+    return p
+
+
 ResidentUploadPage = Annotated[Page, Depends(resident_upload_page)]
+StaffImportPage = Annotated[Page, Depends(staff_import_page)]
 ResidentPage = Annotated[Page, Depends(resident_page)]
 StaffPage = Annotated[Page, Depends(staff_page)]

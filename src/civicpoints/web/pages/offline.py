@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -27,9 +26,8 @@ from civicpoints.activities import (
 )
 from civicpoints.identity import IdentityService, ResidentLookup
 from civicpoints.kit.errors import DomainError, InvalidInput
-from civicpoints.kit.http import BODY_LIMIT, MULTIPART_SLACK, BodyLimitOf
 from civicpoints.web.pages.forms import FormErrors, form_data
-from civicpoints.web.pages.kit import Page, StaffPage
+from civicpoints.web.pages.kit import Page, StaffImportPage, StaffPage
 from civicpoints.web.pages.staff import beijing, require
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -135,16 +133,6 @@ def print_slip(p: StaffPage, participation_id: uuid.UUID, saved: int = 0) -> Res
     )
 
 
-def import_budget(request: Request) -> None:
-    """Let an import page's body grow to the import file's limit (before the form is read)."""
-    limit = int(request.app.state.ctx.settings.import_max_bytes)
-    if isinstance(budget := request.scope.get(BODY_LIMIT), BodyLimitOf):
-        budget.bytes = limit * 2 + MULTIPART_SLACK  # base64 on the confirm form: 4/3 of it
-
-
-Budget = Annotated[None, Depends(import_budget)]
-
-
 @router.get("/import")
 def import_form(p: StaffPage, created: int = -1, duplicates: int = 0) -> Response:
     """Upload a CSV of paper slips; after an import, how many were written."""
@@ -183,7 +171,7 @@ def _preview(p: Page, data: bytes, status: int, errors: FormErrors) -> Response:
 
 
 @router.post("/import")
-async def preview(_: Budget, p: StaffPage) -> Response:
+async def preview(p: StaffImportPage) -> Response:
     """Check the uploaded file and show the result of each row before anything is written."""
     require(p, Role.ORGANIZER)
     try:
@@ -200,7 +188,7 @@ async def preview(_: Budget, p: StaffPage) -> Response:
 
 
 @router.post("/import/confirm")
-async def confirm(_: Budget, p: StaffPage) -> Response:
+async def confirm(p: StaffImportPage) -> Response:
     """Import the previewed file: every row or none (`POST /api/v1/participations/import`)."""
     form = await p.request.form()
     raw = form.get("payload")
