@@ -3,18 +3,22 @@ each test failed before its fix."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD, City
 from civicpoints.cli.demo_rewards import Rewards
+from civicpoints.kit.clock import utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.rewards.models import Item
 
 from .pages import post_form, sign_in
 from .test_api import PASSWORD, activity_body, id_number, login, register
 from .test_pages_admin_rewards import NEW_PASSWORD, as_admin, new_staff
+from .test_pages_resident import MakeActivity, attend, enrolled, records_count, resident
 
 
 def test_staff_search_does_not_undo_the_id_mask_with_the_birth_date(
@@ -100,3 +104,28 @@ def test_a_bad_address_is_explained_in_plain_words(client: TestClient, city: Cit
     page = client.get("/vouchers/123")
     assert page.status_code in (404, 422)
     assert "path." not in page.text and "UUID" not in page.text
+
+
+def test_an_empty_photo_file_is_refused_with_a_message(
+    client: TestClient, city: City, make_activity: MakeActivity
+) -> None:
+    """A chosen but empty photo file was taken as "no photo" and the check-in said nothing."""
+    activity = make_activity(utcnow() - timedelta(minutes=10))
+    resident(client, city, 43)
+    url = enrolled(client, activity)
+    r = attend(client, url, "checkin", b"")
+    assert r.status_code in (415, 422) and 'role="alert"' in r.text
+    assert records_count(client) == 0
+
+
+def test_a_regional_administrator_is_shown_only_the_pages_they_may_open(
+    client: TestClient, city: City, rewards: Rewards
+) -> None:
+    as_admin(client)
+    new_staff(client, city, "beishan_admin2", "admin", str(city.streets[0].id))
+    client.cookies.clear()
+    sign_in(client, "beishan_admin2", NEW_PASSWORD)
+    nav = client.get("/admin/rules").text.split('class="admin-nav"', 1)[1].split("</nav>", 1)[0]
+    links = [part.split('"', 1)[0] for part in nav.split('href="')[1:]]
+    assert links == ["/admin/rules", "/admin/staff"]
+    assert all(client.get(link).status_code == 200 for link in links)

@@ -74,7 +74,8 @@ async def _posted(p: Page) -> tuple[Position | None, bytes | None]:
     photo = form.get("photo")
     data = None
     if isinstance(photo, UploadFile) and photo.filename:
-        data = await photo.read(p.ctx.settings.upload_max_bytes + 1) or None
+        # A chosen but empty file is sent on as b"": the photo service refuses it with a message.
+        data = await photo.read(p.ctx.settings.upload_max_bytes + 1)
         await photo.close()
     return where, data
 
