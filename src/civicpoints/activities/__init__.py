@@ -3,7 +3,13 @@
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
 from civicpoints.activities.listing import Card, ListingService, Rate
-from civicpoints.activities.models import Activity, ActivityStatus, EnrollmentStatus, RecordStatus
+from civicpoints.activities.models import (
+    Activity,
+    ActivityStatus,
+    EnrollmentStatus,
+    Participation,
+    RecordStatus,
+)
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.records import RecordService
@@ -33,6 +39,7 @@ __all__ = [
     "ListingService",
     "OfflineRecordCreate",
     "OfflineService",
+    "Participation",
     "ParticipationRead",
     "PhotoService",
     "PhotoView",

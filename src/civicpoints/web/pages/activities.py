@@ -14,8 +14,11 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from civicpoints.activities import (
+    Activity,
     ActivityService,
+    Card,
     ListingService,
+    Participation,
     Position,
     participation_view,
 )
@@ -73,15 +76,22 @@ def activity_list(
     )
 
 
+def as_seen(p: Page, activity_id: uuid.UUID) -> tuple[Activity, Card, Participation | None]:
+    """An activity as the signed-in resident sees it: its card and their own record."""
+    assert p.who is not None
+    activity = ActivityService(p.db).get(activity_id)
+    listing = ListingService(p.db)
+    card = listing.cards([activity], p.who.id)[0]
+    return activity, card, listing.record_of(activity_id, p.who.id)
+
+
 def _detail(
     p: Page, activity_id: uuid.UUID, status: int = 200, errors: FormErrors | None = None
 ) -> Response:
     """The activity page with the resident's own enrollment, record and any error."""
     assert p.who is not None
-    activity = ActivityService(p.db).get(activity_id)
+    activity, card, record = as_seen(p, activity_id)
     listing = ListingService(p.db)
-    card = listing.cards([activity], p.who.id)[0]
-    record = listing.record_of(activity_id, p.who.id)
     return p.render(
         "resident/activity.html",
         status,

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from civicpoints.activities import (
-    ActivityService,
     ListingService,
     PhotoService,
     Position,
@@ -24,6 +23,7 @@ from civicpoints.activities import (
 )
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
+from civicpoints.web.pages.activities import as_seen
 from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import Page, ResidentPage, ResidentUploadPage
 
@@ -35,11 +35,7 @@ def _form(
     p: Page, activity_id: uuid.UUID, action: str, status: int, errors: FormErrors
 ) -> Response:
     """The check-in or check-out page."""
-    assert p.who is not None
-    activity = ActivityService(p.db).get(activity_id)
-    listing = ListingService(p.db)
-    card = listing.cards([activity], p.who.id)[0]
-    record = listing.record_of(activity_id, p.who.id)
+    activity, card, record = as_seen(p, activity_id)
     return p.render(
         "resident/attend.html",
         status,
