@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.db import transaction
@@ -167,3 +168,63 @@ def test_first_credits_to_a_new_wallet_race_safely(sessions: sessionmaker[Sessio
     with transaction(sessions) as s:
         assert LedgerService(s).balance("wallet:new") == 8
         assert_books(s)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_first_credits_race_safely_round_after_round(sessions: sessionmaker[Session]) -> None:
+    """Round after round, eight racers open the same new wallet: none fails. An account is
+    unique by id and by owner; PostgreSQL's upsert treats only its arbiter (the id) as a
+    conflict, so a racer's insert once tripped over the owner's unique index instead (seen in
+    CI: UniqueViolation on uq_ledger_account_bucket_owner). That index is checked at commit."""
+    rounds, racers = 40, 6
+    errors: list[Exception] = []
+
+    def work(barrier: threading.Barrier, owner: str, i: int) -> None:
+        barrier.wait()
+        try:
+            with transaction(sessions) as s:
+                LedgerService(s).credit(
+                    owner, Movement("award", 1, "r", "t", "t", T0, f"{owner}/{i}"), EXPIRES
+                )
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+
+    for r in range(rounds):
+        barrier = threading.Barrier(racers)
+        threads = [
+            threading.Thread(target=work, args=(barrier, f"wallet:round{r}", i))
+            for i in range(racers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    with transaction(sessions) as s:
+        assert [LedgerService(s).balance(f"wallet:round{r}") for r in range(rounds)] == [
+            racers
+        ] * rounds
+        assert_books(s)
+
+
+def test_a_second_account_for_one_owner_is_still_refused(sessions: sessionmaker[Session]) -> None:
+    """Checking the owner's uniqueness at commit (PostgreSQL) still refuses a duplicate."""
+    with transaction(sessions) as s:
+        LedgerService(s).credit(
+            "wallet:dup", Movement("award", 1, "r", "t", "t", T0, "d1"), EXPIRES
+        )
+    with pytest.raises(IntegrityError), transaction(sessions) as s:
+        first = s.scalars(select(Account).where(Account.owner == "wallet:dup")).one()
+        s.add(
+            Account(
+                bucket=first.bucket,
+                id=uuid.uuid4(),
+                owner="wallet:dup",
+                kind=first.kind,
+                may_go_negative=False,
+                balance=0,
+                entry_count=0,
+                head_hash=first.head_hash,
+                created_at=T0,
+            )
+        )

@@ -34,6 +34,9 @@ class Account(Base):
     """An account; `balance`, `entry_count` and `head_hash` are caches of its entries."""
 
     __tablename__ = "ledger_account"
+    # On PostgreSQL this index is DEFERRABLE INITIALLY DEFERRED (migration 0012): the upsert
+    # that opens an account arbitrates on the id only, and racers opening the same new account
+    # must not trip over the owner's index. SQLite has neither the syntax nor the race.
     __table_args__ = (UniqueConstraint("bucket", "owner"),)
 
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
