@@ -2,6 +2,7 @@
 
 from civicpoints.activities import models as activities
 from civicpoints.audit import models as audit
+from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
 from civicpoints.identity import models as identity
 from civicpoints.jobs import models as jobs
@@ -17,6 +18,7 @@ metadata = Base.metadata
 __all__ = [
     "activities",
     "audit",
+    "fraud",
     "hours",
     "idempotency",
     "identity",

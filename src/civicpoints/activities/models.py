@@ -121,6 +121,8 @@ class Participation(Base):
     organization_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("region_organization.id"))
     slip_no: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(String(500), default="")
+    # The risk score of its signals under the policy in force (fraud.assess): review by risk.
+    risk: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     recorded_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))
     reviewed_at: Mapped[datetime | None]

@@ -1,0 +1,15 @@
+"""Fraud: risk signals (checks.py is pure), risk policies, the review queue's order,
+clawback, warnings, sanctions and appeals."""
+
+from civicpoints.fraud.checks import Assessment, Outcome, Signal, assess
+from civicpoints.fraud.schemas import DEFAULT_POLICY, DEFAULT_WEIGHTS, PolicySettings
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "DEFAULT_WEIGHTS",
+    "Assessment",
+    "Outcome",
+    "PolicySettings",
+    "Signal",
+    "assess",
+]
