@@ -139,6 +139,7 @@ class OfflineService:
             flags=[],
         )
         self.records.note_presence(record, activity)
+        self.records.rescore(record, activity)
         self.repo.add(record)
         return record
 

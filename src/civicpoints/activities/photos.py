@@ -50,6 +50,7 @@ class PhotoService:
         evidence = self._row(record.id, facts, path, activity)
         if flags := self._doubts(facts, evidence, activity):
             record.flags = sorted({*record.flags, *flags})
+            self.records.rescore(record, activity)
         if record.status == RecordStatus.AWAITING_EVIDENCE:
             self.records.settle(record, activity, actor)
         return evidence

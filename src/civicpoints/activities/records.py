@@ -29,10 +29,11 @@ from civicpoints.activities.models import (
 )
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
+from civicpoints.fraud import Assessment, Outcome, PolicyService, PolicySettings, assess
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit import months
-from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date
+from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.ledger import wallet_of
 from civicpoints.regions import RegionService
@@ -48,6 +49,8 @@ from civicpoints.scoring import (
 
 # GPS on phones is good to ~20 m outdoors; tolerate that much beyond the drawn area.
 GPS_TOLERANCE_M = 30.0
+# The reason kept on a record the risk policy refused without a reviewer (its signals say why).
+_REFUSED = "风险过高，系统自动驳回 / refused automatically: the risk is too high"
 
 
 class RecordService:
@@ -138,14 +141,31 @@ class RecordService:
     # -- settling: review, evidence, approval, award -----------------------------------
 
     def settle(self, record: Participation, activity: Activity, actor: str) -> None:
-        """Move a finished record on: to review, to wait for a photo, or to approval."""
+        """Move a finished record on, as its risk decides: refused, to review, to wait for a
+        photo, or approved."""
         self.note_presence(record, activity)
-        if record.flags:
+        verdict = self.rescore(record, activity)
+        if verdict.outcome == Outcome.REFUSE:
+            record.status = RecordStatus.REJECTED
+            record.review_reason = _REFUSED
+        elif verdict.outcome == Outcome.REVIEW:
             record.status = RecordStatus.PENDING_REVIEW
         elif activity.evidence != "none" and not self.repo.evidence(record.id):
             record.status = RecordStatus.AWAITING_EVIDENCE
         else:
             self.approve(record, activity, actor)
+
+    def rescore(self, record: Participation, activity: Activity) -> Assessment:
+        """Weigh the record's signals under the risk policy in force; keep the score."""
+        verdict = assess(record.flags, self.policy(activity))
+        record.risk = verdict.score
+        return verdict
+
+    def policy(self, activity: Activity) -> PolicySettings:
+        """The risk policy in force today where the activity takes place (a record is weighed
+        by the policy of the day it is assessed, as a reviewer would judge it that day)."""
+        today = local_date(utcnow())
+        return PolicyService(self.session).in_force(self._ancestry(activity), today)[1]
 
     def note_presence(self, record: Participation, activity: Activity) -> None:
         """Flag a stay shorter than the rules in force ask, with the reason in zh-CN and en."""

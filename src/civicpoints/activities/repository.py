@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -150,7 +150,8 @@ class ActivityRepository:
     def pending_review(
         self, limit: int, after: uuid.UUID | None, who: Principal
     ) -> Sequence[Participation]:
-        """Records waiting for `who` to review, newest first, after a keyset cursor.
+        """Records waiting for `who` to review, riskiest first (newest first within a score),
+        after a keyset cursor (the last record of the previous page).
 
         The scope is part of the query, so each page is full and no record is skipped.
         """
@@ -162,8 +163,15 @@ class ActivityRepository:
             Participation.activity_id.in_(select(Activity.id).where(reviewable)),
         )
         if after:
-            stmt = stmt.where(Participation.id < after)
-        return self.session.scalars(stmt.order_by(Participation.id.desc()).limit(limit)).all()
+            risk = select(Participation.risk).where(Participation.id == after).scalar_subquery()
+            stmt = stmt.where(
+                or_(
+                    Participation.risk < risk,
+                    and_(Participation.risk == risk, Participation.id < after),
+                )
+            )
+        order = (Participation.risk.desc(), Participation.id.desc())
+        return self.session.scalars(stmt.order_by(*order).limit(limit)).all()
 
     def approved_without_award(
         self, resident_id: uuid.UUID, awarded: set[uuid.UUID]

@@ -18,6 +18,7 @@ from civicpoints import __version__
 from civicpoints.activities.router import router as activities
 from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
+from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
 from civicpoints.jobs import start_scheduler
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rewards_admin_router,
         audit,
         privacy,
+        fraud,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
