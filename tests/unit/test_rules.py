@@ -668,3 +668,14 @@ def test_each_field_is_refused_in_both_languages(path: str, value: Any, zh: str,
         rule_set_from_dict(_with(path, value), new=True)
     assert caught.value.message("zh-CN") == f"积分规则 {path} 有误：{zh}"
     assert caught.value.message("en") == f"invalid rule set at {path}: {en}"
+
+
+def test_a_suspended_resident_earns_nothing_and_is_told_why() -> None:
+    """Earning suspended by the fraud ladder: no points whatever the service, a refusal code,
+    and the reason in both languages; the same service unsuspended pays as usual."""
+    facts = Facts(Category.VOLUNTEER_SERVICE, 120, photo=True, gps_verified=True, suspended=True)
+    a = compute_award(DEFAULT_RULE_SET, facts, 0)
+    assert (a.base, a.awarded, a.cut, a.refusal) == (0, 0, 0, "earning.suspended")
+    assert "暂停" in a.explanation["zh-CN"] and "suspended" in a.explanation["en"]
+    free = Facts(Category.VOLUNTEER_SERVICE, 120, photo=True, gps_verified=True)
+    assert compute_award(DEFAULT_RULE_SET, free, 0).awarded == 20

@@ -45,6 +45,7 @@ class RecordStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"
     REJECTED = "rejected"
+    REVOKED = "revoked"  # approved, then found false: its points and hours were taken back
 
 
 class Activity(Base):

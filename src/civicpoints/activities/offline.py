@@ -18,6 +18,7 @@ from civicpoints.activities.errors import (
     ImportRejected,
     ReviewState,
 )
+from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.repository import ActivityRepository
@@ -80,9 +81,15 @@ class OfflineService:
         return list(self.repo.pending_review(limit, after, by))
 
     def decide(
-        self, participation_id: uuid.UUID, approve: bool, reason: str, by: Principal
+        self,
+        participation_id: uuid.UUID,
+        approve: bool,
+        reason: str,
+        by: Principal,
+        fraud: bool = False,
     ) -> Participation:
-        """Approve (hours, then points) or reject a record, with the reason kept."""
+        """Approve (hours, then points) or reject a record, with the reason kept; a rejection
+        as fraud also confirms a case and its step of the sanction ladder."""
         record = self.records.get(participation_id, lock=True)
         activity = self.records.activities.get(record.activity_id)
         if not self._covers(by, Role.REVIEWER, activity):
@@ -94,6 +101,8 @@ class OfflineService:
         record.reviewed_by, record.reviewed_at, record.review_reason = by.id, utcnow(), reason
         if not approve:
             record.status = RecordStatus.REJECTED
+            if fraud:
+                FraudDesk(self.session, self.ctx).confirm_rejection(record, activity, reason, by)
             return record
         self.records.approve(record, activity, by.key)
         return record

@@ -29,7 +29,14 @@ from civicpoints.activities.models import (
 )
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.service import ActivityService
-from civicpoints.fraud import Assessment, Outcome, PolicyService, PolicySettings, assess
+from civicpoints.fraud import (
+    Assessment,
+    CaseService,
+    Outcome,
+    PolicyService,
+    PolicySettings,
+    assess,
+)
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit import months
@@ -69,6 +76,7 @@ class RecordService:
         """Check in on site: inside the area and the window, or a record flagged for review."""
         lat, lon = geo.validate_point(lat, lon)
         require_consent(IdentityService(self.session, self.ctx).resident(resident_id))
+        CaseService(self.session).require_may_earn(resident_id, now)
         activity = self.activities.get(activity_id)
         enrollment = self.activities.enrollment(activity_id, resident_id)
         if enrollment is None or enrollment.status != EnrollmentStatus.ENROLLED:
@@ -165,12 +173,12 @@ class RecordService:
         """The risk policy in force today where the activity takes place (a record is weighed
         by the policy of the day it is assessed, as a reviewer would judge it that day)."""
         today = local_date(utcnow())
-        return PolicyService(self.session).in_force(self._ancestry(activity), today)[1]
+        return PolicyService(self.session).in_force(self.ancestry(activity), today)[1]
 
     def note_presence(self, record: Participation, activity: Activity) -> None:
         """Flag a stay shorter than the rules in force ask, with the reason in zh-CN and en."""
         on = local_date(record.ended_at or activity.ends_at)
-        _, rule_set = ScoringService(self.session).rules_for(self._ancestry(activity), on)
+        _, rule_set = ScoringService(self.session).rules_for(self.ancestry(activity), on)
         scheduled = _span_minutes(activity.starts_at, activity.ends_at)
         category = Category(activity.category)
         short = presence_shortfall(rule_set, category, _minutes(record), scheduled)
@@ -181,7 +189,7 @@ class RecordService:
                 "presence_too_short": short.explanation,
             }
 
-    def _ancestry(self, activity: Activity) -> list[uuid.UUID]:
+    def ancestry(self, activity: Activity) -> list[uuid.UUID]:
         """The activity's region and its ancestors, most specific first."""
         regions = RegionService(self.session)
         return [r.id for r in regions.ancestry(regions.get(activity.region_id))]
@@ -203,14 +211,15 @@ class RecordService:
 
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
         """Ask scoring for the points of an approved record (once)."""
-        facts = _facts(record, activity, bool(self.repo.evidence(record.id)))
+        suspended = CaseService(self.session).suspended_until(record.resident_id, utcnow())
+        facts = _facts(record, activity, bool(self.repo.evidence(record.id)), suspended is not None)
         occurred = record.ended_at or activity.ends_at
         return ScoringService(self.session).award(
             AwardRequest(
                 participation_id=record.id,
                 resident_id=record.resident_id,
                 wallet=wallet_of(record.resident_id),
-                region_ids=self._ancestry(activity),
+                region_ids=self.ancestry(activity),
                 facts=facts,
                 occurred_at=as_utc(occurred),
                 actor=actor,
@@ -225,7 +234,7 @@ class RecordService:
         past = []
         for record, activity, photo in self.repo.approved_ending(since, until):
             if activity.region_id not in ancestry:
-                ancestry[activity.region_id] = self._ancestry(activity)
+                ancestry[activity.region_id] = self.ancestry(activity)
             ended = as_utc(record.ended_at or activity.ends_at)
             past.append(
                 PastParticipation(
@@ -276,7 +285,9 @@ class RecordService:
         return record
 
 
-def _facts(record: Participation, activity: Activity, photo: bool) -> Facts:
+def _facts(
+    record: Participation, activity: Activity, photo: bool, suspended: bool = False
+) -> Facts:
     """What scoring decides a record on; staff-entered or reviewed records count as attested."""
     staff_attested = record.source != Source.APP or record.reviewed_by is not None
     return Facts(
@@ -284,6 +295,7 @@ def _facts(record: Participation, activity: Activity, photo: bool) -> Facts:
         minutes=_minutes(record),
         photo=photo or staff_attested,
         gps_verified=bool(record.checkin_inside) or staff_attested,
+        suspended=suspended,
     )
 
 

@@ -21,6 +21,7 @@ from civicpoints.activities.schemas import (
     OfflineRecordCreate,
     ParticipationRead,
     Position,
+    RecordDecision,
 )
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.views import participation_view
@@ -33,7 +34,6 @@ from civicpoints.kit.http import (
     file_upload,
     uploaded_file,
 )
-from civicpoints.kit.schemas import Decision
 
 router = APIRouter(tags=["activities 活动"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -193,7 +193,7 @@ def review_queue(
 @router.post("/reviews/{participation_id}/decision", response_model=ParticipationRead)
 def decide(
     participation_id: uuid.UUID,
-    body: Decision,
+    body: RecordDecision,
     who: StaffCaller,
     db: DbSession,
     ctx: Ctx,
@@ -203,7 +203,7 @@ def decide(
 
     def run() -> ParticipationRead:
         record: Participation = OfflineService(db, ctx).decide(
-            participation_id, body.approve, body.reason, who
+            participation_id, body.approve, body.reason, who, fraud=body.fraud
         )
         return participation_view(db, record)
 

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civicpoints.kit.schemas import Instant, Line, Text
+from civicpoints.kit.schemas import Decision, Instant, Line, Text
 from civicpoints.scoring import AwardRead
 
 CategoryName = Literal[
@@ -141,3 +141,16 @@ class ImportReport(BaseModel):
     duplicates: int
     errors: int
     rows: list[ImportRowRead]
+
+
+class RecordDecision(Decision):
+    """A reviewer's decision on a record; `fraud` marks a rejection as a confirmed false
+    record (a case, the sanction ladder, and the resident's right to appeal)."""
+
+    fraud: bool = Field(False, description="only with reject: the record is confirmed false")
+
+    @model_validator(mode="after")
+    def _fraud_only_on_reject(self) -> RecordDecision:
+        if self.fraud and self.approve:
+            raise ValueError("只有驳回才能认定为虚假记录 / only a rejection can confirm fraud")
+        return self

@@ -31,6 +31,12 @@ STATE_MESSAGES = {
 
 def _message(record: Participation, award: AwardRow | None) -> dict[str, str]:
     """What happened to the record, in both languages."""
+    if record.status == RecordStatus.REVOKED:
+        return {
+            "zh-CN": f"经核查，此记录不属实，积分和服务时长已追回：{record.review_reason}",
+            "en": f"this record was found false; its points and hours were taken back: "
+            f"{record.review_reason}",
+        }
     if award is not None:
         return dict(award.explanation)
     if record.status == RecordStatus.REJECTED:

@@ -1,8 +1,16 @@
 """Fraud: risk signals (checks.py is pure), risk policies, the review queue's order,
 clawback, warnings, sanctions and appeals."""
 
+from civicpoints.fraud.cases import CaseService, CaseView, Finding
 from civicpoints.fraud.checks import Assessment, Outcome, Signal, assess
-from civicpoints.fraud.errors import InvalidPolicy
+from civicpoints.fraud.errors import (
+    AppealRefused,
+    CaseNotFound,
+    EarningSuspended,
+    InvalidPolicy,
+    NotClawable,
+)
+from civicpoints.fraud.models import Appeal, AppealDecision, Case, CaseKind, Sanction
 from civicpoints.fraud.policies import PolicyService
 from civicpoints.fraud.schemas import (
     DEFAULT_POLICY,
@@ -15,13 +23,25 @@ from civicpoints.fraud.schemas import (
 __all__ = [
     "DEFAULT_POLICY",
     "DEFAULT_WEIGHTS",
+    "Appeal",
+    "AppealDecision",
+    "AppealRefused",
     "Assessment",
+    "Case",
+    "CaseKind",
+    "CaseNotFound",
+    "CaseService",
+    "CaseView",
+    "EarningSuspended",
+    "Finding",
     "InvalidPolicy",
+    "NotClawable",
     "Outcome",
     "PolicyCreate",
     "PolicyRead",
     "PolicyService",
     "PolicySettings",
+    "Sanction",
     "Signal",
     "assess",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String
@@ -70,3 +71,73 @@ class Observation(Base):
     spot: Mapped[str] = mapped_column(String(32), index=True)
     device: Mapped[str | None] = mapped_column(String(64), index=True)
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class CaseKind(StrEnum):
+    """How a fraud was confirmed."""
+
+    REJECTION = "rejection"  # a reviewer refused a record as fraud before it paid
+    CLAWBACK = "clawback"  # an approved award was found out and taken back
+
+
+class Sanction(StrEnum):
+    """The step of the ladder a confirmed case brought."""
+
+    WARNING = "warning"
+    SUSPENSION = "suspension"
+    LONG_SUSPENSION = "long_suspension"
+
+
+class Case(Base):
+    """One confirmed fraud by a resident, and the sanction it brought (append-only).
+
+    The step of the ladder counts the resident's earlier cases within the policy's window
+    that no upheld appeal withdrew. `credit_record` marks a case reported in the
+    credit-record export (the third step).
+    """
+
+    __tablename__ = "fraud_case"
+
+    id: Mapped[uuid.UUID] = id_column()
+    resident_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    participation_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    # Where the record's activity took place: reviewers' and auditors' lists are scoped by it.
+    region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("region.id"), index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("region_organization.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+    points_taken: Mapped[int] = mapped_column(default=0)
+    debt: Mapped[int] = mapped_column(default=0)
+    minutes_removed: Mapped[int] = mapped_column(default=0)
+    sanction: Mapped[str] = mapped_column(String(24))
+    suspended_until: Mapped[datetime | None]
+    credit_record: Mapped[bool] = mapped_column(default=False)
+    decided_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_staff.id"))
+    decided_at: Mapped[datetime] = created_at_column()
+
+
+class Appeal(Base):
+    """A resident's appeal (申诉) against a case, with their reason (append-only)."""
+
+    __tablename__ = "fraud_appeal"
+
+    id: Mapped[uuid.UUID] = id_column()
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fraud_case.id"), unique=True)
+    resident_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(String(1000))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_path: Mapped[str | None] = mapped_column(String(200))
+    filed_at: Mapped[datetime] = created_at_column()
+
+
+class AppealDecision(Base):
+    """The decision on an appeal, by a reviewer other than the case's (append-only)."""
+
+    __tablename__ = "fraud_appeal_decision"
+
+    appeal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fraud_appeal.id"), primary_key=True)
+    upheld: Mapped[bool]
+    reason: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_staff.id"))
+    decided_at: Mapped[datetime] = created_at_column()

@@ -138,6 +138,8 @@ class Facts:
     minutes: int
     photo: bool
     gps_verified: bool
+    # Earning suspended after confirmed fraud (fraud's sanction ladder): no points, said why.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,12 @@ REFUSALS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "zh-CN": "签到位置不在活动范围内，需在现场签到才能获得积分",
             "en": "the check-in position is outside the activity area; "
             "checking in on site is required to earn points",
+        },
+        "earning.suspended": {
+            "zh-CN": "因确认的虚假记录，您获取积分的资格暂停中，"
+            "此次服务不计积分（服务时长照常记录）",
+            "en": "your earning is suspended after confirmed false records, so this service "
+            "earns no points (its hours are still recorded)",
         },
         "duration.too_short": {
             "zh-CN": "时长 {minutes} 分钟，不满 {block} 分钟；只计满 {block} 分钟的时长，不计积分",
@@ -229,6 +237,8 @@ def presence_shortfall(
 
 def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Award:
     """Points for one participation, given what was already awarded this month."""
+    if facts.suspended:
+        return _refused("earning.suspended", facts, 0)
     rule = rules.categories.get(facts.category)
     if rule is None:
         return _refused("category.not_covered", facts, 0)

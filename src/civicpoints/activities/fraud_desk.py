@@ -1,0 +1,78 @@
+"""Records found false: refused as fraud, or taken back after approval; appeals against
+either. The fraud domain keeps the cases and the ladder; this module says which record,
+checks the caller's scope over it, and moves the record's state. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from civicpoints.access import Principal
+from civicpoints.activities.evidence import inspect_photo
+from civicpoints.activities.models import Activity, Participation, RecordStatus
+from civicpoints.activities.records import RecordService
+from civicpoints.activities.storage import store_blob
+from civicpoints.fraud import (
+    AppealDecision,
+    Case,
+    CaseKind,
+    CaseService,
+    Finding,
+)
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.context import Context
+
+
+class FraudDesk:
+    """Confirming fraud on records, and appeals."""
+
+    def __init__(self, session: Session, ctx: Context) -> None:
+        self.session, self.ctx = session, ctx
+        self.records = RecordService(session, ctx)
+        self.cases = CaseService(session)
+
+    def finding(self, record: Participation, activity: Activity, reason: str) -> Finding:
+        """What the fraud domain needs to know of a record found false."""
+        return Finding(
+            resident_id=record.resident_id,
+            participation_id=record.id,
+            region_ids=self.records.ancestry(activity),
+            organization_id=activity.organization_id,
+            reason=reason,
+            signals=list(record.flags or []),
+        )
+
+    def confirm_rejection(
+        self, record: Participation, activity: Activity, reason: str, by: Principal
+    ) -> Case:
+        """A record just refused by a reviewer as fraud: the case and its step of the ladder."""
+        return self.cases.confirm(
+            self.finding(record, activity, reason), CaseKind.REJECTION, by, utcnow()
+        )
+
+    def file_appeal(
+        self, case_id: uuid.UUID, resident_id: uuid.UUID, reason: str, photo: bytes | None
+    ) -> Case:
+        """The resident appeals one of their own cases, with an optional photo."""
+        case = self.cases.own(case_id, resident_id)
+        evidence = None
+        if photo:
+            facts = inspect_photo(photo, self.ctx.settings.upload_max_bytes)  # before any write
+            root = self.ctx.settings.uploads_dir
+            evidence = (facts.sha256, store_blob(root, photo, facts.sha256, facts.extension))
+        self.cases.file_appeal(case, reason, utcnow(), evidence)
+        return case
+
+    def decide_appeal(
+        self, appeal_id: uuid.UUID, upheld: bool, reason: str, by: Principal
+    ) -> AppealDecision:
+        """Decide an appeal; an upheld one withdraws the case and gives the record back."""
+        case, decision = self.cases.decide_appeal(appeal_id, upheld, reason, by, utcnow())
+        if upheld:
+            record = self.records.get(case.participation_id, lock=True)
+            activity = self.records.activities.get(record.activity_id)
+            record.review_reason = reason
+            if record.status == RecordStatus.REJECTED:
+                self.records.approve(record, activity, by.key)
+        return decision

@@ -1,0 +1,127 @@
+"""李先生's sanctions: a record refused as fraud is a case on the ladder — a warning, then a
+suspension that refuses check-ins and points with a clear message; an appeal goes to another
+reviewer; an upheld appeal withdraws the case and pays the record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from civicpoints.access import Principal, Role
+from civicpoints.activities.fraud_desk import FraudDesk
+from civicpoints.activities.models import Participation
+from civicpoints.activities.offline import OfflineService
+from civicpoints.activities.records import RecordService
+from civicpoints.activities.service import ActivityService
+from civicpoints.cli.city import City
+from civicpoints.fraud import AppealRefused, CaseService, EarningSuspended, Sanction
+from civicpoints.identity.models import Resident
+from civicpoints.identity.service import IdentityService
+from civicpoints.kit.clock import utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.db import transaction
+from civicpoints.ledger import LedgerService, wallet_of
+from tests.integration.conftest import WEST_LAKE
+from tests.integration.test_review_queue import pending
+
+
+@pytest.fixture
+def second_reviewer(sessions: sessionmaker[Session], ctx: Context, city: City) -> Principal:
+    """Another reviewer of the first street, for appeals."""
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        member = identity.add_staff("reviewer_b", "北山街道审核员 马审核", None, password_hash="x")
+        identity.grant(member, Role.REVIEWER, region_id=city.streets[0].id)
+        return identity.staff_principal(member)
+
+
+def refuse_as_fraud(
+    sessions: sessionmaker[Session], ctx: Context, city: City, li: Resident, by: Principal
+) -> Participation:
+    """One of 李先生's paper slips, refused by `by` as a false record."""
+    with transaction(sessions) as s:
+        (record_id,) = pending(s, city, 0, li, 1)
+    with transaction(sessions) as s:
+        return OfflineService(s, ctx).decide(
+            record_id, False, "照片系他人上传照片的翻拍", by, fraud=True
+        )
+
+
+def test_li_is_warned_then_suspended_and_his_appeal_goes_to_another_reviewer(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    make_resident: Callable[..., Resident],
+    make_activity: Callable[..., object],
+    staff: Callable[[str], Principal],
+    second_reviewer: Principal,
+) -> None:
+    li = make_resident("李建国")
+    reviewer = staff("reviewer")
+    refuse_as_fraud(sessions, ctx, city, li, reviewer)
+    with transaction(sessions) as s:
+        (first,) = CaseService(s).cases_of(li.id, utcnow())
+        assert first.case.sanction == Sanction.WARNING and first.case.suspended_until is None
+        assert not first.withdrawn and first.appeal is None
+        CaseService(s).require_may_earn(li.id, utcnow())  # a warning does not stop earning
+    with transaction(sessions) as s:
+        FraudDesk(s, ctx).file_appeal(first.case.id, li.id, "照片是我本人拍的", None)
+    with transaction(sessions) as s, pytest.raises(AppealRefused):
+        FraudDesk(s, ctx).file_appeal(first.case.id, li.id, "再申诉一次", None)
+    with transaction(sessions) as s:
+        (appeal, case) = CaseService(s).open_appeals(second_reviewer)[0]
+        assert case.id == first.case.id
+        assert CaseService(s).open_appeals(reviewer) == []  # never one's own case
+    with transaction(sessions) as s, pytest.raises(AppealRefused):
+        FraudDesk(s, ctx).decide_appeal(appeal.id, False, "维持", reviewer)
+    with transaction(sessions) as s:
+        FraudDesk(s, ctx).decide_appeal(appeal.id, False, "比对原图后维持原处理", second_reviewer)
+    with transaction(sessions) as s, pytest.raises(AppealRefused):
+        FraudDesk(s, ctx).decide_appeal(appeal.id, True, "改判", second_reviewer)
+
+    refuse_as_fraud(sessions, ctx, city, li, reviewer)  # the second offence
+    with transaction(sessions) as s:
+        views = CaseService(s).cases_of(li.id, utcnow())
+        assert views[0].case.sanction == Sanction.SUSPENSION
+        until = views[0].case.suspended_until
+        assert until is not None and until - utcnow() > timedelta(days=29)
+    start = datetime.now(UTC) + timedelta(minutes=10)
+    activity_id = make_activity(start)
+    with transaction(sessions) as s:
+        ActivityService(s).enroll(activity_id, li.id)  # type: ignore[arg-type]
+    with transaction(sessions) as s, pytest.raises(EarningSuspended) as refused:
+        RecordService(s, ctx).check_in(activity_id, li.id, *WEST_LAKE, start)  # type: ignore[arg-type]
+    assert "暂停至" in refused.value.message("zh-CN")
+    assert "until" in refused.value.message("en") and refused.value.status == 403
+
+
+def test_an_upheld_appeal_withdraws_the_case_and_pays_the_record(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    make_resident: Callable[..., Resident],
+    staff: Callable[[str], Principal],
+    second_reviewer: Principal,
+) -> None:
+    """The record is approved after all (hours and points), the case no longer counts:
+    the next confirmed fraud is a warning again, not a suspension."""
+    wang = make_resident("王明")
+    record = refuse_as_fraud(sessions, ctx, city, wang, staff("reviewer"))
+    with transaction(sessions) as s:
+        (view,) = CaseService(s).cases_of(wang.id, utcnow())
+        FraudDesk(s, ctx).file_appeal(view.case.id, wang.id, "我有签到表为证", None)
+    with transaction(sessions) as s:
+        ((appeal, _),) = CaseService(s).open_appeals(second_reviewer)
+        FraudDesk(s, ctx).decide_appeal(appeal.id, True, "签到表属实，撤销处理", second_reviewer)
+    with transaction(sessions) as s:
+        (view,) = CaseService(s).cases_of(wang.id, utcnow())
+        assert view.withdrawn
+        assert s.get_one(Participation, record.id).status == "approved"
+        assert LedgerService(s).balance(wallet_of(wang.id)) == 20
+    refuse_as_fraud(sessions, ctx, city, wang, staff("reviewer"))
+    with transaction(sessions) as s:
+        newest = CaseService(s).cases_of(wang.id, utcnow())[0]
+        assert newest.case.sanction == Sanction.WARNING
