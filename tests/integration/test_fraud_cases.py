@@ -4,10 +4,12 @@ reviewer; an upheld appeal withdraws the case and pays the record."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal, Role
@@ -25,6 +27,7 @@ from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.ledger import LedgerService, wallet_of
 from tests.integration.conftest import WEST_LAKE
+from tests.integration.test_api import login, resident_headers
 from tests.integration.test_review_queue import pending
 
 
@@ -125,3 +128,40 @@ def test_an_upheld_appeal_withdraws_the_case_and_pays_the_record(
     with transaction(sessions) as s:
         newest = CaseService(s).cases_of(wang.id, utcnow())[0]
         assert newest.case.sanction == Sanction.WARNING
+
+
+def test_cases_and_appeals_over_the_api(
+    client: TestClient, sessions: sessionmaker[Session], city: City
+) -> None:
+    """A reviewer refuses a slip as fraud over the API; the resident reads the case and
+    appeals; the same reviewer sees no appeal to decide, the second one refuses it. Fraud
+    with an approval, an empty appeal, and someone else's case are refused, nothing written."""
+    token = resident_headers(client, city, 1)
+    stranger = resident_headers(client, city, 2)
+    li = client.get("/api/v1/me", headers=token).json()
+    with transaction(sessions) as s:
+        li = s.get_one(Resident, uuid.UUID(li["id"]))
+        (record_id,) = pending(s, city, 0, li, 1)
+    reviewer, second = login(client, "reviewer"), login(client, "reviewer2")
+    url = f"/api/v1/reviews/{record_id}/decision"
+    both = {"decision": "approve", "reason": "x", "fraud": True}
+    assert client.post(url, json=both, headers=reviewer).status_code == 422
+    r = client.post(
+        url, json={"decision": "reject", "reason": "翻拍他人照片", "fraud": True}, headers=reviewer
+    )
+    assert r.status_code == 200, r.text
+    (case,) = client.get("/api/v1/me/cases", headers=token).json()
+    assert case["sanction"] == "warning" and case["reason"] == "翻拍他人照片"
+    appeal_url = f"/api/v1/me/cases/{case['id']}/appeal"
+    assert client.post(appeal_url, json={"reason": " "}, headers=token).status_code == 422
+    r = client.post(appeal_url, json={"reason": "不是我"}, headers=stranger)
+    assert r.status_code == 404
+    r = client.post(appeal_url, json={"reason": "照片是我本人拍的"}, headers=token)
+    assert r.status_code == 201 and r.json()["appeal"]["reason"] == "照片是我本人拍的"
+    assert client.get("/api/v1/appeals", headers=reviewer).json() == []
+    (waiting,) = client.get("/api/v1/appeals", headers=second).json()
+    decide = f"/api/v1/appeals/{waiting['appeal']['id']}/decision"
+    r = client.post(decide, json={"decision": "reject", "reason": "比对原图，维持"}, headers=second)
+    assert r.status_code == 200 and r.json()["upheld"] is False
+    (case,) = client.get("/api/v1/me/cases", headers=token).json()
+    assert case["decision"]["reason"] == "比对原图，维持" and not case["withdrawn"]

@@ -120,6 +120,8 @@ STAFF = [
     ("auditor", "审计 赵审计", Role.AUDITOR, "city"),
     ("organizer", "北山街道社工 陈社工", Role.ORGANIZER, "street0"),
     ("reviewer", "北山街道审核员 刘审核", Role.REVIEWER, "street0"),
+    # A second reviewer of the street: an appeal is decided by someone other than the first.
+    ("reviewer2", "北山街道审核员 马审核", Role.REVIEWER, "street0"),
     ("verifier", "北山街道便民服务中心 实名核验员 杨核验", Role.VERIFIER, "street0"),
     ("env_officer", "生态环境局 周干事", Role.ORGANIZER, "HB"),
     ("clerk", "超市核销员 孙店员", Role.MERCHANT_CLERK, "city"),

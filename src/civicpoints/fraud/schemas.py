@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from civicpoints.kit.schemas import Line
+if TYPE_CHECKING:
+    from civicpoints.fraud.cases import CaseView
+
+from civicpoints.kit.schemas import Line, Text
 
 # Every signal a record can carry, and how much risk it adds. The flags activities already
 # raised before this domain existed keep a weight that sends the record to review on its own.
@@ -109,3 +113,97 @@ class PolicyRead(BaseModel):
     settings: PolicySettings
     note: str
     created_at: datetime
+
+
+class AppealCreate(BaseModel):
+    """A resident's appeal: why the case is wrong (a photo may go with it on the page)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Text = Field(min_length=1, max_length=1000)
+
+
+class AppealDecisionRead(BaseModel):
+    """The decision on an appeal."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    upheld: bool
+    reason: str
+    decided_at: datetime
+
+
+class AppealRead(BaseModel):
+    """An appeal as filed."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    reason: str
+    has_photo: bool = False
+    filed_at: datetime
+
+
+class CaseRead(BaseModel):
+    """A confirmed false record, its sanction, and the appeal against it."""
+
+    id: uuid.UUID
+    participation_id: uuid.UUID
+    kind: str
+    reason: str
+    signals: list[str]
+    sanction: str
+    suspended_until: datetime | None
+    credit_record: bool
+    points_taken: int
+    debt: int
+    minutes_removed: int
+    decided_at: datetime
+    appeal_closes: datetime
+    appeal: AppealRead | None
+    decision: AppealDecisionRead | None
+    withdrawn: bool
+
+    @classmethod
+    def of(cls, view: CaseView) -> CaseRead:
+        """The API shape of a case as its resident sees it."""
+        c = view.case
+        appeal = view.appeal
+        return cls(
+            id=c.id,
+            participation_id=c.participation_id,
+            kind=c.kind,
+            reason=c.reason,
+            signals=list(c.signals or []),
+            sanction=c.sanction,
+            suspended_until=c.suspended_until,
+            credit_record=c.credit_record,
+            points_taken=c.points_taken,
+            debt=c.debt,
+            minutes_removed=c.minutes_removed,
+            decided_at=c.decided_at,
+            appeal_closes=view.appeal_closes,
+            appeal=AppealRead(
+                id=appeal.id,
+                case_id=appeal.case_id,
+                reason=appeal.reason,
+                has_photo=appeal.evidence_path is not None,
+                filed_at=appeal.filed_at,
+            )
+            if appeal
+            else None,
+            decision=AppealDecisionRead.model_validate(view.decision) if view.decision else None,
+            withdrawn=view.withdrawn,
+        )
+
+
+class OpenAppealRead(BaseModel):
+    """An appeal waiting for a reviewer, with the case it contests."""
+
+    appeal: AppealRead
+    case_id: uuid.UUID
+    participation_id: uuid.UUID
+    case_reason: str
+    sanction: str
+    decided_at: datetime

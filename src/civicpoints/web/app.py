@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from civicpoints import __version__
+from civicpoints.activities.fraud_router import router as activities_fraud
 from civicpoints.activities.router import router as activities
 from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit,
         privacy,
         fraud,
+        activities_fraud,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
