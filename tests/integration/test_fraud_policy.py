@@ -24,10 +24,12 @@ from civicpoints.fraud import (
     PolicySettings,
 )
 from civicpoints.identity.models import Resident
+from civicpoints.jobs import run_job, scheduled_jobs
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.settings import Settings
 from civicpoints.regions import RegionService
 from tests.integration.test_api import login
 from tests.integration.test_review_queue import page_through, pending
@@ -160,3 +162,44 @@ def test_policies_over_the_api(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     (stored,) = client.get("/api/v1/fraud/policies", headers=reviewer).json()
     assert stored["settings"]["max_speed_kmh"] == 90 and stored["settings"]["review_at"] == 30
+
+
+def test_a_record_waiting_over_three_days_raises_an_alert(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    settings: Settings,
+    city: City,
+    make_resident: Callable[..., Resident],
+    staff: Callable[[str], Principal],
+) -> None:
+    """Waiting 4 days: an alert (the hourly job fails, so admins see it); 2 days: none,
+    unless the region's policy alerts after 1 day. Another street's reviewer sees none."""
+    resident = make_resident("等待审核")
+    reviewer, other, admin = staff("reviewer"), staff("mz_reviewer"), staff("admin")
+    now = utcnow()
+    with transaction(sessions) as s:
+        old, recent = pending(s, city, 0, resident, 2)
+        s.get_one(Participation, old).created_at = now - timedelta(days=4)
+        s.get_one(Participation, recent).created_at = now - timedelta(days=2)
+    job = scheduled_jobs(settings)["activities.review_alerts"][0]
+    run = run_job(sessions, "activities.review_alerts", job)
+    assert run.alert and run.summary["overdue"] == 1
+    with transaction(sessions) as s:
+        assert [r.id for r in OfflineService(s, ctx).overdue(now, reviewer)] == [old]
+        assert OfflineService(s, ctx).overdue(now, other) == []
+    with transaction(sessions) as s:
+        PolicyService(s).create(
+            PolicyCreate(
+                region_id=city.streets[0].id,
+                effective_from=TODAY,
+                settings=PolicySettings(review_alert_days=1),
+            ),
+            admin,
+            TODAY,
+        )
+    with transaction(sessions) as s:
+        assert [r.id for r in OfflineService(s, ctx).overdue(now)] == [old, recent]
+    with transaction(sessions) as s:
+        for record_id in (old, recent):
+            s.get_one(Participation, record_id).status = "approved"
+    assert not run_job(sessions, "activities.review_alerts", job).alert

@@ -134,7 +134,7 @@ def test_reviewer_outside_the_region_cannot_decide(
 
     with transaction(sessions) as s:
         identity = IdentityService(s, ctx)
-        other = identity.add_staff("other_street_reviewer", "别的街道审核员", None, password_hash="x")
+        other = identity.add_staff("reviewer_far", "别的街道审核员", None, password_hash="x")
         identity.grant(other, "reviewer", region_id=city.streets[5].id)
     flagged = make_activity(datetime(2026, 7, 5, 9, tzinfo=BUSINESS_TZ), flag_outside=True)
     resident = make_resident("范围测试")
@@ -146,7 +146,7 @@ def test_reviewer_outside_the_region_cannot_decide(
             flagged, resident.id, *SHANGHAI, now=start + timedelta(hours=2), actor="t"
         )
     with transaction(sessions) as s:
-        member = IdentityService(s, ctx).repo.staff_by_username("other_street_reviewer")
+        member = IdentityService(s, ctx).repo.staff_by_username("reviewer_far")
         assert member is not None
         who = IdentityService(s, ctx).staff_principal(member)
         assert OfflineService(s, ctx).queue(who, 50, None) == []

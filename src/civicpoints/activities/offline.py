@@ -6,7 +6,7 @@ Never commits; the import isolates each row in a savepoint so a bad row is never
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -79,6 +79,18 @@ class OfflineService:
     def queue(self, by: Principal, limit: int, after: uuid.UUID | None) -> list[Participation]:
         """Records waiting for review that the reviewer may decide, newest first."""
         return list(self.repo.pending_review(limit, after, by))
+
+    def overdue(self, now: datetime, by: Principal | None = None) -> list[Participation]:
+        """Records waiting longer than their region's policy allows (in `by`'s scope), oldest
+        first: each raises an alert (the `activities.review_alerts` job, the staff console)."""
+        shortest = timedelta(days=1)  # no policy alerts sooner (review_alert_days >= 1)
+        late, days = [], {}
+        for record, activity in self.repo.waiting_since(now - shortest, by):
+            if activity.region_id not in days:
+                days[activity.region_id] = self.records.policy(activity).review_alert_days
+            if as_utc(record.created_at) < now - timedelta(days=days[activity.region_id]):
+                late.append(record)
+        return late
 
     def decide(
         self,

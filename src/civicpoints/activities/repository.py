@@ -147,6 +147,27 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt).one_or_none()
 
+    def waiting_since(
+        self, before: datetime, who: Principal | None = None
+    ) -> Sequence[tuple[Participation, Activity]]:
+        """Records waiting for review since before `before` (in `who`'s scope), oldest first."""
+        stmt = (
+            select(Participation, Activity)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(
+                Participation.status == RecordStatus.PENDING_REVIEW,
+                Participation.created_at < before,
+            )
+        )
+        if who is not None:
+            stmt = stmt.where(
+                scope_clause(
+                    who, Role.REVIEWER, path_of(Activity.region_id), Activity.organization_id
+                )
+            )
+        order = (Participation.created_at, Participation.id)
+        return [(p, a) for p, a in self.session.execute(stmt.order_by(*order)).all()]
+
     def pending_review(
         self, limit: int, after: uuid.UUID | None, who: Principal
     ) -> Sequence[Participation]:

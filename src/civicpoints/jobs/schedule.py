@@ -25,6 +25,7 @@ def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
         "rewards.check_budget": (tasks.check_budget, {"hour": 7, "minute": 0}),
         "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
         "privacy.erase_due": (erase_due_with(settings), {"hour": 3, "minute": 30}),
+        "activities.review_alerts": (tasks.review_alerts_with(settings), {"minute": 5}),
     }
 
 

@@ -99,3 +99,22 @@ def verify_with(
         }
 
     return verify
+
+
+def review_alerts_with(
+    settings: Settings,
+) -> Callable[[sessionmaker[Session]], tuple[bool, dict[str, Any]]]:
+    """The hourly `activities.review_alerts` job: an admin alert while any record has waited
+    for review longer than its region's policy allows (default 3 days)."""
+
+    def review_alerts(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
+        from civicpoints.activities import OfflineService
+        from civicpoints.kit.context import build_context
+
+        with transaction(sessions) as s:
+            late = OfflineService(s, build_context(settings)).overdue(utcnow())
+        oldest = min((r.created_at for r in late), default=None)
+        summary = {"overdue": len(late), "oldest": oldest.isoformat() if oldest else None}
+        return not late, summary
+
+    return review_alerts
