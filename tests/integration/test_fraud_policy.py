@@ -25,6 +25,7 @@ from civicpoints.fraud import (
 )
 from civicpoints.identity.models import Resident
 from civicpoints.jobs import run_job, scheduled_jobs
+from civicpoints.kit import months
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -203,3 +204,35 @@ def test_a_record_waiting_over_three_days_raises_an_alert(
         for record_id in (old, recent):
             s.get_one(Participation, record_id).status = "approved"
     assert not run_job(sessions, "activities.review_alerts", job).alert
+
+
+def test_a_proposed_policy_is_previewed_on_last_months_records(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    city: City,
+    make_resident: Callable[..., Resident],
+) -> None:
+    """Three of last month's records, one with an edited photo: the policy in force sends
+    none of them to review, a proposal reviewing from 20 sends one; a reviewer may not ask."""
+    resident = make_resident("预览")
+    first = months.last_full_month(local_date(utcnow()))
+    in_month = months.bounds(first)[0] + timedelta(days=3)
+    with transaction(sessions) as s:
+        ids = pending(s, city, 0, resident, 3)
+        for record_id, flags in zip(ids, ([], ["photo_edited"], []), strict=True):
+            record = s.get_one(Participation, record_id)
+            record.flags, record.created_at = flags, in_month
+    body = {"settings": {"review_at": 20}, "region_id": str(city.streets[0].id)}
+    url = "/api/v1/fraud/policies/preview"
+    assert client.post(url, json=body, headers=login(client, "reviewer")).status_code == 403
+    r = client.post(url, json=body, headers=login(client, "admin"))
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "month": months.key_of(first),
+        "records": 3,
+        "current": {"approve": 3, "review": 0, "refuse": 0},
+        "proposed": {"approve": 2, "review": 1, "refuse": 0},
+    }
+    elsewhere = {**body, "region_id": str(city.streets[4].id)}
+    r = client.post(url, json=elsewhere, headers=login(client, "admin"))
+    assert r.json()["records"] == 0

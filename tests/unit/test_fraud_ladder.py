@@ -42,3 +42,14 @@ def test_an_appeal_is_open_for_the_policy_days_and_not_before_the_decision() -> 
     assert not appeal_open(NOW, NOW + timedelta(days=15, seconds=1), POLICY)
     assert not appeal_open(NOW, NOW - timedelta(seconds=1), POLICY)
     assert window_start(NOW, PolicySettings(ladder_window_days=365)) == NOW - timedelta(days=365)
+
+
+def test_a_policy_preview_counts_what_each_setting_decides() -> None:
+    """Lowering the review line sends the edited photo to review too; lowering the refusal
+    line refuses the worst record outright."""
+    from civicpoints.fraud.checks import Tally, tally
+
+    past = [[], ["photo_edited"], ["photo_reused", "impossible_travel"], ["venue_code_ok"]]
+    assert tally(past, PolicySettings()) == Tally(approve=3, review=1, refuse=0)
+    assert tally(past, PolicySettings(review_at=20)) == Tally(approve=2, review=2, refuse=0)
+    assert tally(past, PolicySettings(refuse_at=100)) == Tally(approve=3, review=0, refuse=1)

@@ -5,6 +5,7 @@ checks the caller's scope over it, and moves the record's state. Never commits."
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,15 @@ from civicpoints.fraud import (
     CaseKind,
     CaseService,
     Finding,
+    PolicyPreview,
+    PolicySettings,
+    TallyRead,
+    tally,
 )
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit import months
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
+from civicpoints.regions import RegionService
 
 
 class FraudDesk:
@@ -76,3 +83,21 @@ class FraudDesk:
             if record.status == RecordStatus.REJECTED:
                 self.records.approve(record, activity, by.key)
         return decision
+
+    def preview(
+        self, region_id: uuid.UUID | None, proposal: PolicySettings, first: date
+    ) -> PolicyPreview:
+        """What the policy in force and a proposed one would have decided for the records
+        assessed in the Beijing month starting `first`, in the region's subtree."""
+        regions = RegionService(self.session)
+        region = regions.get(region_id) if region_id else None
+        ancestry = [r.id for r in regions.ancestry(region)] if region else []
+        current = self.cases.policies.in_force(ancestry, local_date(utcnow()))[1]
+        since, until = months.bounds(first)
+        past = self.records.repo.assessed_between(since, until, region.path if region else None)
+        return PolicyPreview(
+            month=f"{first.year:04d}-{first.month:02d}",
+            records=len(past),
+            current=TallyRead.of(tally(past, current)),
+            proposed=TallyRead.of(tally(past, proposal)),
+        )

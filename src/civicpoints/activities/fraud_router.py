@@ -14,9 +14,12 @@ from civicpoints.fraud import (
     CaseRead,
     CaseService,
     OpenAppealRead,
+    PolicyPreview,
+    PolicyPreviewAsk,
 )
 from civicpoints.identity import ResidentCaller, StaffCaller
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit import months
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import Ctx, DbSession
 from civicpoints.kit.schemas import Decision
 
@@ -68,3 +71,16 @@ def decide_appeal(
     """Uphold an appeal (the case is withdrawn, the record paid or restored) or refuse it."""
     decision = FraudDesk(db, ctx).decide_appeal(appeal_id, body.approve, body.reason, who)
     return AppealDecisionRead.model_validate(decision)
+
+
+@router.post("/fraud/policies/preview", response_model=PolicyPreview)
+def preview_policy(
+    body: PolicyPreviewAsk, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> PolicyPreview:
+    """How many of a past month's records (default: last month) the policy in force and the
+    proposed one would approve, send to review and refuse (administrators of the region)."""
+    desk = FraudDesk(db, ctx)
+    desk.cases.policies.check_may_set(who, body.region_id)
+    today = local_date(utcnow())
+    first = months.first_of(body.month) if body.month else months.last_full_month(today)
+    return desk.preview(body.region_id, body.settings, first)

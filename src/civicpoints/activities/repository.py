@@ -147,6 +147,23 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt).one_or_none()
 
+    def assessed_between(
+        self, since: datetime, until: datetime, region_path: str | None
+    ) -> Sequence[list[str]]:
+        """The signal codes of records assessed in [since, until), in a region subtree."""
+        stmt = (
+            select(Participation.flags)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(
+                Participation.created_at >= since,
+                Participation.created_at < until,
+                Participation.status != RecordStatus.CHECKED_IN,
+            )
+        )
+        if region_path is not None:
+            stmt = stmt.where(path_of(Activity.region_id).startswith(region_path, autoescape=True))
+        return [list(flags or []) for flags in self.session.scalars(stmt).all()]
+
     def waiting_since(
         self, before: datetime, who: Principal | None = None
     ) -> Sequence[tuple[Participation, Activity]]:

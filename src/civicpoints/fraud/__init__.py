@@ -2,7 +2,7 @@
 clawback, warnings, sanctions and appeals."""
 
 from civicpoints.fraud.cases import CaseService, CaseView, Finding
-from civicpoints.fraud.checks import Assessment, Outcome, Signal, assess
+from civicpoints.fraud.checks import Assessment, Outcome, Signal, Tally, assess, tally
 from civicpoints.fraud.errors import (
     AppealRefused,
     CaseNotFound,
@@ -21,8 +21,11 @@ from civicpoints.fraud.schemas import (
     CaseRead,
     OpenAppealRead,
     PolicyCreate,
+    PolicyPreview,
+    PolicyPreviewAsk,
     PolicyRead,
     PolicySettings,
+    TallyRead,
 )
 
 __all__ = [
@@ -48,10 +51,15 @@ __all__ = [
     "OpenAppealRead",
     "Outcome",
     "PolicyCreate",
+    "PolicyPreview",
+    "PolicyPreviewAsk",
     "PolicyRead",
     "PolicyService",
     "PolicySettings",
     "Sanction",
     "Signal",
+    "Tally",
+    "TallyRead",
     "assess",
+    "tally",
 ]

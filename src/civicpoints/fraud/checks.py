@@ -52,3 +52,28 @@ def assess(codes: Iterable[str], policy: PolicySettings) -> Assessment:
     else:
         outcome = Outcome.APPROVE
     return Assessment(score, outcome, unique)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many records a policy approves, sends to review and refuses."""
+
+    approve: int = 0
+    review: int = 0
+    refuse: int = 0
+
+    def add(self, outcome: Outcome) -> Tally:
+        """This tally with one more record of `outcome`."""
+        return Tally(
+            self.approve + (outcome == Outcome.APPROVE),
+            self.review + (outcome == Outcome.REVIEW),
+            self.refuse + (outcome == Outcome.REFUSE),
+        )
+
+
+def tally(records: Iterable[Iterable[str]], policy: PolicySettings) -> Tally:
+    """What `policy` would decide for records with these signal codes."""
+    total = Tally()
+    for codes in records:
+        total = total.add(assess(codes, policy).outcome)
+    return total

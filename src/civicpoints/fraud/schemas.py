@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from civicpoints.fraud.cases import CaseView
+    from civicpoints.fraud.checks import Tally
 
 from civicpoints.kit.schemas import Line, Text
 
@@ -207,3 +208,35 @@ class OpenAppealRead(BaseModel):
     case_reason: str
     sanction: str
     decided_at: datetime
+
+
+class TallyRead(BaseModel):
+    """How many records a policy approves, sends to review and refuses."""
+
+    approve: int
+    review: int
+    refuse: int
+
+    @classmethod
+    def of(cls, t: Tally) -> TallyRead:
+        """The API shape of a tally."""
+        return cls(approve=t.approve, review=t.review, refuse=t.refuse)
+
+
+class PolicyPreviewAsk(BaseModel):
+    """A proposed policy to try on a past month's records."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region_id: uuid.UUID | None = None
+    settings: PolicySettings
+    month: date | None = Field(None, description="any day of the month; default: last month")
+
+
+class PolicyPreview(BaseModel):
+    """What the policy in force and a proposed one decide for a past month's records."""
+
+    month: str
+    records: int
+    current: TallyRead
+    proposed: TallyRead
