@@ -236,3 +236,29 @@ def test_a_proposed_policy_is_previewed_on_last_months_records(
     elsewhere = {**body, "region_id": str(city.streets[4].id)}
     r = client.post(url, json=elsewhere, headers=login(client, "admin"))
     assert r.json()["records"] == 0
+
+
+def test_low_risk_records_are_approved_together_or_not_at_all(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    city: City,
+    make_resident: Callable[..., Resident],
+) -> None:
+    """Two records scoring 0 and 5 are approved in one go; with a third scoring 40 in the
+    request nothing is approved and the 409 names it; another street's reviewer gets 403."""
+    resident = make_resident("批量通过")
+    with transaction(sessions) as s:
+        ids = pending(s, city, 0, resident, 3)
+        for record_id, risk in zip(ids, (0, 5, 40), strict=True):
+            s.get_one(Participation, record_id).risk = risk
+    url, reviewer = "/api/v1/reviews/bulk-approve", login(client, "reviewer")
+    r = client.post(url, json={"participation_ids": [str(i) for i in ids]}, headers=reviewer)
+    assert r.status_code == 409 and str(ids[2]) in r.json()["detail"]
+    with transaction(sessions) as s:
+        assert {s.get_one(Participation, i).status for i in ids} == {"pending_review"}
+    two = {"participation_ids": [str(i) for i in ids[:2]], "reason": "低风险批量通过"}
+    assert client.post(url, json=two, headers=login(client, "mz_reviewer")).status_code == 403
+    r = client.post(url, json=two, headers=reviewer)
+    assert r.status_code == 200, r.text
+    assert [p["status"] for p in r.json()] == ["approved", "approved"]
+    assert client.post(url, json={"participation_ids": []}, headers=reviewer).status_code == 422

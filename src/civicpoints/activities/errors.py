@@ -420,3 +420,16 @@ class ImportRejected(DomainError):
         "en": "{rows} row(s) have errors (first at line {line}); nothing was imported. "
         "Please correct the file and upload it again",
     }
+
+
+class NotLowRisk(DomainError):
+    """A bulk approval naming a record that is not waiting or not low-risk."""
+
+    code = "activities.not_low_risk"
+    status = 409
+    title = {"zh-CN": "不能批量通过", "en": "Cannot approve in bulk"}
+    messages = {
+        "zh-CN": "以下记录不在待审核状态或风险不低，需逐条审核，本次均未通过：{ids}",
+        "en": "these records are not waiting or not low-risk and must be reviewed one by one; "
+        "none was approved: {ids}",
+    }

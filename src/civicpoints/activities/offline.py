@@ -16,6 +16,7 @@ from civicpoints.activities.errors import (
     ActivityNotFound,
     AlreadyRecorded,
     ImportRejected,
+    NotLowRisk,
     ReviewState,
 )
 from civicpoints.activities.fraud_desk import FraudDesk
@@ -118,6 +119,24 @@ class OfflineService:
             return record
         self.records.approve(record, activity, by.key)
         return record
+
+    def approve_low_risk(
+        self, participation_ids: list[uuid.UUID], reason: str, by: Principal
+    ) -> list[Participation]:
+        """Approve several waiting records at once, all or none: each must be in `by`'s
+        review scope and score below its region's bulk-approval line."""
+        chosen = [(self.records.get(i, lock=True), i) for i in sorted(set(participation_ids))]
+        refused = []
+        for record, record_id in chosen:
+            activity = self.records.activities.get(record.activity_id)
+            if not self._covers(by, Role.REVIEWER, activity):
+                raise Forbidden()
+            line = self.records.policy(activity).bulk_approve_below
+            if record.status != RecordStatus.PENDING_REVIEW or record.risk >= line:
+                refused.append(str(record_id))
+        if refused:
+            raise NotLowRisk("participation_ids", ids=", ".join(refused))
+        return [self.decide(r.id, True, reason, by) for r, _ in chosen]
 
     def _organized(self, activity_id: uuid.UUID, by: Principal) -> Activity:
         """The activity, once `by` is known to organize it: scope before any slip lookup."""

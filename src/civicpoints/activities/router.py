@@ -15,6 +15,7 @@ from civicpoints.activities.schemas import (
     ActivityCreate,
     ActivityPage,
     ActivityRead,
+    BulkApprove,
     CategoryName,
     EnrollmentRead,
     ImportReport,
@@ -188,6 +189,15 @@ def review_queue(
 ) -> list[ParticipationRead]:
     """Records waiting for this reviewer."""
     return [participation_view(db, p) for p in OfflineService(db, ctx).queue(who, limit, after)]
+
+
+@router.post("/reviews/bulk-approve", response_model=list[ParticipationRead])
+def bulk_approve(
+    body: BulkApprove, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> list[ParticipationRead]:
+    """Approve low-risk records together: all or none (409 naming the ones that are not)."""
+    approved = OfflineService(db, ctx).approve_low_risk(body.participation_ids, body.reason, who)
+    return [participation_view(db, p) for p in approved]
 
 
 @router.post("/reviews/{participation_id}/decision", response_model=ParticipationRead)

@@ -154,3 +154,12 @@ class RecordDecision(Decision):
         if self.fraud and self.approve:
             raise ValueError("只有驳回才能认定为虚假记录 / only a rejection can confirm fraud")
         return self
+
+
+class BulkApprove(BaseModel):
+    """Low-risk records to approve together (all or none)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    participation_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+    reason: Text = Field("", max_length=500)
