@@ -18,11 +18,12 @@ from civicpoints.activities.models import Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.service import ActivityService
+from civicpoints.audit import AuditService
 from civicpoints.cli.city import City
 from civicpoints.fraud import AppealRefused, CaseService, EarningSuspended, Sanction
 from civicpoints.identity.models import Resident
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.ledger import LedgerService, wallet_of
@@ -165,3 +166,38 @@ def test_cases_and_appeals_over_the_api(
     assert r.status_code == 200 and r.json()["upheld"] is False
     (case,) = client.get("/api/v1/me/cases", headers=token).json()
     assert case["decision"]["reason"] == "比对原图，维持" and not case["withdrawn"]
+
+
+def test_a_third_offence_enters_the_credit_record_export(
+    client: TestClient,
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    make_resident: Callable[..., Resident],
+    staff: Callable[[str], Principal],
+) -> None:
+    """Warning, suspension, then a long suspension reported in the month's credit-record CSV
+    with the full ID number — for a city-wide administrator only, each view audited."""
+    li = make_resident("李建国")
+    for _ in range(3):
+        refuse_as_fraud(sessions, ctx, city, li, staff("reviewer"))
+    with transaction(sessions) as s:
+        views = CaseService(s).cases_of(li.id, utcnow())
+        assert [v.case.sanction for v in views] == [
+            Sanction.LONG_SUSPENSION,
+            Sanction.SUSPENSION,
+            Sanction.WARNING,
+        ]
+        number = IdentityService(s, ctx).id_number(s.get_one(Resident, li.id))
+    month = utcnow().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+    url = f"/api/v1/fraud/credit-records?month={month}"
+    assert client.get(url, headers=login(client, "auditor")).status_code == 403
+    assert client.get(url, headers=login(client, "reviewer")).status_code == 403
+    assert client.get(url + "-01", headers=login(client, "admin")).status_code == 422
+    r = client.get(url, headers=login(client, "admin"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = r.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and number in lines[1] and "李建国" in lines[1]
+    with transaction(sessions) as s:
+        seen = AuditService(s).about(li.id)
+        assert any(e.action == "fraud.credit_record_export" for e in seen)

@@ -151,6 +151,11 @@ class IdentityService:
             return None
         return self.repo.resident_by(phone_bidx=cipher.blind_index(phone, PHONE_CONTEXT))
 
+    def id_number(self, resident: Resident) -> str:
+        """The resident's full ID number, for a duty that needs it (the credit-record export);
+        the caller checks who may see it and records the view in the audit log."""
+        return self.ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
+
     def verify(self, resident: Resident, evidence: str, actor: str | None = None) -> Resident:
         """Run the configured real-name check; verified residents start earning points."""
         if resident.verification == Verification.VERIFIED:
