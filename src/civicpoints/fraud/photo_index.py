@@ -9,13 +9,26 @@ about a thousand candidates, never a table scan (bench/photo_index.py checks the
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, or_, select, text
-from sqlalchemy.dialects.postgresql import BIT
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Select,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BIT
 from sqlalchemy.orm import Session
 
 from civicpoints.fraud.models import PhotoHash
@@ -90,9 +103,8 @@ class PhotoIndex:
             raise ValueError(f"max_bits must lie between 0 and {MAX_BITS}")
         if not probes or limit < 1:
             return []
-        rows = self.session.execute(
-            self.statement(probes, max_bits, exclude_participation_id, limit)
-        ).all()
+        stmt, params = self._query(probes, max_bits, exclude_participation_id, limit)
+        rows = self.session.execute(stmt, params).all()
         matches = [
             (min(hamming(row.phash, p) for p in probes), row.recorded_at, row) for row in rows
         ]
@@ -102,41 +114,69 @@ class PhotoIndex:
             for bits, _, row in kept[:limit]
         ]
 
-    def statement(
+    def plan(self, phash: int | Sequence[int], max_bits: int, analyze: bool = False) -> str:
+        """PostgreSQL's plan of a lookup (EXPLAIN), to show it uses the band indexes."""
+        probes = [phash] if isinstance(phash, int) else list(phash)
+        stmt, params = self._query(probes, max_bits, None, 20)
+        compiled = stmt.compile(dialect=self.session.get_bind().dialect)
+        explain = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
+        result = self.session.connection().exec_driver_sql(
+            explain + str(compiled), compiled.construct_params(params)
+        )
+        return "\n".join(str(row[0]) for row in result)
+
+    def _query(
         self,
         probes: Sequence[int],
         max_bits: int,
         exclude_participation_id: uuid.UUID | None,
         limit: int,
-    ) -> Select[uuid.UUID, uuid.UUID, uuid.UUID, int, datetime]:
-        """The lookup's SELECT: band index probes; on PostgreSQL also the exact distance."""
-        values = _probe_values(probes, max_bits)
-        stmt = select(
-            PhotoHash.evidence_id,
-            PhotoHash.participation_id,
-            PhotoHash.resident_id,
-            PhotoHash.phash,
-            PhotoHash.recorded_at,
-        ).where(or_(*(col.in_(sorted(v)) for col, v in zip(_BANDS, values, strict=True))))
-        if exclude_participation_id is not None:
-            stmt = stmt.where(PhotoHash.participation_id != exclude_participation_id)
-        if self.session.get_bind().dialect.name != "postgresql":
-            return stmt  # SQLite has no popcount: the exact distance is kept in Python
-        each = [_pg_bits(p) for p in probes]
-        bits = func.least(*each) if len(each) > 1 else each[0]
-        return stmt.where(bits <= max_bits).order_by(bits, PhotoHash.recorded_at).limit(limit)
-
-    def plan(self, phash: int | Sequence[int], max_bits: int) -> str:
-        """PostgreSQL's plan of a lookup (EXPLAIN), to show it uses the band indexes."""
-        probes = [phash] if isinstance(phash, int) else list(phash)
-        compiled = self.statement(probes, max_bits, None, 20).compile(
-            dialect=self.session.get_bind().dialect, compile_kwargs={"literal_binds": True}
-        )
-        rows = self.session.execute(text(f"EXPLAIN {compiled}")).scalars()
-        return "\n".join(rows)
+    ) -> tuple[Select[uuid.UUID, uuid.UUID, uuid.UUID, int, datetime], dict[str, Any]]:
+        """The lookup's statement (built once per shape, so every layer caches it) and values."""
+        postgresql = self.session.get_bind().dialect.name == "postgresql"
+        stmt = _lookup(postgresql, len(probes), exclude_participation_id is not None)
+        params: dict[str, Any] = {
+            f"v{i}": sorted(values) for i, values in enumerate(_probe_values(probes, max_bits))
+        }
+        params |= {f"p{i}": to_signed(p) for i, p in enumerate(probes)}
+        params |= {"max_bits": max_bits, "limit": limit, "exclude": exclude_participation_id}
+        return stmt, params
 
 
-def _pg_bits(probe: int) -> ColumnElement[int]:
-    """bit_count(phash XOR probe) on PostgreSQL (14+)."""
-    xor = PhotoHash.phash.op("#")(cast(to_signed(probe), BigInteger))
-    return func.bit_count(cast(xor, BIT(64)))
+@functools.lru_cache(maxsize=32)
+def _lookup(
+    postgresql: bool, probes: int, exclude: bool
+) -> Select[uuid.UUID, uuid.UUID, uuid.UUID, int, datetime]:
+    """Band index probes, and on PostgreSQL the exact distance, nearest first.
+
+    PostgreSQL gets each band's values as one array parameter, so the SQL text never changes
+    (the driver prepares it once); SQLite has no arrays (an expanding IN) and no popcount
+    (the exact distance is kept in Python).
+    """
+    if postgresql:
+        bands_match = [
+            col == any_(bindparam(f"v{i}", type_=ARRAY(Integer))) for i, col in enumerate(_BANDS)
+        ]
+    else:
+        bands_match = [col.in_(bindparam(f"v{i}", expanding=True)) for i, col in enumerate(_BANDS)]
+    stmt = select(
+        PhotoHash.evidence_id,
+        PhotoHash.participation_id,
+        PhotoHash.resident_id,
+        PhotoHash.phash,
+        PhotoHash.recorded_at,
+    ).where(or_(*bands_match))
+    if exclude:
+        stmt = stmt.where(PhotoHash.participation_id != bindparam("exclude"))
+    if not postgresql:
+        return stmt
+    each = [
+        func.bit_count(cast(PhotoHash.phash.op("#")(bindparam(f"p{i}", type_=BigInteger)), BIT(64)))
+        for i in range(probes)
+    ]
+    bits: ColumnElement[int] = func.least(*each) if probes > 1 else each[0]
+    return (
+        stmt.where(bits <= bindparam("max_bits", type_=Integer))
+        .order_by(bits, PhotoHash.recorded_at)
+        .limit(bindparam("limit", type_=Integer))
+    )
