@@ -53,6 +53,7 @@ class PhotoFacts:
     size: int
     taken_at: datetime | None  # aware, UTC
     gps: tuple[float, float] | None  # WGS-84 (lat, lon)
+    software: str | None = None  # EXIF Software / ProcessingSoftware: what last wrote it
 
 
 def inspect_photo(data: bytes, max_bytes: int) -> PhotoFacts:
@@ -70,6 +71,7 @@ def inspect_photo(data: bytes, max_bytes: int) -> PhotoFacts:
         size=len(data),
         taken_at=_quietly(_taken_at, exif),
         gps=_quietly(_gps, exif),
+        software=_quietly(_software, exif),
     )
 
 
@@ -140,6 +142,22 @@ def _exif_zone(offset: object) -> tzinfo:
         return BUSINESS_TZ
     sign = -1 if match[1] == "-" else 1
     return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
+
+
+def _software(exif: Image.Exif) -> str | None:
+    """What wrote the file last (Software, else ProcessingSoftware), trimmed; None if blank."""
+    for tag in (ExifTags.Base.Software, ExifTags.Base.ProcessingSoftware):
+        value = exif.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
+        text = (
+            "".join(ch for ch in value if ch.isprintable()).strip()
+            if isinstance(value, str)
+            else ""
+        )
+        if text:
+            return text[:200]
+    return None
 
 
 def _gps(exif: Image.Exif) -> tuple[float, float] | None:

@@ -11,7 +11,29 @@ from civicpoints.fraud.errors import (
     NotClawable,
 )
 from civicpoints.fraud.models import Appeal, AppealDecision, Case, CaseKind, Sanction
+from civicpoints.fraud.patterns import Span, burst_signal, overlap_signal, shared_device_signal
+from civicpoints.fraud.photo_index import Match, PhotoIndex
+from civicpoints.fraud.photos import (
+    bands,
+    edited_signal,
+    hamming,
+    near_duplicate_signal,
+    perceptual_hash,
+    photo_place_signal,
+    photo_time_signal,
+    probe_hashes,
+)
 from civicpoints.fraud.policies import PolicyService
+from civicpoints.fraud.positions import (
+    Fix,
+    gcj02_to_wgs84,
+    implausible_accuracy,
+    impossible_travel,
+    readings,
+    shared_spot_signal,
+    spot_key,
+    wgs84_to_gcj02,
+)
 from civicpoints.fraud.schemas import (
     DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
@@ -27,6 +49,7 @@ from civicpoints.fraud.schemas import (
     PolicySettings,
     TallyRead,
 )
+from civicpoints.fraud.venue import venue_code, venue_code_ok, venue_signal
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -46,10 +69,13 @@ __all__ = [
     "CaseView",
     "EarningSuspended",
     "Finding",
+    "Fix",
     "InvalidPolicy",
+    "Match",
     "NotClawable",
     "OpenAppealRead",
     "Outcome",
+    "PhotoIndex",
     "PolicyCreate",
     "PolicyPreview",
     "PolicyPreviewAsk",
@@ -58,8 +84,30 @@ __all__ = [
     "PolicySettings",
     "Sanction",
     "Signal",
+    "Span",
     "Tally",
     "TallyRead",
     "assess",
+    "bands",
+    "burst_signal",
+    "edited_signal",
+    "gcj02_to_wgs84",
+    "hamming",
+    "implausible_accuracy",
+    "impossible_travel",
+    "near_duplicate_signal",
+    "overlap_signal",
+    "perceptual_hash",
+    "photo_place_signal",
+    "photo_time_signal",
+    "probe_hashes",
+    "readings",
+    "shared_device_signal",
+    "shared_spot_signal",
+    "spot_key",
     "tally",
+    "venue_code",
+    "venue_code_ok",
+    "venue_signal",
+    "wgs84_to_gcj02",
 ]

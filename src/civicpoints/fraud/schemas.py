@@ -61,6 +61,9 @@ class PolicySettings(BaseModel):
     )
     burst_min_per_day: int = Field(4, ge=1, le=100)
     device_max_accounts: int = Field(3, ge=1, le=100)
+    overlap_tolerance_min: int = Field(
+        15, ge=0, le=240, description="minutes back-to-back records may overlap honestly"
+    )
     # decision
     weights: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     review_at: int = Field(30, ge=1, le=1_000)

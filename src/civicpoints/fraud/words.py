@@ -1,0 +1,48 @@
+"""Numbers in the words of a signal: distances, durations and times in zh-CN and en. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from civicpoints.kit.clock import BUSINESS_TZ
+
+Words = tuple[str, str]  # (zh-CN, en)
+
+
+def distance(metres: float) -> Words:
+    """'31.2 公里' / '31.2 km' from 1 km up, else whole metres."""
+    if metres >= 1000:
+        km = f"{metres / 1000:,.1f}"
+        return f"{km} 公里", f"{km} km"
+    return f"{metres:,.0f} 米", f"{metres:,.0f} m"
+
+
+def duration(seconds: float) -> Words:
+    """A duration in its two largest units: '40 秒', '9 分钟', '1 小时 5 分钟', '3 天 2 小时'."""
+    s = max(round(seconds), 0)
+    if s < 120:
+        return f"{s} 秒", f"{s} s"
+    minutes, hours, days = s // 60 % 60, s // 3600 % 24, s // 86400
+    if days:
+        return _pair(days, "天", "d", hours, "小时", "h")
+    if hours:
+        return _pair(hours, "小时", "h", minutes, "分钟", "min")
+    return f"{minutes} 分钟", f"{minutes} min"
+
+
+def _pair(big: int, big_zh: str, big_en: str, small: int, small_zh: str, small_en: str) -> Words:
+    if not small:
+        return f"{big} {big_zh}", f"{big} {big_en}"
+    return f"{big} {big_zh} {small} {small_zh}", f"{big} {big_en} {small} {small_en}"
+
+
+def local_time(value: datetime) -> str:
+    """A time as residents read it: Beijing time, to the minute."""
+    return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def local_span(starts: datetime, ends: datetime) -> str:
+    """'2026-03-05 09:00–12:00', the end's date only when it differs from the start's."""
+    a, b = starts.astimezone(BUSINESS_TZ), ends.astimezone(BUSINESS_TZ)
+    end = b.strftime("%H:%M") if a.date() == b.date() else local_time(b)
+    return f"{local_time(a)}–{end}"
