@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from civicpoints.activities.models import (
     Source,
 )
 from civicpoints.activities.repository import ActivityRepository
+from civicpoints.activities.risk import RecordRisk
 from civicpoints.activities.service import ActivityService
 from civicpoints.fraud import (
     Assessment,
@@ -35,7 +37,9 @@ from civicpoints.fraud import (
     Outcome,
     PolicyService,
     PolicySettings,
+    Report,
     assess,
+    readings,
 )
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService, may_process, require_consent
@@ -60,6 +64,14 @@ GPS_TOLERANCE_M = 30.0
 _REFUSED = "风险过高，系统自动驳回 / refused automatically: the risk is too high"
 
 
+@dataclass(frozen=True)
+class Phone:
+    """What the phone says besides the position: its accuracy and its (random) device id."""
+
+    accuracy_m: float | None = None
+    device: str | None = None
+
+
 class RecordService:
     """The life of a participation record."""
 
@@ -71,9 +83,16 @@ class RecordService:
     # -- app check-in / check-out ------------------------------------------------------
 
     def check_in(
-        self, activity_id: uuid.UUID, resident_id: uuid.UUID, lat: float, lon: float, now: datetime
+        self,
+        activity_id: uuid.UUID,
+        resident_id: uuid.UUID,
+        lat: float,
+        lon: float,
+        now: datetime,
+        phone: Phone | None = None,
     ) -> Participation:
-        """Check in on site: inside the area and the window, or a record flagged for review."""
+        """Check in on site: inside the area and the window, or a record flagged for review;
+        the position's own risk signals (travel, accuracy, shared spot or device) noted."""
         lat, lon = geo.validate_point(lat, lon)
         require_consent(IdentityService(self.session, self.ctx).resident(resident_id))
         CaseService(self.session).require_may_earn(resident_id, now)
@@ -100,6 +119,7 @@ class RecordService:
             flags=flags,
         )
         self.repo.add(record)
+        self._observe(record, activity, "checkin", lat, lon, now, phone)
         return record
 
     def check_out(
@@ -110,6 +130,7 @@ class RecordService:
         lon: float,
         now: datetime,
         actor: str,
+        phone: Phone | None = None,
     ) -> Participation:
         """Check out; the credited span is the part of the stay inside the activity's time."""
         lat, lon = geo.validate_point(lat, lon)
@@ -124,8 +145,24 @@ class RecordService:
         record.checkout_at, record.checkout_lat, record.checkout_lon = now, lat, lon
         record.started_at = max(as_utc(record.checkin_at or now), as_utc(activity.starts_at))
         record.ended_at = max(min(now, as_utc(activity.ends_at)), record.started_at)
+        self._observe(record, activity, "checkout", lat, lon, now, phone)
         self.settle(record, activity, actor)
         return record
+
+    def _observe(
+        self,
+        record: Participation,
+        activity: Activity,
+        kind: str,
+        lat: float,
+        lon: float,
+        now: datetime,
+        phone: Phone | None,
+    ) -> None:
+        """Note the risk signals of a reported position and keep it for the next check."""
+        phone = phone or Phone()
+        report = Report(now, lat, lon, phone.accuracy_m, phone.device)
+        RecordRisk(self.session, self.ctx).position(record, kind, report, self.policy(activity))
 
     def _where_and_when(
         self, activity: Activity, lat: float, lon: float, now: datetime, action: str
@@ -133,7 +170,9 @@ class RecordService:
         """Flags for a position/time outside the activity, or the error if it may not flag."""
         flags: list[str] = []
         fence = geo.geofence_from_dict(activity.geofence)
-        if not geo.contains(fence, lat, lon, GPS_TOLERANCE_M):
+        # A phone may hand over GCJ-02 (Chinese map SDKs), about 500 m off: either reading
+        # inside counts as inside (docs/fraud.md, "Positions and GCJ-02").
+        if not any(geo.contains(fence, y, x, GPS_TOLERANCE_M) for y, x in readings(lat, lon)):
             if not activity.flag_outside:
                 raise OutsideGeofence(
                     field="lat", distance=_distance(fence, lat, lon), place=activity.place_name
@@ -152,6 +191,7 @@ class RecordService:
         """Move a finished record on, as its risk decides: refused, to review, to wait for a
         photo, or approved."""
         self.note_presence(record, activity)
+        RecordRisk(self.session, self.ctx).patterns(record, activity, self.policy(activity))
         verdict = self.rescore(record, activity)
         if verdict.outcome == Outcome.REFUSE:
             record.status = RecordStatus.REJECTED

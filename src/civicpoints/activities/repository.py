@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from civicpoints.activities.models import (
     Participation,
     RecordStatus,
 )
+from civicpoints.kit.clock import local_date
 from civicpoints.regions import path_of
 
 
@@ -163,6 +164,48 @@ class ActivityRepository:
         if region_path is not None:
             stmt = stmt.where(path_of(Activity.region_id).startswith(region_path, autoescape=True))
         return [list(flags or []) for flags in self.session.scalars(stmt).all()]
+
+    def near_in_time(
+        self, record: Participation, since: datetime, until: datetime
+    ) -> Sequence[tuple[Participation, Activity]]:
+        """The resident's other standing records that began in [since, until]."""
+        began = func.coalesce(Participation.started_at, Participation.checkin_at)
+        stmt = (
+            select(Participation, Activity)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(
+                Participation.resident_id == record.resident_id,
+                Participation.id != record.id,
+                Participation.status.not_in((RecordStatus.REJECTED, RecordStatus.REVOKED)),
+                began >= since,
+                began <= until,
+            )
+        )
+        return [(p, a) for p, a in self.session.execute(stmt).all()]
+
+    def records_per_resident_day(
+        self, region_id: uuid.UUID, since: datetime, until: datetime, but: uuid.UUID
+    ) -> list[int]:
+        """For the other residents with records at activities of one region in [since, until),
+        how many records each had on each Beijing day they had any."""
+        stmt = (
+            select(Participation.resident_id, Participation.ended_at)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(
+                Activity.region_id == region_id,
+                Participation.resident_id != but,
+                Participation.ended_at >= since,
+                Participation.ended_at < until,
+                Participation.status.not_in((RecordStatus.REJECTED, RecordStatus.REVOKED)),
+            )
+        )
+        days: dict[tuple[uuid.UUID, date], int] = {}
+        for resident_id, ended in self.session.execute(stmt).all():
+            if ended is None:
+                continue
+            key = (resident_id, local_date(ended))
+            days[key] = days.get(key, 0) + 1
+        return list(days.values())
 
     def waiting_since(
         self, before: datetime, who: Principal | None = None

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
-from civicpoints.activities.records import RecordService
+from civicpoints.activities.records import Phone, RecordService
 from civicpoints.activities.schemas import (
     ActivityCreate,
     ActivityPage,
@@ -100,7 +100,10 @@ def check_in(
     activity_id: uuid.UUID, body: Position, who: ResidentCaller, db: DbSession, ctx: Ctx
 ) -> ParticipationRead:
     """Check in on site with the phone's position."""
-    record = RecordService(db, ctx).check_in(activity_id, who.id, body.lat, body.lon, utcnow())
+    phone = Phone(body.accuracy_m, body.device)
+    record = RecordService(db, ctx).check_in(
+        activity_id, who.id, body.lat, body.lon, utcnow(), phone
+    )
     return participation_view(db, record)
 
 
@@ -117,7 +120,10 @@ def check_out(
 
     def run() -> ParticipationRead:
         service = RecordService(db, ctx)
-        record = service.check_out(activity_id, who.id, body.lat, body.lon, utcnow(), who.key)
+        phone = Phone(body.accuracy_m, body.device)
+        record = service.check_out(
+            activity_id, who.id, body.lat, body.lon, utcnow(), who.key, phone
+        )
         return participation_view(db, record)
 
     return once(who.key, body, run)

@@ -86,8 +86,16 @@ class Position(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(ge=-90, le=90, description="latitude, WGS-84")
-    lon: float = Field(ge=-180, le=180, description="longitude, WGS-84")
+    lat: float = Field(ge=-90, le=90, description="latitude, WGS-84 (GCJ-02 is allowed for)")
+    lon: float = Field(ge=-180, le=180, description="longitude, WGS-84 (GCJ-02 is allowed for)")
+    accuracy_m: float | None = Field(
+        None, ge=0, le=1_000_000, description="the phone's claimed accuracy in metres"
+    )
+    device: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+        description="a random id the app or browser keeps; stored only as a keyed hash",
+    )
 
 
 class OfflineRecordCreate(BaseModel):

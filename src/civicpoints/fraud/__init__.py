@@ -34,6 +34,7 @@ from civicpoints.fraud.positions import (
     spot_key,
     wgs84_to_gcj02,
 )
+from civicpoints.fraud.risk import Report, RiskService
 from civicpoints.fraud.schemas import (
     DEFAULT_POLICY,
     DEFAULT_WEIGHTS,
@@ -82,6 +83,8 @@ __all__ = [
     "PolicyRead",
     "PolicyService",
     "PolicySettings",
+    "Report",
+    "RiskService",
     "Sanction",
     "Signal",
     "Span",

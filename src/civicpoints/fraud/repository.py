@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from civicpoints.fraud.models import Observation, PolicyRow
+from civicpoints.fraud.models import Observation, PhotoHash, PolicyRow
 
 
 class FraudRepository:
@@ -53,9 +53,19 @@ class FraudRepository:
         )
         return int(self.session.scalar(stmt) or 0)
 
-    def accounts_on_device(self, device: str) -> int:
-        """How many residents reported positions from one device."""
+    def accounts_on_device(self, device: str, resident_id: uuid.UUID) -> int:
+        """How many residents other than `resident_id` reported positions from one device."""
         stmt = select(func.count(func.distinct(Observation.resident_id))).where(
-            Observation.device == device
+            Observation.device == device, Observation.resident_id != resident_id
         )
         return int(self.session.scalar(stmt) or 0)
+
+    def photo_hashes(self, participation_id: uuid.UUID) -> Sequence[PhotoHash]:
+        """The stored hashes of a record's photos."""
+        stmt = select(PhotoHash).where(PhotoHash.participation_id == participation_id)
+        return self.session.scalars(stmt).all()
+
+    def positions(self, participation_id: uuid.UUID) -> Sequence[Observation]:
+        """The positions reported for a record, in order."""
+        stmt = select(Observation).where(Observation.participation_id == participation_id)
+        return self.session.scalars(stmt.order_by(Observation.at, Observation.id)).all()
