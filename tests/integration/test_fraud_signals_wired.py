@@ -140,7 +140,15 @@ def test_spoofed_identical_coordinates_and_one_device_for_many_accounts(
     activity = make_activity(START, capacity=20)
     preset = (30.259000, 120.138800)
     records = [
-        check_in(sessions, ctx, activity, make_resident("假定位" + "甲乙丙"[i]).id, preset, START, Phone(0))
+        check_in(
+            sessions,
+            ctx,
+            activity,
+            make_resident("假定位" + "甲乙丙"[i]).id,
+            preset,
+            START,
+            Phone(0),
+        )
         for i in range(3)
     ]
     assert ["shared_coordinates" in r.flags for r in records] == [False, False, True]
