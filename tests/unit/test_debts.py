@@ -64,7 +64,10 @@ def test_repayments_are_attributed_oldest_debt_first(raw: list[tuple[str, int, i
     writes off all of its clawback): each clawback's repaid shares plus its unpaid rest are its
     debt; shares add up to the repayments; a later debt is repaid only once every earlier one
     still owing was paid in full."""
-    history, owed, debts, lot = [], {}, {}, iter(IDS)
+    history: list[DebtEvent] = []
+    owed: dict[uuid.UUID, int] = {}
+    debts: dict[uuid.UUID, int] = {}
+    lot = iter(IDS)
     for kind, n, who in raw:
         cb = IDS[who]
         if kind == "debt" and cb not in debts:
