@@ -73,7 +73,7 @@ def test_repayments_are_attributed_oldest_debt_first(raw: list[tuple[str, int, i
         if kind == "debt" and cb not in debts:
             history.append(DebtEvent("debt", n, cb))
             owed[cb] = debts[cb] = n
-        elif kind == "repay" and sum(owed.values()):
+        elif kind == "repay" and any(owed.values()):
             pay = min(n, sum(owed.values()))
             history.append(DebtEvent("repay", pay, uses=((next(lot, IDS[0]), pay),)))
             for k in owed:  # the expected FIFO, written independently
