@@ -4,13 +4,16 @@ next award on both credit paths, restore after an appeal, idempotent repeats, ve
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.identity.models import Resident
 from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger import (
@@ -29,7 +32,7 @@ from civicpoints.ledger import (
 )
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.models import Lot
-from civicpoints.scoring import rules
+from civicpoints.scoring import points_summary, rules
 from civicpoints.scoring.service import AwardRequest, ScoringService
 from tests.integration.ledger_checks import assert_books
 from tests.integration.test_holds import assert_verifies
@@ -296,3 +299,19 @@ def test_held_points_become_debt_and_a_void_repays_it(
         assert s.scalars(select(Lot.remaining)).all() == [0]
         assert_books(s)
     assert_verifies(sessions, settings)
+
+
+def test_the_points_summary_shows_what_is_owed(
+    sessions: sessionmaker[Session], ctx: Context, make_resident: Callable[..., Resident]
+) -> None:
+    """The resident's points summary (GET /me/points, the home page) says what is owed."""
+    resident = make_resident()
+    owner = wallet_of(resident.id)
+    with transaction(sessions) as s:
+        mine = award(s, owner, 60, 100, "mine")
+        spend(s, owner, 45, "h1")
+    with transaction(sessions) as s:
+        claw(s, owner, mine, 60, "c1")
+    with transaction(sessions) as s:
+        summary = points_summary(s, ctx, resident.id, utcnow())
+    assert (summary.balance, summary.owed) == (0, 45)
