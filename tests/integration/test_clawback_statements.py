@@ -29,7 +29,7 @@ def counting(sessions: sessionmaker[Session]) -> Iterator[list[int]]:
     seen = [0]
     engine: Any = sessions.kw["bind"]
 
-    class Counting(psycopg.Cursor):  # type: ignore[type-arg]
+    class Counting(psycopg.Cursor):
         def execute(self, *args: Any, **kwargs: Any) -> Any:
             seen[0] += 1
             return super().execute(*args, **kwargs)
