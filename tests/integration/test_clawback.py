@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.identity.models import Resident
-from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.kit.months import recent_months
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger import (
     AlreadyRestored,
@@ -315,3 +316,24 @@ def test_the_points_summary_shows_what_is_owed(
     with transaction(sessions) as s:
         summary = points_summary(s, ctx, resident.id, utcnow())
     assert (summary.balance, summary.owed) == (0, 45)
+
+
+def test_monthly_flows_count_clawbacks_repayments_and_restores(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Outstanding points follow the wallets through a clawback, a repayment and a restore;
+    `clawed_back` is what clawbacks and repayments took, less what restores gave back."""
+    month = recent_months(local_date(utcnow()), 1)
+    with transaction(sessions) as s:
+        mine = award(s, "wallet:m", 100, 100, "mine")
+        spend(s, "wallet:m", 40, "h1")
+    with transaction(sessions) as s:
+        cut = claw(s, "wallet:m", mine, 100, "c1")
+        award(s, "wallet:m", 20, 100, "later")
+        (flows,) = LedgerService(s).flows_by_month(month)
+    assert (flows.issued, flows.redeemed, flows.clawed_back, flows.outstanding) == (120, 40, 80, 0)
+    with transaction(sessions) as s:
+        restore(s, "wallet:m", cut.clawback_id, "a1")
+        (flows,) = LedgerService(s).flows_by_month(month)
+        assert flows.outstanding == LedgerService(s).balance("wallet:m") == 80
+    assert (flows.clawed_back, flows.expired) == (0, 0)
