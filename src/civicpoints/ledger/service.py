@@ -1,4 +1,5 @@
-"""Use cases of the ledger: credit with a lot, debit by FIFO lots, expire; never commits.
+"""Use cases of the ledger: credit with a lot, debit by FIFO lots, expire, claw back (in
+clawback.py); never commits.
 
 The ledger knows accounts by an owner string and entries by a `ref`; nothing of residents,
 activities or rewards (DESIGN.md §3).
