@@ -37,7 +37,7 @@ def test_the_package_exports_its_surface() -> None:
     assert {"ClawbackRequest", "ClawbackResult", "RestoreRequest", "RestoreResult"} <= set(
         ledger.__all__
     )
-    assert ledger.LedgerService.claw_back and ledger.LedgerService.restore
+    assert callable(ledger.LedgerService.claw_back) and callable(ledger.LedgerService.restore)
     assert all(hasattr(ledger, name) for name in ledger.__all__)
 
 
