@@ -10,9 +10,17 @@ from civicpoints.ledger.models import Account, Entry, Lot
 
 def assert_books(s: Session) -> None:
     """Every chain recomputes from GENESIS, every cached head and balance matches its entries,
-    wallets hold exactly their lots' remainders, and all balances sum to zero."""
+    wallets hold exactly their lots' remainders (never below zero), all balances sum to zero,
+    and each wallet's cached debt is its debt account's balance, which is never above zero."""
     accounts = s.query(Account).all()
     assert sum(a.balance for a in accounts) == 0
+    by_id = {(a.bucket, a.id): a for a in accounts}
+    for a in accounts:
+        if a.kind == "wallet":
+            debt = by_id.get((a.bucket, chain.debt_account_for(a.id)))
+            assert a.balance >= 0 and a.owed == (-debt.balance if debt else 0)
+        if a.kind == "debt":
+            assert a.balance <= 0 and a.owner.startswith("debt:")
     for account in accounts:
         entries = (
             s.query(Entry)

@@ -36,12 +36,14 @@ from civicpoints.ledger.witness import cosign_latest
 
 from .test_verify import T0, build_ledger, latest_notes
 
-# The append-only tables (migrations 0001, 0003, 0004) and their UPDATE/DELETE triggers.
+# The append-only tables (migrations 0001, 0003, 0004, 0014) and their UPDATE/DELETE triggers.
 APPEND_ONLY = (
     "ledger_transfer",
     "ledger_entry",
     "ledger_lot_use",
     "hours_entry",
+    "ledger_clawback",
+    "ledger_restore",
     "ledger_log_leaf",
     "ledger_log_node",
     "ledger_checkpoint",

@@ -34,12 +34,17 @@ def test_the_package_exports_its_surface() -> None:
     assert {"CreditRequest", "HoldRequest", "Resolution", "InsufficientPoints"} <= set(
         ledger.__all__
     )
+    assert {"ClawbackRequest", "ClawbackResult", "RestoreRequest", "RestoreResult"} <= set(
+        ledger.__all__
+    )
+    assert callable(ledger.LedgerService.claw_back) and callable(ledger.LedgerService.restore)
     assert all(hasattr(ledger, name) for name in ledger.__all__)
 
 
 def test_holds_use_only_the_ledgers_public_operations() -> None:
-    """No private method and no repository of LedgerService is used by holds."""
+    """No private method and no repository of LedgerService is used by holds (or clawbacks)."""
     assert reach_throughs(SRC / "ledger" / "holds.py") == []
+    assert reach_throughs(SRC / "ledger" / "clawback.py") == []
 
 
 def test_wallet_of_is_the_ledgers() -> None:

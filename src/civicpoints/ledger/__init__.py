@@ -6,13 +6,24 @@ machinery stay inside."""
 
 from civicpoints.ledger.accounts import wallet_of
 from civicpoints.ledger.chain import account_id_for
+from civicpoints.ledger.clawback import (
+    ClawbackRequest,
+    ClawbackResult,
+    RestoreRequest,
+    RestoreResult,
+)
 from civicpoints.ledger.errors import (
+    AlreadyRestored,
+    AwardNotFound,
+    ClawbackNotFound,
+    ClawbackTooLarge,
     HoldNotPending,
     IdempotencyConflict,
     InsufficientPoints,
     InvalidAmount,
     LedgerNotInitialized,
 )
+from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
 from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
@@ -21,12 +32,18 @@ from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import note_body
-from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService, MonthFlows
+from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
 
 __all__ = [
+    "AlreadyRestored",
+    "AwardNotFound",
     "Checkpoint",
+    "ClawbackNotFound",
+    "ClawbackRequest",
+    "ClawbackResult",
+    "ClawbackTooLarge",
     "CreditRequest",
     "Entry",
     "EntryNotFound",
@@ -46,6 +63,8 @@ __all__ = [
     "Posting",
     "ProofService",
     "Resolution",
+    "RestoreRequest",
+    "RestoreResult",
     "Signer",
     "SigningKey",
     "Verifier",

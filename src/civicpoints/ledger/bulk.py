@@ -4,6 +4,10 @@ One batch (one award, or a whole import chunk) costs: one upsert that creates-or
 account it touches, one read of idempotency keys, and the writes — one statement per table on
 SQLite (executemany), one statement in all on PostgreSQL (data-modifying CTEs). Measured in
 bench/ (docs/performance.md); the ORM path it replaced sent 16 statements per award.
+
+The upsert returns each wallet's `owed` (its unpaid clawback debt), so a batch learns whether
+any wallet must repay without another statement; only when one does is its debt account
+locked (one more upsert) and lot uses written (one more insert on SQLite).
 """
 
 from __future__ import annotations
@@ -20,18 +24,20 @@ from sqlalchemy.orm.util import identity_key
 from civicpoints.kit import dbapi
 from civicpoints.kit.dbapi import Columns, Raw, records
 from civicpoints.ledger import chain
+from civicpoints.ledger.accounts import DEBT, debt_owner
 from civicpoints.ledger.journal import CreditPlan, Head
-from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, Transfer
+from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, LotUse, Transfer
 
 # The columns of each table, from its model (a column added there is written here too).
 ACCOUNT, TRANSFER = Columns(Account), Columns(Transfer)
 ENTRY, LOT, QUEUE = Columns(Entry), Columns(Lot), Columns(LogQueue)
+LOT_USE = Columns(LotUse)
 # Creates an account on first use and locks it in the same statement (no race between a
 # SELECT that finds nothing and the INSERT after it); the no-op update takes the row lock.
 _LOCK_ACCOUNTS = (
     f"INSERT INTO ledger_account ({ACCOUNT.text}) {{values}} "
     "ON CONFLICT (bucket, id) DO UPDATE SET balance = ledger_account.balance "
-    "RETURNING bucket, id, may_go_negative, balance, entry_count, head_hash"
+    "RETURNING bucket, id, may_go_negative, balance, entry_count, head_hash, owed"
 )
 _KEYS = (
     "SELECT bucket, idempotency_key FROM ledger_transfer "
@@ -64,6 +70,11 @@ class AccountSpec:
         self.kind, self.may_go_negative = kind, may_go_negative
 
 
+def debt_spec(bucket: int, wallet: uuid.UUID, wallet_owner: str) -> AccountSpec:
+    """A wallet's debt account, to lock (or open): in the wallet's bucket, may go negative."""
+    return AccountSpec(bucket, chain.debt_account_for(wallet), debt_owner(wallet_owner), DEBT, True)
+
+
 class CreditRepository:
     """Locks accounts and writes planned credits; never commits."""
 
@@ -75,14 +86,20 @@ class CreditRepository:
         raw = dbapi.raw(self.session)
         unique = {(s.bucket, s.id): s for s in specs}
         ordered = [unique[k] for k in sorted(unique)]
-        opened = {"balance": 0, "entry_count": 0, "head_hash": chain.GENESIS, "created_at": now}
+        opened = {
+            "balance": 0,
+            "entry_count": 0,
+            "head_hash": chain.GENESIS,
+            "owed": 0,
+            "created_at": now,
+        }
         rows = [ACCOUNT.row(raw, s, **opened) for s in ordered]
         values, params = raw.rowset(ACCOUNT.table, ACCOUNT.text, rows)
         sql = _LOCK_ACCOUNTS.format(values=values)
         heads = {}
-        for bucket, aid, _neg, balance, count, head_hash in raw.rows(sql, params):
+        for bucket, aid, _neg, balance, count, head_hash, owed in raw.rows(sql, params):
             account_id = raw.to_uuid(aid)
-            heads[(bucket, account_id)] = Head(bucket, account_id, balance, count, head_hash)
+            heads[(bucket, account_id)] = Head(bucket, account_id, balance, count, head_hash, owed)
         return heads
 
     def used_keys(self, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -104,14 +121,16 @@ class CreditRepository:
         rows: dict[Columns, list[tuple[Any, ...]]] = {
             TRANSFER: [TRANSFER.row(raw, t) for t in plan.transfers],
             ENTRY: [ENTRY.row(raw, e, e.fields) for e in plan.entries],
-            LOT: [LOT.row(raw, x, remaining=x.amount) for x in plan.lots],
+            LOT: [LOT.row(raw, x) for x in plan.lots],
             QUEUE: [
                 QUEUE.row(raw, bucket=e.fields.bucket, entry_id=e.id, queued_at=queued_at)
                 for e in plan.entries
             ],
         }
+        if plan.uses:  # repayments only: a batch without debt writes no lot use
+            rows[LOT_USE] = [LOT_USE.row(raw, u) for u in plan.uses]
         heads = [
-            (h.bucket, raw.uuid(h.id), h.balance, h.entry_count, h.head_hash)
+            (h.bucket, raw.uuid(h.id), h.balance, h.entry_count, h.head_hash, h.owed)
             for h in plan.heads.values()
         ]
         if raw.postgres:
@@ -120,9 +139,9 @@ class CreditRepository:
             for table, params in rows.items():
                 raw.many(table.insert(), params)
             raw.many(
-                "UPDATE ledger_account SET balance = ?, entry_count = ?, head_hash = ? "
-                "WHERE bucket = ? AND id = ?",
-                [(b, c, h, bucket, i) for bucket, i, b, c, h in heads],
+                "UPDATE ledger_account SET balance = ?, entry_count = ?, head_hash = ?, "
+                "owed = ? WHERE bucket = ? AND id = ?",
+                [(b, c, h, o, bucket, i) for bucket, i, b, c, h, o in heads],
             )
         self.forget(plan.heads.keys())
 
@@ -135,17 +154,21 @@ class CreditRepository:
         """Everything in one statement: each CTE inserts one table, the final UPDATE the heads.
 
         Foreign keys between the CTEs hold: PostgreSQL checks them at the end of the statement.
+        The lot-use CTE is there only when a repayment needs it, so the statement a batch
+        without debt sends stays one text (prepared once).
         """
-        keys = {TRANSFER: "t", ENTRY: "e", LOT: "l", QUEUE: "q"}
+        keys = {TRANSFER: "t", ENTRY: "e", LOT: "l", QUEUE: "q", LOT_USE: "u"}
+        keys = {table: k for table, k in keys.items() if table in rows}
         ctes = ", ".join(f"{k} AS ({_from_json(table, k)})" for table, k in keys.items())
         sql = (
             f"WITH d AS (SELECT CAST(? AS jsonb) AS j), {ctes} "
             "UPDATE ledger_account AS a SET balance = v.balance, entry_count = v.entry_count, "
-            "head_hash = v.head_hash FROM jsonb_populate_recordset(NULL::ledger_account, "
+            "head_hash = v.head_hash, owed = v.owed "
+            "FROM jsonb_populate_recordset(NULL::ledger_account, "
             "(SELECT j->'a' FROM d)) AS v WHERE a.bucket = v.bucket AND a.id = v.id"
         )
         doc = {k: records(table.text, rows[table]) for table, k in keys.items()}
-        doc["a"] = records("bucket, id, balance, entry_count, head_hash", heads)
+        doc["a"] = records("bucket, id, balance, entry_count, head_hash, owed", heads)
         raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
 
     def forget(self, keys: Iterable[tuple[int, uuid.UUID]]) -> None:

@@ -86,3 +86,9 @@ ACCOUNT_NAMESPACE = uuid.UUID("6f1c2b9e-4a57-4c0e-9a53-2d3b7c1e8f10")
 def account_id_for(owner: str) -> uuid.UUID:
     """The deterministic id of the account named `owner` (so its bucket needs no lookup)."""
     return uuid.uuid5(ACCOUNT_NAMESPACE, owner)
+
+
+def debt_account_for(wallet_id: uuid.UUID) -> uuid.UUID:
+    """The id of a wallet's debt account (in the wallet's bucket): what it owes after a
+    clawback took more than it held."""
+    return uuid.uuid5(ACCOUNT_NAMESPACE, f"debt:{wallet_id}")

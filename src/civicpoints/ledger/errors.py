@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civicpoints.kit.errors import Conflict, DomainError
+from civicpoints.kit.errors import Conflict, DomainError, NotFound
 
 
 class InsufficientPoints(Conflict):
@@ -57,4 +57,46 @@ class HoldNotPending(Conflict):
     messages = {
         "zh-CN": "该积分冻结已结束（状态：{status}），不能再次处理",
         "en": "this hold is no longer pending (status: {status})",
+    }
+
+
+class AwardNotFound(NotFound):
+    """A clawback names a transfer that is not a credit of that wallet opening a lot."""
+
+    code = "ledger.award_not_found"
+    messages = {
+        "zh-CN": "该账户没有这笔积分发放记录，无法追回",
+        "en": "no such award to this wallet: nothing to claw back",
+    }
+
+
+class ClawbackTooLarge(Conflict):
+    """More would be clawed back from an award than it gave (less what was taken before)."""
+
+    code = "ledger.clawback_too_large"
+    title = {"zh-CN": "追回积分过多", "en": "Clawback too large"}
+    messages = {
+        "zh-CN": "追回 {amount} 分超过这笔发放尚可追回的 {left} 分",
+        "en": "clawing back {amount} points exceeds the {left} still left of this award",
+    }
+
+
+class ClawbackNotFound(NotFound):
+    """A restore names a clawback that does not exist (for that wallet)."""
+
+    code = "ledger.clawback_not_found"
+    messages = {
+        "zh-CN": "该账户没有这笔积分追回记录",
+        "en": "no such clawback of this wallet",
+    }
+
+
+class AlreadyRestored(Conflict):
+    """A clawback is restored once; a second restore (under another key) is refused."""
+
+    code = "ledger.already_restored"
+    title = {"zh-CN": "已恢复", "en": "Already restored"}
+    messages = {
+        "zh-CN": "这笔追回的积分已经恢复过，不能再次恢复",
+        "en": "this clawback was already restored",
     }

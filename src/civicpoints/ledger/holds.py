@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.ids import new_id
+from civicpoints.ledger.accounts import EXPIRY
 from civicpoints.ledger.errors import HoldNotPending, InsufficientPoints, InvalidAmount
 from civicpoints.ledger.hold_repository import HoldRepository
 from civicpoints.ledger.models import Hold
-from civicpoints.ledger.service import EXPIRY, LedgerService, Movement
+from civicpoints.ledger.service import LedgerService, Movement
 
 HOLD = "hold"
 REDEMPTION = "redemption"

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -48,6 +49,10 @@ class Account(Base):
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     entry_count: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
+    # A wallet's unpaid clawback debt: a cache of its debt account's balance (negated). The
+    # credit path's lock statement returns it, so a credit learns at no extra cost whether it
+    # must repay first. Always 0 on other accounts.
+    owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = created_at_column()
 
 
@@ -263,6 +268,65 @@ class Hold(Base):
     timeout_at: Mapped[datetime]
     created_at: Mapped[datetime] = created_at_column()
     resolved_at: Mapped[datetime | None]
+
+
+# -- clawbacks (reversing an award) and their restores -----------------------------------
+
+
+class Clawback(Base):
+    """An award reversed, in part or whole: what was taken, what had lapsed, what is owed.
+
+    An index of the clawback's transfers (append-only); the evidence is the transfers: the
+    wallet's `clawback` debit (its lot uses name the lots taken) and the debt account's `debt`
+    entry. `ledger verify` holds the amounts here against them.
+    """
+
+    __tablename__ = "ledger_clawback"
+    __table_args__ = (
+        UniqueConstraint("bucket", "idempotency_key"),
+        Index("ix_ledger_clawback_award", "bucket", "award_transfer_id"),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    account_id: Mapped[uuid.UUID]  # the wallet
+    award_transfer_id: Mapped[uuid.UUID]
+    amount: Mapped[int] = mapped_column(BigInteger)  # = taken + lapsed + debt
+    taken: Mapped[int] = mapped_column(BigInteger)
+    lapsed: Mapped[int] = mapped_column(BigInteger)  # the award's own points already expired
+    debt: Mapped[int] = mapped_column(BigInteger)
+    take_transfer_id: Mapped[uuid.UUID | None]
+    take_entry_id: Mapped[uuid.UUID | None]  # the wallet's debit: its lot uses are the lots
+    debt_transfer_id: Mapped[uuid.UUID | None]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Restore(Base):
+    """A clawback undone (an upheld appeal): at most one per clawback, append-only."""
+
+    __tablename__ = "ledger_restore"
+    __table_args__ = (UniqueConstraint("bucket", "idempotency_key"),)
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    clawback_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    returned: Mapped[int] = mapped_column(BigInteger)  # points back in their lots
+    expired: Mapped[int] = mapped_column(BigInteger)  # points whose lots expired meanwhile
+    forgiven: Mapped[int] = mapped_column(BigInteger)  # debt still unpaid, written off
+    repaid: Mapped[int] = mapped_column(BigInteger)  # debt already repaid, given back
+    back_transfer_id: Mapped[uuid.UUID | None]
+    expire_transfer_id: Mapped[uuid.UUID | None]
+    forgive_transfer_id: Mapped[uuid.UUID | None]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500))
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = created_at_column()
 
 
 # A void looks up the lots its hold took by the hold's debit entry.

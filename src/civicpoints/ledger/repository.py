@@ -13,15 +13,25 @@ from sqlalchemy.orm import Session, aliased
 from civicpoints.kit.months import month_of_instant
 from civicpoints.ledger.models import Account, Entry, LedgerMeta, Lot, Transfer
 
+FLOWS = ("issued", "redeemed", "expired", "clawed", "restored")
+
 
 def _flows() -> tuple[ColumnElement[str | None], Select[Any]]:
     """Transfers by what they do to points in circulation: issued (from an issuance account),
-    redeemed (to a redemption sink) or expired (to the expiry sink); others are left out."""
+    redeemed (to a redemption sink), expired (to the expiry sink), clawed (out of a wallet to
+    the clawback sink or to its debt account: a clawback, a repayment) or restored (from the
+    clawback sink back to a wallet); others (holds, debts, forgiving) are left out."""
     debit, credit = aliased(Account), aliased(Account)
+    from_clawback = debit.owner == "system:clawback"
     flow = case(
         (debit.owner.like("system:issuance:%"), "issued"),
         (credit.owner.like("system:redemption:%"), "redeemed"),
+        (from_clawback & (credit.kind == "wallet"), "restored"),
+        # What a restore sends to expiry had left circulation when it was clawed back.
+        (from_clawback, None),
         (credit.owner == "system:expiry", "expired"),
+        ((debit.kind == "wallet") & (credit.owner == "system:clawback"), "clawed"),
+        ((debit.kind == "wallet") & (credit.kind == "debt"), "clawed"),
         else_=None,
     )
     stmt = (
@@ -91,8 +101,8 @@ class LedgerRepository:
             .where(Lot.bucket == bucket, Lot.account_id == account_id, Lot.remaining > 0)
             .order_by(Lot.expires_at, Lot.id)
         )
-        if lock:
-            stmt = stmt.with_for_update()
+        if lock:  # and read afresh: another transaction may have used them since
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).all()
 
     def lots(self, bucket: int, account_id: uuid.UUID) -> Sequence[Lot]:
@@ -123,18 +133,18 @@ class LedgerRepository:
         """One lot."""
         stmt = select(Lot).where(Lot.bucket == bucket, Lot.id == lot_id)
         if lock:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalars(stmt).one_or_none()
 
     def flows_by_month(self, months: list[date]) -> dict[tuple[str, str], int]:
-        """Points issued, redeemed and expired in each Beijing month, by (flow, 'YYYY-MM')."""
+        """Each flow's points in each Beijing month, by (flow, 'YYYY-MM')."""
         month = month_of_instant(Transfer.occurred_at, months)
         flow, stmt = _flows()
         stmt = stmt.add_columns(month).where(month.is_not(None)).group_by(flow, month)
         return {(str(f), str(m)): int(n or 0) for f, n, m in self.session.execute(stmt).all()}
 
     def flows_before(self, instant: datetime) -> dict[str, int]:
-        """Points issued, redeemed and expired before `instant`, by flow."""
+        """Each flow's points before `instant`."""
         flow, stmt = _flows()
         stmt = stmt.where(Transfer.occurred_at < instant).group_by(flow)
         return {str(f): int(n or 0) for f, n in self.session.execute(stmt).all()}

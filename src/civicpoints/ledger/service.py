@@ -1,4 +1,5 @@
-"""Use cases of the ledger: credit with a lot, debit by FIFO lots, expire; never commits.
+"""Use cases of the ledger: credit with a lot, debit by FIFO lots, expire, claw back (in
+clawback.py); never commits.
 
 The ledger knows accounts by an owner string and entries by a `ref`; nothing of residents,
 activities or rewards (DESIGN.md §3).
@@ -15,29 +16,35 @@ from sqlalchemy.orm import Session
 
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.ids import new_id
-from civicpoints.kit.months import bounds, key_of
 from civicpoints.ledger import chain
-from civicpoints.ledger.bulk import AccountSpec, CreditRepository
+from civicpoints.ledger.accounts import EXPIRY, ISSUANCE
+from civicpoints.ledger.bulk import AccountSpec, CreditRepository, debt_spec
+from civicpoints.ledger.clawback import (
+    ClawbackRequest,
+    ClawbackResult,
+    ClawbackService,
+    RestoreRequest,
+    RestoreResult,
+)
 from civicpoints.ledger.errors import (
     IdempotencyConflict,
     InsufficientPoints,
     InvalidAmount,
     LedgerNotInitialized,
 )
+from civicpoints.ledger.flows import MonthFlows, flows_by_month
 from civicpoints.ledger.journal import (
     CreditOrder,
     Head,
     Movement,
     Posting,
+    fresh_orders,
     plan_credits,
     request_hash,
 )
 from civicpoints.ledger.journal import append as journal_append
 from civicpoints.ledger.models import Account, Entry, LogQueue, Lot, LotUse, Transfer
 from civicpoints.ledger.repository import LedgerRepository
-
-ISSUANCE = "issuance"
-EXPIRY = "expiry"
 
 
 @dataclass(frozen=True)
@@ -56,17 +63,6 @@ class ExpiryReport:
 
     lots: int
     points: int
-
-
-@dataclass(frozen=True)
-class MonthFlows:
-    """Points issued, redeemed and expired in one Beijing month, and outstanding at its end."""
-
-    month: str
-    issued: int
-    redeemed: int
-    expired: int
-    outstanding: int
 
 
 class LedgerService:
@@ -115,41 +111,24 @@ class LedgerService:
 
         Accounts are created-or-locked in key order, then idempotency keys are read: a key
         already used returns its first posting (or 409 for a different request); a key
-        repeated within the batch posts once.
+        repeated within the batch posts once. A wallet that owes repays from the new lot.
         """
         for r in requests:
             if r.move.amount <= 0:
                 raise InvalidAmount(amount=r.move.amount)
-        buckets = self.buckets()
-        orders, specs = [], []
-        for r in requests:
-            wallet = chain.account_id_for(r.owner)
-            bucket = chain.bucket_of(wallet, buckets)
-            name = f"{ISSUANCE}:{r.source}"
-            issuer = _system_id(bucket, name)
-            specs.append(AccountSpec(bucket, issuer, f"system:{name}", "system", True))
-            specs.append(AccountSpec(bucket, wallet, r.owner, "wallet", False))
-            orders.append(CreditOrder(bucket, issuer, wallet, r.move, r.expires_at))
+        orders, specs, owners = self._orders(requests)
         now = utcnow()
         heads = self.credits.lock_accounts(specs, now)
         used = self.credits.used_keys([(o.bucket, o.move.idempotency_key) for o in orders])
-        fresh: dict[tuple[int, str], CreditOrder] = {}
-        for o in orders:
-            key = (o.bucket, o.move.idempotency_key)
-            if key in used:
-                continue
-            first = fresh.setdefault(key, o)
-            if request_hash(first.issuer, first.wallet, first.move) != request_hash(
-                o.issuer, o.wallet, o.move
-            ):
-                raise IdempotencyConflict()
+        fresh = fresh_orders(orders, used)
+        owing = {(o.bucket, o.wallet) for o in fresh.values() if heads[(o.bucket, o.wallet)].owed}
+        if owing:  # only then: the debt accounts, locked after their wallets as everywhere
+            debts = [debt_spec(b, w, owners[(b, w)]) for b, w in sorted(owing)]
+            heads.update(self.credits.lock_accounts(debts, now))
         plan = plan_credits(list(fresh.values()), heads, now, new_id)
         if plan.transfers:
             self.credits.write(plan, now)
-        posted = {
-            (p.bucket, t.idempotency_key): p
-            for p, t in zip(plan.postings, plan.transfers, strict=True)
-        }
+        posted = dict(zip(fresh, plan.postings, strict=True))
         out = []
         for o in orders:
             key = (o.bucket, o.move.idempotency_key)
@@ -162,6 +141,23 @@ class LedgerService:
                 out.append(p if o is fresh[key] else replace(p, replayed=True))
         return out
 
+    def _orders(
+        self, requests: list[CreditRequest]
+    ) -> tuple[list[CreditOrder], list[AccountSpec], dict[tuple[int, uuid.UUID], str]]:
+        """Each request as an order; the accounts to lock; each wallet's owner name."""
+        buckets = self.buckets()
+        orders, specs, owners = [], [], {}
+        for r in requests:
+            wallet = chain.account_id_for(r.owner)
+            bucket = chain.bucket_of(wallet, buckets)
+            name = f"{ISSUANCE}:{r.source}"
+            issuer = _system_id(bucket, name)
+            specs.append(AccountSpec(bucket, issuer, f"system:{name}", "system", True))
+            specs.append(AccountSpec(bucket, wallet, r.owner, "wallet", False))
+            orders.append(CreditOrder(bucket, issuer, wallet, r.move, r.expires_at))
+            owners[(bucket, wallet)] = r.owner
+        return orders, specs, owners
+
     def balance(self, owner: str) -> int:
         """The cached balance of `owner` (0 for an account never used)."""
         bucket, account_id = self.locate(owner)
@@ -173,34 +169,40 @@ class LedgerService:
         bucket, account_id = self.locate(owner)
         return list(self.repo.lots(bucket, account_id))
 
+    def debt(self, owner: str) -> int:
+        """Points `owner` still owes after clawbacks (0 if none)."""
+        return ClawbackService(self, self.repo.session).debt(owner)
+
+    def claw_back(self, req: ClawbackRequest) -> ClawbackResult:
+        """Reverse (part of) an award: its own lots first, then others; the rest becomes debt."""
+        return ClawbackService(self, self.repo.session).claw_back(req)
+
+    def restore(self, req: RestoreRequest) -> RestoreResult:
+        """Undo a clawback (an upheld appeal): points back with their expiry, debt forgiven."""
+        return ClawbackService(self, self.repo.session).restore(req)
+
     def entries(self, owner: str, limit: int, before_seq: int | None = None) -> list[Entry]:
         """`owner`'s journal, newest first."""
         bucket, account_id = self.locate(owner)
         return list(self.repo.entries(bucket, account_id, limit, before_seq))
 
     def flows_by_month(self, months: list[date]) -> list[MonthFlows]:
-        """Points issued, redeemed, expired and outstanding for each month (first days, in
-        order), from the transfers themselves."""
-        if not months:
-            return []
-        by_month = self.repo.flows_by_month(months)
-        before = self.repo.flows_before(bounds(months[0])[0])
-        out = before.get("issued", 0) - before.get("redeemed", 0) - before.get("expired", 0)
-        rows = []
-        for first in months:
-            key = key_of(first)
-            n = {f: by_month.get((f, key), 0) for f in ("issued", "redeemed", "expired")}
-            out += n["issued"] - n["redeemed"] - n["expired"]
-            rows.append(MonthFlows(key, n["issued"], n["redeemed"], n["expired"], out))
-        return rows
+        """Points issued, redeemed, expired, clawed back and outstanding for each month (first
+        days, in order), from the transfers themselves."""
+        return flows_by_month(self.repo, months)
 
     def expire_lot(self, bucket: int, lot_id: uuid.UUID, as_of: datetime) -> int:
         """Write an EXPIRE transfer for what is left of one lot; returns the points expired."""
-        lot = self.repo.lot(bucket, lot_id, lock=True)
-        if lot is None or lot.remaining <= 0 or lot.expires_at > as_of:
+        found = self.repo.lot(bucket, lot_id)
+        if found is None:
             return 0
-        wallet = self.repo.account(bucket, lot.account_id)
-        assert wallet is not None
+        # The wallet first, then the lot: the order of every writer of a wallet's lots
+        # (holds, clawbacks, repayments), so an expiry run racing them queues, never deadlocks.
+        wallet = self.repo.account(bucket, found.account_id, lock=True)
+        lot = self.repo.lot(bucket, lot_id, lock=True)
+        assert wallet is not None and lot is not None
+        if lot.remaining <= 0 or lot.expires_at > as_of:
+            return 0
         sink = self.system(bucket, EXPIRY)
         move = Movement(
             kind="expire",
@@ -241,21 +243,13 @@ class LedgerService:
 
     def system(self, bucket: int, name: str) -> Account:
         """The per-bucket system account `name`, locked (split per bucket: never global)."""
-        account_id = _system_id(bucket, name)
-        return self._account(bucket, account_id, f"system:{name}", "system", may_go_negative=True)
+        spec = AccountSpec(bucket, _system_id(bucket, name), f"system:{name}", "system", True)
+        return self.lock_account(spec)
 
-    def _account(
-        self,
-        bucket: int,
-        account_id: uuid.UUID,
-        owner: str,
-        kind: str,
-        may_go_negative: bool = False,
-    ) -> Account:
+    def lock_account(self, spec: AccountSpec) -> Account:
         """Lock an account for this transaction, creating it on first use (race-free upsert)."""
-        spec = AccountSpec(bucket, account_id, owner, kind, may_go_negative)
         self.credits.lock_accounts([spec], utcnow())
-        account = self.repo.account(bucket, account_id, lock=True)
+        account = self.repo.account(spec.bucket, spec.id, lock=True)
         assert account is not None
         return account
 
@@ -271,7 +265,8 @@ class LedgerService:
 
         A wallet debit consumes `lots` in the order given (default: its open lots, earliest
         expiry first), recording each use; `after_credit` runs on the credit entry once written
-        (e.g. `give_back`, which returns lots to the credited wallet).
+        (e.g. `give_back`, which returns lots to the credited wallet). Points coming into a
+        wallet that owes repay its debt first, as a transfer of their own.
         """
         if move.amount <= 0:
             raise InvalidAmount(amount=move.amount)
@@ -305,6 +300,8 @@ class LedgerService:
             self._consume(debit, debit_entry, move.amount, lots)
         if after_credit:
             after_credit(credit_entry)
+        if credit.owed > 0 and credit.kind == "wallet":
+            ClawbackService(self, self.repo.session).repay(credit, transfer, move.amount)
         return Posting(
             transfer.id,
             transfer.bucket,

@@ -32,9 +32,11 @@ class LotRead(BaseModel):
 
 
 class PointsRead(BaseModel):
-    """A resident's points: balance, this month against the cap, lots and what expires soon."""
+    """A resident's points: balance, this month against the cap, lots and what expires soon;
+    `owed`: points still owed after a clawback, which the next awards repay first."""
 
     balance: int
+    owed: int = 0
     month: str
     awarded_this_month: int
     monthly_cap: int
@@ -50,7 +52,8 @@ def home_regions(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[uuid
 
 
 def points_summary(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) -> PointsRead:
-    """Balance, lots by expiry, what expires within 30 days, this month against the cap."""
+    """Balance, points owed, lots by expiry, what expires within 30 days, this month against
+    the cap."""
     wallet = wallet_of(resident_id)
     ledger = LedgerService(db)
     lots = [lot for lot in ledger.lots(wallet) if lot.remaining > 0]
@@ -59,6 +62,7 @@ def points_summary(db: Session, ctx: Context, resident_id: uuid.UUID, now: datet
     _, rules = ScoringService(db).rules_for(home_regions(db, ctx, resident_id), local_date(now))
     return PointsRead(
         balance=ledger.balance(wallet),
+        owed=ledger.debt(wallet),
         month=month,
         awarded_this_month=used,
         monthly_cap=rules.monthly_cap,

@@ -50,6 +50,23 @@ KINDS: dict[str, tuple[str, str]] = {
         "账户余额 {balance} 与其积分批次剩余合计 {lots} 不符",
         "balance {balance} differs from the sum of its lots' remainders {lots}",
     ),
+    "account.owed": (
+        "钱包缓存的欠分 {cached} 与其欠分账户记录的 {actual} 不符",
+        "the wallet's cached debt {cached} differs from its debt account's {actual}",
+    ),
+    "account.debt": (
+        "欠分账户（余额 {balance}）不属于任何钱包，或余额大于 0",
+        "a debt account (balance {balance}) belongs to no wallet, or is above zero",
+    ),
+    "clawback.record": (
+        "积分追回记录 {clawback} 与其转账不符（金额、类型或账户），或各部分之和不等于追回数",
+        "clawback {clawback} does not match its transfers (amount, kind or accounts), "
+        "or its parts do not add up to its amount",
+    ),
+    "restore.record": (
+        "追回恢复记录 {clawback} 与其转账或其追回不符",
+        "the restore of clawback {clawback} does not match its transfers or its clawback",
+    ),
     "lot.remaining": (
         "批次缓存剩余 {cached} 不等于批次金额减去使用记录 {actual}",
         "lot remaining {cached} differs from its amount minus its recorded uses ({actual})",

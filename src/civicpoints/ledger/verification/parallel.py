@@ -1,11 +1,11 @@
 """The parts of a verification, run in this process or side by side in child processes.
 
 The three parts share nothing but the snapshot they read: the account chains (with the account
-caches, lot sums and zero sums), the lots and transfers, and the Merkle logs. On PostgreSQL the
-children read the parent's very snapshot (`SET TRANSACTION SNAPSHOT`). On SQLite each opens a
-read-only snapshot of its own: every check compares rows of one part only, so a writer
-committing in between cannot make one part disagree with another, and each part still reads a
-consistent ledger.
+caches, lot sums and zero sums), the lots, transfers and clawback debts, and the Merkle logs.
+On PostgreSQL the children read the parent's very snapshot (`SET TRANSACTION SNAPSHOT`). On
+SQLite each opens a read-only snapshot of its own: every check compares rows of one part only,
+so a writer committing in between cannot make one part disagree with another, and each part
+still reads a consistent ledger.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from civicpoints.ledger.note import Verifier
+from civicpoints.ledger.verification.debts import Debts
 from civicpoints.ledger.verification.faults import Findings, Progress, VerifyReport
 from civicpoints.ledger.verification.journal import Journal
 from civicpoints.ledger.verification.logs import Logs
@@ -44,6 +45,7 @@ def run_part(part: str, reader: Reader, found: Findings, job: Job) -> None:
     elif part == "lots_transfers":
         Journal(reader, found).check_lots()
         Transfers(reader, found).check()
+        Debts(reader, found).check()
     else:
         Logs(reader, found, job.verifiers, job.required).check(job.trusted)
 
