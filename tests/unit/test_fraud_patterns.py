@@ -63,9 +63,26 @@ def test_the_tolerance_is_a_setting() -> None:
     assert overlap_signal(span(175, 300), [span(0, 180)], strict) is not None
 
 
-def test_the_worst_overlap_is_named() -> None:
-    signal = overlap_signal(span(0, 300), [span(290, 400), span(-60, 120)], DEFAULT_POLICY)
-    assert signal is not None and "2 h" in signal.en
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_worst_overlap_is_named(reverse: bool) -> None:
+    others = [span(290, 400), span(250, 400), span(-60, 120)]  # 10 min, 50 min, 2 h
+    signal = overlap_signal(span(0, 300), others[::-1] if reverse else others, DEFAULT_POLICY)
+    assert signal is not None and "by 2 h" in signal.en and "08:00–11:00" in signal.en
+
+
+def test_span_arithmetic() -> None:
+    assert span(0, 60).overlap(span(120, 180)) == timedelta(0)
+    assert span(0, 60).overlap(span(30, 180)) == timedelta(minutes=30)
+    assert span(0, 10).within(span(0, 180)) and span(170, 180).within(span(0, 180))
+    assert not span(60, 60).within(span(0, 180))  # no length: inside nothing
+    assert not span(0, 181).within(span(0, 180))
+
+
+@pytest.mark.parametrize("inner", [(0, 10), (170, 180)])
+def test_a_short_record_sharing_an_edge_with_a_long_one_is_inside_it(
+    inner: tuple[int, int],
+) -> None:
+    assert overlap_signal(span(*inner), [span(0, 180)], DEFAULT_POLICY) is not None
 
 
 minutes = st.integers(-10_000, 10_000)
@@ -109,6 +126,12 @@ def test_a_burst_far_above_own_and_peers_is_flagged() -> None:
 def test_a_busy_volunteer_within_their_own_range_is_honest() -> None:
     """Peers do 1–2 a day; this volunteer usually does 4 and today 9."""
     assert burst_signal(9, [4, 3, 5, 4, 0, 0, 4], [1, 2, 1, 1], DEFAULT_POLICY) is None
+
+
+def test_the_minimum_per_day_is_itself_enough() -> None:
+    n = DEFAULT_POLICY.burst_min_per_day
+    assert burst_signal(n, [], [1, 1], DEFAULT_POLICY) is not None
+    assert burst_signal(n - 1, [], [1, 1], DEFAULT_POLICY) is None
 
 
 def test_a_new_resident_is_judged_against_peers_only() -> None:

@@ -7,6 +7,7 @@ import io
 import random
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -72,9 +73,50 @@ def test_a_sideways_phone_photo_hashes_as_upright() -> None:
     assert hamming(perceptual_hash(unrotated), perceptual_hash(jpeg(upright, 92))) > 8
 
 
-def test_a_blank_photo_hashes_without_error() -> None:
+def test_a_blank_photo_hashes_to_zero() -> None:
+    """No detail, no bits: blank photos match each other (a reviewer should see them anyway)."""
     blank = jpeg(Image.new("RGB", (64, 48), (200, 200, 200)), 90)
-    assert perceptual_hash(blank) == perceptual_hash(blank)
+    assert perceptual_hash(blank) == 0
+
+
+def golden() -> bytes:
+    """A lossless test card drawn with numpy alone: the same bytes on every machine."""
+    y, x = np.mgrid[0:240, 0:320]
+    grey = (x * 0.5 + y * 0.3).astype(float)
+    grey[40:120, 60:200], grey[150:220, 100:160], grey[20:60, 240:300] = 220, 30, 160
+    rgb = np.stack([grey, grey * 0.8, 255 - grey], axis=2).clip(0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_the_hash_is_pinned() -> None:
+    """Stored hashes must stay comparable: a change here means re-hashing every stored photo."""
+    assert [h & MASK64 for h in probe_hashes(golden())] == [
+        0x99CD7232CEC9C13C,  # the photo (the stored hash)
+        0x9BCC7032CCCBC33C,  # as if 4 % were added to each side
+        0x99CD7232CEC1313E,  # as if 4 % were cut from each side
+    ]
+
+
+def test_the_probes_frame_a_cropped_copy_like_its_original() -> None:
+    """Cut exactly 4 % from each side: the copy's 'uncropped' probe is the original's framing,
+    and the original's 'cropped' probe is the copy's."""
+    original = scene(11)
+    w, h = original.size
+    copy = original.crop(
+        (round(w * 0.04), round(h * 0.04), w - round(w * 0.04), h - round(h * 0.04))
+    )
+    own, _, cropped = probe_hashes(jpeg(original, 92))
+    c_own, c_uncropped, _ = probe_hashes(jpeg(copy, 92))
+    assert hamming(own, c_uncropped) <= 2 < hamming(own, c_own)
+    assert hamming(cropped, c_own) <= 2 < hamming(own, c_own)
+
+
+def test_literal_64_bit_facts() -> None:
+    assert hamming(-1, 0) == 64 == hamming(-1, (1 << 64) - 1) + 64
+    assert to_signed((1 << 64) - 1) == -1 and to_signed(1 << 63) == -(1 << 63)
+    assert bands(-1) == (0xFFFF,) * 4 and bands(0x0001_0002_0003_0004) == (1, 2, 3, 4)
 
 
 @given(INT64)
@@ -194,6 +236,11 @@ def test_editing_software_is_flagged(software: str) -> None:
 )
 def test_a_phones_own_firmware_is_no_editing(software: str | None) -> None:
     assert edited_signal(software) is None
+
+
+def test_a_long_software_name_is_cut_to_60_characters() -> None:
+    signal = edited_signal("Adobe Photoshop " + "x" * 100)
+    assert signal is not None and "Adobe Photoshop " + "x" * 44 + "）" in signal.zh
 
 
 def jpeg_with(image: Image.Image, exif: Image.Exif) -> bytes:

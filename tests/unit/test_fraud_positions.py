@@ -84,6 +84,30 @@ def test_a_huge_claimed_accuracy_does_not_excuse_a_teleport() -> None:
     assert 2 * ACCURACY_CAP_M + GCJ02_MAX_OFFSET_M < 30_000
 
 
+@pytest.mark.parametrize("accuracy", [math.inf, math.nan, -400.0])
+def test_a_nonsensical_accuracy_excuses_nothing(accuracy: float) -> None:
+    """1.5 km in 10 s: 750 m unexplained by the datum; a real 500 m error would excuse it."""
+    far = north(*WEST_LAKE, 1_500)
+    later = T0 + timedelta(seconds=10)
+    assert (
+        impossible_travel(Fix(T0, *WEST_LAKE, 500), Fix(later, *far, 500), DEFAULT_POLICY) is None
+    )
+    signal = impossible_travel(Fix(T0, *WEST_LAKE, accuracy), Fix(later, *far), DEFAULT_POLICY)
+    assert signal is not None
+
+
+def test_half_a_second_apart_is_judged_by_speed() -> None:
+    """10 m beyond the allowance in half a second is 72 km/h; 20 km is a teleport."""
+    half = T0 + timedelta(milliseconds=500)
+    step = north(*WEST_LAKE, GCJ02_MAX_OFFSET_M + 10)
+    assert impossible_travel(Fix(T0, *WEST_LAKE), Fix(half, *step), DEFAULT_POLICY) is None
+    signal = impossible_travel(
+        Fix(T0, *WEST_LAKE), Fix(half, *north(*WEST_LAKE, 20_000)), DEFAULT_POLICY
+    )
+    assert signal is not None and "不到 1 秒" in signal.zh and "公里/小时" in signal.zh
+    assert "only under 1 s apart" in signal.en
+
+
 def test_a_bus_ride_between_two_activities_is_honest() -> None:
     far = north(*WEST_LAKE, 15_000)  # 15 km in 25 minutes: 36 km/h
     later = T0 + timedelta(minutes=25)
@@ -179,19 +203,20 @@ def test_plausible_or_missing_accuracy_is_no_signal(accuracy: float | None) -> N
 
 
 @pytest.mark.parametrize(
-    ("accuracy", "words"),
+    ("accuracy", "zh", "en"),
     [
-        (0.0, "0.0 米"),
-        (0.5, "0.5 米"),
-        (-3.0, "-3.0 米"),
-        (math.nan, "nan 米"),
-        (5_000.0, "5,000 米"),
+        (0.0, "0.0 米，手机定位不可能", "0.0 m is finer than any phone's GPS"),
+        (0.5, "0.5 米，手机定位不可能", "0.5 m is finer"),
+        (5_000.0, "5,000 米，过于粗略", "5,000 m is too coarse"),
+        (math.inf, "inf 米，过于粗略", "inf m is too coarse"),
+        (-3.0, "-3.0 米，不是有效数值", "-3.0 m is not a real value"),
+        (math.nan, "nan 米，不是有效数值", "nan m is not a real value"),
     ],
 )
-def test_implausible_accuracy_is_flagged(accuracy: float, words: str) -> None:
+def test_implausible_accuracy_is_flagged(accuracy: float, zh: str, en: str) -> None:
     signal = implausible_accuracy(accuracy, DEFAULT_POLICY)
     assert signal is not None and signal.code == "implausible_accuracy"
-    assert words in signal.zh
+    assert zh in signal.zh and en in signal.en
 
 
 # --- identical coordinates -----------------------------------------------------------------
@@ -219,7 +244,16 @@ def test_many_residents_at_one_exact_spot() -> None:
     assert f"{n} 位居民" in signal.zh and f"{n} residents" in signal.en
 
 
+def test_china_is_the_transform_s_customary_box() -> None:
+    for lat, lon in [(0.8293, 100), (55.8271, 100), (30, 72.004), (30, 137.8347)]:
+        assert in_china(lat, lon)
+    for lat, lon in [(0.8292, 100), (55.8272, 100), (30, 72.0039), (30, 137.8348)]:
+        assert not in_china(lat, lon)
+
+
 def test_a_shared_network_position_is_honest() -> None:
     """Phones without a GPS fix report their cell's or Wi-Fi's position: shared, coarse."""
     coarse = SHARED_SPOT_MAX_ACCURACY_M + 1
     assert shared_spot_signal(40, DEFAULT_POLICY, accuracy_m=coarse) is None
+    fine = SHARED_SPOT_MAX_ACCURACY_M
+    assert shared_spot_signal(40, DEFAULT_POLICY, accuracy_m=fine) is not None

@@ -55,11 +55,20 @@ def test_surrounding_spaces_are_forgiven() -> None:
     assert venue_code_ok(SECRET, f" {venue_code(SECRET, T0, 30)}\n", T0, 30)
 
 
-def test_naive_times_and_odd_steps_are_programming_errors() -> None:
+@pytest.mark.parametrize("step", [10, 30, 45, 60, 600])  # the screens turn every 30–60 s
+def test_the_step_bounds_are_accepted(step: int) -> None:
+    assert venue_code_ok(SECRET, venue_code(SECRET, T0, step), T0, step)
+
+
+@pytest.mark.parametrize("step", [-30, 0, 9, 601])
+def test_odd_steps_are_programming_errors(step: int) -> None:
+    with pytest.raises(ValueError, match="step_s"):
+        venue_code(SECRET, T0, step)
+
+
+def test_naive_times_are_programming_errors() -> None:
     with pytest.raises(ValueError, match="aware"):
         venue_code(SECRET, T0.replace(tzinfo=None), 30)
-    with pytest.raises(ValueError, match="step_s"):
-        venue_code(SECRET, T0, 0)
 
 
 def test_the_right_code_is_a_sign_of_trust() -> None:

@@ -41,9 +41,9 @@ def overlap_signal(own: Span, others: Iterable[Span], policy: PolicySettings) ->
     worst: tuple[timedelta, Span] | None = None
     for other in others:
         shared = own.overlap(other)
+        # A span of any length inside another overlaps it by that length: never zero.
         nested = own.within(other) or other.within(own)
-        counts = shared > tolerance or (nested and shared > timedelta(0))
-        if counts and (worst is None or shared > worst[0]):
+        if (shared > tolerance or nested) and (worst is None or shared > worst[0]):
             worst = (shared, other)
     if worst is None:
         return None

@@ -4,7 +4,8 @@ Two 64-bit hashes at most 7 bits apart differ in at most one bit in at least one
 four bands (else they would differ in 2 × 4 = 8). A lookup therefore asks the band indexes
 for each band's value and its 16 one-bit neighbours (17 × 4 index probes per hash), then
 keeps the candidates within the exact Hamming distance: at 1,000,000 uniformly spread hashes
-about a thousand candidates, never a table scan (bench/photo_index.py checks the plan).
+about a thousand candidates per probe hash, never a table scan (bench/photo_index.py checks
+the plan).
 """
 
 from __future__ import annotations

@@ -74,9 +74,9 @@ def _luminance(data: bytes) -> np.ndarray:
     """The photo upright, in grey levels, reduced to about REDUCE pixels a side."""
     with Image.open(io.BytesIO(data)) as image:
         image.draft("L", (REDUCE, REDUCE))  # JPEG: decode at 1/2…1/8 scale, luma only
+        image.thumbnail((REDUCE, REDUCE), Image.Resampling.BOX)  # in place, EXIF kept
         # Phones store pixels sideways with an Orientation tag; editors save them upright.
-        grey = ImageOps.exif_transpose(image).convert("L")
-    grey.thumbnail((REDUCE, REDUCE), Image.Resampling.BOX)
+        grey = ImageOps.exif_transpose(image.convert("L"))
     return np.asarray(grey, dtype=np.float32)
 
 

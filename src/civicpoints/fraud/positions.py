@@ -23,7 +23,6 @@ from civicpoints.fraud.schemas import PolicySettings
 EARTH_RADIUS_M = 6_371_008.8
 GCJ02_MAX_OFFSET_M = 750.0  # the transform's largest shift in its domain is 733 m (tested)
 ACCURACY_CAP_M = 500.0  # a fix's claimed error excuses at most this much of a jump
-SAME_PLACE_S = 60  # fixes closer in time than this are one stay, not travel
 _A, _EE = 6_378_245.0, 0.00669342162296594323  # Krasovsky 1940 ellipsoid, as GCJ-02 uses
 
 
@@ -48,10 +47,11 @@ def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
 
 
 def _error_allowance(fix: Fix) -> float:
+    """How much of a jump the fix's claimed error excuses (a nonsensical claim: nothing)."""
     acc = fix.accuracy_m
-    if acc is None or not math.isfinite(acc) or acc < 0:
+    if acc is None or not math.isfinite(acc):
         return 0.0
-    return min(acc, ACCURACY_CAP_M)
+    return min(max(acc, 0.0), ACCURACY_CAP_M)
 
 
 def impossible_travel(prev: Fix, cur: Fix, policy: PolicySettings) -> Signal | None:
@@ -63,7 +63,7 @@ def impossible_travel(prev: Fix, cur: Fix, policy: PolicySettings) -> Signal | N
     metres = distance_m(prev.lat, prev.lon, cur.lat, cur.lon)
     unexplained = metres - _error_allowance(prev) - _error_allowance(cur) - GCJ02_MAX_OFFSET_M
     if unexplained <= 0:
-        return None  # the same place within error, however short the time (SAME_PLACE_S)
+        return None  # one place within error and datum: no travel, however short the time
     seconds = abs((cur.at - prev.at).total_seconds())
     if seconds > 0 and unexplained / seconds * 3.6 <= policy.max_speed_kmh:
         return None
@@ -86,20 +86,22 @@ def implausible_accuracy(accuracy_m: float | None, policy: PolicySettings) -> Si
     """implausible_accuracy: a claimed error finer or coarser than a phone's (None: no claim)."""
     if accuracy_m is None:
         return None
-    if math.isfinite(accuracy_m) and accuracy_m >= policy.accuracy_min_m:
-        if accuracy_m <= policy.accuracy_max_m:
-            return None
-        return Signal(
-            "implausible_accuracy",
-            f"定位精度报告为 {accuracy_m:,.0f} 米，过于粗略，无法说明本人在场",
-            f"the reported accuracy of {accuracy_m:,.0f} m is too coarse to show presence",
+    if math.isnan(accuracy_m) or accuracy_m < 0:
+        zh, en = "不是有效数值", "is not a real value"
+    elif accuracy_m < policy.accuracy_min_m:
+        zh, en = (
+            "手机定位不可能这样精确，常见于模拟定位软件",
+            ("is finer than any phone's GPS, as location-faking apps report"),
         )
-    shown = f"{accuracy_m:.1f}" if math.isfinite(accuracy_m) else str(accuracy_m)
+    elif accuracy_m > policy.accuracy_max_m:
+        zh, en = "过于粗略，无法说明本人在场", "is too coarse to show presence"
+    else:
+        return None
+    shown = f"{accuracy_m:,.1f}".removesuffix(".0") if accuracy_m >= 10 else f"{accuracy_m:.1f}"
     return Signal(
         "implausible_accuracy",
-        f"定位精度报告为 {shown} 米，手机定位不可能这样精确，常见于模拟定位软件",
-        f"the reported accuracy of {shown} m is finer than any phone's GPS, "
-        "as location-faking apps report",
+        f"定位精度报告为 {shown} 米，{zh}",
+        f"the reported accuracy of {shown} m {en}",
     )
 
 

@@ -19,6 +19,8 @@ def distance(metres: float) -> Words:
 
 def duration(seconds: float) -> Words:
     """A duration in its two largest units: '40 秒', '9 分钟', '1 小时 5 分钟', '3 天 2 小时'."""
+    if 0 < seconds < 1:
+        return "不到 1 秒", "under 1 s"
     s = max(round(seconds), 0)
     if s < 120:
         return f"{s} 秒", f"{s} s"
