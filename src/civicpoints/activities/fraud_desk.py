@@ -9,17 +9,20 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from civicpoints.access import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.activities.evidence import inspect_photo
 from civicpoints.activities.models import Activity, Participation, RecordStatus
 from civicpoints.activities.records import RecordService
+from civicpoints.activities.reviewing import ReviewDesk
 from civicpoints.activities.storage import store_blob
 from civicpoints.fraud import (
     AppealDecision,
     Case,
     CaseKind,
     CaseService,
+    Clawbacks,
     Finding,
+    NotClawable,
     PolicyPreview,
     PolicySettings,
     TallyRead,
@@ -58,6 +61,26 @@ class FraudDesk:
             self.finding(record, activity, reason), CaseKind.REJECTION, by, utcnow()
         )
 
+    def claw_back(self, participation_id: uuid.UUID, reason: str, by: Principal) -> Case:
+        """An approved record found false by a reviewer or auditor over it: its points and
+        hours taken back, the case on the ladder, the record revoked (the resident is told
+        why on the record and in their notices)."""
+        record, activity = ReviewDesk(self.session, self.ctx).scoped(
+            participation_id, by, (Role.REVIEWER, Role.AUDITOR)
+        )
+        record = self.records.get(record.id, lock=True)
+        if record.status != RecordStatus.APPROVED:
+            raise NotClawable(
+                "participation_id",
+                why_zh="只有已通过的记录才能追回",
+                why_en="only an approved record can be taken back",
+            )
+        case = Clawbacks(self.session).claw_back(
+            self.finding(record, activity, reason), by, utcnow()
+        )
+        record.status, record.review_reason = RecordStatus.REVOKED, reason
+        return case
+
     def file_appeal(
         self, case_id: uuid.UUID, resident_id: uuid.UUID, reason: str, photo: bytes | None
     ) -> Case:
@@ -82,6 +105,9 @@ class FraudDesk:
             record.review_reason = reason
             if record.status == RecordStatus.REJECTED:
                 self.records.approve(record, activity, by.key)
+            elif record.status == RecordStatus.REVOKED:
+                Clawbacks(self.session).restore(case, by)
+                record.status = RecordStatus.APPROVED
         return decision
 
     def preview(

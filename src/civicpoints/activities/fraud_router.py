@@ -13,6 +13,7 @@ from civicpoints.fraud import (
     AppealRead,
     CaseRead,
     CaseService,
+    ClawbackAsk,
     OpenAppealRead,
     PolicyPreview,
     PolicyPreviewAsk,
@@ -84,3 +85,14 @@ def preview_policy(
     today = local_date(utcnow())
     first = months.first_of(body.month) if body.month else months.last_full_month(today)
     return desk.preview(body.region_id, body.settings, first)
+
+
+@router.post("/participations/{participation_id}/clawback", response_model=CaseRead)
+def claw_back(
+    participation_id: uuid.UUID, body: ClawbackAsk, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> CaseRead:
+    """Take back an approved record found false (reviewers and auditors over it): points
+    (their own lots first; what was spent becomes debt), hours, and a step on the ladder."""
+    case = FraudDesk(db, ctx).claw_back(participation_id, body.reason, who)
+    views = CaseService(db).cases_of(case.resident_id, utcnow())
+    return CaseRead.of(next(v for v in views if v.case.id == case.id))

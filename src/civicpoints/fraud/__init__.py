@@ -3,6 +3,7 @@ clawback, warnings, sanctions and appeals."""
 
 from civicpoints.fraud.cases import CaseService, CaseView, Finding
 from civicpoints.fraud.checks import Assessment, Outcome, Signal, Tally, assess, tally
+from civicpoints.fraud.clawback import Clawbacks
 from civicpoints.fraud.errors import (
     AppealRefused,
     CaseNotFound,
@@ -42,6 +43,7 @@ from civicpoints.fraud.schemas import (
     AppealDecisionRead,
     AppealRead,
     CaseRead,
+    ClawbackAsk,
     OpenAppealRead,
     PolicyCreate,
     PolicyPreview,
@@ -68,6 +70,8 @@ __all__ = [
     "CaseRead",
     "CaseService",
     "CaseView",
+    "ClawbackAsk",
+    "Clawbacks",
     "EarningSuspended",
     "Finding",
     "Fix",

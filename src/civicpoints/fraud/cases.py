@@ -60,11 +60,12 @@ class CaseService:
         self.policies = PolicyService(session)
 
     def confirm(
-        self, finding: Finding, kind: CaseKind, by: Principal, now: datetime, **taken: int
+        self, finding: Finding, kind: CaseKind, by: Principal, now: datetime, **taken: object
     ) -> Case:
         """Record a confirmed fraud and the step of the ladder it brings (once per record).
 
-        `taken` carries what a clawback took: points_taken, debt, minutes_removed."""
+        `taken` carries what a clawback took: points_taken, debt, minutes_removed and the
+        ledger's clawback_id."""
         if self.repo.case_of(finding.participation_id) is not None:
             raise NotClawable(
                 "participation_id",

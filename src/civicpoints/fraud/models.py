@@ -110,6 +110,8 @@ class Case(Base):
     points_taken: Mapped[int] = mapped_column(default=0)
     debt: Mapped[int] = mapped_column(default=0)
     minutes_removed: Mapped[int] = mapped_column(default=0)
+    # The ledger's clawback of the record's award (None: it had paid nothing to take back).
+    clawback_id: Mapped[uuid.UUID | None]
     sanction: Mapped[str] = mapped_column(String(24))
     suspended_until: Mapped[datetime | None]
     credit_record: Mapped[bool] = mapped_column(default=False)

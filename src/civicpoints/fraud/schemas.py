@@ -243,3 +243,11 @@ class PolicyPreview(BaseModel):
     records: int
     current: TallyRead
     proposed: TallyRead
+
+
+class ClawbackAsk(BaseModel):
+    """Why an approved record is taken back (the resident reads it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Text = Field(min_length=1, max_length=500)

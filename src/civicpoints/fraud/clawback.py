@@ -1,0 +1,77 @@
+"""Taking back an approved record found false, and giving it back after an upheld appeal.
+
+The award's points come back through the ledger (its own lots first, then the oldest; what
+was spent becomes debt that later awards repay first); its minutes leave the hours register
+by an append-only correction. Never commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from civicpoints.access import Principal
+from civicpoints.fraud.cases import CaseService, Finding
+from civicpoints.fraud.models import Case, CaseKind
+from civicpoints.hours import HoursService
+from civicpoints.ledger import ClawbackRequest, LedgerService, RestoreRequest, wallet_of
+from civicpoints.scoring import ScoringService
+
+
+class Clawbacks:
+    """Clawbacks of approved records and their restoration."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.cases = CaseService(session)
+
+    def claw_back(self, finding: Finding, by: Principal, now: datetime) -> Case:
+        """Take back a record's points and hours, and confirm the case (once per record)."""
+        record_id = finding.participation_id
+        award = ScoringService(self.session).award_of(record_id)
+        taken = debt = 0
+        clawback_id = None
+        if award is not None and award.transfer_id is not None and award.awarded > 0:
+            result = LedgerService(self.session).claw_back(
+                ClawbackRequest(
+                    owner=wallet_of(finding.resident_id),
+                    award_transfer_id=award.transfer_id,
+                    amount=award.awarded,
+                    ref=f"participation:{record_id}",
+                    reason=f"经核查不属实，追回积分 / found false, taken back: {finding.reason}",
+                    actor=by.key,
+                    idempotency_key=f"clawback:{record_id}",
+                )
+            )
+            taken, debt, clawback_id = result.taken, result.debt, result.clawback_id
+        correction = HoursService(self.session).correct(record_id, finding.reason, by.key)
+        minutes = -correction.minutes if correction is not None else 0
+        return self.cases.confirm(
+            finding,
+            CaseKind.CLAWBACK,
+            by,
+            now,
+            points_taken=taken,
+            debt=debt,
+            minutes_removed=minutes,
+            clawback_id=clawback_id,
+        )
+
+    def restore(self, case: Case, by: Principal) -> None:
+        """Give back what a clawback took (an upheld appeal): points with their expiry, the
+        debt forgiven, the minutes back in the register."""
+        if case.clawback_id is not None:
+            LedgerService(self.session).restore(
+                RestoreRequest(
+                    owner=wallet_of(case.resident_id),
+                    clawback_id=case.clawback_id,
+                    ref=f"participation:{case.participation_id}",
+                    reason="申诉成立，积分退还 / appeal upheld: points given back",
+                    actor=by.key,
+                    idempotency_key=f"restore:{case.id}",
+                )
+            )
+        HoursService(self.session).uncorrect(
+            case.participation_id, "申诉成立 / appeal upheld", by.key
+        )
