@@ -86,6 +86,8 @@ def nice_length(metres: float) -> int:
     if metres < 1:
         return 1
     power = 10 ** math.floor(math.log10(metres))
+    if power > metres:  # log10 rounded up just below a power of ten
+        power //= 10
     return int(max(step * power for step in (1, 2, 5) if step * power <= metres))
 
 

@@ -44,13 +44,16 @@ Notes = Mapping[str, Mapping[str, str]] | None
 
 
 def words(p: Page, code: str, notes: Notes = None) -> str:
-    """A signal in the page's language: the record's own note, else the code's wording."""
+    """A signal in the page's language: what it means, then the record's own note (what was
+    measured) when it has one; a code without wording shows its note alone."""
     note = (notes or {}).get(code)
-    if note:
-        return note.get("en" if p.locale == "en" else "zh-CN") or note.get("zh-CN", code)
-    if code in SIGNALS:
-        return p._(SIGNALS[code])
-    return p._("Another signal (%(code)s)", code=code)
+    said = (
+        (note.get("en" if p.locale == "en" else "zh-CN") or note.get("zh-CN", "")) if note else ""
+    )
+    if code not in SIGNALS:
+        return said or p._("Another signal (%(code)s)", code=code)
+    meaning = p._(SIGNALS[code])
+    return f"{meaning}{p._(': ')}{said}" if said else meaning
 
 
 def weighed(
