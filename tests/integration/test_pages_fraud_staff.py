@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -17,8 +17,9 @@ from civicpoints.cli.city import DEMO_STAFF_PASSWORD, City
 from civicpoints.fraud import Case
 from civicpoints.fraud.models import PolicyRow
 from civicpoints.identity.models import Resident
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.db import transaction
+from civicpoints.kit.months import last_full_month
 
 from .pages import csrf_of, post_form, sign_in
 from .test_review_queue import pending
@@ -107,7 +108,7 @@ def test_a_record_confirmed_false_opens_a_case(
     page = client.get(url).text
     assert "同一张照片已经用在另一条记录上" in page and "权重 +60" in page and "风险分 60" in page
     assert '<svg class="fence-map"' in page and "<title id=" in page and "<desc id=" in page
-    assert "签到位置: 在区域内" in page and "超出图幅" in page and "比例尺" in page
+    assert "签到位置：在区域内" in page and "超出图幅" in page and "比例尺" in page
     assert 'name="fraud"' in page and "认定为虚假记录" in page
     decision = f"{url}/decision"
     fields = {"decision": "reject", "reason": "照片翻拍", "fraud": "yes"}
@@ -143,15 +144,22 @@ def versions(sessions: Sessions) -> int:
 
 
 def test_an_administrator_previews_and_saves_a_policy_version(
-    client: TestClient, city: City, sessions: Sessions
+    client: TestClient, city: City, sessions: Sessions, make_resident: Callable[..., Resident]
 ) -> None:
+    li = make_resident("李建国")
+    record_id = waiting(sessions, city, li, 40, ["photo_far_from_site"])  # weighs 40
+    with transaction(sessions) as s:
+        row = s.get(Participation, record_id)
+        assert row is not None
+        row.created_at = datetime.combine(last_full_month(local_date(utcnow())), time(12), UTC)
     sign_in(client, "admin", DEMO_STAFF_PASSWORD)
     page = client.get(FORM).text
     assert "系统默认设置" in page and "同一张照片已经用在另一条记录上" in page
     fields = policy_form(client, s_review_at="50")
     assert len([k for k in fields if k.startswith("w_")]) == 17
     r = post_form(client, FORM, f"{FORM}/preview", **fields)
-    assert r.status_code == 200 and "现行设置" in r.text and 'id="proposed-review"' in r.text
+    assert r.status_code == 200 and "现行设置" in r.text
+    assert 'id="current-review">1<' in r.text and 'id="proposed-approve">1<' in r.text
     token = csrf_of(client.get(FORM).text)
     r = client.post(
         f"{FORM}/preview", data={"csrf_token": token, **fields}, headers={"HX-Request": "true"}

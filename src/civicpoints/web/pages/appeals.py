@@ -102,7 +102,7 @@ async def decide(p: StaffPage, appeal_id: uuid.UUID) -> Response:
     except (DomainError, ValidationError) as exc:
         p.db.rollback()
         status = exc.status if isinstance(exc, DomainError) else 422
-        labels = {"decision": p._("Decision"), "reason": p._("Reason")}
+        labels = {"decision": p._("Decision"), "reason": p._("Reason for your decision")}
         found = FormErrors.of(exc, p.locale, labels).items
         return _refused(p, appeal_id, status, values, found)
     if not body.reason:
