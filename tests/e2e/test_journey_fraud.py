@@ -27,7 +27,7 @@ from civicpoints.kit.context import build_context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 from tests.e2e.harness import DESKTOP, RESIDENT, assert_elderly_rules, check_axe, shoot
-from tests.e2e.test_resident import photo_jpeg, register
+from tests.e2e.test_resident import activity, photo_jpeg, register
 from tests.e2e.test_staff import (
     SITE,
     past_activity,
@@ -38,6 +38,7 @@ from tests.e2e.test_staff import (
 
 Sessions = sessionmaker[Session]
 slips = count(1)
+__all__ = ["activity"]  # the fixture: an activity running now
 
 
 def resident_by_phone(sessions: Sessions, phone: str) -> Resident:
@@ -195,3 +196,24 @@ def _admin(page: Page) -> None:
     page.get_by_label("密码").fill(DEMO_STAFF_PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.locator("form[action='/logout']")).to_have_count(1)
+
+
+def test_a_suspended_resident_reads_until_when_and_why_in_elder_mode(
+    new_context: Callable[..., BrowserContext],
+    live_sessions: Sessions,
+    live_settings: Settings,
+    activity: str,
+) -> None:
+    phone = new_context(**RESIDENT).new_page()
+    who = register(phone)
+    for _ in range(2):  # a warning, then a suspension
+        found_false(live_sessions, live_settings, who.phone)
+    phone.get_by_role("button", name="长辈模式").click()
+    phone.goto("/")
+    banner = phone.locator(".suspended-banner")
+    expect(banner).to_contain_text("您暂时不能获取积分")
+    expect(banner).to_contain_text("因第 2 次确认的虚假记录")
+    look(phone, "fraud-suspended-home-elder", elder=True)
+    phone.goto(f"/activities/{activity}/checkin")
+    expect(phone.locator(".suspended-banner")).to_contain_text("暂停至")
+    look(phone, "fraud-suspended-checkin-elder", elder=True)

@@ -78,7 +78,7 @@ class FraudDesk:
     def appeal_photo(self, appeal_id: uuid.UUID, by: Principal) -> tuple[Path, str]:
         """The stored file and type of an appeal's photo, for a reviewer of the case's region
         (anyone else, and an appeal without a photo, read as not found)."""
-        appeal, _ = self.cases.scoped_appeal(appeal_id, by)
+        appeal, _ = self.cases.scoped_appeal(appeal_id, by, lock=False)
         if appeal.evidence_path is None:
             raise CaseNotFound("appeal_id")
         path = blob_path(self.ctx.settings.uploads_dir, appeal.evidence_path)

@@ -410,7 +410,7 @@ def _li_was_warned(sessions: sessionmaker[Session], demo: Demo) -> None:
         _attend(s, demo, activity, li, photo_at=SHANGHAI_BUND)
         record = ListingService(s).record_of(activity.id, li)
         assert record is not None
-        reason = "照片拍摄地点在上海外滩，与活动地点不符 / the photo was taken in Shanghai"
+        reason = "照片拍摄地点在上海外滩，与活动地点不符"
         OfflineService(s, demo.ctx).decide(
             record.id, False, reason, demo.principals["reviewer"], fraud=True
         )

@@ -21,7 +21,7 @@ from civicpoints.kit.errors import DomainError
 from civicpoints.kit.schemas import Decision
 from civicpoints.web.pages import signals
 from civicpoints.web.pages.forms import FormErrors, form_data
-from civicpoints.web.pages.kit import Page, StaffPage
+from civicpoints.web.pages.kit import Page, StaffPage, StaffPhotoPage
 from civicpoints.web.pages.staff import require
 
 router = APIRouter(prefix="/staff/appeals", include_in_schema=False)
@@ -84,7 +84,7 @@ def appeals(p: StaffPage) -> Response:
 
 
 @router.get("/{appeal_id}/photo")
-def photo(p: StaffPage, appeal_id: uuid.UUID) -> Response:
+def photo(p: StaffPhotoPage, appeal_id: uuid.UUID) -> Response:
     """The appeal's photo, only for a reviewer of the case's region (never a public URL)."""
     path, mime = FraudDesk(p.db, p.ctx).appeal_photo(appeal_id, require(p, Role.REVIEWER))
     return p.finish(FileResponse(path, media_type=mime))

@@ -33,6 +33,7 @@ from civicpoints.kit.http import (
     BodyLimitOf,
     Ctx,
     DbSession,
+    ReadSession,
 )
 from civicpoints.web import i18n
 
@@ -267,6 +268,13 @@ async def _resident_upload(request: Request, db: DbSession, ctx: Ctx, files: int
 AnyPage = Annotated[Page, Depends(page)]
 
 
+def staff_photo_page(request: Request, db: ReadSession, ctx: Ctx) -> Page:
+    """A photo for signed-in staff, read in a read-only transaction. A page with several
+    photos loads them at once; on SQLite a read-only transaction neither takes nor waits for
+    the write lock, so the photos never queue behind each other (nor time out doing so)."""
+    return staff_page(_open(request, db, ctx))
+
+
 async def staff_import_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
     """A staff CSV import form: only a signed-in staff member's body may grow to the import
     limit (twice the file: the confirm step carries it back in base64), then CSRF is checked."""
@@ -284,3 +292,4 @@ ResidentAppealPage = Annotated[Page, Depends(resident_appeal_page)]
 StaffImportPage = Annotated[Page, Depends(staff_import_page)]
 ResidentPage = Annotated[Page, Depends(resident_page)]
 StaffPage = Annotated[Page, Depends(staff_page)]
+StaffPhotoPage = Annotated[Page, Depends(staff_photo_page)]

@@ -25,7 +25,7 @@ from civicpoints.identity import IdentityService
 from civicpoints.kit.errors import DomainError
 from civicpoints.web.pages import fencemap, signals
 from civicpoints.web.pages.forms import FormErrors, form_data
-from civicpoints.web.pages.kit import Page, StaffPage
+from civicpoints.web.pages.kit import Page, StaffPage, StaffPhotoPage
 from civicpoints.web.pages.staff import require
 
 router = APIRouter(prefix="/staff/reviews", include_in_schema=False)
@@ -87,7 +87,7 @@ def record(p: StaffPage, participation_id: uuid.UUID) -> Response:
 
 
 @router.get("/{participation_id}/photos/{evidence_id}")
-def photo(p: StaffPage, participation_id: uuid.UUID, evidence_id: uuid.UUID) -> Response:
+def photo(p: StaffPhotoPage, participation_id: uuid.UUID, evidence_id: uuid.UUID) -> Response:
     """A record's photo, only for a reviewer who may decide the record (never a public URL)."""
     path, mime = ReviewDesk(p.db, p.ctx).photo(
         participation_id, evidence_id, require(p, Role.REVIEWER)
