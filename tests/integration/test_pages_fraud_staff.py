@@ -22,6 +22,7 @@ from civicpoints.kit.db import transaction
 from civicpoints.kit.months import last_full_month
 
 from .pages import csrf_of, post_form, sign_in
+from .test_pages_admin_rewards import NEW_PASSWORD, new_staff
 from .test_review_queue import pending
 
 Sessions = sessionmaker[Session]
@@ -192,4 +193,16 @@ def test_only_administrators_of_the_scope_see_the_risk_policy(
     client.cookies.clear()
     sign_in(client, "admin", DEMO_STAFF_PASSWORD)
     assert client.get(f"{FORM}?region=not-a-region").status_code == 403
+    street, other = str(city.streets[0].id), str(city.streets[1].id)
+    new_staff(client, city, "beishan_risk", "admin", street)
+    client.cookies.clear()
+    sign_in(client, "beishan_risk", NEW_PASSWORD)  # a street's administrator
+    page = client.get(FORM).text
+    assert f'value="{street}" selected' in page and 'value=""' not in page.split("</form>")[0]
+    assert client.get(f"{FORM}?region={other}").status_code == 403
+    fields = policy_form(client) | {"region_id": ""}
+    assert post_form(client, FORM, f"{FORM}/preview", **fields).status_code == 403
+    assert post_form(client, FORM, FORM, **fields).status_code == 403
     assert versions(sessions) == 0
+    r = post_form(client, FORM, FORM, **(fields | {"region_id": street}))
+    assert r.status_code == 303 and versions(sessions) == 1
