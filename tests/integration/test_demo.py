@@ -15,6 +15,7 @@ from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import STAFF
 from civicpoints.cli.demo import LI_PHONE, ZHANG_PHONE, load_demo
+from civicpoints.fraud import CaseService, Sanction
 from civicpoints.hours.service import HoursService
 from civicpoints.identity.models import Resident, Staff
 from civicpoints.identity.service import IdentityService
@@ -62,6 +63,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         assert len(s.scalars(select(Resident.id)).all()) == 62
         _zhang_earned_480_in_48_hours(s, ctx)
         _li_waits_for_review(s, ctx)
+        _li_was_warned_and_may_appeal(s, ctx)
         _every_category_published_and_upcoming(s)
         _fifty_on_the_river(s)
         _review_queue_has_slips_and_li(s, ctx)
@@ -81,11 +83,23 @@ def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
 def _li_waits_for_review(s: Session, ctx: Context) -> None:
     """李先生's photo was taken in Shanghai: flagged, and no points until a reviewer decides."""
     li = _resident(s, ctx, LI_PHONE)
-    [(record, activity)] = _records_of(s, li)
+    records = _records_of(s, li)
+    [(record, activity)] = [(r, a) for r, a in records if r.status != RecordStatus.REJECTED]
     assert activity.category == "environmental"
     assert record.status == RecordStatus.PENDING_REVIEW
     assert "photo_far_from_site" in record.flags
     assert LedgerService(s).balance(wallet_of(li)) == 0
+
+
+def _li_was_warned_and_may_appeal(s: Session, ctx: Context) -> None:
+    """An earlier record of his was confirmed false: a warning, still open to appeal."""
+    li = _resident(s, ctx, LI_PHONE)
+    [(record, _activity)] = [(r, a) for r, a in _records_of(s, li) if r.status == "rejected"]
+    [view] = CaseService(s).cases_of(li, utcnow())
+    assert view.case.participation_id == record.id
+    assert view.case.sanction == Sanction.WARNING and view.appeal is None
+    assert view.appeal_closes > utcnow()
+    CaseService(s).require_may_earn(li, utcnow())  # a warning does not stop earning
 
 
 def _every_category_published_and_upcoming(s: Session) -> None:

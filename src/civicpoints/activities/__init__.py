@@ -2,6 +2,8 @@
 
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
+from civicpoints.activities.fraud_desk import FraudDesk
+from civicpoints.activities.geo import Circle, Geofence, Polygon, geofence_from_dict
 from civicpoints.activities.listing import Card, ListingService, Rate
 from civicpoints.activities.models import (
     Activity,
@@ -16,11 +18,13 @@ from civicpoints.activities.records import RecordService
 from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
+    BulkApprove,
     CategoryName,
     ImportReport,
     OfflineRecordCreate,
     ParticipationRead,
     Position,
+    RecordDecision,
 )
 from civicpoints.activities.service import ActivityService, Roster
 from civicpoints.activities.subscriptions import subscribe
@@ -32,9 +36,13 @@ __all__ = [
     "ActivityCreate",
     "ActivityService",
     "ActivityStatus",
+    "BulkApprove",
     "Card",
     "CategoryName",
+    "Circle",
     "EnrollmentStatus",
+    "FraudDesk",
+    "Geofence",
     "ImportReport",
     "ListingService",
     "OfflineRecordCreate",
@@ -43,14 +51,17 @@ __all__ = [
     "ParticipationRead",
     "PhotoService",
     "PhotoView",
+    "Polygon",
     "Position",
     "Rate",
+    "RecordDecision",
     "RecordService",
     "RecordStatus",
     "ReviewDesk",
     "ReviewItem",
     "Roster",
     "erase_activity_data",
+    "geofence_from_dict",
     "participation_view",
 ]
 

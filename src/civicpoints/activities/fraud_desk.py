@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -14,11 +15,12 @@ from civicpoints.activities.evidence import inspect_photo
 from civicpoints.activities.models import Activity, Participation, RecordStatus
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.reviewing import ReviewDesk
-from civicpoints.activities.storage import store_blob
+from civicpoints.activities.storage import blob_path, store_blob
 from civicpoints.fraud import (
     AppealDecision,
     Case,
     CaseKind,
+    CaseNotFound,
     CaseService,
     Clawbacks,
     Finding,
@@ -32,6 +34,8 @@ from civicpoints.kit import months
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.regions import RegionService
+
+_MIME = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
 class FraudDesk:
@@ -87,12 +91,21 @@ class FraudDesk:
         """The resident appeals one of their own cases, with an optional photo."""
         case = self.cases.own(case_id, resident_id)
         evidence = None
-        if photo:
+        if photo is not None:  # a chosen but empty file is refused by the check, not dropped
             facts = inspect_photo(photo, self.ctx.settings.upload_max_bytes)  # before any write
             root = self.ctx.settings.uploads_dir
             evidence = (facts.sha256, store_blob(root, photo, facts.sha256, facts.extension))
         self.cases.file_appeal(case, reason, utcnow(), evidence)
         return case
+
+    def appeal_photo(self, appeal_id: uuid.UUID, by: Principal) -> tuple[Path, str]:
+        """The stored file and type of an appeal's photo, for a reviewer of the case's region
+        (anyone else, and an appeal without a photo, read as not found)."""
+        appeal, _ = self.cases.scoped_appeal(appeal_id, by, lock=False)
+        if appeal.evidence_path is None:
+            raise CaseNotFound("appeal_id")
+        path = blob_path(self.ctx.settings.uploads_dir, appeal.evidence_path)
+        return path, _MIME.get(path.suffix, "application/octet-stream")
 
     def decide_appeal(
         self, appeal_id: uuid.UUID, upheld: bool, reason: str, by: Principal

@@ -13,7 +13,7 @@ import math
 import time as timer
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from random import Random
 
@@ -29,6 +29,7 @@ from civicpoints.activities import (
     Activity,
     ActivityCreate,
     ActivityService,
+    ListingService,
     OfflineRecordCreate,
     OfflineService,
     PhotoService,
@@ -65,6 +66,8 @@ from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.regions import Region, RegionService
+
+WARNED_DAYS_AGO = 9  # within the 15 days to appeal: the demo's appeal form is open
 
 
 @dataclass
@@ -117,6 +120,7 @@ def load_demo(
         _run_sessions(sessions, demo, progress)
     _record_slips(sessions, demo)
     load_rewards(sessions, ctx, demo.city, demo.pool)
+    _li_was_warned(sessions, demo)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -414,6 +418,25 @@ def _record_slips(sessions: sessionmaker[Session], demo: Demo) -> None:
                 note="社区服务中心纸质签到单 / paper sign-in sheet",
             )
             offline.record(data, demo.principals["organizer"])
+
+
+def _li_was_warned(sessions: sessionmaker[Session], demo: Demo) -> None:
+    """An earlier challenge whose photo 李先生 took somewhere else: a reviewer confirmed the
+    record false (a warning, the first step of the ladder) and he may still appeal."""
+    today = local_date(utcnow())
+    plan = replace(LI_PLAN, title="青年环保挑战赛·北山街净街", days=(-WARNED_DAYS_AGO,))
+    start = datetime.combine(today - timedelta(days=WARNED_DAYS_AGO), plan.start, BUSINESS_TZ)
+    li = demo.people[LI_PHONE]
+    with transaction(sessions) as s:
+        _warm = _regions(s)
+        activity = _publish(s, demo, plan, start)
+        _attend(s, demo, activity, li, photo_at=SHANGHAI_BUND)
+        record = ListingService(s).record_of(activity.id, li)
+        assert record is not None
+        reason = "照片拍摄地点在上海外滩，与活动地点不符"
+        OfflineService(s, demo.ctx).decide(
+            record.id, False, reason, demo.principals["reviewer"], fraud=True
+        )
 
 
 def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:

@@ -158,9 +158,12 @@ class CaseService:
         self.repo.add(appeal)
         return appeal
 
-    def scoped_appeal(self, appeal_id: uuid.UUID, by: Principal) -> tuple[Appeal, Case]:
-        """An appeal and its case, if `by` reviews the case's region; else not found."""
-        appeal = self.repo.appeal(appeal_id, lock=True)
+    def scoped_appeal(
+        self, appeal_id: uuid.UUID, by: Principal, lock: bool = True
+    ) -> tuple[Appeal, Case]:
+        """An appeal and its case, if `by` reviews the case's region; else not found (locked
+        to be decided once; `lock=False` to read it, e.g. its photo)."""
+        appeal = self.repo.appeal(appeal_id, lock=lock)
         case = self.repo.case(appeal.case_id) if appeal else None
         if appeal is None or case is None:
             raise CaseNotFound("appeal_id")

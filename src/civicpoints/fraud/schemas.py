@@ -78,13 +78,16 @@ class PolicySettings(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> PolicySettings:
-        unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
+        # "中文 / English": the pages show the half of the reader's language.
+        unknown = ", ".join(sorted(set(self.weights) - set(DEFAULT_WEIGHTS)))
         if unknown:
-            raise ValueError(f"unknown signals: {', '.join(sorted(unknown))}")
+            raise ValueError(f"不认识的风险信号：{unknown} / unknown signals: {unknown}")
         if any(not -1_000 <= w <= 1_000 for w in self.weights.values()):
-            raise ValueError("weights lie between -1000 and 1000")
+            raise ValueError("权重须在 -1000 到 1000 之间 / weights lie between -1000 and 1000")
         if self.refuse_at < self.review_at:
-            raise ValueError("refuse_at must not be below review_at")
+            raise ValueError(
+                "自动驳回分数线不能低于复核分数线 / refuse_at must not be below review_at"
+            )
         return self
 
     def weight(self, code: str) -> int:

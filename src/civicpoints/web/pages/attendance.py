@@ -24,6 +24,7 @@ from civicpoints.activities import (
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.web.pages.activities import as_seen
+from civicpoints.web.pages.cases import suspension
 from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import Page, ResidentPage, ResidentUploadPage
 
@@ -43,6 +44,7 @@ def _form(
         card=card,
         action=action,
         record=record,
+        suspended=suspension(p),
         errors=errors,
     )
 

@@ -40,7 +40,8 @@ def record(p: ResidentPage, participation_id: uuid.UUID) -> Response:
     assert p.who is not None
     row = RecordService(p.db, p.ctx).own(participation_id, p.who.id)
     activity = ListingService(p.db).by_id([row.activity_id])[row.activity_id]
-    return p.render("resident/record.html", r=participation_view(p.db, row), a=activity)
+    view = participation_view(p.db, row)
+    return p.render("resident/record.html", r=view, a=activity, notes=row.flag_notes or {})
 
 
 @router.get("/history")

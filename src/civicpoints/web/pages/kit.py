@@ -33,6 +33,7 @@ from civicpoints.kit.http import (
     BodyLimitOf,
     Ctx,
     DbSession,
+    ReadSession,
 )
 from civicpoints.web import i18n
 
@@ -240,12 +241,22 @@ def staff_page(p: Annotated[Page, Depends(page)]) -> Page:
 async def resident_upload_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
     """A resident's multipart form with one photo: the caller is known before the body is
     read, which may then grow to the upload limit (as the API's `uploaded_file` allows)."""
+    return await _resident_upload(request, db, ctx, files=1)
+
+
+async def resident_appeal_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
+    """An appeal's multipart form: one photo, from the camera or from the phone's files (two
+    inputs, one of them left empty, so two file parts); the same limit as one photo."""
+    return await _resident_upload(request, db, ctx, files=2)
+
+
+async def _resident_upload(request: Request, db: DbSession, ctx: Ctx, files: int) -> Page:
     p = resident_page(_open(request, db, ctx))
     limit = ctx.settings.upload_max_bytes
     if isinstance(budget := request.scope.get(BODY_LIMIT), BodyLimitOf):
         budget.bytes = limit + MULTIPART_SLACK
     try:
-        await request.form(max_files=1, max_fields=8)  # kept by the request for the handler
+        await request.form(max_files=files, max_fields=8)  # kept by the request for the handler
     except HTTPException as exc:  # the body limit, passed while the form streamed in
         if exc.status_code == 413:
             raise ContentTooLarge("photo", limit) from None
@@ -255,6 +266,13 @@ async def resident_upload_page(request: Request, db: DbSession, ctx: Ctx) -> Pag
 
 
 AnyPage = Annotated[Page, Depends(page)]
+
+
+def staff_photo_page(request: Request, db: ReadSession, ctx: Ctx) -> Page:
+    """A photo for signed-in staff, read in a read-only transaction. A page with several
+    photos loads them at once; on SQLite a read-only transaction neither takes nor waits for
+    the write lock, so the photos never queue behind each other (nor time out doing so)."""
+    return staff_page(_open(request, db, ctx))
 
 
 async def staff_import_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
@@ -270,6 +288,8 @@ async def staff_import_page(request: Request, db: DbSession, ctx: Ctx) -> Page:
 
 
 ResidentUploadPage = Annotated[Page, Depends(resident_upload_page)]
+ResidentAppealPage = Annotated[Page, Depends(resident_appeal_page)]
 StaffImportPage = Annotated[Page, Depends(staff_import_page)]
 ResidentPage = Annotated[Page, Depends(resident_page)]
 StaffPage = Annotated[Page, Depends(staff_page)]
+StaffPhotoPage = Annotated[Page, Depends(staff_photo_page)]

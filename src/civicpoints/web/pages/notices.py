@@ -14,11 +14,13 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from civicpoints.activities import ListingService, RecordService, RecordStatus
+from civicpoints.fraud import Case, CaseService, CaseView
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.rewards import CatalogService, RedemptionStatus
 from civicpoints.scoring import points_summary
+from civicpoints.web.pages import signals
 from civicpoints.web.pages.kit import ResidentPage
 
 router = APIRouter(include_in_schema=False)
@@ -31,17 +33,21 @@ class Notice:
     """One message: when, what kind, its facts, and where to read more."""
 
     at: datetime
-    kind: str  # awarded, expiring, voucher_used, record_rejected, application_approved/denied
+    # awarded, expiring, voucher_used, record_rejected, application_approved/denied, case,
+    # appeal_upheld/refused
+    kind: str
     facts: dict[str, object]
     link: str
 
 
 def notices(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) -> list[Notice]:
     """Every message for the resident, newest first."""
+    views = CaseService(db).cases_of(resident_id, now)
     found = [
         *_awards(db, resident_id),
         *_expiring(db, ctx, resident_id, now),
-        *_rejected(db, ctx, resident_id),
+        *_rejected(db, ctx, resident_id, {v.case.participation_id for v in views}),
+        *_cases(db, ctx, resident_id, views),
         *_rewards(db, resident_id),
     ]
     return sorted(found, key=lambda n: as_utc(n.at), reverse=True)
@@ -65,11 +71,14 @@ def _expiring(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) 
     ]
 
 
-def _rejected(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[Notice]:
+def _rejected(
+    db: Session, ctx: Context, resident_id: uuid.UUID, cases: set[uuid.UUID]
+) -> list[Notice]:
+    """Records not approved (one found false is told by its case's notice instead)."""
     rows = [
         r
         for r in RecordService(db, ctx).of_resident(resident_id, LOOK_BACK)
-        if r.status == RecordStatus.REJECTED
+        if r.status == RecordStatus.REJECTED and r.id not in cases
     ]
     titles = ListingService(db).by_id([r.activity_id for r in rows])
     return [
@@ -81,6 +90,29 @@ def _rejected(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[Notice]
         )
         for r in rows
     ]
+
+
+def _cases(
+    db: Session, ctx: Context, resident_id: uuid.UUID, views: list[CaseView]
+) -> list[Notice]:
+    """A record found false (what it brings, and the days to appeal), and an appeal's answer."""
+    records = RecordService(db, ctx)
+    activity = {
+        v.case.id: records.own(v.case.participation_id, resident_id).activity_id for v in views
+    }
+    titles = ListingService(db).by_id(list(activity.values()))
+    found = []
+    for v in views:
+        c, link = v.case, f"/cases#case-{v.case.id}"
+        title = titles[activity[c.id]].title
+        days = (as_utc(v.appeal_closes) - as_utc(c.decided_at)).days
+        facts = {"title": title, "case": c, "days": days, "closes": v.appeal_closes}
+        found.append(Notice(c.decided_at, "case", facts, link))
+        if v.decision is not None:
+            kind = "appeal_upheld" if v.decision.upheld else "appeal_refused"
+            facts = {"title": title, "reason": v.decision.reason}
+            found.append(Notice(v.decision.decided_at, kind, facts, link))
+    return found
 
 
 def _rewards(db: Session, resident_id: uuid.UUID) -> list[Notice]:
@@ -107,4 +139,11 @@ def _rewards(db: Session, resident_id: uuid.UUID) -> list[Notice]:
 def notifications(p: ResidentPage) -> Response:
     """My messages, newest first."""
     assert p.who is not None
-    return p.render("resident/notifications.html", notices=notices(p.db, p.ctx, p.who.id, utcnow()))
+    when = p.globals()["when"]
+
+    def sanction(case: Case) -> str:
+        until = when(case.suspended_until) if case.suspended_until else ""
+        return signals.sanction(p, case.sanction, until)
+
+    found = notices(p.db, p.ctx, p.who.id, utcnow())
+    return p.render("resident/notifications.html", notices=found, sanction=sanction)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from civicpoints.fraud import CaseService
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService, Verification
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.scoring import points_summary
+from civicpoints.web.pages.cases import suspension
 from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import ResidentPage
 
@@ -30,12 +32,20 @@ def home(p: ResidentPage) -> Response:
     me = IdentityService(p.db, p.ctx).resident(p.who.id)
     return p.render(
         "resident/home.html",
+        suspended=suspension(p),
+        open_cases=_open_cases(p),
         verified=me.verification == Verification.VERIFIED,
         points=points,
         soon=soon,
         hours=hours.total_minutes / 60,
         newest=newest,
     )
+
+
+def _open_cases(p: ResidentPage) -> int:
+    """How many of the resident's cases stand (not withdrawn): the home page links to them."""
+    assert p.who is not None
+    return sum(1 for v in CaseService(p.db).cases_of(p.who.id, utcnow()) if not v.withdrawn)
 
 
 @router.get("/verify")

@@ -1,21 +1,34 @@
-"""Reviewers: the queue of their own region and organization, each record's evidence side by
-side, and the decision through the same service as `POST /api/v1/reviews/{id}/decision`.
+"""Reviewers: the queue of their own region and organization, riskiest first, with each
+record's risk score and signals in words, how long it has waited (late ones marked, as the
+hourly alert counts them), and the low-risk records to approve together, all or none
+(`POST /api/v1/reviews/bulk-approve`'s service and message).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
-from civicpoints.access import Role
-from civicpoints.activities import ActivityService, OfflineService, ReviewDesk
-from civicpoints.identity import IdentityService, ResidentLookup
+from civicpoints.access import Principal, Role
+from civicpoints.activities import (
+    Activity,
+    ActivityService,
+    BulkApprove,
+    OfflineService,
+    Participation,
+    RecordService,
+)
+from civicpoints.fraud import PolicySettings
+from civicpoints.identity import ResidentLookup
+from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import DomainError
-from civicpoints.kit.schemas import Decision
-from civicpoints.web.pages.forms import FormErrors, form_data
+from civicpoints.web.pages import signals
+from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import Page, StaffPage
 from civicpoints.web.pages.staff import require
 
@@ -23,97 +36,105 @@ router = APIRouter(prefix="/staff/reviews", include_in_schema=False)
 PAGE = 50
 
 
-def _(text: str) -> str:
-    """Mark a string for the catalog; the page translates it where it is shown."""
-    return text
+@dataclass(frozen=True)
+class Row:
+    """One waiting record as the queue shows it."""
+
+    record: Participation
+    title: str
+    signals: list[tuple[str, int]]  # in words, with their weights
+    waited_days: int
+    late_after: int | None  # the policy's days, when the record waits longer than that
+    low_risk: bool
 
 
-# What each flag means, in words (translated on the page).
-FLAGS = {
-    "outside_geofence": _("Checked in outside the activity's area"),
-    "outside_time_window": _("Checked in outside the activity's time"),
-    "checkout_outside_geofence": _("Checked out outside the activity's area"),
-    "checkout_outside_time_window": _("Checked out outside the activity's time"),
-    "photo_far_from_site": _("The photo's own GPS position is far from the activity"),
-    "photo_time_mismatch": _("The photo was taken at another time than the activity"),
-    "photo_reused": _("The same photo was already used for another record"),
-    "presence_too_short": _("Stayed a shorter time than the rules ask"),
-}
-REASONS = (
-    _("The photo does not show the activity"),
-    _("The photo was taken at another time or place"),
-    _("The resident was not at the activity's place"),
-    _("The times do not match the activity"),
-    _("The paper slip is incomplete or cannot be read"),
-)
+def policies(p: Page, activities: list[Activity]) -> dict[uuid.UUID, PolicySettings]:
+    """The risk policy in force for each activity (looked up once per region)."""
+    records = RecordService(p.db, p.ctx)
+    by_region: dict[uuid.UUID, PolicySettings] = {}
+    for a in activities:
+        if a.region_id not in by_region:
+            by_region[a.region_id] = records.policy(a)
+    return {a.id: by_region[a.region_id] for a in activities}
+
+
+def _rows(p: Page, who: Principal, after: uuid.UUID | None, now: datetime) -> list[Row]:
+    """The page of the queue the service returns, riskiest first, in words."""
+    offline = OfflineService(p.db, p.ctx)
+    records = offline.queue(who, PAGE, after)
+    service = ActivityService(p.db)
+    activities = {a: service.get(a) for a in {r.activity_id for r in records}}
+    policy = policies(p, list(activities.values()))
+    late = {r.id for r in offline.overdue(now, who)}
+    rows = []
+    for r in records:
+        rule = policy[r.activity_id]
+        rows.append(
+            Row(
+                record=r,
+                title=activities[r.activity_id].title,
+                signals=signals.weighed(p, list(r.flags or []), r.flag_notes, rule),
+                waited_days=(now - as_utc(r.created_at)).days,
+                late_after=rule.review_alert_days if r.id in late else None,
+                low_risk=r.risk < rule.bulk_approve_below,
+            )
+        )
+    return rows
+
+
+def _queue(
+    p: Page,
+    status: int = 200,
+    after: uuid.UUID | None = None,
+    errors: FormErrors | None = None,
+    chosen: set[str] | None = None,
+) -> Response:
+    who = require(p, Role.REVIEWER)
+    rows = _rows(p, who, after, utcnow())
+    people = ResidentLookup(p.db).by_ids([r.record.resident_id for r in rows])
+    low = [r for r in rows if r.low_risk]
+    return p.render(
+        "staff/reviews.html",
+        status,
+        rows=[r for r in rows if not r.low_risk],
+        low=low,
+        chosen={str(r.record.id) for r in low} if chosen is None else chosen,
+        people=people,
+        more=rows[-1].record.id if len(rows) == PAGE else None,
+        late=sum(1 for r in rows if r.late_after is not None),
+        decided=p.request.query_params.get("decided", ""),
+        count=p.request.query_params.get("n", ""),
+        errors=errors or FormErrors(),
+    )
 
 
 @router.get("")
-def queue(p: StaffPage, after: uuid.UUID | None = None, decided: str = "") -> Response:
-    """Records waiting for this reviewer, newest first, a full page at a time."""
-    who = require(p, Role.REVIEWER)
-    rows = OfflineService(p.db, p.ctx).queue(who, PAGE, after)
-    activities = ActivityService(p.db)
-    titles = {a: activities.get(a).title for a in {r.activity_id for r in rows}}
-    people = ResidentLookup(p.db).by_ids([r.resident_id for r in rows])
-    more = rows[-1].id if len(rows) == PAGE else None
-    return p.render(
-        "staff/reviews.html",
-        rows=rows,
-        titles=titles,
-        people=people,
-        more=more,
-        flags=FLAGS,
-        decided=decided,
-    )
+def queue(p: StaffPage, after: uuid.UUID | None = None) -> Response:
+    """Records waiting for this reviewer, riskiest first, a full page at a time."""
+    return _queue(p, after=after)
 
 
-def _record_page(p: Page, participation_id: uuid.UUID, status: int, **extra: object) -> Response:
-    who = require(p, Role.REVIEWER)
-    item = ReviewDesk(p.db, p.ctx).item(participation_id, who)
-    person = IdentityService(p.db, p.ctx).resident(item.record.resident_id)
-    values = extra.pop("values", {})
-    errors = extra.pop("errors", FormErrors())
-    return p.render(
-        "staff/review.html",
-        status,
-        item=item,
-        person=person,
-        flags=FLAGS,
-        reasons=REASONS,
-        values=values,
-        errors=errors,
-    )
-
-
-@router.get("/{participation_id}")
-def record(p: StaffPage, participation_id: uuid.UUID) -> Response:
-    """One record: photo, EXIF time and place, distances, times against the window, flags."""
-    return _record_page(p, participation_id, 200)
-
-
-@router.get("/{participation_id}/photos/{evidence_id}")
-def photo(p: StaffPage, participation_id: uuid.UUID, evidence_id: uuid.UUID) -> Response:
-    """A record's photo, only for a reviewer who may decide the record (never a public URL)."""
-    path, mime = ReviewDesk(p.db, p.ctx).photo(
-        participation_id, evidence_id, require(p, Role.REVIEWER)
-    )
-    return p.finish(FileResponse(path, media_type=mime))
-
-
-@router.post("/{participation_id}/decision")
-async def decide(p: StaffPage, participation_id: uuid.UUID) -> Response:
-    """Approve or reject with a reason: a common one, free text, or both."""
-    values = await form_data(p.request, ("decision", "reason_choice", "reason"))
-    choice = p._(values["reason_choice"]) if values["reason_choice"] in REASONS else ""
-    reason = "；".join(part for part in (choice, values["reason"]) if part)
+@router.post("/bulk-approve")
+async def bulk_approve(p: StaffPage) -> Response:
+    """Approve the ticked low-risk records together: all or none, as the API does."""
+    form = await p.request.form()
+    ids = [v for v in form.getlist("participation_ids") if isinstance(v, str)]
+    reason = form.get("reason")
     try:
-        body = Decision.model_validate({"decision": values["decision"], "reason": reason})
-        OfflineService(p.db, p.ctx).decide(
-            participation_id, body.approve, body.reason, require(p, Role.REVIEWER)
+        body = BulkApprove.model_validate(
+            {"participation_ids": ids, "reason": reason if isinstance(reason, str) else ""}
+        )
+        done = OfflineService(p.db, p.ctx).approve_low_risk(
+            body.participation_ids, body.reason, require(p, Role.REVIEWER)
         )
     except (DomainError, ValidationError) as exc:
-        errors = FormErrors.of(exc, p.locale)
+        p.db.rollback()  # all or none: nothing of a refused batch is kept
         status = exc.status if isinstance(exc, DomainError) else 422
-        return _record_page(p, participation_id, status, values=values, errors=errors)
-    return p.redirect(f"/staff/reviews?decided={values['decision']}")
+        errors = FormErrors.of(exc, p.locale)
+        return _queue(p, status, errors=_at_list(errors), chosen=set(ids))
+    return p.redirect(f"/staff/reviews?decided=bulk&n={len(done)}")
+
+
+def _at_list(errors: FormErrors) -> FormErrors:
+    """Every error of the batch shown at its list of checkboxes."""
+    return FormErrors([("participation_ids", m) for _f, m in errors.items])

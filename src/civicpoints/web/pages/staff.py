@@ -16,7 +16,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from civicpoints.access import Principal, Role
-from civicpoints.activities import ActivityCreate, ActivityService, ActivityStatus
+from civicpoints.activities import ActivityCreate, ActivityService, ActivityStatus, OfflineService
+from civicpoints.fraud import CaseService
 from civicpoints.identity import ResidentLookup
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
@@ -57,8 +58,14 @@ def local_input(value: datetime | None) -> str:
 
 @router.get("")
 def home(p: StaffPage) -> Response:
-    """The console's start: what this staff member's roles let them do."""
-    return p.render("staff/home.html")
+    """The console's start: what this staff member's roles let them do; a reviewer sees how
+    many records wait longer than the policy allows and how many appeals wait."""
+    assert p.who is not None
+    late, appeals = 0, 0
+    if {Role.REVIEWER, Role.ADMIN} & set(p.who.roles):
+        late = len(OfflineService(p.db, p.ctx).overdue(utcnow(), p.who))
+        appeals = len(CaseService(p.db).open_appeals(p.who))
+    return p.render("staff/home.html", late=late, appeals=appeals)
 
 
 @router.get("/activities")
