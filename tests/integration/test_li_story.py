@@ -175,3 +175,26 @@ def test_an_upheld_appeal_gives_back_what_a_clawback_took(
         assert HoursService(s).summary(wang.id).total_minutes > 0
         assert CaseService(s).cases_of(wang.id, utcnow())[0].withdrawn
     books_hold(sessions)
+
+
+def test_a_clawback_with_the_longest_reason_is_kept_whole_on_the_case(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    make_resident: Callable[..., Resident],
+    make_activity: Callable[..., uuid.UUID],
+    staff: Callable[[str], Principal],
+) -> None:
+    """A 500-character reason (the most the API takes) fits the case, and the ledger's own
+    reason (prefixed, so longer) is clipped to its column instead of failing the clawback."""
+    zhao = make_resident("赵敏")
+    activity = make_activity(
+        utcnow() - timedelta(days=1), category="environmental", evidence="photo"
+    )
+    record = serve_with_photo(sessions, ctx, activity, zhao.id, fraud_images.photo(41))
+    reason = "照片" * 250
+    with transaction(sessions) as s:
+        case = FraudDesk(s, ctx).claw_back(record.id, reason, staff("auditor"))
+    with sessions() as s:
+        assert CaseService(s).cases_of(zhao.id, utcnow())[0].case.reason == reason
+        assert case.points_taken == 50
+    books_hold(sessions)

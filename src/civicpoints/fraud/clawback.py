@@ -39,7 +39,9 @@ class Clawbacks:
                     award_transfer_id=award.transfer_id,
                     amount=award.awarded,
                     ref=f"participation:{record_id}",
-                    reason=f"经核查不属实，追回积分 / found false, taken back: {finding.reason}",
+                    reason=f"经核查不属实，追回积分 / found false, taken back: {finding.reason}"[
+                        :500
+                    ],
                     actor=by.key,
                     idempotency_key=f"clawback:{record_id}",
                 )
