@@ -14,18 +14,24 @@ ROUTES = ("/api/v1/reviews/{id}/decision", "/api/v1/redemptions/{id}/decision")
 
 
 def test_both_decision_routes_take_the_same_schema(client: TestClient) -> None:
-    """The OpenAPI spec names one request body for both routes."""
-    paths = client.get("/openapi.json").json()["paths"]
-    refs = {
-        route: paths[route.replace("{id}", name)]["post"]["requestBody"]["content"][
-            "application/json"
-        ]["schema"]["$ref"]
+    """Both routes take one decision body: the review route's adds only `fraud` (a rejection
+    that confirms a false record) to the shared `{decision, reason}` and its rules."""
+    spec = client.get("/openapi.json").json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    refs = [
+        paths[route.replace("{id}", name)]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]["$ref"]
         for route, name in zip(ROUTES, ("{participation_id}", "{redemption_id}"), strict=True)
-    }
-    assert set(refs.values()) == {"#/components/schemas/Decision"}
-    decision = client.get("/openapi.json").json()["components"]["schemas"]["Decision"]
-    assert decision["if"] == {"properties": {"decision": {"const": "reject"}}}
-    assert decision["then"]["properties"]["reason"]["minLength"] == 1
+    ]
+    assert refs == ["#/components/schemas/RecordDecision", "#/components/schemas/Decision"]
+    decision, record = schemas["Decision"], schemas["RecordDecision"]
+    for body in (decision, record):
+        assert body["if"] == {"properties": {"decision": {"const": "reject"}}}
+        assert body["then"]["properties"]["reason"]["minLength"] == 1
+    assert set(record["properties"]) - set(decision["properties"]) == {"fraud"}
+    for name, shape in decision["properties"].items():
+        assert record["properties"][name] == shape
 
 
 def test_a_rejection_needs_a_reason_and_the_old_shape_is_refused(
