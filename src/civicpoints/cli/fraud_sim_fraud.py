@@ -132,8 +132,9 @@ class FraudPlanner(Planner):
         """Two paper slips for the same morning at two places."""
         first = self._free_slot(who, [s for s in self.city if local_hour(s) == 9])
         others = [s for s in self.city if s.starts == first.starts and s.site != first.site]
-        self._slip(who, first, OVERLAP_PAIR)
-        self._slip(who, self.rng.choice(others), "overlapping_slips")
+        earlier, later = sorted((first, self.rng.choice(others)), key=lambda s: s.index)
+        self._slip(who, earlier, OVERLAP_PAIR)  # entered first: nothing to overlap yet
+        self._slip(who, later, "overlapping_slips")
 
     def _slip(self, who: int, slot: Slot, label: str) -> None:
         """A slip for the whole session."""
