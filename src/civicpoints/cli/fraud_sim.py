@@ -42,7 +42,7 @@ from civicpoints.cli.demo_data import BATCH, DEMO_PASSWORD
 from civicpoints.cli.fraud_sim_fraud import plan
 from civicpoints.cli.fraud_sim_images import EDITS, jpeg, photo, scene, with_exif
 from civicpoints.cli.fraud_sim_plan import Plan, Shot, Slip, Slot, Visit
-from civicpoints.fraud.evaluation import Figures, Observed, evaluate, is_flagged
+from civicpoints.fraud.evaluation import Figures, Observed, as_dict, evaluate, is_flagged
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
@@ -254,3 +254,14 @@ def table(outcome: Outcome) -> Table:
 def fmt(value: float | None) -> str:
     """A ratio to 3 decimals, or a dash."""
     return "—" if value is None else f"{value:.3f}"
+
+
+def as_json(outcome: Outcome) -> dict[str, object]:
+    """The outcome as JSON-ready values."""
+    return {
+        "seed": outcome.seed,
+        "residents": outcome.residents,
+        "review_at": outcome.review_at,
+        "seconds": round(outcome.seconds, 1),
+        **as_dict(outcome.figures),
+    }
