@@ -14,7 +14,7 @@ import time as timer
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from random import Random
 
@@ -42,7 +42,14 @@ from civicpoints.cli.demo_data import BATCH, DEMO_PASSWORD
 from civicpoints.cli.fraud_sim_fraud import plan
 from civicpoints.cli.fraud_sim_images import EDITS, jpeg, photo, scene, with_exif
 from civicpoints.cli.fraud_sim_plan import Plan, Shot, Slip, Slot, Visit
-from civicpoints.fraud.evaluation import Figures, Observed, as_dict, evaluate, is_flagged
+from civicpoints.fraud.evaluation import (
+    FRAUD_TYPES,
+    Figures,
+    Observed,
+    as_dict,
+    evaluate,
+    is_flagged,
+)
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
@@ -62,6 +69,7 @@ class Outcome:
 
     figures: Figures
     review_at: int
+    missed: dict[str, dict[str, int]]  # fraud records not flagged: type → how → count
     seconds: float
     residents: int
     seed: int
@@ -76,6 +84,7 @@ class Run:
     organizer: Principal
     residents: list[tuple[uuid.UUID, str]]  # (id, platform number), by plan index
     labels: dict[uuid.UUID, str]
+    how: dict[uuid.UUID, str] = field(default_factory=dict)  # a re-used photo's edit
 
 
 def simulate(
@@ -99,8 +108,8 @@ def simulate(
     with Progress(console=console, disable=console is None, transient=True) as progress:
         _register(sessions, run, the_plan, Random(seed), progress)
         _play(sessions, run, the_plan, progress)
-    figures, review_at = _measure(sessions, run)
-    return Outcome(figures, review_at, timer.perf_counter() - began, residents, seed)
+    figures, review_at, missed = _measure(sessions, run)
+    return Outcome(figures, review_at, missed, timer.perf_counter() - began, residents, seed)
 
 
 def _register(
@@ -178,6 +187,7 @@ def _visits(s: Session, run: Run, activity: Activity, visits: Sequence[Visit]) -
         phone = Phone(v.accuracy, v.device)
         record = records.check_out(activity.id, resident_id, *v.at_out, v.leave, ACTOR, phone)
         if v.shot is not None:
+            run.how[record.id] = v.shot.edit
             PhotoService(s, run.ctx).upload(record.id, resident_id, _photo(v.shot), ACTOR)
 
 
@@ -207,22 +217,25 @@ def _photo(shot: Shot) -> bytes:
     return with_exif(image, shot.exif_at, shot.taken)
 
 
-def _measure(sessions: sessionmaker[Session], run: Run) -> tuple[Figures, int]:
-    """Each labelled record's outcome, and the figures."""
+def _measure(
+    sessions: sessionmaker[Session], run: Run
+) -> tuple[Figures, int, dict[str, dict[str, int]]]:
+    """Each labelled record's outcome, the figures, and the fraud records missed."""
+    missed: dict[str, dict[str, int]] = {}
     with transaction(sessions) as s:
-        rows = s.scalars(select(Participation)).all()
+        rows = [r for r in s.scalars(select(Participation)).all() if r.id in run.labels]
         first = s.get(Activity, rows[0].activity_id) if rows else None
         review_at = RecordService(s, run.ctx).policy(first).review_at if first else 30
-        observed = [
-            Observed(
-                run.labels[r.id],
-                is_flagged(r.status, r.risk, review_at, routine_review=r.source != "app"),
-                frozenset(r.flags or []),
-            )
-            for r in rows
-            if r.id in run.labels
-        ]
-    return evaluate(observed), review_at
+        observed = []
+        for r in rows:
+            routine = r.source != "app"  # a paper slip always waits for a reviewer
+            flagged = is_flagged(r.status, r.risk, review_at, routine_review=routine)
+            observed.append(Observed(run.labels[r.id], flagged, frozenset(r.flags or [])))
+            if not flagged and run.labels[r.id] in FRAUD_TYPES:
+                kinds = missed.setdefault(run.labels[r.id], {})
+                how = run.how.get(r.id) or "-"
+                kinds[how] = kinds.get(how, 0) + 1
+    return evaluate(observed), review_at, missed
 
 
 def table(outcome: Outcome) -> Table:
@@ -264,4 +277,5 @@ def as_json(outcome: Outcome) -> dict[str, object]:
         "review_at": outcome.review_at,
         "seconds": round(outcome.seconds, 1),
         **as_dict(outcome.figures),
+        "missed": outcome.missed,
     }
