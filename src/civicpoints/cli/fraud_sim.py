@@ -31,23 +31,23 @@ from civicpoints.activities import (
     ActivityService,
     OfflineRecordCreate,
     OfflineService,
+    Participation,
+    Phone,
     PhotoService,
     RecordService,
 )
-from civicpoints.activities.models import Participation
-from civicpoints.activities.records import Phone
 from civicpoints.cli.city import City, build_city
 from civicpoints.cli.demo import _people
 from civicpoints.cli.demo_data import BATCH, DEMO_PASSWORD
 from civicpoints.cli.fraud_sim_fraud import plan
 from civicpoints.cli.fraud_sim_images import EDITS, jpeg, photo, scene, with_exif
 from civicpoints.cli.fraud_sim_plan import Plan, Shot, Slip, Slot, Visit
-from civicpoints.fraud.evaluation import (
+from civicpoints.fraud import (
     FRAUD_TYPES,
     Figures,
     Observed,
-    as_dict,
     evaluate,
+    figures_as_dict,
     is_flagged,
 )
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
@@ -276,6 +276,6 @@ def as_json(outcome: Outcome) -> dict[str, object]:
         "residents": outcome.residents,
         "review_at": outcome.review_at,
         "seconds": round(outcome.seconds, 1),
-        **as_dict(outcome.figures),
+        **figures_as_dict(outcome.figures),
         "missed": outcome.missed,
     }

@@ -24,7 +24,7 @@ from civicpoints.cli.fraud_sim_plan import (
     local_day,
     local_hour,
 )
-from civicpoints.fraud.evaluation import HONEST
+from civicpoints.fraud import HONEST
 
 OVERLAP_PAIR = "overlap_pair"
 

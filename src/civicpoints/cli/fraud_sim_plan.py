@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from random import Random
 
-from civicpoints.fraud import wgs84_to_gcj02
-from civicpoints.fraud.evaluation import HONEST
+from civicpoints.fraud import HONEST, wgs84_to_gcj02
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc
 
 WEEKS = 4

@@ -104,7 +104,7 @@ def evaluate(observed: Iterable[Observed]) -> Figures:
     )
 
 
-def as_dict(figures: Figures) -> dict[str, object]:
+def figures_as_dict(figures: Figures) -> dict[str, object]:
     """The figures as JSON-ready values."""
     return {
         "records": figures.records,
