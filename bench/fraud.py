@@ -110,23 +110,36 @@ def section(doc: dict[str, Any]) -> str:
         f"| ≤ {MAX_REVIEW_LOAD} {'met' if ok_load else '**not met**'} | | |",
         "",
         *verdicts(f, load, ok_load),
+        "",
+        f"Honest records flagged, by signal: {_counts(f['honest_flagged_by'])}. "
+        f"Fraud records missed, by the edit of a re-used photo ('-': not a photo): "
+        f"{_counts(f['missed'])}.",
     ]
     return "\n".join([*lines, "", END])
+
+
+def _counts(value: dict[str, Any]) -> str:
+    """A small dict in words: `{a: 1}` as `a 1`; none as `none`."""
+    if not value:
+        return "none"
+    return ", ".join(
+        f"{k} ({_counts(v)})" if isinstance(v, dict) else f"{k} {v}" for k, v in value.items()
+    )
 
 
 def verdicts(f: dict[str, Any], load: float | None, ok_load: bool) -> list[str]:
     """The targets in words, and why a missed one was missed."""
     short = [t for t in FRAUD_TYPES if (f["types"][t]["recall"] or 0) < MIN_RECALL]
     pct = "—" if load is None else f"{load:.1%}"
-    out = [f"- Review load ≤ 3 %: {'met' if ok_load else '**not met**'} ({pct})."]
+    load_line = f"- Review load ≤ 3 %: {'met' if ok_load else '**not met**'} ({pct})."
     if not short:
-        return [f"- Recall ≥ {MIN_RECALL} for every type: met.", *out]
-    out.insert(0, f"- Recall ≥ {MIN_RECALL} for every type: **not met** ({', '.join(short)}).")
+        return [f"- Recall ≥ {MIN_RECALL} for every type: met.", load_line]
+    out = [f"- Recall ≥ {MIN_RECALL} for every type: **not met** ({', '.join(short)})."]
     for t in short:
         recall = _ratio(f["types"][t]["recall"])
         why = WHY.get(t, "see the missed records under 'missed' in bench/results/fraud.json")
-        out.append(f"  - {t} {recall}: {why}. Missed: {f['missed'].get(t, {})}.")
-    return out
+        out.append(f"  - {t} {recall}: {why}.")
+    return [*out, load_line]
 
 
 def write_section(doc: dict[str, Any]) -> None:

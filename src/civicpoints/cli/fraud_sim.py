@@ -44,6 +44,7 @@ from civicpoints.cli.fraud_sim_images import EDITS, jpeg, photo, scene, with_exi
 from civicpoints.cli.fraud_sim_plan import Plan, Shot, Slip, Slot, Visit
 from civicpoints.fraud import (
     FRAUD_TYPES,
+    HONEST,
     Figures,
     Observed,
     evaluate,
@@ -70,6 +71,7 @@ class Outcome:
     figures: Figures
     review_at: int
     missed: dict[str, dict[str, int]]  # fraud records not flagged: type → how → count
+    false_alarms: dict[str, int]  # honest records flagged: signal code → count
     seconds: float
     residents: int
     seed: int
@@ -108,8 +110,9 @@ def simulate(
     with Progress(console=console, disable=console is None, transient=True) as progress:
         _register(sessions, run, the_plan, Random(seed), progress)
         _play(sessions, run, the_plan, progress)
-    figures, review_at, missed = _measure(sessions, run)
-    return Outcome(figures, review_at, missed, timer.perf_counter() - began, residents, seed)
+    figures, review_at, missed, alarms = _measure(sessions, run)
+    seconds = timer.perf_counter() - began
+    return Outcome(figures, review_at, missed, alarms, seconds, residents, seed)
 
 
 def _register(
@@ -219,9 +222,11 @@ def _photo(shot: Shot) -> bytes:
 
 def _measure(
     sessions: sessionmaker[Session], run: Run
-) -> tuple[Figures, int, dict[str, dict[str, int]]]:
-    """Each labelled record's outcome, the figures, and the fraud records missed."""
+) -> tuple[Figures, int, dict[str, dict[str, int]], dict[str, int]]:
+    """Each labelled record's outcome, the figures, the fraud records missed (by the edit of
+    a re-used photo) and the signals on honest records flagged."""
     missed: dict[str, dict[str, int]] = {}
+    alarms: dict[str, int] = {}
     with transaction(sessions) as s:
         rows = [r for r in s.scalars(select(Participation)).all() if r.id in run.labels]
         first = s.get(Activity, rows[0].activity_id) if rows else None
@@ -235,7 +240,10 @@ def _measure(
                 kinds = missed.setdefault(run.labels[r.id], {})
                 how = run.how.get(r.id) or "-"
                 kinds[how] = kinds.get(how, 0) + 1
-    return evaluate(observed), review_at, missed
+            if flagged and run.labels[r.id] == HONEST:
+                for code in r.flags or []:
+                    alarms[code] = alarms.get(code, 0) + 1
+    return evaluate(observed), review_at, missed, alarms
 
 
 def table(outcome: Outcome) -> Table:
@@ -278,4 +286,5 @@ def as_json(outcome: Outcome) -> dict[str, object]:
         "seconds": round(outcome.seconds, 1),
         **figures_as_dict(outcome.figures),
         "missed": outcome.missed,
+        "honest_flagged_by": outcome.false_alarms,
     }
