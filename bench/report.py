@@ -13,7 +13,7 @@ from bench.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "performance.md"
 NOTES = ROOT / "bench" / "notes.md"
-ORDER = ["award_pg", "award_sqlite", "verify", "proof_api", "sequencer", "photo_index"]
+ORDER = ["award_pg", "award_sqlite", "verify", "proof_api", "sequencer", "photo_index", "fraud"]
 VERDICT = {True: "**PASS**", False: "**FAIL**", None: "NOT RUN"}
 
 

@@ -14,7 +14,16 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import award_pg, award_sqlite, photo_index, proof_api, report, sequencer, verify
+from bench import (
+    award_pg,
+    award_sqlite,
+    fraud,
+    photo_index,
+    proof_api,
+    report,
+    sequencer,
+    verify,
+)
 from bench.common import BenchError, Run, write_result
 
 BENCHMARKS: dict[str, tuple[str, Callable[[Run], dict[str, Any]]]] = {
@@ -24,6 +33,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Run], dict[str, Any]]]] = {
     "verify": ("ledger verify vs bare SHA-256", verify.run),
     "proof_api": ("Inclusion proof from the API", proof_api.run),
     "photo_index": (photo_index.TITLE, photo_index.run),
+    "fraud": (fraud.TITLE, fraud.run),
 }
 
 

@@ -14,7 +14,7 @@ from civicpoints.activities.models import (
 )
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
-from civicpoints.activities.records import RecordService
+from civicpoints.activities.records import Phone, RecordService
 from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
@@ -49,6 +49,7 @@ __all__ = [
     "OfflineService",
     "Participation",
     "ParticipationRead",
+    "Phone",
     "PhotoService",
     "PhotoView",
     "Polygon",

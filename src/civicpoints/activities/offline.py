@@ -23,6 +23,7 @@ from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
 from civicpoints.activities.repository import ActivityRepository
+from civicpoints.activities.risk import RecordRisk
 from civicpoints.activities.schemas import ImportReport, ImportRowRead, OfflineRecordCreate
 from civicpoints.activities.spans import check_offline_span
 from civicpoints.identity import IdentityService, ResidentNotFound
@@ -179,6 +180,9 @@ class OfflineService:
             flags=[],
         )
         self.records.note_presence(record, activity)
+        # One resident in two places at once, on paper or in the app (issue 10): the same
+        # pattern check an app record gets when it settles.
+        RecordRisk(self.session, self.ctx).patterns(record, activity, self.records.policy(activity))
         self.records.rescore(record, activity)
         self.repo.add(record)
         return record

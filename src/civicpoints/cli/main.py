@@ -30,6 +30,8 @@ rewards_app = typer.Typer(help="积分商城 / rewards catalog", no_args_is_help
 app.add_typer(rewards_app, name="rewards")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(audit_app, name="audit")
+fraud_app = typer.Typer(help="风险核查 / fraud and review", no_args_is_help=True)
+app.add_typer(fraud_app, name="fraud")
 console = Console()
 
 
@@ -102,6 +104,33 @@ def demo(
     if not loaded:
         console.print("演示数据已存在，跳过 / demo already loaded, skipped")
     console.print("演示账号 / demo logins: `civicpoints serve --demo-logins`")
+
+
+@fraud_app.command("simulate")
+def fraud_simulate(
+    seed: int = typer.Option(20261206, help="random seed"),
+    residents: int = typer.Option(400, min=30, help="synthetic residents (at least 30)"),
+    json_path: Path | None = typer.Option(None, "--json", help="also write the figures here"),
+) -> None:
+    """Build a labelled city in an empty database and measure the risk signals against it."""
+    import json
+
+    from civicpoints.cli.fraud_sim import NotEmpty, as_json, simulate, table
+
+    ctx = build_context(get_settings())
+    try:
+        outcome = simulate(_sessions(), ctx, residents, seed, console)
+    except NotEmpty:
+        console.print(
+            "数据库已有数据，请使用空数据库 / the database is not empty: use an empty one"
+        )
+        raise typer.Exit(1) from None
+    console.print(table(outcome))
+    console.print(
+        f"{outcome.seconds:.0f} s; flagged = review or refuse (risk ≥ {outcome.review_at})"
+    )
+    if json_path is not None:
+        json_path.write_text(json.dumps(as_json(outcome), indent=2) + "\n", encoding="utf-8")
 
 
 @app.command("import-records")
