@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.activities import Activity, ActivityCreate, ActivityService
+from civicpoints.cli.fraud_sim_images import scene
 from civicpoints.identity import IdentityService
 from civicpoints.identity.models import Staff
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
@@ -51,7 +52,8 @@ def photo_jpeg(tmp: Path) -> Path:
         d, m = int(v), int((v - int(v)) * 60)
         return float(d), float(m), round(((v - d) * 60 - m) * 60, 4)
 
-    img, exif = Image.new("RGB", (640, 480), (40, 110, 70)), Image.Exif()
+    # A scene of its own: two uploads of one picture would be flagged as a re-used photo.
+    img, exif = scene(uuid.uuid4().int % 1_000_000), Image.Exif()
     exif[0x8825] = {1: "N", 2: dms(SITE[0]), 3: "E", 4: dms(SITE[1])}
     stamp = utcnow().astimezone(BUSINESS_TZ).strftime("%Y:%m:%d %H:%M:%S")
     exif.get_ifd(0x8769)[0x9003] = stamp  # DateTimeOriginal

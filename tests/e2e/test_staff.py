@@ -26,6 +26,7 @@ from civicpoints.activities import (
 from civicpoints.activities.models import Participation
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, ZHANG_PHONE
+from civicpoints.cli.fraud_sim_images import scene
 from civicpoints.identity import IdentityService, Resident
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.context import build_context
@@ -166,7 +167,7 @@ def photo_with_exif(lat: float, lon: float, taken: datetime) -> bytes:
     exif[0x0132] = local(taken, "%Y:%m:%d %H:%M:%S")
     exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lon)}
     out = io.BytesIO()
-    Image.new("RGB", (640, 480), (40, 110, 70)).save(out, "JPEG", exif=exif)
+    scene(uuid.uuid4().int % 1_000_000).save(out, "JPEG", exif=exif)  # a picture of its own
     return out.getvalue()
 
 

@@ -28,7 +28,7 @@ from civicpoints.kit.db import transaction
 
 from .conftest import WEST_LAKE, id_number
 from .pages import csrf_of, post_form, sign_in
-from .test_api import PASSWORD, register
+from .test_api import PASSWORD, register, scene
 
 Sessions = sessionmaker[Session]
 
@@ -409,7 +409,7 @@ def jpeg_at(lat: float, lon: float, taken: str) -> bytes:
     exif[0x0132] = taken  # DateTime
     exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lon)}
     out = io.BytesIO()
-    Image.new("RGB", (64, 48), (30, 120, 60)).save(out, "JPEG", exif=exif)
+    scene().save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
