@@ -53,7 +53,7 @@ def photo_jpeg(tmp: Path) -> Path:
         return float(d), float(m), round(((v - d) * 60 - m) * 60, 4)
 
     # A scene of its own: two uploads of one picture would be flagged as a re-used photo.
-    img, exif = scene(uuid.uuid4().int % 1_000_000), Image.Exif()
+    img, exif = scene(uuid.uuid4().int % 1_000_000).resize((640, 480)), Image.Exif()
     exif[0x8825] = {1: "N", 2: dms(SITE[0]), 3: "E", 4: dms(SITE[1])}
     stamp = utcnow().astimezone(BUSINESS_TZ).strftime("%Y:%m:%d %H:%M:%S")
     exif.get_ifd(0x8769)[0x9003] = stamp  # DateTimeOriginal

@@ -167,7 +167,8 @@ def photo_with_exif(lat: float, lon: float, taken: datetime) -> bytes:
     exif[0x0132] = local(taken, "%Y:%m:%d %H:%M:%S")
     exif[0x8825] = {1: "N", 2: dms(lat), 3: "E", 4: dms(lon)}
     out = io.BytesIO()
-    scene(uuid.uuid4().int % 1_000_000).save(out, "JPEG", exif=exif)  # a picture of its own
+    picture = scene(uuid.uuid4().int % 1_000_000).resize((640, 480))  # a picture of its own
+    picture.save(out, "JPEG", exif=exif)
     return out.getvalue()
 
 
