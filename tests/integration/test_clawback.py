@@ -337,3 +337,26 @@ def test_monthly_flows_count_clawbacks_repayments_and_restores(
         (flows,) = LedgerService(s).flows_by_month(month)
         assert flows.outstanding == LedgerService(s).balance("wallet:m") == 80
     assert (flows.clawed_back, flows.expired) == (0, 0)
+
+
+def test_a_lot_closed_by_an_expiry_run_is_never_revived(sessions: sessionmaker[Session]) -> None:
+    """An expiry run whose clock ran ahead closed a lot that is, by this clock, still valid:
+    a void and a restore send its points to expiry instead of back into it, and the next
+    expiry run has nothing to do (it once met its own idempotency key with another amount)."""
+    ahead = utcnow() + timedelta(days=10)
+    with transaction(sessions) as s:
+        mine = award(s, "wallet:k", 40, 5, "mine")
+        hold = HoldService(s).place(
+            HoldRequest("wallet:k", 20, "r", "兑换", "t", "h1", utcnow() + timedelta(days=1))
+        )
+        cut = claw(s, "wallet:k", mine, 10, "c1")
+    with transaction(sessions) as s:
+        assert LedgerService(s).expire_due(ahead).points == 10
+    with transaction(sessions) as s:
+        voided = HoldService(s).void(hold.bucket, hold.id, WHY)
+        back = restore(s, "wallet:k", cut.clawback_id, "a1")
+    assert voided.expired_points == 20 and (back.returned, back.expired) == (0, 10)
+    with transaction(sessions) as s:
+        assert LedgerService(s).expire_due(ahead).points == 0
+        assert LedgerService(s).balance("wallet:k") == 0
+        assert_books(s)

@@ -234,7 +234,7 @@ class ClawbackService:
         other clawbacks' debts."""
         bucket, now = wallet.bucket, utcnow()
         portions, unpaid, repaid = self._portions(wallet, clawback)
-        live = [(lot, n) for lot, n in portions if as_utc(lot.expires_at) > now]
+        live = self.holds.alive(bucket, portions, now)
         returned = sum(n for _, n in live)
         expired = sum(n for _, n in portions) - returned
         sink = self.ledger.system(bucket, CLAWBACK)

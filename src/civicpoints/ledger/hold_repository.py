@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from civicpoints.ledger.models import Account, Hold, Lot, LotUse
+from civicpoints.kit.clock import as_utc
+from civicpoints.ledger.models import Account, Hold, Lot, LotUse, Transfer
 
 
 class HoldRepository:
@@ -50,6 +51,25 @@ class HoldRepository:
             .execution_options(populate_existing=True)
         )
         return [(lot, int(amount)) for lot, amount in self.session.execute(stmt).all()]
+
+    def alive(
+        self, bucket: int, shares: list[tuple[Lot, int]], now: datetime
+    ) -> list[tuple[Lot, int]]:
+        """The (lot, points) that may go back into their lot: not past its expiry at `now`, and
+        not closed by an expiry run already (whose clock may have been ahead): a lot is never
+        revived once expired."""
+        closed = self.written_off(bucket, [lot.id for lot, _ in shares])
+        return [(x, n) for x, n in shares if as_utc(x.expires_at) > now and x.id not in closed]
+
+    def written_off(self, bucket: int, lot_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these lots an expiry run has already closed (their `expire:<lot>` transfer)."""
+        if not lot_ids:
+            return set()
+        keys = {f"expire:{lot_id}": lot_id for lot_id in lot_ids}
+        stmt = select(Transfer.idempotency_key).where(
+            Transfer.bucket == bucket, Transfer.idempotency_key.in_(sorted(keys))
+        )
+        return {keys[key] for key in self.session.scalars(stmt)}
 
     def stale(self, now: datetime, limit: int) -> Sequence[tuple[int, uuid.UUID]]:
         """(bucket, id) of pending holds whose timeout has passed."""

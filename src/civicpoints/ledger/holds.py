@@ -128,8 +128,8 @@ class HoldService:
         assert wallet is not None  # a hold's wallet exists: the hold debited it
         source = self.ledger.system(bucket, HOLD)
         taken = self.repo.taken_lots(bucket, hold.hold_entry_id)
-        live = [(lot, n) for lot, n in taken if as_utc(lot.expires_at) > now]
-        dead = sum(n for lot, n in taken if as_utc(lot.expires_at) <= now)
+        live = self.repo.alive(bucket, taken, now)
+        dead = sum(n for _, n in taken) - sum(n for _, n in live)
         back = hold.amount - dead
         resolved = None
         if back:
