@@ -8,7 +8,6 @@ platform numbers are random by design.
 
 from __future__ import annotations
 
-import io
 import math
 import time as timer
 import uuid
@@ -18,7 +17,7 @@ from datetime import date, datetime, timedelta
 from random import Random
 
 import typer
-from PIL import ExifTags, Image, ImageDraw
+from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import select
@@ -61,6 +60,7 @@ from civicpoints.cli.demo_data import (
     with_check_char,
 )
 from civicpoints.cli.demo_rewards import load_rewards
+from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
@@ -339,7 +339,7 @@ def _attend(
     demo.records += 1
     if activity.evidence != "none":
         where = _jitter(rng, *photo_at, 80) if photo_at else (lat, lon)
-        photo = _photo(rng, where, start + (min(left, end) - start) / 2, record.id)
+        photo = _photo(rng, where, start + (min(left, end) - start) / 2)
         PhotoService(s, demo.ctx).upload(record.id, resident_id, photo, actor)
 
 
@@ -362,7 +362,7 @@ def _jitter(rng: Random, lat: float, lon: float, metres: float) -> tuple[float, 
     return round(lat + d_lat, 6), round(lon + d_lon, 6)
 
 
-def _photo(rng: Random, where: tuple[float, float], taken: datetime, record: uuid.UUID) -> bytes:
+def _photo(rng: Random, where: tuple[float, float], taken: datetime) -> bytes:
     """A small JPEG whose EXIF says where and when (Beijing time) it was taken; a scene of
     its own (random shapes), so no two residents' photos look alike to the fraud checks."""
     image = Image.new("RGB", (240, 180), (rng.randrange(40, 90), rng.randrange(110, 170), 70))
@@ -372,31 +372,7 @@ def _photo(rng: Random, where: tuple[float, float], taken: datetime, record: uui
         box = (x, y, x + rng.randrange(20, 120), y + rng.randrange(20, 90))
         colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CivicPoints demo"
-    exif[ExifTags.Base.ImageDescription] = str(record)  # every photo unique: no reuse flag
-    local = taken.astimezone(BUSINESS_TZ)
-    exif.get_ifd(ExifTags.IFD.Exif).update(
-        {ExifTags.Base.DateTimeOriginal: f"{local:%Y:%m:%d %H:%M:%S}", 0x9011: "+08:00"}
-    )
-    exif.get_ifd(ExifTags.IFD.GPSInfo).update(
-        {
-            ExifTags.GPS.GPSLatitudeRef: "N",
-            ExifTags.GPS.GPSLatitude: _dms(where[0]),
-            ExifTags.GPS.GPSLongitudeRef: "E",
-            ExifTags.GPS.GPSLongitude: _dms(where[1]),
-        }
-    )
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=70, exif=exif)
-    return out.getvalue()
-
-
-def _dms(value: float) -> tuple[float, float, float]:
-    """Decimal degrees as EXIF (degrees, minutes, seconds)."""
-    degrees, rest = divmod(value * 3600, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return float(degrees), float(minutes), round(seconds, 4)
+    return with_exif(image, where, taken, make="CivicPoints demo", quality=70)
 
 
 def _record_slips(sessions: sessionmaker[Session], demo: Demo) -> None:

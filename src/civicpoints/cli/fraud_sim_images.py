@@ -126,10 +126,17 @@ EDITS: dict[str, Edit] = {
 }
 
 
-def with_exif(image: Image.Image, where: tuple[float, float], taken: datetime) -> bytes:
-    """The image as a phone's JPEG whose EXIF says where and when (Beijing time) it was taken."""
+def with_exif(
+    image: Image.Image,
+    where: tuple[float, float],
+    taken: datetime,
+    make: str = "CivicPoints simulation",
+    quality: int = 88,
+) -> bytes:
+    """The image as a phone's JPEG whose EXIF says where and when (Beijing time) it was taken
+    (the demo city's photos are written by this too)."""
     exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CivicPoints simulation"
+    exif[ExifTags.Base.Make] = make
     local = taken.astimezone(BUSINESS_TZ)
     exif.get_ifd(ExifTags.IFD.Exif).update(
         {ExifTags.Base.DateTimeOriginal: f"{local:%Y:%m:%d %H:%M:%S}", 0x9011: "+08:00"}
@@ -143,7 +150,7 @@ def with_exif(image: Image.Image, where: tuple[float, float], taken: datetime) -
         }
     )
     buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=88, exif=exif)
+    image.save(buf, "JPEG", quality=quality, exif=exif)
     return buf.getvalue()
 
 
