@@ -22,9 +22,9 @@ class EarningSuspended(DomainError):
     title = {"zh-CN": "积分获取已暂停", "en": "Earning suspended"}
     messages = {
         "zh-CN": "因第 {count} 次确认的虚假记录，您获取积分的资格已暂停至 {until}。"
-        "如有异议，可在“我的通知”中申诉。",
+        "如有异议，可在“我的处理与申诉”中申诉。",
         "en": "after {count} confirmed false records, you cannot earn points until {until}. "
-        "You may appeal from your notices.",
+        "You may appeal from My cases.",
     }
 
 
