@@ -34,8 +34,8 @@ BEGIN, END = "<!-- fraud-simulate:begin -->", "<!-- fraud-simulate:end -->"
 # Why a type can fall short, said when it does (see docs/fraud.md).
 WHY = {
     "device_farm": "a device is a farm only once a fourth account uses it "
-    "(device_max_accounts 3 keeps families of three unflagged), so the first records of the "
-    "first three accounts pass; their later records are flagged",
+    "(device_max_accounts 3 keeps families of three unflagged); the earlier accounts' records "
+    "are then weighed again, so a miss means a farm that never reached a fourth account",
     "reused_photo": "an edited copy can land more than photo_near_bits (6) bits from the "
     "original's perceptual hash; the misses by edit are listed under 'missed'",
     "spoofed_coordinates": "a preset spot counts from the third account on it "

@@ -128,6 +128,9 @@ class Participation(Base):
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))
     reviewed_at: Mapped[datetime | None]
     review_reason: Mapped[str] = mapped_column(String(500), default="")
+    # When a signal found after approval (e.g. the device later proved a farm's) raised an
+    # approved record's risk to review: it waits for a second look until reviewed after it.
+    recheck_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = created_at_column()
 
 

@@ -162,7 +162,14 @@ class RecordService:
         """Note the risk signals of a reported position and keep it for the next check."""
         phone = phone or Phone()
         report = Report(now, lat, lon, phone.accuracy_m, phone.device)
-        RecordRisk(self.session, self.ctx).position(record, kind, report, self.policy(activity))
+        risk = RecordRisk(self.session, self.ctx)
+        farm = risk.position(record, kind, report, self.policy(activity))
+        if farm is not None:
+            risk.spread(record, farm, phone.device, self._reweigh)
+
+    def _reweigh(self, record: Participation) -> Assessment:
+        """rescore, for a record whose activity is not at hand."""
+        return self.rescore(record, self.activities.get(record.activity_id))
 
     def _where_and_when(
         self, activity: Activity, lat: float, lon: float, now: datetime, action: str

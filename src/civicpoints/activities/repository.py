@@ -132,6 +132,20 @@ class ActivityRepository:
         stmt = select(Participation).where(Participation.id == participation_id)
         return self.session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
+    def participations_by_id(
+        self, participation_ids: Sequence[uuid.UUID], lock: bool = False
+    ) -> Sequence[Participation]:
+        """Several records, in id order (the order locks are taken in, so two writers
+        locking overlapping sets never wait on each other in a circle)."""
+        if not participation_ids:
+            return []
+        stmt = (
+            select(Participation)
+            .where(Participation.id.in_(participation_ids))
+            .order_by(Participation.id)
+        )
+        return self.session.scalars(stmt.with_for_update() if lock else stmt).all()
+
     def participation_of(
         self, activity_id: uuid.UUID, resident_id: uuid.UUID, lock: bool = True
     ) -> Participation | None:
@@ -242,6 +256,37 @@ class ActivityRepository:
         stmt = select(Participation).where(
             Participation.status == RecordStatus.PENDING_REVIEW,
             Participation.activity_id.in_(select(Activity.id).where(reviewable)),
+        )
+        if after:
+            risk = select(Participation.risk).where(Participation.id == after).scalar_subquery()
+            stmt = stmt.where(
+                or_(
+                    Participation.risk < risk,
+                    and_(Participation.risk == risk, Participation.id < after),
+                )
+            )
+        order = (Participation.risk.desc(), Participation.id.desc())
+        return self.session.scalars(stmt.order_by(*order).limit(limit)).all()
+
+    def awaiting_recheck(
+        self, limit: int, after: uuid.UUID | None, who: Principal
+    ) -> Sequence[Participation]:
+        """Approved records found risky after approval and not reviewed since, in `who`'s
+        scope as reviewer or auditor, riskiest first (keyset paged like pending_review)."""
+        scoped = or_(
+            *(
+                scope_clause(who, role, path_of(Activity.region_id), Activity.organization_id)
+                for role in (Role.REVIEWER, Role.AUDITOR)
+            )
+        )
+        stmt = select(Participation).where(
+            Participation.status == RecordStatus.APPROVED,
+            Participation.recheck_at.is_not(None),
+            or_(
+                Participation.reviewed_at.is_(None),
+                Participation.reviewed_at < Participation.recheck_at,
+            ),
+            Participation.activity_id.in_(select(Activity.id).where(scoped)),
         )
         if after:
             risk = select(Participation.risk).where(Participation.id == after).scalar_subquery()

@@ -4,14 +4,16 @@ are the fraud domain's; this module says which record and keeps the words on it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from civicpoints.activities.models import Activity, Participation
+from civicpoints.activities.models import Activity, Participation, RecordStatus
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.fraud import (
+    Assessment,
+    Outcome,
     PolicySettings,
     Report,
     RiskService,
@@ -20,10 +22,13 @@ from civicpoints.fraud import (
     burst_signal,
     overlap_signal,
 )
-from civicpoints.kit.clock import as_utc, local_date
+from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 
 HISTORY = timedelta(days=30)  # the resident's and peers' usual day is read over this
+SHARED_DEVICE = "shared_device"
+# Records already found false need no new signal: nothing more is decided on them.
+_SETTLED_AGAINST = frozenset({RecordStatus.REJECTED, RecordStatus.REVOKED})
 
 
 def note(record: Participation, signals: Iterable[Signal]) -> None:
@@ -47,10 +52,36 @@ class RecordRisk:
 
     def position(
         self, record: Participation, kind: str, report: Report, policy: PolicySettings
-    ) -> None:
-        """The signals of a position reported for `record` (kept for the next one)."""
+    ) -> Signal | None:
+        """The signals of a position reported for `record` (kept for the next one); the
+        shared_device signal, if the phone has now served too many accounts."""
         signals = self.risk.position(record.resident_id, record.id, kind, report, policy)
         note(record, signals)
+        return next((s for s in signals if s.code == SHARED_DEVICE), None)
+
+    def spread(
+        self,
+        record: Participation,
+        signal: Signal,
+        device: str | None,
+        reweigh: Callable[[Participation], Assessment],
+    ) -> list[Participation]:
+        """A device just shown to serve too many accounts taints what it reported before:
+        every other record from it gets the signal and is weighed again. One still open
+        goes to review when it settles; one already approved, now risky, waits for a second
+        look (`recheck_at`: the reviewers' recheck list, where it can be clawed back).
+        Returns the records changed."""
+        changed = []
+        ids = self.risk.records_on_device(device, record.id)
+        for other in self.repo.participations_by_id(ids, lock=True):
+            if signal.code in (other.flags or []) or other.status in _SETTLED_AGAINST:
+                continue
+            note(other, [signal])
+            verdict = reweigh(other)
+            if other.status == RecordStatus.APPROVED and verdict.outcome != Outcome.APPROVE:
+                other.recheck_at = utcnow()
+            changed.append(other)
+        return changed
 
     def patterns(self, record: Participation, activity: Activity, policy: PolicySettings) -> None:
         """Overlaps with the resident's other records, and a burst of records in one day."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
+from civicpoints.activities.recheck import Rechecks
 from civicpoints.activities.records import Phone, RecordService
 from civicpoints.activities.schemas import (
     ActivityCreate,
@@ -22,6 +23,7 @@ from civicpoints.activities.schemas import (
     OfflineRecordCreate,
     ParticipationRead,
     Position,
+    RecheckKeep,
     RecordDecision,
 )
 from civicpoints.activities.service import ActivityService
@@ -195,6 +197,24 @@ def review_queue(
 ) -> list[ParticipationRead]:
     """Records waiting for this reviewer."""
     return [participation_view(db, p) for p in OfflineService(db, ctx).queue(who, limit, after)]
+
+
+@router.get("/reviews/recheck", response_model=list[ParticipationRead])
+def recheck_list(
+    who: StaffCaller, db: DbSession, ctx: Ctx, limit: Limit = 50, after: uuid.UUID | None = None
+) -> list[ParticipationRead]:
+    """Approved records found risky afterwards (e.g. their phone later served a farm of
+    accounts), riskiest first: keep each (`POST /reviews/{id}/keep`) or claw it back
+    (`POST /participations/{id}/clawback`)."""
+    return [participation_view(db, p) for p in Rechecks(db, ctx).waiting(who, limit, after)]
+
+
+@router.post("/reviews/{participation_id}/keep", response_model=ParticipationRead)
+def keep_after_recheck(
+    participation_id: uuid.UUID, body: RecheckKeep, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> ParticipationRead:
+    """A second look found the approved record sound: it keeps its points, with the reason."""
+    return participation_view(db, Rechecks(db, ctx).keep(participation_id, body.reason, who))
 
 
 @router.post("/reviews/bulk-approve", response_model=list[ParticipationRead])

@@ -171,3 +171,11 @@ class BulkApprove(BaseModel):
 
     participation_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
     reason: Text = Field("", max_length=500)
+
+
+class RecheckKeep(BaseModel):
+    """Why an approved record, found risky afterwards, keeps its points after a second look."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: Text = Field(min_length=1, max_length=500)

@@ -59,7 +59,8 @@ class Figures:
 
 
 def is_flagged(status: str, risk: int, review_at: int, routine_review: bool = False) -> bool:
-    """Review or refuse: rejected, waiting for a reviewer, or risky enough for review.
+    """Review or refuse: rejected, waiting for a reviewer, or risky enough for review (an
+    approved record whose risk rose afterwards waits on the reviewers' recheck list).
 
     A paper slip always waits for a reviewer (`routine_review`): only its risk counts.
     """

@@ -60,6 +60,16 @@ class FraudRepository:
         )
         return int(self.session.scalar(stmt) or 0)
 
+    def records_on_device(self, device: str, excluding: uuid.UUID) -> list[uuid.UUID]:
+        """Every record but `excluding` with a position reported from one device, by id."""
+        stmt = (
+            select(Observation.participation_id)
+            .where(Observation.device == device, Observation.participation_id != excluding)
+            .distinct()
+            .order_by(Observation.participation_id)
+        )
+        return list(self.session.scalars(stmt).all())
+
     def photo_hashes(self, participation_id: uuid.UUID) -> Sequence[PhotoHash]:
         """The stored hashes of a record's photos."""
         stmt = select(PhotoHash).where(PhotoHash.participation_id == participation_id)

@@ -99,6 +99,12 @@ class RiskService:
         now = Fix(report.at, report.lat, report.lon, report.accuracy_m)
         return impossible_travel(before, now, policy)
 
+    def records_on_device(self, device: str | None, excluding: uuid.UUID) -> list[uuid.UUID]:
+        """The other records whose positions came from this device (its id as the phone
+        sent it; only its keyed hash is kept), ordered by id."""
+        hashed = self._device(device)
+        return [] if hashed is None else self.repo.records_on_device(hashed, excluding)
+
     def _device(self, device: str | None) -> str | None:
         """The device id's blind index (None when the client sent none)."""
         if not device:
