@@ -56,7 +56,13 @@ STAFF_PAGES = {
         "/staff/slips/blank",
         "/staff/import",
     ],
-    "reviewer": ["/staff", "/staff/reviews", "/staff/reviews/{record}", "/staff/appeals"],
+    "reviewer": [
+        "/staff",
+        "/staff/reviews",
+        "/staff/reviews/{record}",
+        "/staff/appeals",
+        "/staff/rechecks",
+    ],
     "clerk": ["/merchant"],
     "admin": [
         "/admin",
@@ -78,6 +84,7 @@ LIGHT_STAFF_PAGES = {
     "/staff/reviews",
     "/staff/reviews/{record}",
     "/staff/appeals",
+    "/staff/rechecks",
     "/admin/risk",
 }
 MODES = [("zh-CN", "0"), ("zh-CN", "1"), ("en", "0"), ("en", "1")]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.offline import OfflineService
+from civicpoints.activities.recheck import Rechecks
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import STAFF
 from civicpoints.cli.demo import LI_PHONE, ZHANG_PHONE, load_demo
@@ -67,6 +68,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _every_category_published_and_upcoming(s)
         _fifty_on_the_river(s)
         _review_queue_has_slips_and_li(s, ctx)
+        _a_farm_waits_for_a_second_look(s, ctx)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -130,7 +132,7 @@ def _review_queue_has_slips_and_li(s: Session, ctx: Context) -> None:
     queue = OfflineService(s, ctx).queue(identity.staff_principal(member), 100, None)
     sources = [r.source for r in queue]
     assert sources.count(Source.OFFLINE) >= 3
-    assert sources.count(Source.APP) == 1
+    assert sources.count(Source.APP) == 2  # 李先生's, and the fourth account on a farm's phone
 
 
 def test_second_load_if_empty_writes_nothing(sessions: sessionmaker[Session], ctx: Context) -> None:
@@ -144,3 +146,13 @@ def test_second_load_if_empty_writes_nothing(sessions: sessionmaker[Session], ct
     with transaction(sessions) as s:
         assert _counts(s) == before
     assert before[:3] == (44, 2, len(STAFF))
+
+
+def _a_farm_waits_for_a_second_look(s: Session, ctx: Context) -> None:
+    """Four accounts on one phone: the first three, approved, wait on the recheck list."""
+    identity = IdentityService(s, ctx)
+    member = identity.repo.staff_by_username("reviewer")
+    assert member is not None
+    waiting = Rechecks(s, ctx).waiting(identity.staff_principal(member), 100, None)
+    assert len(waiting) == 3
+    assert all("shared_device" in r.flags and r.status == "approved" for r in waiting)

@@ -14,6 +14,7 @@ from civicpoints.activities.models import (
 )
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
+from civicpoints.activities.recheck import Rechecks, awaits_recheck
 from civicpoints.activities.records import Phone, RecordService
 from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
@@ -24,6 +25,7 @@ from civicpoints.activities.schemas import (
     OfflineRecordCreate,
     ParticipationRead,
     Position,
+    RecheckKeep,
     RecordDecision,
 )
 from civicpoints.activities.service import ActivityService, Roster
@@ -55,12 +57,15 @@ __all__ = [
     "Polygon",
     "Position",
     "Rate",
+    "RecheckKeep",
+    "Rechecks",
     "RecordDecision",
     "RecordService",
     "RecordStatus",
     "ReviewDesk",
     "ReviewItem",
     "Roster",
+    "awaits_recheck",
     "erase_activity_data",
     "geofence_from_dict",
     "participation_view",

@@ -31,6 +31,7 @@ from civicpoints.activities import (
     ListingService,
     OfflineRecordCreate,
     OfflineService,
+    Phone,
     PhotoService,
     RecordService,
 )
@@ -67,6 +68,7 @@ from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.regions import Region, RegionService
 
+FARM_DAYS_AGO = 12  # the farm's evening: its records wait on the second-look list
 WARNED_DAYS_AGO = 9  # within the 15 days to appeal: the demo's appeal form is open
 
 
@@ -121,6 +123,7 @@ def load_demo(
     _record_slips(sessions, demo)
     load_rewards(sessions, ctx, demo.city, demo.pool)
     _li_was_warned(sessions, demo)
+    _farm_found_later(sessions, demo)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -323,6 +326,7 @@ def _attend(
     resident_id: uuid.UUID,
     early: int = 0,
     photo_at: tuple[float, float] | None = None,
+    phone: Phone | None = None,
 ) -> None:
     """Enrol, check in on site a little early, check out, and upload a photo if required."""
     rng, actor = demo.rng, f"resident:{resident_id}"
@@ -333,9 +337,11 @@ def _attend(
     lat, lon = _jitter(rng, activity.geofence["lat"], activity.geofence["lon"], 60)
     records = RecordService(s, demo.ctx)
     arrived = start - timedelta(minutes=rng.randint(0, 20))
-    records.check_in(activity.id, resident_id, lat, lon, now=arrived)
+    records.check_in(activity.id, resident_id, lat, lon, now=arrived, phone=phone)
     left = end - timedelta(minutes=early) if early else end + timedelta(minutes=rng.randint(0, 15))
-    record = records.check_out(activity.id, resident_id, lat, lon, now=left, actor=actor)
+    record = records.check_out(
+        activity.id, resident_id, lat, lon, now=left, actor=actor, phone=phone
+    )
     demo.records += 1
     if activity.evidence != "none":
         where = _jitter(rng, *photo_at, 80) if photo_at else (lat, lon)
@@ -413,6 +419,23 @@ def _li_was_warned(sessions: sessionmaker[Session], demo: Demo) -> None:
         OfflineService(s, demo.ctx).decide(
             record.id, False, reason, demo.principals["reviewer"], fraud=True
         )
+
+
+def _farm_found_later(sessions: sessionmaker[Session], demo: Demo) -> None:
+    """Four accounts served one evening patrol from one phone. The first three looked like a
+    family's and were approved; the fourth showed the phone to be a farm's, so it waits for
+    review and the three wait on the reviewers' second-look list (复查)."""
+    plan = replace(PLANS[3], title="社区夜间巡逻·周末加岗", days=(-FARM_DAYS_AGO,))
+    day = local_date(utcnow()) - timedelta(days=FARM_DAYS_AGO)
+    start = datetime.combine(day, plan.start, BUSINESS_TZ)
+    end = start + timedelta(minutes=plan.minutes)
+    farm = [r for r in demo.pool if demo.free(r, start, end)][:4]
+    with transaction(sessions) as s:
+        _warm = _regions(s)
+        activity = _publish(s, demo, plan, start)
+        for resident_id in farm:
+            demo.book(resident_id, start, end)
+            _attend(s, demo, activity, resident_id, phone=Phone(15.0, "demo-farm-phone"))
 
 
 def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:
