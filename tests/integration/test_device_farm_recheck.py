@@ -17,17 +17,20 @@ from civicpoints.activities.errors import ParticipationNotFound, ReviewState
 from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.models import Participation
 from civicpoints.activities.recheck import Rechecks
-from civicpoints.activities.records import Phone
+from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.service import ActivityService
 from civicpoints.identity.models import Resident
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 
 from .conftest import WEST_LAKE
 from .test_api import login
+from .test_concurrency import race
 from .test_fraud_signals_wired import check_in, check_out
 
 Maker = Callable[..., uuid.UUID]
 START = datetime(2026, 11, 10, 1, 0, tzinfo=UTC)
+ROUNDS = 5
 
 
 def serve(
@@ -149,3 +152,51 @@ def test_recheck_over_the_api(
     assert ok.status_code == 200 and ok.json()["review_reason"] == "核实无误"
     again = client.get("/api/v1/reviews/recheck", headers=headers)
     assert {item["id"] for item in again.json()} == {str(i) for i in ids[1:3]}
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_farm_accounts_checking_in_at_once_neither_deadlock_nor_lose_the_signal(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    make_resident: Callable[..., Resident],
+    make_activity: Maker,
+) -> None:
+    """Round after round, three accounts served on a phone; then four more check in on it at
+    the same instant. Every one succeeds, and every record ends with the signal: the three
+    approved ones on the recheck list, the four new ones flagged."""
+    names = iter(f"同机{a}{b}" for a in "甲乙丙丁戊己" for b in "甲乙丙丁戊己庚")
+    for r in range(ROUNDS):
+        activity = make_activity(START, capacity=20)
+        device = f"race-phone-{r}"
+        served = [
+            serve(sessions, ctx, activity, make_resident(next(names)), 3 * r + k + 1, device)
+            for k in range(3)
+        ]
+        late = [make_resident(next(names)) for _ in range(4)]
+        with transaction(sessions) as s:
+            for who in late:
+                ActivityService(s).enroll(activity, who.id, now=START - timedelta(days=1))
+
+        def one(
+            i: int,
+            late: list[Resident] = late,
+            activity: uuid.UUID = activity,
+            device: str = device,
+            r: int = r,
+        ) -> object:
+            where = (WEST_LAKE[0] + 0.00001 * (10 * r + i + 1), WEST_LAKE[1] + 0.0003)
+            with transaction(sessions) as s:
+                record = RecordService(s, ctx).check_in(
+                    activity, late[i].id, *where, START, Phone(12, device)
+                )
+                return record.id
+
+        results = race(4, one)
+        assert all(isinstance(x, uuid.UUID) for x in results), results
+        for rid in served:
+            got = record(sessions, rid)
+            assert got.status == "approved"
+            assert "shared_device" in got.flags and got.recheck_at is not None
+        for rid in results:
+            assert isinstance(rid, uuid.UUID)
+            assert "shared_device" in record(sessions, rid).flags

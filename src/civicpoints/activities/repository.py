@@ -144,7 +144,9 @@ class ActivityRepository:
             .where(Participation.id.in_(participation_ids))
             .order_by(Participation.id)
         )
-        return self.session.scalars(stmt.with_for_update() if lock else stmt).all()
+        if lock:  # what a lock guards is read afresh, not taken from the session's memory
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(stmt).all()
 
     def participation_of(
         self, activity_id: uuid.UUID, resident_id: uuid.UUID, lock: bool = True

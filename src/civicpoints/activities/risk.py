@@ -73,8 +73,12 @@ class RecordRisk:
         Returns the records changed."""
         changed = []
         ids = self.risk.records_on_device(device, record.id)
-        for other in self.repo.participations_by_id(ids, lock=True):
-            if signal.code in (other.flags or []) or other.status in _SETTLED_AGAINST:
+        # Only records still without the signal are locked (read first, then locked and read
+        # again): after the crossing there are none, so later check-ins from the same phone
+        # never wait on each other's records.
+        todo = [o.id for o in self.repo.participations_by_id(ids) if _open_to(signal, o)]
+        for other in self.repo.participations_by_id(todo, lock=True):
+            if not _open_to(signal, other):
                 continue
             note(other, [signal])
             verdict = reweigh(other)
@@ -118,6 +122,11 @@ class RecordRisk:
             activity.region_id, own.ends - HISTORY, own.ends, record.resident_id
         )
         return burst_signal(today, list(per_day.values()), peers, policy)
+
+
+def _open_to(signal: Signal, record: Participation) -> bool:
+    """Whether a record may still take the signal: not carrying it, not found false."""
+    return signal.code not in (record.flags or []) and record.status not in _SETTLED_AGAINST
 
 
 def _span(record: Participation, activity: Activity) -> Span | None:
