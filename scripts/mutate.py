@@ -47,6 +47,12 @@ MODULES: dict[str, list[str]] = {
     "kit/ids.py": [],
     "activities/geo.py": [],
     "rewards/rules.py": [],
+    "fraud/checks.py": [],
+    "fraud/ladder.py": [],
+    "fraud/positions.py": [],
+    "fraud/patterns.py": [],
+    "fraud/photos.py": [],
+    "fraud/venue.py": [],
 }
 THIRD_PARTY = ["pytest", "hypothesis", "sqlalchemy", "psycopg", "pydantic", "fastapi", "shapely"]
 FLIP: dict[type[ast.cmpop], type[ast.cmpop]] = {
