@@ -112,7 +112,7 @@ def test_checking_in_with_the_code_on_the_screen_says_it_matched(
     client.cookies.clear()
     resident(client, city, 32)
     url = enrolled(client, activity)
-    r = attend(client, url, "checkin", **HERE_FORM, venue_code=code)
+    r = attend(client, url, "checkin", None, **HERE_FORM, venue_code=code)
     assert r.status_code == 303 and r.headers["location"].endswith("?venue_code=matched")
     page = client.get(r.headers["location"]).text
     assert "签到码正确" in page and "已签到" in page
@@ -125,7 +125,7 @@ def test_a_wrong_code_still_checks_in_and_tells_the_resident(
     wrong = next(f"{n:06d}" for n in range(10) if f"{n:06d}" not in now_codes(sessions, activity))
     resident(client, city, 33)
     url = enrolled(client, activity)
-    r = attend(client, url, "checkin", **HERE_FORM, venue_code=wrong)
+    r = attend(client, url, "checkin", None, **HERE_FORM, venue_code=wrong)
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"]).text
     assert "已签到" in page and "签到码与现场屏幕上的不一致" in page and "请问现场的组织者" in page
@@ -137,7 +137,7 @@ def test_a_code_with_letters_is_refused_beside_the_field_and_nothing_is_recorded
     activity = make_activity(utcnow() - timedelta(minutes=10))
     resident(client, city, 34)
     url = enrolled(client, activity)
-    r = attend(client, url, "checkin", **HERE_FORM, venue_code="12三456")
+    r = attend(client, url, "checkin", None, **HERE_FORM, venue_code="12三456")
     assert r.status_code == 422
     assert 'href="#f-venue_code"' in r.text and "签到码只能填写数字" in r.text
     assert 'value="12三456"' in r.text  # what was typed stays, to be corrected

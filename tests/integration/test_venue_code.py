@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.activities.models import Activity, Participation
-from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records import Phone
 from civicpoints.cli.city import City
 from civicpoints.fraud import venue_code
 from civicpoints.identity.models import Resident
@@ -133,14 +133,19 @@ def test_organizer_reads_the_code_and_a_resident_checks_in_with_it(
 ) -> None:
     headers = resident_headers(client, city)
     activity = create_activity(client, city)
-    shown = client.get(f"/api/v1/activities/{activity}/venue-code", headers=login(client, "organizer"))
+    shown = client.get(
+        f"/api/v1/activities/{activity}/venue-code", headers=login(client, "organizer")
+    )
     assert shown.status_code == 200, shown.text
     body = shown.json()
     assert body["state"] == "open" and body["step_s"] == STEP
     assert len(body["code"]) == 6 and body["code"].isdigit()
     assert 0 < body["seconds_left"] <= STEP
     assert shown.headers["cache-control"] == "no-store"
-    assert client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers).status_code == 201
+    assert (
+        client.post(f"/api/v1/activities/{activity}/enrollments", headers=headers).status_code
+        == 201
+    )
     r = client.post(
         f"/api/v1/activities/{activity}/checkin",
         json={**HERE, "venue_code": body["code"][:3] + " " + body["code"][3:]},
@@ -160,7 +165,9 @@ def test_a_wrong_code_checks_in_all_the_same_and_says_so(
     code = venue_code(secret_of(sessions, activity), datetime.now(UTC), STEP)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     r = client.post(
-        f"/api/v1/activities/{activity}/checkin", json={**HERE, "venue_code": wrong}, headers=headers
+        f"/api/v1/activities/{activity}/checkin",
+        json={**HERE, "venue_code": wrong},
+        headers=headers,
     )
     assert r.status_code == 201, r.text
     out = r.json()
@@ -215,7 +222,9 @@ def test_the_code_is_only_for_staff_who_organise_the_activity(
             r = client.get(f"/api/v1/activities/{target}/venue-code", headers=headers)
             assert r.status_code == 404, (username, r.text)
             assert r.json()["code"] == "activities.not_found"
-    r = client.get(f"/api/v1/activities/{activity}/venue-code", headers=resident_headers(client, city))
+    r = client.get(
+        f"/api/v1/activities/{activity}/venue-code", headers=resident_headers(client, city)
+    )
     assert r.status_code == 403
     assert client.get(f"/api/v1/activities/{activity}/venue-code").status_code == 401
     r = client.get(f"/api/v1/activities/{activity}/venue-code", headers=login(client, "admin"))
@@ -262,7 +271,12 @@ def test_the_secret_never_leaves_the_server(
             "starts_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
             "ends_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
             "place_name": "西湖断桥",
-            "geofence": {"type": "circle", "lat": WEST_LAKE[0], "lon": WEST_LAKE[1], "radius_m": 200},
+            "geofence": {
+                "type": "circle",
+                "lat": WEST_LAKE[0],
+                "lon": WEST_LAKE[1],
+                "radius_m": 200,
+            },
             "capacity": 10,
         },
         headers=organizer,

@@ -20,6 +20,7 @@ from civicpoints.activities.schemas import (
     ActivityCreate,
     BulkApprove,
     CategoryName,
+    CheckIn,
     ImportReport,
     OfflineRecordCreate,
     ParticipationRead,
@@ -28,6 +29,7 @@ from civicpoints.activities.schemas import (
 )
 from civicpoints.activities.service import ActivityService, Roster
 from civicpoints.activities.subscriptions import subscribe
+from civicpoints.activities.venue import VenueCodes, VenueScreen, code_matched, venue_words
 from civicpoints.activities.views import participation_view
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "BulkApprove",
     "Card",
     "CategoryName",
+    "CheckIn",
     "Circle",
     "EnrollmentStatus",
     "FraudDesk",
@@ -61,9 +64,13 @@ __all__ = [
     "ReviewDesk",
     "ReviewItem",
     "Roster",
+    "VenueCodes",
+    "VenueScreen",
+    "code_matched",
     "erase_activity_data",
     "geofence_from_dict",
     "participation_view",
+    "venue_words",
 ]
 
 subscribe()
