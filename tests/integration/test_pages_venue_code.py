@@ -57,6 +57,9 @@ def test_the_activity_page_links_to_a_screen_showing_the_code_huge(
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert shown_code(fragment.text) in now_codes(sessions, activity)
     assert 'hx-trigger="load delay:' in fragment.text  # and the next one after that
+    secret = secret_of(sessions, activity)
+    for html in (page, r.text, fragment.text):
+        assert secret.hex() not in html and "venue_secret" not in html
 
 
 def test_outside_the_check_in_window_the_screen_says_so(
