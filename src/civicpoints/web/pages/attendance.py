@@ -1,4 +1,6 @@
-"""Check in and check out on site: the phone's position and a photo, in one multipart form.
+"""Check in and check out on site: the phone's position and a photo, in one multipart form,
+and at check-in the venue code (签到码) if the organizer shows one (a wrong code checks in all
+the same; the record page then says it did not match).
 
 The same services as the API's `/activities/{id}/checkin`, `/checkout` and
 `/participations/{id}/evidence`, with the same upload limit (raised before the body is read,
