@@ -50,6 +50,7 @@ STAFF_PAGES = {
         "/staff/activities",
         "/staff/activities/new",
         "/staff/activities/{activity}",
+        "/staff/activities/{activity}/venue-code",  # before check-in opens (open: test_venue_code)
         "/staff/residents",
         "/staff/residents?name=张秀英&last4=0000",
         "/staff/slips/new",

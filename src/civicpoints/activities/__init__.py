@@ -21,6 +21,7 @@ from civicpoints.activities.schemas import (
     ActivityCreate,
     BulkApprove,
     CategoryName,
+    CheckIn,
     ImportReport,
     OfflineRecordCreate,
     ParticipationRead,
@@ -30,6 +31,7 @@ from civicpoints.activities.schemas import (
 )
 from civicpoints.activities.service import ActivityService, Roster
 from civicpoints.activities.subscriptions import subscribe
+from civicpoints.activities.venue import VenueCodes, VenueScreen, code_matched, venue_words
 from civicpoints.activities.views import participation_view
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "BulkApprove",
     "Card",
     "CategoryName",
+    "CheckIn",
     "Circle",
     "EnrollmentStatus",
     "FraudDesk",
@@ -65,10 +68,14 @@ __all__ = [
     "ReviewDesk",
     "ReviewItem",
     "Roster",
+    "VenueCodes",
+    "VenueScreen",
     "awaits_recheck",
+    "code_matched",
     "erase_activity_data",
     "geofence_from_dict",
     "participation_view",
+    "venue_words",
 ]
 
 subscribe()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpoints.kit.db import Base, created_at_column, id_column
@@ -48,6 +49,12 @@ class RecordStatus(StrEnum):
     REVOKED = "revoked"  # approved, then found false: its points and hours were taken back
 
 
+def new_venue_secret() -> bytes:
+    """32 random bytes from the OS: an activity's venue-code key (a callable default that
+    takes no argument, so SQLAlchemy passes it none)."""
+    return secrets.token_bytes(32)
+
+
 class Activity(Base):
     """One session of public service at a place and time, owned by an organization."""
 
@@ -74,6 +81,9 @@ class Activity(Base):
     checkout_closes_min: Mapped[int] = mapped_column(default=60)
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_staff.id"))
     created_at: Mapped[datetime] = created_at_column()
+    # The key of its rotating venue code (签到码, activities/venue.py): made with the activity,
+    # never sent anywhere; only the codes derived from it are shown, to its organizers.
+    venue_secret: Mapped[bytes] = mapped_column(LargeBinary(32), default=new_venue_secret)
 
 
 class Enrollment(Base):

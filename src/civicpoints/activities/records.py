@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,8 @@ from civicpoints.activities.models import (
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.risk import RecordRisk
 from civicpoints.activities.service import ActivityService
+from civicpoints.activities.spans import attendance_window
+from civicpoints.activities.venue import note_venue_code
 from civicpoints.fraud import (
     Assessment,
     CaseService,
@@ -66,10 +68,12 @@ _REFUSED = "风险过高，系统自动驳回 / refused automatically: the risk 
 
 @dataclass(frozen=True)
 class Phone:
-    """What the phone says besides the position: its accuracy and its (random) device id."""
+    """What the phone says besides the position: its accuracy, its (random) device id, and at
+    check-in the venue code (签到码) the resident typed, if any."""
 
     accuracy_m: float | None = None
     device: str | None = None
+    venue_code: str | None = None
 
 
 class RecordService:
@@ -92,7 +96,8 @@ class RecordService:
         phone: Phone | None = None,
     ) -> Participation:
         """Check in on site: inside the area and the window, or a record flagged for review;
-        the position's own risk signals (travel, accuracy, shared spot or device) noted."""
+        the position's own risk signals (travel, accuracy, shared spot or device) noted, and
+        the venue code's trust if the phone gave the code on the organizer's screen."""
         lat, lon = geo.validate_point(lat, lon)
         require_consent(IdentityService(self.session, self.ctx).resident(resident_id))
         CaseService(self.session).require_may_earn(resident_id, now)
@@ -120,6 +125,8 @@ class RecordService:
         )
         self.repo.add(record)
         self._observe(record, activity, "checkin", lat, lon, now, phone)
+        code, step = phone.venue_code if phone else None, self.ctx.settings.venue_code_step_s
+        note_venue_code(record, activity, code, now, step)
         return record
 
     def check_out(
@@ -185,7 +192,7 @@ class RecordService:
                     field="lat", distance=_distance(fence, lat, lon), place=activity.place_name
                 )
             flags.append("outside_geofence")
-        opens, closes = _window(activity, action)
+        opens, closes = attendance_window(activity, action)
         if not opens <= now <= closes:
             if not activity.flag_outside:
                 raise _time_error(action, opens, closes)
@@ -356,14 +363,6 @@ def _minutes(record: Participation) -> int:
 def _span_minutes(start: datetime, end: datetime) -> int:
     """Whole minutes from `start` to `end` (0 if `end` comes first)."""
     return max(int((as_utc(end) - as_utc(start)).total_seconds() // 60), 0)
-
-
-def _window(activity: Activity, action: str) -> tuple[datetime, datetime]:
-    """When check-in (or check-out) is open."""
-    starts, ends = as_utc(activity.starts_at), as_utc(activity.ends_at)
-    if action == "checkin":
-        return starts - timedelta(minutes=activity.checkin_opens_min), ends
-    return starts, ends + timedelta(minutes=activity.checkout_closes_min)
 
 
 def _time_error(action: str, opens: datetime, closes: datetime) -> OutsideTimeWindow:

@@ -18,6 +18,7 @@ from civicpoints.activities.schemas import (
     ActivityRead,
     BulkApprove,
     CategoryName,
+    CheckIn,
     EnrollmentRead,
     ImportReport,
     OfflineRecordCreate,
@@ -25,8 +26,10 @@ from civicpoints.activities.schemas import (
     Position,
     RecheckKeep,
     RecordDecision,
+    VenueCodeRead,
 )
 from civicpoints.activities.service import ActivityService
+from civicpoints.activities.venue import VenueCodes, code_matched
 from civicpoints.activities.views import participation_view
 from civicpoints.identity import ResidentCaller, StaffCaller, resident, staff
 from civicpoints.kit.clock import utcnow
@@ -99,14 +102,22 @@ def unenroll(activity_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> Enro
 
 @router.post("/activities/{activity_id}/checkin", response_model=ParticipationRead, status_code=201)
 def check_in(
-    activity_id: uuid.UUID, body: Position, who: ResidentCaller, db: DbSession, ctx: Ctx
+    activity_id: uuid.UUID, body: CheckIn, who: ResidentCaller, db: DbSession, ctx: Ctx
 ) -> ParticipationRead:
-    """Check in on site with the phone's position."""
-    phone = Phone(body.accuracy_m, body.device)
+    """Check in on site with the phone's position, and the venue code if the organizer shows
+    one (a wrong code is no error: the check-in stands and the answer says it did not match)."""
+    phone = Phone(body.accuracy_m, body.device, body.venue_code)
     record = RecordService(db, ctx).check_in(
         activity_id, who.id, body.lat, body.lon, utcnow(), phone
     )
-    return participation_view(db, record)
+    return participation_view(db, record, code_matched(record, body.venue_code))
+
+
+@router.get("/activities/{activity_id}/venue-code", response_model=VenueCodeRead)
+def venue_code(activity_id: uuid.UUID, who: StaffCaller, db: DbSession, ctx: Ctx) -> VenueCodeRead:
+    """The venue code (签到码) to show on site now, and when it turns, for staff who organise
+    the activity (404 for anyone else, as for an unknown one); no code outside check-in."""
+    return VenueCodes(db, ctx).screen(activity_id, who, utcnow()).read()
 
 
 @router.post("/activities/{activity_id}/checkout", response_model=ParticipationRead)

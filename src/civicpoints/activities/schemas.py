@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from civicpoints.kit.schemas import Decision, Instant, Line, Text
 from civicpoints.scoring import AwardRead
@@ -16,6 +18,9 @@ CategoryName = Literal[
 ]
 EvidenceName = Literal["none", "photo", "photo_gps"]
 RESIDENT_MAX_LEN = 40  # a phone or platform number, with room for spaces and a country code
+# A venue code as typed: digits (half- or full-width) and spaces, e.g. "123 456" read off the
+# screen in its two groups; the JSON Schema's pattern says the same as the validator below.
+VENUE_CODE_TYPED = "^[0-9０-９ \u3000]*$"
 
 
 class ActivityCreate(BaseModel):
@@ -98,6 +103,48 @@ class Position(BaseModel):
     )
 
 
+class CheckIn(Position):
+    """A check-in: the phone's position, and the venue code on the organizer's screen if the
+    resident typed one."""
+
+    venue_code: str | None = Field(
+        None,
+        max_length=12,
+        json_schema_extra={"pattern": VENUE_CODE_TYPED},
+        description="the code on the organizer's screen (签到码), optional; spaces are "
+        "ignored. A wrong code is no error: the check-in stands, without the bonus",
+    )
+
+    @field_validator("venue_code")
+    @classmethod
+    def _digits(cls, typed: str | None) -> str | None:
+        """The code's digits ('１２３ ４５６' → '123456'); nothing typed is no code."""
+        if typed is None:
+            return None
+        if not re.fullmatch(VENUE_CODE_TYPED, typed):
+            raise ValueError("签到码只能填写数字 / the venue code can only contain digits")
+        digits = "".join(unicodedata.normalize("NFKC", typed).split())
+        return digits or None
+
+
+ScreenState = Literal["open", "not_yet", "over", "cancelled", "draft"]
+
+
+class VenueCodeRead(BaseModel):
+    """What an organizer's screen shows: the current venue code while check-in is open."""
+
+    activity_id: uuid.UUID
+    state: ScreenState = Field(
+        description="open: check-in is open and the code counts; otherwise there is no code"
+    )
+    code: str | None = Field(description="six digits, only while check-in is open")
+    step_s: int = Field(description="seconds each code is shown")
+    seconds_left: int | None = Field(description="seconds until the code turns")
+    turns_at: datetime | None = Field(description="when the code turns")
+    opens_at: datetime = Field(description="when check-in opens")
+    closes_at: datetime = Field(description="when check-in closes")
+
+
 class OfflineRecordCreate(BaseModel):
     """A participation recorded by staff from a paper slip (线下积分点)."""
 
@@ -131,6 +178,11 @@ class ParticipationRead(BaseModel):
     evidence_count: int
     points: AwardRead | None
     message: dict[str, str] = Field(description="what happened, in zh-CN and en")
+    venue_code_matched: bool | None = Field(
+        None,
+        description="only in the answer to a check-in that gave a venue code: whether it "
+        "was the code on the organizer's screen (the message says so too)",
+    )
 
 
 class ImportRowRead(BaseModel):

@@ -1,4 +1,5 @@
-"""Whether the times written on a paper slip can be true of its activity. Pure.
+"""When residents may check in and out, and whether the times written on a paper slip can be
+true of its activity. Pure.
 
 Staff type or import times that a person wrote down, and those times become hours and points.
 One check serves every path (`POST /participations`, the CSV import, approval): the span lies
@@ -11,10 +12,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from civicpoints.activities.errors import RecordSpanInvalid
-from civicpoints.kit.clock import BUSINESS_TZ
+from civicpoints.activities.models import Activity
+from civicpoints.kit.clock import BUSINESS_TZ, as_utc
 
 OFFLINE_SLACK = timedelta(minutes=30)
 MAX_SESSION = timedelta(hours=24)  # no activity lasts longer (ActivityService.create refuses)
+
+
+def attendance_window(activity: Activity, action: str) -> tuple[datetime, datetime]:
+    """When check-in ("checkin") or check-out is open."""
+    starts, ends = as_utc(activity.starts_at), as_utc(activity.ends_at)
+    if action == "checkin":
+        return starts - timedelta(minutes=activity.checkin_opens_min), ends
+    return starts, ends + timedelta(minutes=activity.checkout_closes_min)
 
 
 def check_order(started: datetime, ended: datetime) -> None:

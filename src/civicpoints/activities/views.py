@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from civicpoints.activities.models import Participation, RecordStatus
 from civicpoints.activities.repository import ActivityRepository
 from civicpoints.activities.schemas import ParticipationRead
+from civicpoints.activities.venue import venue_words
 from civicpoints.scoring import AwardRead, AwardRow, ScoringService
 
 STATE_MESSAGES = {
@@ -53,10 +54,20 @@ def _message(record: Participation, award: AwardRow | None) -> dict[str, str]:
     return {"zh-CN": zh, "en": en}
 
 
-def participation_view(db: Session, record: Participation) -> ParticipationRead:
-    """A record with its points decision and message."""
+def participation_view(
+    db: Session, record: Participation, venue_code_matched: bool | None = None
+) -> ParticipationRead:
+    """A record with its points decision and message; after a check-in that gave a venue
+    code, whether it matched (said in the message too)."""
     award = ScoringService(db).award_of(record.id)
     evidence = ActivityRepository(db).evidence(record.id)
+    message = _message(record, award)
+    if venue_code_matched is not None:
+        said = venue_words(venue_code_matched)
+        message = {
+            "zh-CN": message["zh-CN"] + said["zh-CN"],
+            "en": f"{message['en']}; {said['en']}",
+        }
     return ParticipationRead(
         id=record.id,
         activity_id=record.activity_id,
@@ -72,5 +83,6 @@ def participation_view(db: Session, record: Participation) -> ParticipationRead:
         review_reason=record.review_reason,
         evidence_count=len(evidence),
         points=AwardRead.model_validate(award) if award else None,
-        message=_message(record, award),
+        message=message,
+        venue_code_matched=venue_code_matched,
     )

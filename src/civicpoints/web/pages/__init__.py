@@ -31,6 +31,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    venue_screen,
     verification,
     vouchers,
 )
@@ -46,6 +47,7 @@ ROUTERS = (
     admin_records.router,
     dashboard.router,
     staff.router,
+    venue_screen.router,
     offline.router,
     reviews.router,
     review_record.router,

@@ -13,11 +13,11 @@ import uuid
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.activities import ListingService, RecordService, participation_view
+from civicpoints.activities import ListingService, RecordService, participation_view, venue_words
 from civicpoints.kit.errors import Forbidden
 from civicpoints.ledger import EntryNotFound, LedgerService, wallet_of
 from civicpoints.web.ledger_api import receipt_download
-from civicpoints.web.pages.kit import ResidentPage
+from civicpoints.web.pages.kit import Page, ResidentPage
 
 router = APIRouter(include_in_schema=False)
 RECORDS = 50
@@ -41,7 +41,19 @@ def record(p: ResidentPage, participation_id: uuid.UUID) -> Response:
     row = RecordService(p.db, p.ctx).own(participation_id, p.who.id)
     activity = ListingService(p.db).by_id([row.activity_id])[row.activity_id]
     view = participation_view(p.db, row)
-    return p.render("resident/record.html", r=view, a=activity, notes=row.flag_notes or {})
+    venue = _venue_said(p, row.flags or [])
+    return p.render(
+        "resident/record.html", r=view, a=activity, notes=row.flag_notes or {}, venue=venue
+    )
+
+
+def _venue_said(p: Page, flags: list[str]) -> tuple[bool, str] | None:
+    """Right after a check-in that gave a venue code (`?venue_code=…`, set by the check-in
+    page): whether it matched, in the API's words. The record's flags decide, not the URL."""
+    if p.request.query_params.get("venue_code") not in ("matched", "not_matched"):
+        return None
+    matched = "venue_code_ok" in flags
+    return matched, venue_words(matched)["en" if p.locale == "en" else "zh-CN"]
 
 
 @router.get("/history")
