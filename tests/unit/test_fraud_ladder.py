@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from civicpoints.fraud import PolicySettings, Sanction
-from civicpoints.fraud.ladder import appeal_open, step, window_start
+from civicpoints.fraud.ladder import appeal_closes, appeal_open, step, window_start
 
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 POLICY = PolicySettings(suspension_days=30, long_suspension_days=180, appeal_days=15)
@@ -53,3 +53,11 @@ def test_a_policy_preview_counts_what_each_setting_decides() -> None:
     assert tally(past, PolicySettings()) == Tally(approve=3, review=1, refuse=0)
     assert tally(past, PolicySettings(review_at=20)) == Tally(approve=2, review=2, refuse=0)
     assert tally(past, PolicySettings(refuse_at=100)) == Tally(approve=3, review=0, refuse=1)
+
+
+def test_the_appeal_closes_at_the_last_moment_it_is_open() -> None:
+    """appeal_closes is the date the resident is shown: the edge of appeal_open's window."""
+    closes = appeal_closes(NOW, POLICY)
+    assert closes == NOW + timedelta(days=15)
+    assert appeal_open(NOW, closes, POLICY)
+    assert not appeal_open(NOW, closes + timedelta(microseconds=1), POLICY)
