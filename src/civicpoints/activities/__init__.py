@@ -15,7 +15,7 @@ from civicpoints.activities.models import (
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.records import Phone, RecordService
-from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
+from civicpoints.activities.reviewing import LookAlike, PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
     BulkApprove,
@@ -45,6 +45,7 @@ __all__ = [
     "Geofence",
     "ImportReport",
     "ListingService",
+    "LookAlike",
     "OfflineRecordCreate",
     "OfflineService",
     "Participation",

@@ -21,10 +21,11 @@ from civicpoints.activities import (
     Position,
     RecordService,
 )
+from civicpoints.fraud import EarningSuspended
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.web.pages.activities import as_seen
-from civicpoints.web.pages.cases import suspension
+from civicpoints.web.pages.cases import suspended_words, suspension
 from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import Page, ResidentPage, ResidentUploadPage
 
@@ -78,6 +79,13 @@ async def _posted(p: Page) -> tuple[Position | None, bytes | None]:
     return where, data
 
 
+def _refused(p: Page, exc: DomainError) -> FormErrors:
+    """The refusal beside the form; a suspension's end written as people write a time."""
+    if isinstance(exc, EarningSuspended):
+        return FormErrors([(exc.field, suspended_words(p, exc))])
+    return FormErrors.of(exc, p.locale)
+
+
 def _no_position(p: Page) -> FormErrors:
     """The message when the form came without the phone's position."""
     text = p._(
@@ -101,7 +109,7 @@ async def check_in(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
             if photo is not None:
                 PhotoService(p.db, p.ctx).upload(record.id, p.who.id, photo, p.who.key)
     except DomainError as exc:
-        return _form(p, activity_id, "checkin", exc.status, FormErrors.of(exc, p.locale))
+        return _form(p, activity_id, "checkin", exc.status, _refused(p, exc))
     return p.redirect(f"/records/{record.id}")
 
 
@@ -126,5 +134,5 @@ async def check_out(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
                 )
             record = RecordService(p.db, p.ctx).own_at(activity_id, p.who.id)
     except DomainError as exc:
-        return _form(p, activity_id, "checkout", exc.status, FormErrors.of(exc, p.locale))
+        return _form(p, activity_id, "checkout", exc.status, _refused(p, exc))
     return p.redirect(f"/records/{record.id}")
