@@ -214,7 +214,11 @@ def test_a_reviewer_takes_back_an_approved_record_from_its_evidence_view(
 
 
 def test_the_resident_is_told_why_points_were_taken_back(
-    client: TestClient, city: City, sessions: Sessions, ctx: Context, staff: Callable[..., Principal]
+    client: TestClient,
+    city: City,
+    sessions: Sessions,
+    ctx: Context,
+    staff: Callable[..., Principal],
 ) -> None:
     li = signed_in_resident(client, city, sessions, 81)
     with transaction(sessions) as s:
