@@ -265,6 +265,7 @@ def test_dates_are_written_as_people_write_them(
     sessions: Sessions,
     ctx: Context,
     staff: Callable[..., Principal],
+    make_activity: Callable[..., uuid.UUID],
 ) -> None:
     li = signed_in_resident(client, city, sessions, 82)
     for _ in range(2):  # a warning, then a suspension
@@ -272,6 +273,10 @@ def test_dates_are_written_as_people_write_them(
     banner = client.get("/").text.split('class="suspended-banner"', 1)[1].split("</div>", 1)[0]
     assert re.search(r"暂停至 \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}", banner), banner
     assert not re.search(r"\d{4}-\d{2}-\d{2}", banner)
+    page = f"/activities/{make_activity(utcnow())}/checkin"
+    r = post_form(client, page, page, lat=str(WEST_LAKE[0]), lon=str(WEST_LAKE[1]))
+    summary = r.text.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert r.status_code == 403 and re.search(r"暂停至 \d{4}年\d{1,2}月\d{1,2}日", summary)
     client.get("/lang/en")
     banner = client.get("/").text.split('class="suspended-banner"', 1)[1].split("</div>", 1)[0]
     assert re.search(r"until \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}", banner), banner
