@@ -235,6 +235,8 @@ def test_an_auditor_may_take_back_an_approved_record_of_any_street(
     client: TestClient, sessions: Sessions, scene: Scene
 ) -> None:
     sign_in(client, "auditor", DEMO_STAFF_PASSWORD)
+    assert 'href="/staff/records"' in client.get("/admin").text  # where an auditor lands
+    assert 'href="/staff/records"' in client.get("/staff").text
     url = f"/staff/reviews/{scene.kept}"
     r = post_form(client, url, f"{url}/clawback", reason="审计抽查：照片重复")
     assert r.status_code == 303 and status_of(sessions, scene.kept) == "revoked"
