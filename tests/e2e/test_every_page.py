@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.activities import Activity, Participation
+from civicpoints.activities.models import Evidence
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
 from civicpoints.identity import IdentityService
@@ -61,9 +62,14 @@ STAFF_PAGES = {
         "/staff",
         "/staff/reviews",
         "/staff/reviews/{record}",
+        "/staff/reviews/{approved}",
         "/staff/appeals",
         "/staff/rechecks",
+        "/staff/records",
+        "/staff/records?number={li}",
     ],
+    # auditors read any record's evidence and may take an approved one back
+    "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
     "admin": [
         "/admin",
@@ -84,6 +90,9 @@ STAFF_PAGES = {
 LIGHT_STAFF_PAGES = {
     "/staff/reviews",
     "/staff/reviews/{record}",
+    "/staff/reviews/{approved}",
+    "/staff/records",
+    "/staff/records?number={li}",
     "/staff/appeals",
     "/staff/rechecks",
     "/admin/risk",
@@ -93,8 +102,9 @@ MODES = [("zh-CN", "0"), ("zh-CN", "1"), ("en", "0"), ("en", "1")]
 
 @pytest.fixture(scope="module")
 def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[str, str]:
-    """An upcoming demo activity of the organizer's street, a catalog item, and 李先生's
-    record waiting for review."""
+    """An upcoming demo activity of the organizer's street, a catalog item, 李先生's record
+    waiting for review and his platform number, and an approved record of the reviewer's
+    street with a photo (its evidence view offers the clawback)."""
     with live_sessions() as s:
         activity = s.scalars(
             select(Activity).where(Activity.starts_at > utcnow()).order_by(Activity.starts_at)
@@ -110,7 +120,25 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             )
         ).first()
         assert record is not None
-        return {"activity": str(activity.id), "item": str(item.id), "record": str(record.id)}
+        street = s.get(Activity, record.activity_id)
+        assert street is not None
+        approved = s.scalars(
+            select(Participation)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(
+                Participation.status == "approved",
+                Activity.region_id == street.region_id,
+                Participation.id.in_(select(Evidence.participation_id)),
+            )
+        ).first()
+        assert approved is not None
+        return {
+            "activity": str(activity.id),
+            "item": str(item.id),
+            "record": str(record.id),
+            "approved": str(approved.id),
+            "li": li.public_no,
+        }
 
 
 def _context(

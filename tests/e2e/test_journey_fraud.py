@@ -1,12 +1,14 @@
 """Issue 10's pages in Chromium: 李先生's story from the other side of the screen.
 
 A resident files an appeal (normal and 长辈模式, 360 px); a reviewer confirms a record as false
-from the evidence view (photo, map, signals) and another reviewer refuses the appeal; an
-administrator previews a risk policy on last month's records. Each test owns its resident.
+from the evidence view (photo, map, signals) and another reviewer refuses the appeal; a reviewer
+finds a resident's approved record by platform number and takes it back from its evidence view;
+an administrator previews a risk policy on last month's records. Each test owns its resident.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import Callable
@@ -15,6 +17,7 @@ from itertools import count
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +29,7 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
+from civicpoints.ledger import LedgerService, wallet_of
 from tests.e2e.harness import DESKTOP, RESIDENT, assert_elderly_rules, check_axe, shoot
 from tests.e2e.test_resident import activity, photo_jpeg, register
 from tests.e2e.test_staff import (
@@ -46,8 +50,11 @@ def resident_by_phone(sessions: Sessions, phone: str) -> Resident:
         return s.scalars(select(Resident).where(Resident.phone_masked.endswith(phone[-4:]))).one()
 
 
-def waiting_slip(sessions: Sessions, settings: Settings, phone: str) -> uuid.UUID:
-    """A paper slip of the resident, with a photo taken 1 km away, waiting for review."""
+def waiting_slip(
+    sessions: Sessions, settings: Settings, phone: str, photo: bytes | None = None
+) -> uuid.UUID:
+    """A paper slip of the resident, with a photo (by default one taken 1 km away), waiting
+    for review."""
     activity = past_activity(sessions, settings, "社区环境整治")
     who = resident_by_phone(sessions, phone)
     starts = utcnow() - timedelta(days=1, hours=3)
@@ -62,7 +69,8 @@ def waiting_slip(sessions: Sessions, settings: Settings, phone: str) -> uuid.UUI
             slip_no=f"FR-{uuid.uuid4().hex[:6]}-{next(slips)}",
         )
         record = OfflineService(s, ctx).record(body, organizer)
-        photo = photo_with_exif(SITE[0] + 0.009, SITE[1], starts + timedelta(minutes=30))
+        if photo is None:
+            photo = photo_with_exif(SITE[0] + 0.009, SITE[1], starts + timedelta(minutes=30))
         PhotoService(s, ctx).upload(record.id, who.id, photo, "e2e")
         return record.id
 
@@ -172,6 +180,90 @@ def test_a_reviewer_confirms_a_false_record_and_another_refuses_the_appeal(
     expect(phone.get_by_text("不成立", exact=False).first).to_be_visible()
     expect(phone.get_by_text("照片位置在活动地点 1 公里外")).to_be_visible()
     look(phone, "fraud-appeal-refused")
+
+
+def approved_slip(
+    sessions: Sessions, settings: Settings, phone: str, photo: bytes
+) -> tuple[uuid.UUID, int]:
+    """The resident, verified, with a slip approved by `reviewer2`: the record and its points."""
+    record_id = waiting_slip(sessions, settings, phone, photo)
+    ctx = build_context(settings)
+    person_id = resident_by_phone(sessions, phone).id
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        person = s.get(Resident, person_id)
+        assert person is not None
+        identity.verify(person, "")
+        second = staff_principal(identity, "reviewer2")
+        OfflineService(s, ctx).decide(record_id, True, "", second)
+    with transaction(sessions) as s:
+        return record_id, LedgerService(s).balance(wallet_of(person_id))
+
+
+def copy_of(photo: bytes) -> bytes:
+    """The photo shrunk to 90 % and saved again at a lower quality (its EXIF lost)."""
+    image = Image.open(io.BytesIO(photo))
+    out = io.BytesIO()
+    image.resize((image.width * 9 // 10, image.height * 9 // 10)).save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def test_a_reviewer_follows_a_look_alike_and_takes_back_the_approved_record(
+    new_context: Callable[..., BrowserContext],
+    live_sessions: Sessions,
+    live_settings: Settings,
+    expect_status: Callable[..., None],
+) -> None:
+    """A slip's photo is a resized copy of one on the resident's approved slip: the reviewer
+    sees the two side by side, opens the approved record, and takes it back."""
+    expect_status(422)  # the form sent without a reason, on purpose
+    phone = new_context(**RESIDENT).new_page()
+    who = register(phone)
+    taken = utcnow() - timedelta(days=1, hours=2)
+    original = photo_with_exif(SITE[0] + 0.0005, SITE[1], taken)
+    kept, points = approved_slip(live_sessions, live_settings, who.phone, original)
+    assert points > 0
+    copied = waiting_slip(live_sessions, live_settings, who.phone, copy_of(original))
+
+    office = new_context(**DESKTOP).new_page()
+    staff_sign_in(office, "reviewer")
+    office.goto(f"/staff/reviews/{copied}")
+    alike = office.locator(".look-alike").filter(has_text="同一位居民")
+    expect(alike.get_by_role("img")).to_have_attribute(
+        "src", re.compile(f"^/staff/reviews/{kept}/photos/")
+    )
+    expect(alike).to_contain_text(re.compile(r"(完全相同|几乎相同|非常相似)（差 \d 位）"))
+    look(office, "fraud-look-alikes")
+    alike.get_by_role("link", name="打开该记录").click()
+    expect(office.get_by_role("heading", name="追回这条已通过的记录")).to_be_visible()
+    look(office, "fraud-approved-evidence")
+    office.get_by_role("button", name="追回积分和服务时长").click()  # no reason yet
+    alert = office.get_by_role("alert")
+    expect(alert).to_contain_text("请填写追回理由")
+    expect(alert.get_by_role("link")).to_have_attribute("href", "#f-reason")
+    look(office, "fraud-clawback-error")
+    office.get_by_label("追回理由").fill("同一张照片用于两次活动，本人未参加本次活动。")
+    office.get_by_role("button", name="追回积分和服务时长").click()
+    expect(office.get_by_role("status")).to_contain_text("已追回")
+    expect(office.get_by_text(f"追回 {points} 积分")).to_be_visible()
+    expect(office.get_by_text("服务时长扣除 2 小时")).to_be_visible()
+    expect(office.get_by_role("button", name="追回积分和服务时长")).to_have_count(0)
+    look(office, "fraud-clawed")
+    office.set_viewport_size({"width": 360, "height": 740})
+    look(office, "fraud-clawed")
+    office.set_viewport_size({"width": 1280, "height": 800})
+
+    office.get_by_role("link", name="居民的服务记录").click()  # the records by platform number
+    office.get_by_label("平台编号").fill(resident_by_phone(live_sessions, who.phone).public_no)
+    office.get_by_role("button", name="查找").click()
+    expect(office.locator(f'a[href="/staff/reviews/{kept}"]')).to_be_visible()
+    expect(office.locator(f'a[href="/staff/reviews/{copied}"]')).to_be_visible()
+    look(office, "fraud-records")
+
+    phone.goto("/notifications")
+    expect(phone.get_by_text("同一张照片用于两次活动，本人未参加本次活动。").first).to_be_visible()
+    expect(phone.get_by_text(f"该记录的积分已追回：{points} 积分。")).to_be_visible()
+    look(phone, "fraud-clawback-notice")
 
 
 def test_an_administrator_previews_a_risk_policy(page: Page) -> None:

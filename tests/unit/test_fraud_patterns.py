@@ -32,7 +32,7 @@ def span(start_min: float, end_min: float) -> Span:
 def test_two_activities_at_once_are_flagged_with_the_overlap() -> None:
     signal = overlap_signal(span(0, 180), [span(60, 240)], DEFAULT_POLICY)
     assert signal is not None and signal.code == "overlapping_records"
-    assert "2 小时" in signal.zh and "2026-03-05 10:00–13:00" in signal.zh
+    assert "2 小时" in signal.zh and "2026年3月5日 10:00–13:00" in signal.zh
     assert "by 2 h" in signal.en
 
 

@@ -160,8 +160,8 @@ def test_a_photo_days_before_the_activity_is_flagged_with_the_numbers() -> None:
     taken = STARTS - timedelta(days=3, hours=2)
     signal = photo_time_signal(taken, STARTS, ENDS, SLACK)
     assert signal is not None and signal.code == "photo_time_mismatch"
-    assert "2026-03-02 07:00" in signal.zh and "3 天 2 小时" in signal.zh
-    assert "2026-03-05 09:00–12:00" in signal.en and "3 d 2 h off" in signal.en
+    assert "2026年3月2日 07:00" in signal.zh and "3 天 2 小时" in signal.zh
+    assert "5 Mar 2026 09:00–12:00" in signal.en and "3 d 2 h off" in signal.en
 
 
 @given(st.integers(-int(SLACK.total_seconds()), int((ENDS - STARTS + SLACK).total_seconds())))

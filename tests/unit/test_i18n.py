@@ -51,6 +51,8 @@ def test_times_are_beijing_time_in_the_ui_md_format() -> None:
     assert i18n.when(moment, "en") == "6 Dec 2026 14:30"
     assert i18n.day(datetime(2026, 12, 6, 17, 0, tzinfo=UTC), "zh-CN") == "2026年12月7日"
     assert i18n.day(date(2026, 1, 2), "en") == "2 Jan 2026"
+    assert i18n.month("2026-11", "zh-CN") == "2026年11月"
+    assert i18n.month(date(2026, 11, 30), "en") == "November 2026"
 
 
 def test_numbers_and_money() -> None:

@@ -16,7 +16,7 @@ from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks, awaits_recheck
 from civicpoints.activities.records import Phone, RecordService
-from civicpoints.activities.reviewing import PhotoView, ReviewDesk, ReviewItem
+from civicpoints.activities.reviewing import LookAlike, PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
     BulkApprove,
@@ -50,6 +50,7 @@ __all__ = [
     "Geofence",
     "ImportReport",
     "ListingService",
+    "LookAlike",
     "OfflineRecordCreate",
     "OfflineService",
     "Participation",

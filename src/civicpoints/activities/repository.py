@@ -320,6 +320,22 @@ class ActivityRepository:
         )
         return self.session.scalars(stmt).all()
 
+    def resident_records_for(
+        self, resident_id: uuid.UUID, who: Principal, roles: Sequence[str], limit: int
+    ) -> Sequence[tuple[Participation, Activity]]:
+        """A resident's records at activities where `who` holds one of `roles`, newest
+        first (the scope is in the query: nothing outside it is read)."""
+        place, org = path_of(Activity.region_id), Activity.organization_id
+        scope = or_(*(scope_clause(who, role, place, org) for role in roles))
+        stmt = (
+            select(Participation, Activity)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(Participation.resident_id == resident_id, scope)
+            .order_by(Participation.created_at.desc(), Participation.id.desc())
+            .limit(limit)
+        )
+        return [(p, a) for p, a in self.session.execute(stmt).all()]
+
     def approved_ending(
         self, since: datetime, until: datetime
     ) -> Sequence[tuple[Participation, Activity, bool]]:

@@ -104,23 +104,30 @@ class CaseService:
             return
         until = suspended[0].suspended_until.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
         count = len(self.repo.of_resident(resident_id))
-        raise EarningSuspended("resident", count=count, until=until)
+        # `ends` (not in the messages): the moment, for pages that write it in their own words
+        raise EarningSuspended(
+            "resident", count=count, until=until, ends=suspended[0].suspended_until
+        )
 
     def suspended_until(self, resident_id: uuid.UUID, now: datetime) -> datetime | None:
         """When the resident's suspension ends (None: they may earn)."""
         suspended = self.repo.suspensions(resident_id, now)
         return suspended[0].suspended_until if suspended else None
 
+    def of_record(self, participation_id: uuid.UUID, now: datetime) -> CaseView | None:
+        """The case a record was found false in (once per record) with its appeal, if any."""
+        case = self.repo.case_of(participation_id)
+        return self._view(case, now) if case else None
+
     def cases_of(self, resident_id: uuid.UUID, now: datetime) -> list[CaseView]:
         """The resident's cases with their appeals, newest first."""
-        views = []
-        for case in self.repo.of_resident(resident_id):
-            appeal = self.repo.appeal_of(case.id)
-            decision = self.repo.decision(appeal.id) if appeal else None
-            policy = self.policy([case.region_id], now)
-            closes = ladder.appeal_closes(case.decided_at, policy)
-            views.append(CaseView(case, appeal, decision, closes))
-        return views
+        return [self._view(case, now) for case in self.repo.of_resident(resident_id)]
+
+    def _view(self, case: Case, now: datetime) -> CaseView:
+        appeal = self.repo.appeal_of(case.id)
+        decision = self.repo.decision(appeal.id) if appeal else None
+        closes = ladder.appeal_closes(case.decided_at, self.policy([case.region_id], now))
+        return CaseView(case, appeal, decision, closes)
 
     def own(self, case_id: uuid.UUID, resident_id: uuid.UUID) -> Case:
         """One of the resident's own cases; anyone else's reads as not found."""

@@ -49,11 +49,11 @@ def overlap_signal(own: Span, others: Iterable[Span], policy: PolicySettings) ->
         return None
     shared, other = worst
     zh, en = words.duration(shared.total_seconds())
-    span = words.local_span(other.starts, other.ends)
+    span_zh, span_en = words.span(other.starts, other.ends)
     return Signal(
         "overlapping_records",
-        f"与本人另一条服务记录（{span}）时间重叠 {zh}，同一时间不能身在两处",
-        f"overlaps another of the resident's records ({span}) by {en}; "
+        f"与本人另一条服务记录（{span_zh}）时间重叠 {zh}，同一时间不能身在两处",
+        f"overlaps another of the resident's records ({span_en}) by {en}; "
         "nobody is in two places at once",
     )
 

@@ -113,12 +113,12 @@ def photo_time_signal(
         (starts - taken_at if taken_at < starts else taken_at - ends).total_seconds()
     )
     slack_zh, slack_en = words.duration(slack.total_seconds())
-    at, span = words.local_time(taken_at), words.local_span(starts, ends)
+    (at_zh, at_en), (span_zh, span_en) = words.moment(taken_at), words.span(starts, ends)
     return Signal(
         "photo_time_mismatch",
-        f"照片拍摄于 {at}，不在活动时间 {span} 前后 {slack_zh} 内（相差 {off_zh}）",
-        f"the photo was taken at {at}, not within {slack_en} of the activity's time "
-        f"{span} ({off_en} off)",
+        f"照片拍摄于 {at_zh}，不在活动时间 {span_zh} 前后 {slack_zh} 内（相差 {off_zh}）",
+        f"the photo was taken at {at_en}, not within {slack_en} of the activity's time "
+        f"{span_en} ({off_en} off)",
     )
 
 

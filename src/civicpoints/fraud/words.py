@@ -48,3 +48,24 @@ def local_span(starts: datetime, ends: datetime) -> str:
     a, b = starts.astimezone(BUSINESS_TZ), ends.astimezone(BUSINESS_TZ)
     end = b.strftime("%H:%M") if a.date() == b.date() else local_time(b)
     return f"{local_time(a)}–{end}"
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def moment(value: datetime) -> Words:
+    """A time as UI.md writes it, Beijing time to the minute: '2026年3月5日 09:00' /
+    '5 Mar 2026 09:00' (the pages' `when`, for notes stored with a record)."""
+    t = value.astimezone(BUSINESS_TZ)
+    en = f"{t.day} {_MONTHS[t.month - 1]} {t.year} {t:%H:%M}"
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}", en
+
+
+def span(starts: datetime, ends: datetime) -> Words:
+    """'2026年3月5日 09:00–12:00' / '5 Mar 2026 09:00–12:00', the end's date only when it
+    differs from the start's."""
+    a, b = starts.astimezone(BUSINESS_TZ), ends.astimezone(BUSINESS_TZ)
+    (a_zh, a_en), (b_zh, b_en) = moment(a), moment(b)
+    if a.date() == b.date():
+        b_zh = b_en = f"{b:%H:%M}"
+    return f"{a_zh}–{b_zh}", f"{a_en}–{b_en}"

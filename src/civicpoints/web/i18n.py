@@ -75,6 +75,14 @@ def day(value: date | datetime | None, locale: str) -> str:
     return format_date(value, pattern, locale=_BABEL[locale])
 
 
+def month(value: date | str, locale: str) -> str:
+    """A calendar month (a date in it, or `YYYY-MM`): `2026年11月` / `November 2026`."""
+    if isinstance(value, str):
+        value = date.fromisoformat(f"{value}-01")
+    pattern = "y年M月" if locale == "zh-CN" else "MMMM y"
+    return format_date(value, pattern, locale=_BABEL[locale])
+
+
 def number(value: int, locale: str) -> str:
     """An integer with thousands separators."""
     return format_decimal(value, locale=_BABEL[locale])

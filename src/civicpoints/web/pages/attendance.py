@@ -26,10 +26,11 @@ from civicpoints.activities import (
     RecordService,
     code_matched,
 )
+from civicpoints.fraud import EarningSuspended
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.web.pages.activities import as_seen
-from civicpoints.web.pages.cases import suspension
+from civicpoints.web.pages.cases import suspended_words, suspension
 from civicpoints.web.pages.forms import FormErrors, form_data
 from civicpoints.web.pages.kit import Page, ResidentPage, ResidentUploadPage
 
@@ -95,6 +96,13 @@ async def _photo(p: Page) -> bytes | None:
     return data
 
 
+def _refused(p: Page, exc: DomainError) -> FormErrors:
+    """The refusal beside the form; a suspension's end written as people write a time."""
+    if isinstance(exc, EarningSuspended):
+        return FormErrors([(exc.field, suspended_words(p, exc))])
+    return FormErrors.of(exc, p.locale)
+
+
 def _no_position(p: Page) -> FormErrors:
     """The message when the form came without the phone's position."""
     text = p._(
@@ -135,8 +143,7 @@ async def check_in(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
             if photo is not None:
                 PhotoService(p.db, p.ctx).upload(record.id, p.who.id, photo, p.who.key)
     except DomainError as exc:
-        errors = FormErrors.of(exc, p.locale)
-        return _form(p, activity_id, "checkin", exc.status, errors, typed)
+        return _form(p, activity_id, "checkin", exc.status, _refused(p, exc), typed)
     matched = code_matched(record, body.venue_code)
     said = "" if matched is None else f"?venue_code={'matched' if matched else 'not_matched'}"
     return p.redirect(f"/records/{record.id}{said}")
@@ -163,5 +170,5 @@ async def check_out(p: ResidentUploadPage, activity_id: uuid.UUID) -> Response:
                 )
             record = RecordService(p.db, p.ctx).own_at(activity_id, p.who.id)
     except DomainError as exc:
-        return _form(p, activity_id, "checkout", exc.status, FormErrors.of(exc, p.locale))
+        return _form(p, activity_id, "checkout", exc.status, _refused(p, exc))
     return p.redirect(f"/records/{record.id}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -22,6 +23,7 @@ from civicpoints.activities import FraudDesk, ListingService, RecordService
 from civicpoints.fraud import AppealCreate, CaseNotFound, CaseService, CaseView, EarningSuspended
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import DomainError
+from civicpoints.web import i18n
 from civicpoints.web.pages import signals
 from civicpoints.web.pages.forms import FormErrors
 from civicpoints.web.pages.kit import Page, ResidentAppealPage, ResidentPage
@@ -47,8 +49,17 @@ def suspension(p: Page) -> str | None:
     try:
         CaseService(p.db).require_may_earn(p.who.id, utcnow())
     except EarningSuspended as exc:
-        return exc.message(p.locale)
+        return suspended_words(p, exc)
     return None
+
+
+def suspended_words(p: Page, exc: EarningSuspended) -> str:
+    """The refusal's message with its end written as people write a time (UI.md)."""
+    ends = exc.params.get("ends")
+    if not isinstance(ends, datetime):
+        return exc.message(p.locale)
+    said = {**exc.params, "until": i18n.when(ends, p.locale)}
+    return EarningSuspended(exc.field, **said).message(p.locale)
 
 
 def case_lines(p: Page) -> list[CaseLine]:

@@ -121,6 +121,7 @@ class Page:
             "here": self.here,
             "when": lambda v: i18n.when(v, loc),
             "day": lambda v: i18n.day(v, loc),
+            "calendar_month": lambda v: i18n.month(v, loc),
             "num": lambda v: i18n.number(v, loc),
             "dec": lambda v: i18n.decimal(v, loc),
             "yuan": lambda v: i18n.yuan(v, loc),

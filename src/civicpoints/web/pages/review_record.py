@@ -1,7 +1,9 @@
-"""One record under review: its evidence side by side, its signals in words with their
-weights, a small map of the geofence and the positions (SVG drawn here, no tiles), and the
-decision through the same service and schema as `POST /api/v1/reviews/{id}/decision`,
-including "confirm as false record" (a case on the sanction ladder).
+"""One record under review: its evidence side by side, each photo beside its look-alikes
+from other records, its signals in words with their weights, a small map of the geofence and
+the positions (SVG drawn here, no tiles), and the decision through the same service and schema
+as `POST /api/v1/reviews/{id}/decision`, including "confirm as false record" (a case on the
+sanction ladder). An approved record may be taken back (`POST /api/v1/participations/{id}/
+clawback`'s `FraudDesk.claw_back` and schema) by a reviewer or an auditor over it.
 """
 
 from __future__ import annotations
@@ -14,21 +16,27 @@ from pydantic import ValidationError
 
 from civicpoints.access import Role
 from civicpoints.activities import (
+    FraudDesk,
     OfflineService,
     RecordDecision,
     RecordService,
+    RecordStatus,
     ReviewDesk,
     ReviewItem,
     geofence_from_dict,
 )
+from civicpoints.fraud import CaseView, ClawbackAsk
 from civicpoints.identity import IdentityService
 from civicpoints.kit.errors import DomainError
+from civicpoints.web import i18n
 from civicpoints.web.pages import fencemap, signals
 from civicpoints.web.pages.forms import FormErrors, form_data
 from civicpoints.web.pages.kit import Page, StaffPage, StaffPhotoPage
 from civicpoints.web.pages.staff import require
 
 router = APIRouter(prefix="/staff/reviews", include_in_schema=False)
+# Who may read a record's evidence and take an approved one back; only reviewers decide.
+READERS = (Role.REVIEWER, Role.AUDITOR)
 
 
 def _(text: str) -> str:
@@ -61,11 +69,12 @@ def spots(item: ReviewItem) -> list[fencemap.Spot]:
 
 
 def _record_page(p: Page, participation_id: uuid.UUID, status: int, **extra: object) -> Response:
-    who = require(p, Role.REVIEWER)
-    item = ReviewDesk(p.db, p.ctx).item(participation_id, who)
+    who = require(p, *READERS)
+    desk = ReviewDesk(p.db, p.ctx)
+    item = desk.item(participation_id, who, READERS)
     person = IdentityService(p.db, p.ctx).resident(item.record.resident_id)
     policy = RecordService(p.db, p.ctx).policy(item.activity)
-    r = item.record
+    r, case = item.record, desk.case(item)
     return p.render(
         "staff/review.html",
         status,
@@ -74,10 +83,25 @@ def _record_page(p: Page, participation_id: uuid.UUID, status: int, **extra: obj
         policy=policy,
         weighed=signals.weighed(p, list(r.flags or []), r.flag_notes, policy),
         map=fencemap.draw(geofence_from_dict(item.activity.geofence), spots(item)),
+        alikes=desk.look_alikes(item, who, READERS),
+        similar=lambda bits: signals.similarity(p, bits),
+        case=case,
+        sanction=_sanction(p, case),
+        may_decide=desk.holds(item.activity, who, (Role.REVIEWER,)),
+        may_claw=r.status == RecordStatus.APPROVED and case is None,
+        clawed=p.request.query_params.get("clawed") == "1",
         reasons=REASONS,
         values=extra.get("values", {}),
         errors=extra.get("errors", FormErrors()),
     )
+
+
+def _sanction(p: Page, view: CaseView | None) -> str:
+    """The case's sanction in words ('' without a case)."""
+    if view is None:
+        return ""
+    until = view.case.suspended_until
+    return signals.sanction(p, view.case.sanction, i18n.when(until, p.locale) if until else "")
 
 
 @router.get("/{participation_id}")
@@ -88,9 +112,10 @@ def record(p: StaffPage, participation_id: uuid.UUID) -> Response:
 
 @router.get("/{participation_id}/photos/{evidence_id}")
 def photo(p: StaffPhotoPage, participation_id: uuid.UUID, evidence_id: uuid.UUID) -> Response:
-    """A record's photo, only for a reviewer who may decide the record (never a public URL)."""
+    """A record's photo, only for a reviewer or auditor over the record (never a public URL);
+    a look-alike from another record is shown through that record's own URL, so its scope."""
     path, mime = ReviewDesk(p.db, p.ctx).photo(
-        participation_id, evidence_id, require(p, Role.REVIEWER)
+        participation_id, evidence_id, require(p, *READERS), READERS
     )
     return p.finish(FileResponse(path, media_type=mime))
 
@@ -118,3 +143,22 @@ async def decide(p: StaffPage, participation_id: uuid.UUID) -> Response:
         return _record_page(p, participation_id, status, values=values, errors=errors)
     outcome = "fraud" if body.fraud else values["decision"]
     return p.redirect(f"/staff/reviews?decided={outcome}")
+
+
+@router.post("/{participation_id}/clawback")
+async def claw_back(p: StaffPage, participation_id: uuid.UUID) -> Response:
+    """Take back an approved record found false, with the reason the resident reads: its
+    points (what was spent becomes debt), its hours, and the next step of the ladder."""
+    values = await form_data(p.request, ("reason",))
+    try:
+        body = ClawbackAsk.model_validate(values)
+        FraudDesk(p.db, p.ctx).claw_back(participation_id, body.reason, require(p, *READERS))
+    except (DomainError, ValidationError) as exc:
+        if isinstance(exc, DomainError) and exc.status == 404:
+            raise  # out of scope or unknown: the 404 page, as the API answers
+        p.db.rollback()
+        labels = {"reason": p._("Why the record is taken back")}
+        status = exc.status if isinstance(exc, DomainError) else 422
+        errors = FormErrors.of(exc, p.locale, labels)
+        return _record_page(p, participation_id, status, values=values, errors=errors)
+    return p.redirect(f"/staff/reviews/{participation_id}?clawed=1")

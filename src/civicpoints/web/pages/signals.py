@@ -73,3 +73,14 @@ def sanction(p: Page, kind: str, until: str) -> str:
     if kind == "long_suspension":
         return p._("Longer suspension until %(date)s, entered in the credit record", date=until)
     return kind
+
+
+def similarity(p: Page, bits: int) -> str:
+    """How alike two photos are, in words, with the bits their perceptual hashes differ by."""
+    if bits == 0:
+        return p._("Identical (0 bits apart)")
+    if bits == 1:
+        return p._("Almost the same (1 bit apart)")
+    if bits <= 4:
+        return p._("Almost the same (%(n)s bits apart)", n=bits)
+    return p._("Very similar (%(n)s bits apart)", n=bits)
