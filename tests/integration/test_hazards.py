@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
