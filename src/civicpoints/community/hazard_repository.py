@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -41,7 +41,8 @@ class HazardRepository:
 
     def queue(self, who: Principal, statuses: Sequence[str], limit: int) -> Sequence[HazardReport]:
         """The caller's department's reports in `statuses`, oldest first."""
-        stmt = _ordered(select(HazardReport).where(HazardReport.status.in_(statuses), _scope(who)))
+        stmt = select(HazardReport).where(HazardReport.status.in_(statuses), _scope(who))
+        stmt = stmt.order_by(HazardReport.reported_at, HazardReport.id)
         return self.session.scalars(stmt.limit(limit)).all()
 
     def decided(self, who: Principal, limit: int) -> Sequence[HazardReport]:
@@ -69,7 +70,3 @@ class HazardRepository:
         )
         stmt = stmt.order_by(HazardReport.id)
         return self.session.scalars(stmt.with_for_update() if lock else stmt).all()
-
-
-def _ordered(stmt: Select[tuple[HazardReport]]) -> Select[tuple[HazardReport]]:
-    return stmt.order_by(HazardReport.reported_at, HazardReport.id)
