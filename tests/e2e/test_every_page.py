@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.activities import Activity, Participation
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
+from civicpoints.community import HazardReport
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import build_context
@@ -42,6 +43,8 @@ RESIDENT_PAGES = [
     "/me/data",
     "/verify",
     "/print",
+    "/hazards/new",
+    "/hazards",
 ]
 PUBLIC_PAGES = ["/login", "/register"]
 STAFF_PAGES = {
@@ -64,6 +67,7 @@ STAFF_PAGES = {
         "/staff/rechecks",
     ],
     "clerk": ["/merchant"],
+    "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
     "admin": [
         "/admin",
         "/admin/rules",
@@ -109,7 +113,19 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             )
         ).first()
         assert record is not None
-        return {"activity": str(activity.id), "item": str(item.id), "record": str(record.id)}
+        # the demo's 保俶路 manhole cover: an open report with a duplicate candidate
+        hazard = s.scalars(
+            select(HazardReport)
+            .where(HazardReport.status == "open", HazardReport.category == "safety")
+            .order_by(HazardReport.id)
+        ).first()
+        assert hazard is not None
+        return {
+            "activity": str(activity.id),
+            "item": str(item.id),
+            "record": str(record.id),
+            "hazard": str(hazard.id),
+        }
 
 
 def _context(
