@@ -16,7 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal
-from civicpoints.community import HazardDecision, HazardReportCreate, HazardService
+from civicpoints.community import (
+    HazardCategory,
+    HazardDecision,
+    HazardReportCreate,
+    HazardService,
+)
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -26,8 +31,9 @@ BAOCHU = (30.2641, 120.1449)
 BEISHAN = (30.2596, 120.1402)
 RIVER = (30.2679, 120.1342)
 
-# (who, hours ago, category, place, address, description, decision, reason)
-REPORTS = [
+# (who: index into the pool or "zhang", hours ago, category, place, address, description,
+#  decision, reason)
+REPORTS: list[tuple[int | str, int, str, tuple[float, float], str, str, str | None, str]] = [
     (
         0,
         5 * 24 + 2,
@@ -99,7 +105,7 @@ def load_hazards(
         at = now - timedelta(hours=hours)
         resident = zhang if who == "zhang" else people[int(who) % len(people)]
         data = HazardReportCreate(
-            category=category,
+            category=HazardCategory(category),
             community_id=community,
             address=address,
             description=text,
@@ -112,9 +118,11 @@ def load_hazards(
             filed.append(report.id)
             if decision is not None:
                 officer = staff["police_officer" if category == "safety" else "env_officer"]
-                body = HazardDecision(
-                    decision=decision,
-                    reason=reason,
-                    duplicate_of=filed[0] if decision == "merge" else None,
+                body = HazardDecision.model_validate(
+                    {
+                        "decision": decision,
+                        "reason": reason,
+                        "duplicate_of": filed[0] if decision == "merge" else None,
+                    }
                 )
                 service.decide(report.id, body, officer, at + timedelta(hours=2))
