@@ -18,6 +18,7 @@ from civicpoints.cli.city import City
 from civicpoints.community import HazardReport
 from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
 from civicpoints.ledger import wallet_of
 from civicpoints.ledger.service import LedgerService
 from civicpoints.scoring.models import MonthUsage
@@ -253,3 +254,29 @@ def test_out_of_scope_staff_get_404_before_existence(client: TestClient, city: C
     assert client.get(f"{API}/{rid}", headers=login(client, "admin")).status_code == 200
     # A resident is not staff.
     assert client.get(f"{API}/{rid}", headers=resident).status_code == 403
+
+
+def test_export_holds_the_reports_and_deletion_erases_text_place_and_photo(
+    client: TestClient, city: City, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    resident = resident_headers(client, city)
+    rid = report(client, resident, city).json()["id"]
+    exported = client.get("/api/v1/me/data", headers=resident).json()
+    assert [r["id"] for r in exported["hazard_reports"]] == [rid]
+    with transaction(sessions) as s:
+        row = s.get(HazardReport, uuid.UUID(rid))
+        assert row is not None
+        photo = settings.uploads_dir / row.photo_path
+    assert photo.exists()
+    assert client.post("/api/v1/me/deletion", headers=resident).status_code in (200, 201, 202)
+    admin = login(client, "admin")
+    (pending,) = client.get("/api/v1/deletions", headers=admin).json()
+    assert client.post(f"/api/v1/deletions/{pending['id']}/erase", headers=admin).status_code == 200
+    with transaction(sessions) as s:
+        row = s.get(HazardReport, uuid.UUID(rid))
+        assert row is not None
+        assert (row.description, row.lat, row.photo_path, row.photo_lat) == ("", None, "", None)
+        assert row.address == "保俶路 12 号路口"  # the hazard's place stays with the department
+    assert not photo.exists()
+    police = login(client, "police_officer")
+    assert client.get(f"{API}/{rid}/photo", headers=police).status_code == 404

@@ -1,5 +1,6 @@
 """Community: 隐患随手拍 (hazard reports); donations and teams join here too (DESIGN.md §3)."""
 
+from civicpoints.community.hazard_erasure import erase_hazard_data
 from civicpoints.community.hazard_errors import HazardNotFound
 from civicpoints.community.hazard_models import HazardReport
 from civicpoints.community.hazard_schemas import HazardDecision, HazardReportCreate
@@ -15,4 +16,5 @@ __all__ = [
     "HazardReportCreate",
     "HazardService",
     "HazardStatus",
+    "erase_hazard_data",
 ]

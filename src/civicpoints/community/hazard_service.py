@@ -151,6 +151,8 @@ class HazardService:
     def photo(self, report_id: uuid.UUID, who: Principal) -> tuple[Path, str]:
         """The stored photo of a report of the caller's department, and its type."""
         report = self.scoped(report_id, who)
+        if not report.photo_path:  # erased at the reporter's request (PIPL)
+            raise HazardNotFound("report_id")
         path = blob_path(self.ctx.settings.uploads_dir, report.photo_path)
         return path, _MIME.get(path.suffix, report.photo_mime)
 
