@@ -69,4 +69,6 @@ class HazardRepository:
             HazardReport.reported_at <= until,
         )
         stmt = stmt.order_by(HazardReport.id)
-        return self.session.scalars(stmt.with_for_update() if lock else stmt).all()
+        if lock:  # and read afresh: a row another decision just changed shows its new state
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return self.session.scalars(stmt).all()

@@ -160,11 +160,14 @@ class HazardService:
         self, report_id: uuid.UUID, body: HazardDecision, who: Principal, now: datetime
     ) -> HazardReport:
         """Confirm (a first report earns points), merge into the first report, or reject."""
-        report = self.scoped(report_id, who, lock=True)
+        report = self.scoped(report_id, who)
+        # The report and every report of its window are locked together, in id order, so two
+        # decisions on reports of one hazard queue (never deadlock) and the second sees the first.
+        others = self.candidates(report, lock=True)
+        self.session.refresh(report)
         if report.status != HazardStatus.OPEN:
             zh, en = STATUS_WORDS[HazardStatus(report.status)]
             raise HazardDecided("report_id", status_zh=zh, status_en=en)
-        others = self.candidates(report, lock=True)  # locked: two confirmations queue
         if body.decision == "confirm":
             if any(c.report.status == HazardStatus.CONFIRMED for c in others):
                 raise AlreadyConfirmed("decision")
