@@ -15,6 +15,7 @@ from civicpoints.activities import Activity, Participation
 from civicpoints.activities.models import Evidence
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
+from civicpoints.community import HazardReport
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import build_context
@@ -43,6 +44,8 @@ RESIDENT_PAGES = [
     "/me/data",
     "/verify",
     "/print",
+    "/hazards/new",
+    "/hazards",
 ]
 PUBLIC_PAGES = ["/login", "/register"]
 STAFF_PAGES = {
@@ -71,6 +74,7 @@ STAFF_PAGES = {
     # auditors read any record's evidence and may take an approved one back
     "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
+    "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
     "admin": [
         "/admin",
         "/admin/rules",
@@ -132,12 +136,20 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             )
         ).first()
         assert approved is not None
+        # the demo's 保俶路 manhole cover: an open report with a duplicate candidate
+        hazard = s.scalars(
+            select(HazardReport)
+            .where(HazardReport.status == "open", HazardReport.category == "safety")
+            .order_by(HazardReport.id)
+        ).first()
+        assert hazard is not None
         return {
             "activity": str(activity.id),
             "item": str(item.id),
             "record": str(record.id),
             "approved": str(approved.id),
             "li": li.public_no,
+            "hazard": str(hazard.id),
         }
 
 

@@ -16,6 +16,7 @@ from civicpoints.activities.recheck import Rechecks
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import STAFF
 from civicpoints.cli.demo import LI_PHONE, ZHANG_PHONE, load_demo
+from civicpoints.community import HazardReport, HazardService
 from civicpoints.fraud import CaseService, Sanction
 from civicpoints.hours.service import HoursService
 from civicpoints.identity.models import Resident, Staff
@@ -69,6 +70,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _fifty_on_the_river(s)
         _review_queue_has_slips_and_li(s, ctx)
         _a_farm_waits_for_a_second_look(s, ctx)
+        _hazard_reports_in_every_state(s, ctx)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -146,6 +148,21 @@ def test_second_load_if_empty_writes_nothing(sessions: sessionmaker[Session], ct
     with transaction(sessions) as s:
         assert _counts(s) == before
     assert before[:3] == (44, 2, len(STAFF))
+
+
+def _hazard_reports_in_every_state(s: Session, ctx: Context) -> None:
+    """隐患随手拍: open, confirmed (20 points), merged and rejected; 张女士 follows hers."""
+    rows = s.scalars(select(HazardReport)).all()
+    assert {r.status for r in rows} == {"open", "confirmed", "merged", "rejected"}
+    assert [r.points for r in rows if r.status == "confirmed"] == [20]
+    zhang = _resident(s, ctx, ZHANG_PHONE)
+    assert [r.status for r in rows if r.resident_id == zhang] == ["open"]
+    member = IdentityService(s, ctx).repo.staff_by_username("police_officer")
+    assert member is not None
+    police = IdentityService(s, ctx).staff_principal(member)
+    waiting = HazardService(s, ctx).queue(police)
+    assert len(waiting) == 2  # the loose manhole cover, twice: duplicate candidates
+    assert [c.report.id for c in HazardService(s, ctx).candidates(waiting[1])] == [waiting[0].id]
 
 
 def _a_farm_waits_for_a_second_look(s: Session, ctx: Context) -> None:

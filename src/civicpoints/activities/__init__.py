@@ -2,6 +2,7 @@
 
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
+from civicpoints.activities.evidence import PhotoFacts, inspect_photo
 from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.geo import Circle, Geofence, Polygon, geofence_from_dict
 from civicpoints.activities.listing import Card, ListingService, Rate
@@ -30,6 +31,7 @@ from civicpoints.activities.schemas import (
     RecordDecision,
 )
 from civicpoints.activities.service import ActivityService, Roster
+from civicpoints.activities.storage import blob_path, store_blob
 from civicpoints.activities.subscriptions import subscribe
 from civicpoints.activities.venue import VenueCodes, VenueScreen, code_matched, venue_words
 from civicpoints.activities.views import participation_view
@@ -56,6 +58,7 @@ __all__ = [
     "Participation",
     "ParticipationRead",
     "Phone",
+    "PhotoFacts",
     "PhotoService",
     "PhotoView",
     "Polygon",
@@ -72,10 +75,13 @@ __all__ = [
     "VenueCodes",
     "VenueScreen",
     "awaits_recheck",
+    "blob_path",
     "code_matched",
     "erase_activity_data",
     "geofence_from_dict",
+    "inspect_photo",
     "participation_view",
+    "store_blob",
     "venue_words",
 ]
 

@@ -132,6 +132,8 @@ STAFF = [
     ("clerk_farm", "农资供销社核销员 冯店员", Role.MERCHANT_CLERK, "city"),
     ("edu_reviewer", "教育局 入学审核 吴老师", Role.REVIEWER, "JY"),
     ("mz_reviewer", "民政局 志愿服务科 许科长", Role.REVIEWER, "MZ"),
+    # 隐患随手拍: safety hazards go to 公安 (环保's are for env_officer above).
+    ("police_officer", "公安局 治安巡防 黄警官", Role.REVIEWER, "GA"),
 ]
 
 

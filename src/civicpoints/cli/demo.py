@@ -60,6 +60,7 @@ from civicpoints.cli.demo_data import (
     Plan,
     with_check_char,
 )
+from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
@@ -124,6 +125,7 @@ def load_demo(
     load_rewards(sessions, ctx, demo.city, demo.pool)
     _li_was_warned(sessions, demo)
     _farm_found_later(sessions, demo)
+    _hazards(sessions, demo)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -436,6 +438,19 @@ def _farm_found_later(sessions: sessionmaker[Session], demo: Demo) -> None:
         for resident_id in farm:
             demo.book(resident_id, start, end)
             _attend(s, demo, activity, resident_id, phone=Phone(15.0, "demo-farm-phone"))
+
+
+def _hazards(sessions: sessionmaker[Session], demo: Demo) -> None:
+    """隐患随手拍 reports in every state, around 北山街道's first community."""
+    load_hazards(
+        sessions,
+        demo.ctx,
+        demo.pool[-5:],  # not the farm's accounts (the first of the pool)
+        demo.people[ZHANG_PHONE],
+        demo.principals,
+        demo.city.communities[0].id,
+        lambda where, taken: _photo(demo.rng, where, taken),
+    )
 
 
 def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:

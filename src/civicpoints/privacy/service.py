@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal, Role
 from civicpoints.activities import RecordService, erase_activity_data
 from civicpoints.audit import AuditFacts, AuditService
+from civicpoints.community import HazardService, erase_hazard_data
 from civicpoints.hours import HoursService
 from civicpoints.identity import (
     ERASED,
@@ -66,6 +67,7 @@ class PrivacyService:
             "ledger_entries": rows(self._entries(resident_id)),
             "redemptions": rows(catalog.redemptions_of(resident_id, ALL)),
             "vouchers": rows(catalog.vouchers_of(resident_id, ALL)),
+            "hazard_reports": rows(HazardService(self.session, self.ctx).mine(resident_id, ALL)),
             "audit_entries": rows(AuditService(self.session).about(resident_id)),
         }
         return dict(to_jsonable_python(data))
@@ -177,6 +179,7 @@ class PrivacyService:
         erase_personal_data(self.session, resident, now)
         erase_activity_data(self.session, self.ctx.settings.uploads_dir, resident.id)
         erase_rewards_data(self.session, resident.id)
+        erase_hazard_data(self.session, self.ctx.settings.uploads_dir, resident.id)
         request.status, request.done_at, request.done_by = DeletionStatus.DONE, now, actor
         self.session.flush()
         return request

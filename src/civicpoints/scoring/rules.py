@@ -11,6 +11,8 @@ Rules (积分规则):
 * per_participation (按次): `points` once per valid participation; valid means the
   evidence (photo, GPS-verified check-in) meets the rule's `evidence` level.
 * The monthly cap (月度上限) cuts what would go over it; the cut is reported, never hidden.
+* hazard_reports (隐患随手拍): `points` once per confirmed first report of a hazard, under
+  the same monthly cap; 0 means reports earn nothing in that region.
 * Presence (在场时长): a stay shorter than the rule set's minimum goes to a reviewer instead
   of being paid automatically (`presence_shortfall`); see docs/scoring.md for the defaults.
 """
@@ -99,6 +101,13 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class ReportRule:
+    """隐患随手拍: `points` for each confirmed first report of a hazard (0: none)."""
+
+    points: int = 20
+
+
+@dataclass(frozen=True)
 class RuleSet:
     """A complete rule set: per-category rules, the monthly cap, how long points last, and
     the presence a participation needs."""
@@ -107,6 +116,7 @@ class RuleSet:
     monthly_cap: int
     expiry_months: int
     presence: Presence = Presence()
+    hazard_reports: ReportRule = ReportRule()
 
     def __post_init__(self) -> None:
         # Read-only copy, so a shared rule set (DEFAULT_RULE_SET) cannot be changed in place.
@@ -140,6 +150,8 @@ class Facts:
     gps_verified: bool
     # Earning suspended after confirmed fraud (fraud's sanction ladder): no points, said why.
     suspended: bool = False
+    # A confirmed hazard report (隐患随手拍), paid by `RuleSet.hazard_reports`, not a category.
+    report: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,10 @@ REFUSALS: Mapping[str, Mapping[str, str]] = MappingProxyType(
             "此次服务不计积分（服务时长照常记录）",
             "en": "your earning is suspended after confirmed false records, so this service "
             "earns no points (its hours are still recorded)",
+        },
+        "report.not_covered": {
+            "zh-CN": "本地积分规则对隐患随手拍不计积分",
+            "en": "the local rule set gives no points for hazard reports",
         },
         "duration.too_short": {
             "zh-CN": "时长 {minutes} 分钟，不满 {block} 分钟；只计满 {block} 分钟的时长，不计积分",
@@ -239,6 +255,8 @@ def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Awar
     """Points for one participation, given what was already awarded this month."""
     if facts.suspended:
         return _refused("earning.suspended", facts, 0)
+    if facts.report:
+        return _report_award(rules, facts, awarded_this_month)
     rule = rules.categories.get(facts.category)
     if rule is None:
         return _refused("category.not_covered", facts, 0)
@@ -251,6 +269,21 @@ def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Awar
     # Clamped to [0, cap]: a month already over the cap (the cap was lowered) leaves nothing.
     remaining = min(rules.monthly_cap, max(0, rules.monthly_cap - awarded_this_month))
     return _capped(rule, facts, credited, remaining)
+
+
+def _report_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Award:
+    """A confirmed first hazard report: the rule set's points, within the monthly cap."""
+    base = rules.hazard_reports.points
+    if base <= 0:
+        return _refused("report.not_covered", facts, 0)
+    remaining = min(rules.monthly_cap, max(0, rules.monthly_cap - awarded_this_month))
+    awarded = min(base, remaining)
+    cap_zh, cap_en = _cap_text(remaining, awarded, base - awarded)
+    explanation = {
+        "zh-CN": f"隐患随手拍：每条确认的首报 {base} 分 = {base} 分；{cap_zh}",
+        "en": f"hazard report: {base} per confirmed first report = {base}; {cap_en}",
+    }
+    return Award(base, awarded, base - awarded, 0, None, explanation)
 
 
 def _capped(rule: CategoryRule, facts: Facts, credited: int, remaining: int) -> Award:

@@ -54,6 +54,14 @@ class PresenceDoc(BaseModel):
     per_participation_percent: Percent = 50
 
 
+class ReportRuleDoc(BaseModel):
+    """隐患随手拍: points per confirmed first hazard report (0: none; see rules.ReportRule)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points: Annotated[StrictInt, Field(ge=0, le=rules.MAX_POINTS)] = 20
+
+
 class RuleSetDoc(BaseModel):
     """A rule set as stored; versions stored before a field existed read with its default."""
 
@@ -63,12 +71,14 @@ class RuleSetDoc(BaseModel):
     monthly_cap: Annotated[StrictInt, Field(ge=0, le=rules.MAX_MONTHLY_CAP)]
     expiry_months: Annotated[StrictInt, Field(ge=1, le=rules.MAX_EXPIRY_MONTHS)]
     presence: PresenceDoc = PresenceDoc()
+    hazard_reports: ReportRuleDoc = ReportRuleDoc()
 
     def to_rules(self) -> rules.RuleSet:
         """The pure rule set."""
         categories = {c: rules.CategoryRule(**r.model_dump()) for c, r in self.categories.items()}
         presence = rules.Presence(**self.presence.model_dump())
-        return rules.RuleSet(categories, self.monthly_cap, self.expiry_months, presence)
+        reports = rules.ReportRule(**self.hazard_reports.model_dump())
+        return rules.RuleSet(categories, self.monthly_cap, self.expiry_months, presence, reports)
 
     @classmethod
     def of(cls, rs: rules.RuleSet) -> RuleSetDoc:
@@ -82,6 +92,7 @@ class RuleSetDoc(BaseModel):
             monthly_cap=rs.monthly_cap,
             expiry_months=rs.expiry_months,
             presence=PresenceDoc(**vars(rs.presence)),
+            hazard_reports=ReportRuleDoc(**vars(rs.hazard_reports)),
         )
 
 
@@ -147,7 +158,8 @@ class RuleSetCreate(BaseModel):
         description="Beijing date; from yesterday on (rules never change paid history)"
     )
     rules: dict[str, Any] = Field(
-        description="categories (at least one), monthly_cap, expiry_months (1–60), presence"
+        description="categories (at least one), monthly_cap, expiry_months (1–60), presence, "
+        "hazard_reports"
     )
     note: Text = Field(default="", max_length=500)
 

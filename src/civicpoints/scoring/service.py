@@ -42,6 +42,9 @@ class AwardRequest:
     facts: rules.Facts
     occurred_at: datetime  # end of the service: decides the month and the expiry
     actor: str
+    # What `participation_id` names in the ledger's ref: "participation", or "hazard_report"
+    # for a confirmed hazard report (its id is the decision's key, as a record's is).
+    ref_kind: str = "participation"
 
 
 CITY_WIDE = "全市 / city-wide"
@@ -253,7 +256,7 @@ def _movement(req: AwardRequest, decision: rules.Award) -> Movement:
     return Movement(
         kind="award",
         amount=decision.awarded,
-        ref=f"participation:{req.participation_id}",
+        ref=f"{req.ref_kind}:{req.participation_id}",
         reason=decision.explanation["zh-CN"][:500],
         actor=req.actor,
         occurred_at=req.occurred_at,

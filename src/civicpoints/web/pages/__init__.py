@@ -19,6 +19,7 @@ from civicpoints.web.pages import (
     cases,
     dashboard,
     errors,
+    hazards,
     history,
     merchant,
     mydata,
@@ -65,6 +66,7 @@ ROUTERS = (
     admin_rewards.router,
     admin_staff.router,
     verification.router,
+    hazards.router,
 )
 
 

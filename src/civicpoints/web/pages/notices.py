@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from civicpoints.activities import ListingService, RecordService, RecordStatus
+from civicpoints.community import HazardService
 from civicpoints.fraud import Case, CaseService, CaseView
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.context import Context
@@ -34,7 +35,7 @@ class Notice:
 
     at: datetime
     # awarded, expiring, voucher_used, record_rejected, application_approved/denied, case,
-    # appeal_upheld/refused
+    # appeal_upheld/refused, hazard_confirmed/merged/rejected
     kind: str
     facts: dict[str, object]
     link: str
@@ -49,6 +50,7 @@ def notices(db: Session, ctx: Context, resident_id: uuid.UUID, now: datetime) ->
         *_rejected(db, ctx, resident_id, {v.case.participation_id for v in views}),
         *_cases(db, ctx, resident_id, views),
         *_rewards(db, resident_id),
+        *_hazards(db, ctx, resident_id),
     ]
     return sorted(found, key=lambda n: as_utc(n.at), reverse=True)
 
@@ -133,6 +135,20 @@ def _rewards(db: Session, resident_id: uuid.UUID) -> list[Notice]:
             facts = {"item": catalog.item(r.item_id), "reason": r.decision_reason or ""}
             found.append(Notice(r.decided_at, f"application_{r.status}", facts, "/vouchers"))
     return found
+
+
+def _hazards(db: Session, ctx: Context, resident_id: uuid.UUID) -> list[Notice]:
+    """隐患随手拍: each decided report, with the department's note."""
+    return [
+        Notice(
+            r.decided_at,
+            f"hazard_{r.status}",
+            {"address": r.address, "reason": r.reason, "points": r.points or 0},
+            f"/hazards#r-{r.id}",
+        )
+        for r in HazardService(db, ctx).mine(resident_id, LOOK_BACK)
+        if r.decided_at is not None
+    ]
 
 
 @router.get("/notifications")
