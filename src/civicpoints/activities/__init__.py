@@ -1,5 +1,6 @@
 """Activities: publishing, enrolment, check-in/out, evidence, offline records and review."""
 
+from civicpoints.activities.certify import CERTIFIERS, CertificateDesk, CertificateRequest
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
 from civicpoints.activities.fraud_desk import FraudDesk
@@ -33,6 +34,7 @@ from civicpoints.activities.subscriptions import subscribe
 from civicpoints.activities.views import participation_view
 
 __all__ = [
+    "CERTIFIERS",
     "IMPORT_COLUMNS",
     "Activity",
     "ActivityCreate",
@@ -41,6 +43,8 @@ __all__ = [
     "BulkApprove",
     "Card",
     "CategoryName",
+    "CertificateDesk",
+    "CertificateRequest",
     "Circle",
     "EnrollmentStatus",
     "FraudDesk",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from civicpoints.activities.certify import CertificateDesk, CertificateRequest
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
@@ -28,8 +29,9 @@ from civicpoints.activities.schemas import (
 )
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.views import participation_view
+from civicpoints.hours import CertificateIssue, CertificateRead, Kind
 from civicpoints.identity import ResidentCaller, StaffCaller, resident, staff
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import (
     Ctx,
     DbSession,
@@ -244,3 +246,22 @@ def decide(
         return participation_view(db, record)
 
     return once(who.key, body, run)
+
+
+@router.post("/certificates", response_model=CertificateRead, status_code=201)
+def issue_certificate(
+    body: CertificateIssue, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> CertificateRead:
+    """Issue a 志愿服务记录证明 (or 优秀志愿者 honour) for a resident's hours recorded by an
+    organization in the caller's scope (organizers and reviewers; 404 outside it)."""
+    req = CertificateRequest(
+        platform_no=body.platform_no,
+        organization_id=body.organization_id,
+        person_in_charge=body.person_in_charge,
+        contact=body.contact,
+        participation_ids=body.participation_ids,
+        kind=Kind(body.kind),
+        honour=body.honour,
+    )
+    row = CertificateDesk(db, ctx).issue(who, req, local_date(utcnow()))
+    return CertificateRead.of(row)

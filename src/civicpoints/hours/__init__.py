@@ -12,18 +12,24 @@ from civicpoints.hours.certificates import (
     statement,
 )
 from civicpoints.hours.errors import CertificateNotFound, CertificateRefused
+from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.pdf import certificate_pdf
 from civicpoints.hours.policy import StarPolicyService
+from civicpoints.hours.schemas import CertificateIssue, CertificateRead, CheckRead
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 
 __all__ = [
+    "CATEGORY_ZH",
     "DEFAULT_STARS",
     "Certificate",
+    "CertificateIssue",
     "CertificateNotFound",
+    "CertificateRead",
     "CertificateRefused",
     "CertificateService",
     "Check",
+    "CheckRead",
     "HoursService",
     "Issuer",
     "Kind",

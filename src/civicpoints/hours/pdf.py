@@ -26,9 +26,11 @@ FONT = "NotoSansSC"
 TITLES = {"record": "志愿服务记录证明", "honour": "优秀志愿者荣誉证书"}
 
 
-def _font_file() -> Path:
-    """The first CJK font file present."""
+def _font_file(bold: bool = False) -> Path:
+    """The first CJK font file present (regular or bold)."""
     for path in FONT_FILES:
+        if bold:
+            path = path.with_name(path.name.replace("Regular", "Bold"))
         if path.exists():
             return path
     raise FileNotFoundError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
@@ -57,12 +59,13 @@ def certificate_pdf(row: Certificate, verify_url: str, labels: Mapping[str, str]
     pdf.set_author(c["organization"])
     pdf.set_creator("CivicPoints")
     pdf.add_font(FONT, "", str(_font_file()), collection_font_number=SC_INDEX)
+    pdf.add_font(FONT, "B", str(_font_file(bold=True)), collection_font_number=SC_INDEX)
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
     width = pdf.epw
 
-    pdf.set_font(FONT, size=22)
+    pdf.set_font(FONT, "B", size=22)
     pdf.cell(width, 14, TITLES[row.kind], align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     pdf.cell(width, 6, f"证明编号：{row.number}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

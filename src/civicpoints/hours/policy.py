@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal, Role
 from civicpoints.hours.models import StarPolicyRow
 from civicpoints.hours.repository import HoursRepository
-from civicpoints.hours.stars import DEFAULT_STARS, StarThresholds
+from civicpoints.hours.service import HoursService
+from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 from civicpoints.kit.errors import Forbidden
 from civicpoints.regions import RegionService
 
@@ -43,6 +44,21 @@ class StarPolicyService:
         """The thresholds in force on `on` in a region (its own or an ancestor's)."""
         regions = RegionService(self.session)
         return self.in_force([r.id for r in regions.ancestry(regions.get(region_id))], on)
+
+    def levels(self, homes: dict[uuid.UUID, uuid.UUID], on: date) -> dict[uuid.UUID, StarLevel]:
+        """The star level of each resident (resident → home community), e.g. for a staff list."""
+        minutes = HoursService(self.session).totals(list(homes))
+        by_region: dict[uuid.UUID, StarThresholds] = {}
+        out: dict[uuid.UUID, StarLevel] = {}
+        for rid, home in homes.items():
+            if home not in by_region:
+                by_region[home] = self.for_region(home, on)
+            out[rid] = star_level(minutes[rid], by_region[home])
+        return out
+
+    def level_of(self, resident_id: uuid.UUID, home: uuid.UUID, on: date) -> StarLevel:
+        """One resident's star level in their home community."""
+        return self.levels({resident_id: home}, on)[resident_id]
 
     def create(
         self,

@@ -122,6 +122,21 @@ class HoursService:
         by_category = {cat: int(total or 0) for cat, total in self.session.execute(stmt).all()}
         return HoursSummary(sum(by_category.values()), by_category)
 
+    def totals(self, resident_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Total minutes of each resident (corrections included; 0 for none recorded)."""
+        found = dict.fromkeys(resident_ids, 0)
+        if not resident_ids:
+            return found
+        for table in (HoursEntry, HoursCorrection):
+            stmt = (
+                select(table.resident_id, func.sum(table.minutes))
+                .where(table.resident_id.in_(resident_ids))
+                .group_by(table.resident_id)
+            )
+            for rid, minutes in self.session.execute(stmt).all():
+                found[rid] += int(minutes or 0)
+        return found
+
     def minutes_by_month(self, months: list[date]) -> dict[str, int]:
         """Service minutes served in each month (first days given), by 'YYYY-MM', corrections
         counted in the month of the service they correct."""
