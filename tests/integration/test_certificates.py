@@ -13,10 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from civicpoints.access import Principal
 from civicpoints.activities import Participation
 from civicpoints.cli.city import City
+from civicpoints.cli.main import app as cli
 from civicpoints.hours import StarPolicyService, StarThresholds, check_note, statement
 from civicpoints.hours.models import Certificate
 from civicpoints.identity.models import Resident
@@ -133,6 +135,22 @@ def test_organizer_issues_and_resident_downloads(
         check=True,
     )
     assert list(tmp_path.glob("page*.png"))
+    # offline: the statement attached to the PDF opens with the receipts' public key alone
+    subprocess.run(
+        ["pdfdetach", "-save", "1", str(path), "-o", str(tmp_path / "c.note")], check=True
+    )
+    vkey = log_signer(settings).verifier.vkey()
+    ok = CliRunner().invoke(
+        cli, ["ledger", "verify-certificate", str(tmp_path / "c.note"), "--public-key", vkey]
+    )
+    assert ok.exit_code == 0 and cert["number"] in ok.output, ok.output
+    (tmp_path / "bad.note").write_text(
+        (tmp_path / "c.note").read_text().replace("total_minutes 7200", "total_minutes 9200")
+    )
+    bad = CliRunner().invoke(
+        cli, ["ledger", "verify-certificate", str(tmp_path / "bad.note"), "--public-key", vkey]
+    )
+    assert bad.exit_code == 1
     text = subprocess.run(
         ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout

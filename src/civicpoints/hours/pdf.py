@@ -76,7 +76,7 @@ def certificate_pdf(row: Certificate, verify_url: str, labels: Mapping[str, str]
     pdf.multi_cell(
         width,
         8,
-        f"兹证明 {c['name']}（{c['id_type']}：{c['id_masked']}；"
+        f"兹证明{c['name']}（{c['id_type']}：{c['id_masked']}；"
         f"志愿者平台编号：{c['platform_no']}）"
         f"在{c['organization']}记录的志愿服务时长累计 {_hours(c['total_minutes'])} 小时。"
         f"{honour}服务内容如下：",
@@ -140,6 +140,7 @@ def certificate_pdf(row: Certificate, verify_url: str, labels: Mapping[str, str]
         4,
         "电子签名（Ed25519，与积分账本检查点同一公钥，可离线核验；附件 certificate.note）：\n"
         + row.note,
+        align="L",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
