@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -58,7 +59,9 @@ def certificates(sessions: sessionmaker[Session]) -> int:
         return int(s.scalar(select(func.count()).select_from(Certificate)) or 0)
 
 
-def issue(client: TestClient, city: City, who: str, resident: Resident, **over: object):  # type: ignore[no-untyped-def]
+def issue(
+    client: TestClient, city: City, who: str, resident: Resident, **over: object
+) -> httpx.Response:
     """POST a certificate request as staff member `who`."""
     body = {
         "platform_no": resident.public_no,

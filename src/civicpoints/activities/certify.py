@@ -68,7 +68,7 @@ class CertificateDesk:
         """SQL: organizations a certifier role of `who` covers."""
         return or_(*(scope_clause(who, role, Region.path, Organization.id) for role in CERTIFIERS))
 
-    def _scoped(self, who: Principal) -> Select[tuple[Organization]]:
+    def _scoped(self, who: Principal) -> Select[Organization]:
         """Organizations joined to their region, filtered to `who`'s scope."""
         return (
             select(Organization)
