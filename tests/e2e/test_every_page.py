@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.activities import Activity, Participation
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
+from civicpoints.hours import Certificate
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import build_context
@@ -42,8 +43,9 @@ RESIDENT_PAGES = [
     "/me/data",
     "/verify",
     "/print",
+    "/certificates",
 ]
-PUBLIC_PAGES = ["/login", "/register"]
+PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}", "/verify/ZS20260101NOSUCH22"]
 STAFF_PAGES = {
     "organizer": [
         "/staff",
@@ -55,6 +57,7 @@ STAFF_PAGES = {
         "/staff/slips/new",
         "/staff/slips/blank",
         "/staff/import",
+        "/staff/certificates",
     ],
     "reviewer": [
         "/staff",
@@ -109,7 +112,14 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             )
         ).first()
         assert record is not None
-        return {"activity": str(activity.id), "item": str(item.id), "record": str(record.id)}
+        certificate = s.scalars(select(Certificate.number).order_by(Certificate.number)).first()
+        assert certificate is not None
+        return {
+            "activity": str(activity.id),
+            "item": str(item.id),
+            "record": str(record.id),
+            "certificate": certificate,
+        }
 
 
 def _context(
@@ -142,7 +152,7 @@ def test_every_resident_page(
     elder: str,
 ) -> None:
     page = _context(new_context, live_url, locale, elder, **RESIDENT)
-    for url in PUBLIC_PAGES:
+    for url in (u.format(**ids) for u in PUBLIC_PAGES):
         page.goto(url)
         check_axe(page)
         if elder == "1":

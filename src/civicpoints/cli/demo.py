@@ -65,7 +65,7 @@ from civicpoints.cli.demo_data import (
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
-from civicpoints.identity import IdentityService, ResidentCreate, hash_password
+from civicpoints.identity import IdentityService, Resident, ResidentCreate, hash_password
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -446,12 +446,22 @@ STAR_WEEKS = 40  # a year's weekly 3-hour shifts before the demo's three months:
 
 
 def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
-    """An elder of the pool served the community's 长者食堂 every week for most of last year
-    (paper slips, approved): 120 hours, one star. The committee issued her a 志愿服务记录证明
-    and named her 优秀志愿者; both certificates open at /verify/{number}."""
-    if not demo.elders:
+    """A resident of the organizer's street (an elder if one lives there) served the
+    community's 长者食堂 every week for most of last year (paper slips, approved): 120 hours,
+    one star. The committee issued a 志愿服务记录证明 and named them 优秀志愿者; both
+    certificates open at /verify/{number}."""
+    street = demo.city.streets[0].path  # the organizer's street: found in their search
+    with transaction(sessions) as s:
+        regions = RegionService(s)
+        near = [
+            home.public_no
+            for rid in [r for r, _ in demo.elders] + demo.pool  # an elder if one lives there
+            if (home := s.get(Resident, rid)) is not None
+            and regions.get(home.community_id).path.startswith(street)
+        ]
+    if not near:
         return
-    platform_no = demo.elders[0][1]
+    platform_no = near[0]
     plan = replace(ZHANG_PLAN, title="长者食堂助餐", place="北山一社区长者食堂", minutes=180)
     today = local_date(utcnow())
     organizer, reviewer = demo.principals["organizer"], demo.principals["reviewer"]
