@@ -45,7 +45,7 @@ RESIDENT_PAGES = [
     "/print",
     "/certificates",
 ]
-PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}", "/verify/ZS20260101NOSUCH22"]
+PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
     "organizer": [
         "/staff",

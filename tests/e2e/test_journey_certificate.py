@@ -46,7 +46,7 @@ def test_organizer_issues_and_a_stranger_checks(
     page.get_by_role("button", name="出具证明").click()
     expect(page.locator(".error-summary")).to_contain_text("负责人")
     check_axe(page)
-    page.get_by_label("负责人").fill("北山一社区居委会主任 周敏")
+    page.get_by_label("负责人").fill("北山一社区居委会主任 林芳")
     page.get_by_role("button", name="出具证明").click()
     notice = page.locator(".notice").filter(has_text="已出具证明")
     expect(notice).to_be_visible()

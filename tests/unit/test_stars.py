@@ -64,3 +64,41 @@ def test_level_is_monotone_in_hours(hours: list[int], a: int, b: int) -> None:
         assert star_level(lo + got.minutes_to_next, t).level == got.level + 1
     else:
         assert got.minutes_to_next is None and got.hours_to_next is None
+
+
+def test_certificate_category_names_are_scorings() -> None:
+    """The certificate names categories as scoring does (hours may not import scoring)."""
+    from civicpoints.hours import CATEGORY_ZH
+    from civicpoints.scoring import CATEGORY_LABELS
+
+    assert dict(CATEGORY_ZH) == {str(k): v["zh-CN"] for k, v in CATEGORY_LABELS.items()}
+
+
+def test_statement_is_one_line_per_value() -> None:
+    """A title with a newline cannot add a line to the signed statement."""
+    from civicpoints.hours import statement
+
+    content = {
+        k: "x"
+        for k in (
+            "number",
+            "kind",
+            "issued_on",
+            "name",
+            "id_type",
+            "id_masked",
+            "platform_no",
+            "organization",
+            "person_in_charge",
+            "handler",
+            "contact",
+            "honour",
+        )
+    }
+    content["total_minutes"] = 60
+    content["lines"] = [
+        {"served_on": "2026-01-01", "minutes": 60, "category": "c", "content": "a\nline x 9"}
+    ]
+    text = statement(content)
+    assert text.endswith("\n") and text.count("\nline ") == 1
+    assert "line 2026-01-01 60 c a line x 9\n" in text

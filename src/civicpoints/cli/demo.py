@@ -488,7 +488,7 @@ def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
             request = CertificateRequest(
                 platform_no,
                 committee,
-                "北山一社区居委会主任 周敏",
+                "北山一社区居委会主任 林芳",
                 "0571-87961234",
                 kind=kind,
                 honour=honour,
