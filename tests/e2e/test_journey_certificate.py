@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,7 +69,7 @@ def test_organizer_issues_and_a_stranger_checks(
     shoot(phone, "verify-certificate-elder")
 
 
-def test_resident_home_shows_the_star_line(resident_page) -> None:  # type: ignore[no-untyped-def]
+def test_resident_home_shows_the_star_line(resident_page: Page) -> None:
     page = resident_page
     page.goto("/login")
     page.get_by_label("手机号或平台编号").fill(ZHANG_PHONE)

@@ -78,7 +78,7 @@ def test_statement_is_one_line_per_value() -> None:
     """A title with a newline cannot add a line to the signed statement."""
     from civicpoints.hours import statement
 
-    content = {
+    content: dict[str, object] = {
         k: "x"
         for k in (
             "number",

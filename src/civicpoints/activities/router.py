@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from civicpoints.activities.certify import CertificateDesk, CertificateRequest
 from civicpoints.activities.models import ActivityStatus, Participation
@@ -13,6 +14,7 @@ from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks
 from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records_export import as_csv, as_json, volunteer_records
 from civicpoints.activities.schemas import (
     ActivityCreate,
     ActivityPage,
@@ -265,3 +267,29 @@ def issue_certificate(
     )
     row = CertificateDesk(db, ctx).issue(who, req, local_date(utcnow()))
     return CertificateRead.of(row)
+
+
+@router.get(
+    "/volunteer-records",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+)
+def export_volunteer_records(
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    organization_id: uuid.UUID,
+    format: Literal["csv", "json"] = "json",
+) -> Response:
+    """Export an organization's volunteer records in the 2020 rules' categories (personal
+    information, service, training, honours, evaluation; docs/exports.md). ID numbers are
+    masked unless the caller is a city-wide administrator; every export is audited."""
+    doc = volunteer_records(db, ctx, who, organization_id, local_date(utcnow()))
+    if format == "csv":
+        body, media = as_csv(doc), "text/csv; charset=utf-8"
+    else:
+        body, media = as_json(doc), "application/json"
+    name = f"volunteer-records-{doc['exported_on']}.{format}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
