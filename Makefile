@@ -39,16 +39,18 @@ typecheck: setup
 
 # The browser tests (tests/e2e) drive Debian's Chromium with CJK fonts for real glyphs in
 # screenshots; never `playwright install`. Installs them with apt-get (as root, else sudo) only
-# when one is missing: costs nothing when both are there.
+# when one is missing: costs nothing when all are there. poppler-utils (pdftoppm, pdfdetach,
+# pdftotext) renders and reads the certificate PDFs in tests/integration/test_certificates.py.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 browser:
-	@if test -x $(CHROMIUM) && { fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
+	@if test -x $(CHROMIUM) && command -v pdftoppm >/dev/null \
+	    && { fc-list 2>/dev/null | grep -qi "Noto Sans CJK" \
 	    || dpkg -s fonts-noto-cjk >/dev/null 2>&1; }; then :; else \
-	  echo "安装浏览器测试所需的 chromium 与 fonts-noto-cjk / installing chromium and fonts-noto-cjk"; \
+	  echo "安装浏览器测试所需的 chromium、fonts-noto-cjk 与 poppler-utils（证明 PDF 渲染测试） / installing chromium, fonts-noto-cjk and poppler-utils"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 chromium fonts-noto-cjk; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 chromium fonts-noto-cjk poppler-utils; \
 	fi
 
 # PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster

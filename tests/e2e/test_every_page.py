@@ -16,6 +16,7 @@ from civicpoints.activities.models import Evidence
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
 from civicpoints.community import HazardReport
+from civicpoints.hours import Certificate
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import build_context
@@ -46,8 +47,9 @@ RESIDENT_PAGES = [
     "/print",
     "/hazards/new",
     "/hazards",
+    "/certificates",
 ]
-PUBLIC_PAGES = ["/login", "/register"]
+PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
     "organizer": [
         "/staff",
@@ -60,6 +62,7 @@ STAFF_PAGES = {
         "/staff/slips/new",
         "/staff/slips/blank",
         "/staff/import",
+        "/staff/certificates",
     ],
     "reviewer": [
         "/staff",
@@ -143,6 +146,8 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             .order_by(HazardReport.id)
         ).first()
         assert hazard is not None
+        certificate = s.scalars(select(Certificate.number).order_by(Certificate.number)).first()
+        assert certificate is not None
         return {
             "activity": str(activity.id),
             "item": str(item.id),
@@ -150,6 +155,7 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             "approved": str(approved.id),
             "li": li.public_no,
             "hazard": str(hazard.id),
+            "certificate": certificate,
         }
 
 
@@ -183,7 +189,7 @@ def test_every_resident_page(
     elder: str,
 ) -> None:
     page = _context(new_context, live_url, locale, elder, **RESIDENT)
-    for url in PUBLIC_PAGES:
+    for url in (u.format(**ids) for u in PUBLIC_PAGES):
         page.goto(url)
         check_axe(page)
         if elder == "1":

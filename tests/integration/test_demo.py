@@ -18,10 +18,12 @@ from civicpoints.cli.city import STAFF
 from civicpoints.cli.demo import LI_PHONE, ZHANG_PHONE, load_demo
 from civicpoints.community import HazardReport, HazardService
 from civicpoints.fraud import CaseService, Sanction
+from civicpoints.hours import CertificateService, Standing, StarPolicyService
+from civicpoints.hours.models import Certificate
 from civicpoints.hours.service import HoursService
 from civicpoints.identity.models import Resident, Staff
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.ledger import wallet_of
@@ -71,6 +73,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _review_queue_has_slips_and_li(s, ctx)
         _a_farm_waits_for_a_second_look(s, ctx)
         _hazard_reports_in_every_state(s, ctx)
+        _a_star_volunteer_with_certificates(s, ctx)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -173,3 +176,19 @@ def _a_farm_waits_for_a_second_look(s: Session, ctx: Context) -> None:
     waiting = Rechecks(s, ctx).waiting(identity.staff_principal(member), 100, None)
     assert len(waiting) == 3
     assert all("shared_device" in r.flags and r.status == "approved" for r in waiting)
+
+
+def _a_star_volunteer_with_certificates(s: Session, ctx: Context) -> None:
+    """An elder's year at the 长者食堂: one star, a service record and an honour, genuine."""
+    certs = s.scalars(select(Certificate).order_by(Certificate.kind.desc())).all()
+    assert [c.kind for c in certs] == ["record", "honour"]
+    record = certs[0]
+    assert (
+        record.total_minutes >= 120 * 60 and record.content["lines"][0]["content"] == "长者食堂助餐"
+    )
+    service = CertificateService(s, ctx.settings)
+    assert {service.check(c.number).standing for c in certs} == {Standing.GENUINE}
+    home = s.get(Resident, record.resident_id)
+    assert home is not None
+    stars = StarPolicyService(s).level_of(home.id, home.community_id, local_date(utcnow()))
+    assert stars.level >= 1

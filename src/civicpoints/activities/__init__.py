@@ -1,5 +1,6 @@
 """Activities: publishing, enrolment, check-in/out, evidence, offline records and review."""
 
+from civicpoints.activities.certify import CERTIFIERS, CertificateDesk, CertificateRequest
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.erasure import erase_activity_data
 from civicpoints.activities.evidence import PhotoFacts, inspect_photo
@@ -37,6 +38,7 @@ from civicpoints.activities.venue import VenueCodes, VenueScreen, code_matched, 
 from civicpoints.activities.views import participation_view
 
 __all__ = [
+    "CERTIFIERS",
     "IMPORT_COLUMNS",
     "Activity",
     "ActivityCreate",
@@ -45,6 +47,8 @@ __all__ = [
     "BulkApprove",
     "Card",
     "CategoryName",
+    "CertificateDesk",
+    "CertificateRequest",
     "CheckIn",
     "Circle",
     "EnrollmentStatus",

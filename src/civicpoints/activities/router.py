@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
+from civicpoints.activities.certify import CertificateDesk, CertificateRequest
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks
 from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records_export import as_csv, as_json, volunteer_records
 from civicpoints.activities.schemas import (
     ActivityCreate,
     ActivityPage,
@@ -31,8 +34,9 @@ from civicpoints.activities.schemas import (
 from civicpoints.activities.service import ActivityService
 from civicpoints.activities.venue import VenueCodes, code_matched
 from civicpoints.activities.views import participation_view
+from civicpoints.hours import CertificateIssue, CertificateRead, Kind
 from civicpoints.identity import ResidentCaller, StaffCaller, resident, staff
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import (
     Ctx,
     DbSession,
@@ -255,3 +259,48 @@ def decide(
         return participation_view(db, record)
 
     return once(who.key, body, run)
+
+
+@router.post("/certificates", response_model=CertificateRead, status_code=201)
+def issue_certificate(
+    body: CertificateIssue, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> CertificateRead:
+    """Issue a 志愿服务记录证明 (or 优秀志愿者 honour) for a resident's hours recorded by an
+    organization in the caller's scope (organizers and reviewers; 404 outside it)."""
+    req = CertificateRequest(
+        platform_no=body.platform_no,
+        organization_id=body.organization_id,
+        person_in_charge=body.person_in_charge,
+        contact=body.contact,
+        participation_ids=body.participation_ids,
+        kind=Kind(body.kind),
+        honour=body.honour,
+    )
+    row = CertificateDesk(db, ctx).issue(who, req, local_date(utcnow()))
+    return CertificateRead.of(row)
+
+
+@router.get(
+    "/volunteer-records",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}, "application/json": {}}}},
+)
+def export_volunteer_records(
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    organization_id: uuid.UUID,
+    format: Literal["csv", "json"] = "json",
+) -> Response:
+    """Export an organization's volunteer records in the 2020 rules' categories (personal
+    information, service, training, honours, evaluation; docs/exports.md). ID numbers are
+    masked unless the caller is a city-wide administrator; every export is audited."""
+    doc = volunteer_records(db, ctx, who, organization_id, local_date(utcnow()))
+    if format == "csv":
+        body, media = as_csv(doc), "text/csv; charset=utf-8"
+    else:
+        body, media = as_json(doc), "application/json"
+    name = f"volunteer-records-{doc['exported_on']}.{format}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

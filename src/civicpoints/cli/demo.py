@@ -13,7 +13,7 @@ import time as timer
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from random import Random
 
 import typer
@@ -28,6 +28,8 @@ from civicpoints.activities import (
     Activity,
     ActivityCreate,
     ActivityService,
+    CertificateDesk,
+    CertificateRequest,
     ListingService,
     OfflineRecordCreate,
     OfflineService,
@@ -63,7 +65,8 @@ from civicpoints.cli.demo_data import (
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
-from civicpoints.identity import IdentityService, ResidentCreate, hash_password
+from civicpoints.hours import Kind
+from civicpoints.identity import IdentityService, Resident, ResidentCreate, hash_password
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -126,6 +129,7 @@ def load_demo(
     _li_was_warned(sessions, demo)
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
+    _star_volunteer(sessions, demo)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -451,6 +455,60 @@ def _hazards(sessions: sessionmaker[Session], demo: Demo) -> None:
         demo.city.communities[0].id,
         lambda where, taken: _photo(demo.rng, where, taken),
     )
+
+
+STAR_WEEKS = 40  # a year's weekly 3-hour shifts before the demo's three months: 120 h, 一星
+
+
+def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
+    """A resident of the organizer's street (an elder if one lives there) served the
+    community's 长者食堂 every week for most of last year (paper slips, approved): 120 hours,
+    one star. The committee issued a 志愿服务记录证明 and named them 优秀志愿者; both
+    certificates open at /verify/{number}."""
+    street = demo.city.streets[0].path  # the organizer's street: found in their search
+    with transaction(sessions) as s:
+        regions = RegionService(s)
+        near = [
+            home.public_no
+            for rid in [r for r, _ in demo.elders] + demo.pool  # an elder if one lives there
+            if (home := s.get(Resident, rid)) is not None
+            and regions.get(home.community_id).path.startswith(street)
+        ]
+    if not near:
+        return
+    platform_no = near[0]
+    plan = replace(ZHANG_PLAN, title="长者食堂助餐", place="北山一社区长者食堂", minutes=180)
+    today = local_date(utcnow())
+    organizer, reviewer = demo.principals["organizer"], demo.principals["reviewer"]
+    with transaction(sessions) as s:
+        _warm = _regions(s)
+        offline = OfflineService(s, demo.ctx)
+        for week in range(STAR_WEEKS):
+            day = today - timedelta(days=PAST_DAYS + 14 + 7 * week)
+            start = datetime.combine(day, time(11), BUSINESS_TZ)
+            activity = _publish(s, demo, plan, start)
+            slip = OfflineRecordCreate(
+                resident=platform_no,
+                activity_id=activity.id,
+                started_at=as_utc(start),
+                ended_at=as_utc(start) + timedelta(minutes=plan.minutes),
+                slip_no=f"SC{day:%Y%m%d}-01",
+                note="长者食堂纸质签到单 / paper sign-in sheet",
+            )
+            record = offline.record(slip, organizer)
+            offline.decide(record.id, True, "纸质签到单核对无误", reviewer)
+        desk = CertificateDesk(s, demo.ctx)
+        committee = demo.city.committees[0].id
+        for kind, honour in ((Kind.RECORD, ""), (Kind.HONOUR, f"{today.year - 1}年度优秀志愿者")):
+            request = CertificateRequest(
+                platform_no,
+                committee,
+                "北山一社区居委会主任 林芳",
+                "0571-87961234",
+                kind=kind,
+                honour=honour,
+            )
+            desk.issue(organizer, request, today)
 
 
 def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:

@@ -320,6 +320,39 @@ def ledger_verify_receipt(
     )
 
 
+@ledger_app.command("verify-certificate")
+def ledger_verify_certificate(
+    file: Path,
+    public_key: list[str] = typer.Option(
+        ..., "--public-key", help="vkey text or a file holding it (the receipts' key)"
+    ),
+) -> None:
+    """Check a certificate's signed statement offline (the certificate.note attached to its
+    PDF: `pdfdetach -save 1 cert.pdf -o certificate.note`); print it if the signature holds."""
+    from civicpoints.ledger import NoteError, load_verifier, open_note
+
+    try:
+        verifiers = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
+    except (NoteError, OSError, UnicodeDecodeError) as exc:
+        _refuse(f"公钥无效 / invalid public key: {exc}")
+    try:
+        note = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _refuse(f"无法读取文件 / cannot read {file}: {exc.__class__.__name__}")
+    try:
+        body, signers = open_note(note, verifiers)
+    except NoteError as exc:
+        console.print(f"[red]✗ {exc}[/red]")
+        raise typer.Exit(1) from None
+    if not body.startswith("civicpoints-certificate-v1\n"):
+        console.print("[red]✗ 不是志愿服务证明 / not a certificate statement[/red]")
+        raise typer.Exit(1)
+    console.print(body, markup=False, highlight=False)
+    console.print(
+        f"[green]✓ 签名有效 / signature verified[/green] — signed by {', '.join(signers)}"
+    )
+
+
 @jobs_app.command("run")
 def jobs_run(
     name: str = typer.Argument(

@@ -1,5 +1,47 @@
+from civicpoints.hours.certificates import (
+    Certificate,
+    CertificateService,
+    Check,
+    Issuer,
+    Kind,
+    ServiceLine,
+    Standing,
+    Volunteer,
+    check_note,
+    mask_name,
+    statement,
+)
+from civicpoints.hours.errors import CertificateNotFound, CertificateRefused
+from civicpoints.hours.labels import CATEGORY_ZH
+from civicpoints.hours.pdf import certificate_pdf
+from civicpoints.hours.policy import StarPolicyService
+from civicpoints.hours.schemas import CertificateIssue, CertificateRead, CheckRead
 from civicpoints.hours.service import HoursService
+from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 
 __all__ = [
+    "CATEGORY_ZH",
+    "DEFAULT_STARS",
+    "Certificate",
+    "CertificateIssue",
+    "CertificateNotFound",
+    "CertificateRead",
+    "CertificateRefused",
+    "CertificateService",
+    "Check",
+    "CheckRead",
     "HoursService",
+    "Issuer",
+    "Kind",
+    "ServiceLine",
+    "Standing",
+    "StarLevel",
+    "StarPolicyService",
+    "StarThresholds",
+    "Volunteer",
+    "certificate_pdf",
+    "check_note",
+    "mask_name",
+    "star_level",
+    "statement",
 ]

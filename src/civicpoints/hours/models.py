@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Date, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpoints.kit.db import Base, created_at_column, id_column
@@ -48,3 +49,41 @@ class HoursCorrection(Base):
     reason: Mapped[str] = mapped_column(String(500))
     actor: Mapped[str] = mapped_column(String(120))
     recorded_at: Mapped[datetime] = created_at_column()
+
+
+class StarPolicyRow(Base):
+    """Star-level thresholds in force from `effective_from` in a region subtree (None:
+    city-wide); versions are added, never changed, as scoring's rule sets and fraud's policies."""
+
+    __tablename__ = "hours_star_policy"
+
+    id: Mapped[uuid.UUID] = id_column()
+    region_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("region.id"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    thresholds: Mapped[list[int]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_staff.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Certificate(Base):
+    """A 志愿服务记录证明 or 优秀志愿者 honour as issued (append-only).
+
+    `content` is what the certificate states (name, masked ID, lines of service, issuer…);
+    `note` is that statement signed by the ledger's checkpoint key (a C2SP signed note), so
+    the PDF can be checked offline with the receipts' public key.
+    """
+
+    __tablename__ = "hours_certificate"
+
+    id: Mapped[uuid.UUID] = id_column()
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # record | honour
+    resident_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("region_organization.id"))
+    issued_on: Mapped[date] = mapped_column(Date)
+    total_minutes: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text)
+    issued_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("identity_staff.id"))
+    created_at: Mapped[datetime] = created_at_column()

@@ -15,6 +15,7 @@ from sqlalchemy import Subquery, func, select, union_all
 from sqlalchemy.orm import Session
 
 from civicpoints.hours.models import HoursCorrection, HoursEntry
+from civicpoints.hours.repository import HoursRepository
 from civicpoints.kit.months import key_of, month_of_day
 
 CORRECT, RESTORE = "correct", "restore"
@@ -121,6 +122,27 @@ class HoursService:
         stmt = select(rows.c.category, func.sum(rows.c.minutes)).group_by(rows.c.category)
         by_category = {cat: int(total or 0) for cat, total in self.session.execute(stmt).all()}
         return HoursSummary(sum(by_category.values()), by_category)
+
+    def minutes_of(
+        self, resident_id: uuid.UUID, participation_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, int]:
+        """Net minutes of the resident's own participations among `participation_ids`."""
+        return HoursRepository(self.session).minutes_of(resident_id, participation_ids)
+
+    def totals(self, resident_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+        """Total minutes of each resident (corrections included; 0 for none recorded)."""
+        found = dict.fromkeys(resident_ids, 0)
+        if not resident_ids:
+            return found
+        for table in (HoursEntry, HoursCorrection):
+            stmt = (
+                select(table.resident_id, func.sum(table.minutes))
+                .where(table.resident_id.in_(resident_ids))
+                .group_by(table.resident_id)
+            )
+            for rid, minutes in self.session.execute(stmt).all():
+                found[rid] += int(minutes or 0)
+        return found
 
     def minutes_by_month(self, months: list[date]) -> dict[str, int]:
         """Service minutes served in each month (first days given), by 'YYYY-MM', corrections

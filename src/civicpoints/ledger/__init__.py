@@ -28,7 +28,7 @@ from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
 from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
 from civicpoints.ledger.models import Entry, Hold, SigningKey
-from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier
+from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign_note
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import note_body
@@ -77,6 +77,8 @@ __all__ = [
     "load_verifier",
     "log_signer",
     "note_body",
+    "open_note",
+    "sign_note",
     "verify_ledger",
     "verify_receipt",
     "wallet_of",

@@ -24,7 +24,9 @@ from civicpoints.activities import (
     OfflineService,
     ReviewDesk,
 )
+from civicpoints.hours import StarPolicyService
 from civicpoints.identity import IdentityService, ResidentLookup
+from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.errors import DomainError, InvalidInput
 from civicpoints.web.pages.forms import FormErrors, form_data
 from civicpoints.web.pages.kit import Page, StaffImportPage, StaffPage
@@ -47,8 +49,16 @@ def residents(p: StaffPage, name: str = "", last4: str = "", number: str = "") -
         except DomainError as exc:
             errors = FormErrors.of(exc, p.locale)
     status = 422 if errors else 200
+    homes = {r.id: r.community_id for r in rows}
+    stars = StarPolicyService(p.db).levels(homes, local_date(utcnow()))
     return p.render(
-        "staff/residents.html", status, values=values, errors=errors, rows=rows, asked=asked
+        "staff/residents.html",
+        status,
+        values=values,
+        errors=errors,
+        rows=rows,
+        asked=asked,
+        stars=stars,
     )
 
 

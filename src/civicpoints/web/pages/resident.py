@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from civicpoints.fraud import CaseService
-from civicpoints.hours import HoursService
+from civicpoints.hours import HoursService, StarPolicyService
 from civicpoints.identity import IdentityService, Verification
-from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.ledger import LedgerService, wallet_of
 from civicpoints.scoring import points_summary
@@ -38,6 +38,7 @@ def home(p: ResidentPage) -> Response:
         points=points,
         soon=soon,
         hours=hours.total_minutes / 60,
+        stars=StarPolicyService(p.db).level_of(me.id, me.community_id, local_date(now)),
         newest=newest,
     )
 
