@@ -2,6 +2,7 @@
 
 from civicpoints.activities import models as activities
 from civicpoints.audit import models as audit
+from civicpoints.community import donation_models as community_donations
 from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
 from civicpoints.identity import models as identity
@@ -18,6 +19,7 @@ metadata = Base.metadata
 __all__ = [
     "activities",
     "audit",
+    "community_donations",
     "fraud",
     "hours",
     "idempotency",
