@@ -19,8 +19,8 @@ from civicpoints.ledger import (
     InsufficientPoints,
     LedgerService,
     Movement,
+    verify_ledger,
 )
-from civicpoints.ledger import verify_ledger
 from civicpoints.ledger.keys import generate_signer
 from civicpoints.ledger.models import Carry, Lot
 from civicpoints.ledger.tasks import sequence_once

@@ -454,6 +454,7 @@ ROLE_LABELS = {
     "reviewer": "审核员 reviewer",
     "merchant_clerk": "核销员 clerk",
     "verifier": "实名核验员 verifier",
+    "civil_affairs": "民政专干 civil affairs",
 }
 
 
@@ -476,4 +477,9 @@ def print_logins(console: Console, base_url: str) -> None:
     )
 
 
-START = {"admin": "/admin", "auditor": "/admin", "merchant_clerk": "/merchant"}
+START = {
+    "admin": "/admin",
+    "auditor": "/admin",
+    "merchant_clerk": "/merchant",
+    "civil_affairs": "/staff/pool",
+}

@@ -35,6 +35,7 @@ from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
 from civicpoints.kit.errors import Conflict, InvalidInput
 from civicpoints.ledger import (
     CarryRequest,
+    InsufficientPoints,
     LedgerService,
     Lot,
     Movement,
@@ -107,6 +108,9 @@ class DonationService:
         bucket, wallet_id = self.ledger.locate(wallet)
         self.ledger.account(bucket, wallet_id, lock=True)  # donors of one wallet queue here
         now = utcnow()
+        available = sum(x.remaining for x in self.ledger.lots(wallet) if as_utc(x.expires_at) > now)
+        if amount > available:  # said first: the balance is what the donor sees
+            raise InsufficientPoints(available=available, needed=amount)
         month = month_key(now)
         limit = self.settings(community_id, now).monthly_donation_limit
         room = rules.room_this_month(self.repo.given_in_month(resident.id, month), limit)

@@ -19,6 +19,7 @@ from civicpoints.activities.fraud_router import router as activities_fraud
 from civicpoints.activities.router import router as activities
 from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
+from civicpoints.community.donation_router import router as donations
 from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy,
         fraud,
         activities_fraud,
+        donations,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)
