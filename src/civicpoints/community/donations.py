@@ -104,23 +104,20 @@ class DonationService:
             if earlier.request_hash != digest:
                 raise Conflict("Idempotency-Key")
             return earlier
-        wallet = wallet_of(resident.id)
-        bucket, wallet_id = self.ledger.locate(wallet)
-        self.ledger.account(bucket, wallet_id, lock=True)  # donors of one wallet queue here
-        now = utcnow()
+        wallet, now = wallet_of(resident.id), utcnow()
         available = sum(x.remaining for x in self.ledger.lots(wallet) if as_utc(x.expires_at) > now)
         if amount > available:  # said first: the balance is what the donor sees
             raise InsufficientPoints(available=available, needed=amount)
         month = month_key(now)
-        limit = self.settings(community_id, now).monthly_donation_limit
-        room = rules.room_this_month(self.repo.given_in_month(resident.id, month), limit)
-        if amount > room:
-            raise OverMonthlyLimit("amount", room=room, limit=limit)
+        self._check_limit(resident, community_id, amount, month)
         ledger_key = f"donate:{resident.id}:{key}"
         move = Movement("donate", amount, f"donation:{community_id}",
                         "积分捐赠 / donation to the community pool", f"resident:{resident.id}",
                         now, ledger_key)  # fmt: skip
+        # The carry locks the wallet (and the pool, in key order): read again under that lock,
+        # the month's donations include any the donor's other requests just committed.
         result = self.ledger.carry(CarryRequest(wallet, pool_of(community_id), "pool", move))
+        self._check_limit(resident, community_id, amount, month)
         row = Donation(
             resident_id=resident.id, community_id=community_id, amount=amount, month=month,
             idempotency_key=key, request_hash=digest, ledger_key=ledger_key,
@@ -128,6 +125,15 @@ class DonationService:
         )  # fmt: skip
         self.repo.add(row)
         return row
+
+    def _check_limit(
+        self, resident: Resident, community_id: uuid.UUID, amount: int, month: str
+    ) -> None:
+        """Refuse (422) a gift beyond the region's monthly donation limit."""
+        limit = self.settings(community_id).monthly_donation_limit
+        room = rules.room_this_month(self.repo.given_in_month(resident.id, month), limit)
+        if amount > room:
+            raise OverMonthlyLimit("amount", room=room, limit=limit)
 
     def set_board(self, resident_id: uuid.UUID, shown: bool) -> None:
         """Opt in to (or out of) the 爱心榜: masked name and total given."""
