@@ -65,6 +65,11 @@ class DonationRepository:
         )
         return self.session.scalars(stmt).first()
 
+    def donation(self, resident_id: uuid.UUID, donation_id: uuid.UUID) -> Donation | None:
+        """One of a resident's donations."""
+        row = self.session.get(Donation, donation_id)
+        return row if row is not None and row.resident_id == resident_id else None
+
     def donations_of(self, resident_id: uuid.UUID, limit: int) -> Sequence[Donation]:
         """A resident's donations, newest first."""
         stmt = (

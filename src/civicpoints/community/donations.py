@@ -32,7 +32,7 @@ from civicpoints.community.donation_models import (
 from civicpoints.community.donation_repository import DonationRepository
 from civicpoints.identity import Resident, ResidentNotFound
 from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
-from civicpoints.kit.errors import Conflict, InvalidInput
+from civicpoints.kit.errors import Conflict, InvalidInput, NotFound
 from civicpoints.ledger import (
     CarryRequest,
     InsufficientPoints,
@@ -157,6 +157,18 @@ class DonationService:
     def my_donations(self, resident_id: uuid.UUID, limit: int = 20) -> list[Donation]:
         """A resident's donations, newest first."""
         return list(self.repo.donations_of(resident_id, limit))
+
+    def donation_of(self, resident_id: uuid.UUID, donation_id: uuid.UUID) -> Donation:
+        """One of the resident's own donations (another's is 404, as an unknown id)."""
+        row = self.repo.donation(resident_id, donation_id)
+        if row is None:
+            raise NotFound("donation_id")
+        return row
+
+    def communities_of(self, who: Principal) -> list[uuid.UUID]:
+        """The communities whose pool `who` manages (civil-affairs grants on a community)."""
+        paths = {g.region_path for g in who.grants if g.role == Role.CIVIL_AFFAIRS}
+        return [r.id for r in self.regions.tree() if r.path in paths and r.level == "community"]
 
     def room(self, resident: Resident) -> tuple[int, int]:
         """(points the resident may still give this month, the monthly limit)."""

@@ -18,6 +18,7 @@ from civicpoints.web.pages import (
     attendance,
     cases,
     dashboard,
+    donations,
     errors,
     history,
     merchant,
@@ -61,6 +62,7 @@ ROUTERS = (
     admin_rewards.router,
     admin_staff.router,
     verification.router,
+    donations.router,
 )
 
 

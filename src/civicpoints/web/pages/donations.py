@@ -1,0 +1,164 @@
+"""积分捐赠 pages: the resident's donation page (works without JavaScript), the thank-you with
+the ledger receipt, and the civil-affairs staff's pool page (what expires first, allocate,
+low-income status). The same services and errors as the API's /api/v1 routes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from civicpoints.community import DonationService, PoolView
+from civicpoints.identity import IdentityService
+from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.errors import DomainError, Forbidden
+from civicpoints.ledger import HoldService, wallet_of
+from civicpoints.web.pages.forms import FormErrors, form_data
+from civicpoints.web.pages.kit import Page, ResidentPage, StaffPage
+
+router = APIRouter(include_in_schema=False)
+SOON = timedelta(days=30)
+
+
+def _donate_page(p: Page, status: int, errors: FormErrors, values: dict[str, str]) -> Response:
+    """The donation page: points, what may still be given this month, the form, the 爱心榜."""
+    assert p.who is not None
+    service = DonationService(p.db)
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
+    room, limit = service.room(me)
+    return p.render(
+        "resident/donate.html",
+        status,
+        available=HoldService(p.db).available(wallet_of(p.who.id)),
+        room=room,
+        limit=limit,
+        board=service.board(me.community_id),
+        shown=service.board_shown(me.id),
+        mine=service.my_donations(me.id, 10),
+        key=str(uuid.uuid4()),
+        errors=errors,
+        values=values,
+    )
+
+
+@router.get("/donate")
+def donate_form(p: ResidentPage) -> Response:
+    """Give points to the community's 爱心积分池."""
+    return _donate_page(p, 200, FormErrors(), {})
+
+
+@router.post("/donate")
+async def donate(p: ResidentPage) -> Response:
+    """Donate as `POST /api/v1/me/donations` does; a resubmitted form gives once."""
+    assert p.who is not None
+    values = await form_data(p.request, ("amount", "key", "board"))
+    key = f"web:{values['key'][:100] or uuid.uuid4()}"
+    service = DonationService(p.db)
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
+    if not values["amount"].isdigit() or not 0 < int(values["amount"]) <= 1_000_000:
+        message = p._("Enter a whole number of points, at least 1")
+        return _donate_page(p, 422, FormErrors([("amount", message)]), values)
+    try:
+        row = service.donate(me, me.community_id, int(values["amount"]), key)
+    except DomainError as exc:
+        return _donate_page(p, exc.status, FormErrors.of(exc, p.locale), values)
+    service.set_board(me.id, values["board"] == "yes")
+    return p.redirect(f"/donate/{row.id}")
+
+
+@router.get("/donate/{donation_id}")
+def thanks(p: ResidentPage, donation_id: uuid.UUID) -> Response:
+    """The thank-you: what was given, where it went, the ledger receipt."""
+    assert p.who is not None
+    row = DonationService(p.db).donation_of(p.who.id, donation_id)
+    return p.render("resident/donated.html", donation=row)
+
+
+# -- civil-affairs staff ---------------------------------------------------------------------
+
+
+def _community(p: Page, community: uuid.UUID | None) -> uuid.UUID:
+    """The community asked for, else the first whose pool the staff member manages."""
+    assert p.who is not None
+    if community is not None:
+        return community
+    mine = DonationService(p.db).communities_of(p.who)
+    if not mine:
+        raise Forbidden()
+    return mine[0]
+
+
+def _pool_page(
+    p: Page, community: uuid.UUID, status: int = 200, errors: FormErrors | None = None
+) -> Response:
+    """The pool page: what expires within 30 days first, the lots, the allocate form."""
+    assert p.who is not None
+    view: PoolView = DonationService(p.db).pool(p.who, community)
+    identity = IdentityService(p.db, p.ctx)
+    families = [identity.resident(rid) for rid in view.low_income]
+    soon = utcnow() + SOON
+    return p.render(
+        "staff/pool.html",
+        status,
+        view=view,
+        soon=[x for x in view.lots if as_utc(x.expires_at) <= soon],
+        later=[x for x in view.lots if as_utc(x.expires_at) > soon],
+        families=families,
+        names={r.id: r.name for r in families},
+        key=str(uuid.uuid4()),
+        errors=errors or FormErrors(),
+    )
+
+
+@router.get("/staff/pool")
+def pool(p: StaffPage, community: uuid.UUID | None = Query(None)) -> Response:
+    """The community's 爱心积分池 (civil-affairs staff of the community)."""
+    return _pool_page(p, _community(p, community))
+
+
+@router.post("/staff/pool/{community_id}/allocate")
+async def allocate(p: StaffPage, community_id: uuid.UUID) -> Response:
+    """Give pool points to a low-income resident, as the API does."""
+    assert p.who is not None
+    values = await form_data(p.request, ("resident_id", "amount", "reason", "key"))
+    try:
+        resident_id = uuid.UUID(values["resident_id"])
+    except ValueError:
+        return _pool_page(
+            p, community_id, 422, FormErrors([("resident_id", p._("Choose a family"))])
+        )
+    if not values["amount"].isdigit() or int(values["amount"]) <= 0:
+        message = p._("Enter a whole number of points, at least 1")
+        return _pool_page(p, community_id, 422, FormErrors([("amount", message)]))
+    if not values["reason"]:
+        return _pool_page(p, community_id, 422, FormErrors([("reason", p._("Enter a reason"))]))
+    try:
+        resident = IdentityService(p.db, p.ctx).resident(resident_id)
+        amount, reason = int(values["amount"]), values["reason"][:200]
+        key = f"web:{values['key'][:100]}"
+        DonationService(p.db).allocate(p.who, community_id, resident, amount, reason, key)
+    except DomainError as exc:
+        return _pool_page(p, community_id, exc.status, FormErrors.of(exc, p.locale))
+    return p.redirect(f"/staff/pool?community={community_id}")
+
+
+@router.post("/staff/pool/{community_id}/low-income")
+async def low_income(p: StaffPage, community_id: uuid.UUID) -> Response:
+    """Mark (or clear) a resident's low-income status by their platform number or phone."""
+    assert p.who is not None
+    values = await form_data(p.request, ("handle", "active", "lreason"))
+    resident = IdentityService(p.db, p.ctx).find_resident(values["handle"])
+    if resident is None or resident.community_id != community_id:
+        message = p._("No resident of this community has that number")
+        return _pool_page(p, community_id, 422, FormErrors([("handle", message)]))
+    if not values["lreason"]:
+        return _pool_page(p, community_id, 422, FormErrors([("lreason", p._("Enter a reason"))]))
+    try:
+        DonationService(p.db).set_low_income(
+            p.who, resident, values["active"] == "yes", values["lreason"][:200]
+        )
+    except DomainError as exc:
+        return _pool_page(p, community_id, exc.status, FormErrors.of(exc, p.locale))
+    return p.redirect(f"/staff/pool?community={community_id}")
