@@ -60,6 +60,7 @@ from civicpoints.cli.demo_data import (
     Plan,
     with_check_char,
 )
+from civicpoints.cli.demo_donations import load_donations
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.identity import IdentityService, ResidentCreate, hash_password
@@ -122,6 +123,7 @@ def load_demo(
         _run_sessions(sessions, demo, progress)
     _record_slips(sessions, demo)
     load_rewards(sessions, ctx, demo.city, demo.pool)
+    load_donations(sessions, demo.city, demo.principals["civil"], demo.pool, Random(seed))
     _li_was_warned(sessions, demo)
     _farm_found_later(sessions, demo)
     _say(
