@@ -42,6 +42,7 @@ RESIDENT_PAGES = [
     "/me/data",
     "/verify",
     "/print",
+    "/donate",
 ]
 PUBLIC_PAGES = ["/login", "/register"]
 STAFF_PAGES = {
@@ -64,6 +65,7 @@ STAFF_PAGES = {
         "/staff/rechecks",
     ],
     "clerk": ["/merchant"],
+    "civil": ["/staff", "/staff/pool"],
     "admin": [
         "/admin",
         "/admin/rules",

@@ -5,16 +5,16 @@ low-income status). The same services and errors as the API's /api/v1 routes."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from civicpoints.community import DonationService, PoolView
 from civicpoints.identity import IdentityService
-from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
-from civicpoints.ledger import HoldService, wallet_of
+from civicpoints.ledger import HoldService, Lot, wallet_of
 from civicpoints.web.pages.forms import FormErrors, form_data
 from civicpoints.web.pages.kit import Page, ResidentPage, StaffPage
 
@@ -103,13 +103,23 @@ def _pool_page(
         "staff/pool.html",
         status,
         view=view,
-        soon=[x for x in view.lots if as_utc(x.expires_at) <= soon],
-        later=[x for x in view.lots if as_utc(x.expires_at) > soon],
+        soon=_by_day([x for x in view.lots if as_utc(x.expires_at) <= soon]),
+        later=_by_day([x for x in view.lots if as_utc(x.expires_at) > soon]),
         families=families,
         names={r.id: r.name for r in families},
         key=str(uuid.uuid4()),
         errors=errors or FormErrors(),
     )
+
+
+def _by_day(lots: list[Lot]) -> list[tuple[int, datetime]]:
+    """(points, the earliest expiry of that Beijing day) per day, earliest first."""
+    days: dict[date, tuple[int, datetime]] = {}
+    for lot in lots:
+        when = as_utc(lot.expires_at)
+        points, first = days.get(local_date(when), (0, when))
+        days[local_date(when)] = (points + lot.remaining, min(first, when))
+    return [days[d] for d in sorted(days)]
 
 
 @router.get("/staff/pool")
