@@ -43,6 +43,7 @@ RESIDENT_PAGES = [
     "/verify",
     "/print",
     "/donate",
+    "/savings",
 ]
 PUBLIC_PAGES = ["/login", "/register"]
 STAFF_PAGES = {

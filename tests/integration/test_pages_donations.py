@@ -96,3 +96,20 @@ def test_the_pool_page_is_for_civil_affairs_staff_only(
         assert other.get("/staff/pool").status_code == 200
         here = f"/staff/pool?community={city.communities[0].id}"
         assert other.get(here).status_code == 403
+
+
+def test_the_points_bank_page_saves_and_takes_back_by_form(
+    client: TestClient, city: City, fund: Fund
+) -> None:
+    """Save 150 of 200 by form; 60 more than the wallet holds: shown beside the field (409);
+    take 50 back; the page lists saved points by expiry."""
+    resident(client, city, fund, points=200)
+    assert 'href="/savings"' in client.get("/").text
+    page = client.get("/savings")
+    assert page.status_code == 200 and "积分银行" in page.text
+    assert post_form(client, "/savings", "/savings/in", save="150", key="s1").status_code == 303
+    refused = post_form(client, "/savings", "/savings/in", save="60", key="s2")
+    assert refused.status_code == 409 and "积分不足" in refused.text
+    assert post_form(client, "/savings", "/savings/out", take="50", key="t1").status_code == 303
+    after = client.get("/savings").text
+    assert "100 积分" in after and "已存积分的到期日" in after

@@ -47,3 +47,14 @@ class NotLowIncome(InvalidInput):
         "zh-CN": "爱心积分池只能分配给本社区已认定的低收入居民",
         "en": "the pool can be allocated only to residents of the community with low-income status",
     }
+
+
+class OverSavingsCap(InvalidInput):
+    """Savings beyond the region's cap."""
+
+    code = "community.savings_cap"
+    title = {"zh-CN": "超过积分银行上限", "en": "Over the savings cap"}
+    messages = {
+        "zh-CN": "积分银行最多还能存入 {room} 分（上限 {cap} 分）",
+        "en": "you can save at most {room} more points (cap {cap})",
+    }

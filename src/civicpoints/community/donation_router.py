@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -18,8 +18,12 @@ from civicpoints.community.donation_schemas import (
     LowIncomeSet,
     PoolLotRead,
     PoolRead,
+    SavedLotRead,
+    SavingsMove,
+    SavingsRead,
 )
 from civicpoints.community.donations import EXPIRING_DAYS, DonationService
+from civicpoints.community.savings import SavingsService
 from civicpoints.identity import IdentityService, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.http import Ctx, DbSession, Idempotent, ReadSession
@@ -124,3 +128,42 @@ def set_low_income(
     resident = IdentityService(db, ctx).resident(resident_id)
     row = DonationService(db).set_low_income(who, resident, body.active, body.reason)
     return LowIncomeRead.model_validate(row)
+
+
+def _savings_read(db: DbSession, ctx: Ctx, resident_id: uuid.UUID) -> SavingsRead:
+    """The resident's savings as the API shows them."""
+    view = SavingsService(db).view(IdentityService(db, ctx).resident(resident_id))
+    lots = [SavedLotRead(points=x.remaining, expires_at=as_utc(x.expires_at)) for x in view.lots]
+    return SavingsRead(balance=view.balance, cap=view.cap, months=view.months, lots=lots)
+
+
+@router.get("/me/savings", response_model=SavingsRead)
+def my_savings(who: ResidentCaller, db: DbSession, ctx: Ctx) -> SavingsRead:
+    """Your 积分银行: saved points, the cap, how long saved points last, by expiry."""
+    return _savings_read(db, ctx, who.id)
+
+
+@router.post("/me/savings", response_model=SavingsRead, status_code=201)
+def save(body: SavingsMove, who: ResidentCaller, db: DbSession, ctx: Ctx, once: Idempotent) -> Any:
+    """Move points into savings: valid 24 months from earning (region setting), up to the cap."""
+
+    def run() -> SavingsRead:
+        resident = IdentityService(db, ctx).resident(who.id)
+        SavingsService(db).save(resident, body.amount, once.key or str(uuid.uuid4()))
+        return _savings_read(db, ctx, who.id)
+
+    return once(who.key, body, run, 201)
+
+
+@router.post("/me/savings/withdrawals", response_model=SavingsRead, status_code=201)
+def withdraw(
+    body: SavingsMove, who: ResidentCaller, db: DbSession, ctx: Ctx, once: Idempotent
+) -> Any:
+    """Take saved points back to the wallet; they keep their longer date."""
+
+    def run() -> SavingsRead:
+        resident = IdentityService(db, ctx).resident(who.id)
+        SavingsService(db).withdraw(resident, body.amount, once.key or str(uuid.uuid4()))
+        return _savings_read(db, ctx, who.id)
+
+    return once(who.key, body, run, 201)

@@ -110,3 +110,25 @@ class BoardLine(BaseModel):
 
     name: str
     total: int
+
+
+class SavingsMove(BaseModel):
+    """Points to move into savings, or back to the wallet."""
+
+    amount: Points
+
+
+class SavedLotRead(BaseModel):
+    """Saved points that expire together."""
+
+    points: int
+    expires_at: datetime
+
+
+class SavingsRead(BaseModel):
+    """A resident's savings (积分银行)."""
+
+    balance: int
+    cap: int
+    months: int
+    lots: list[SavedLotRead]

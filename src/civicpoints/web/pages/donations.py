@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.community import DonationService, PoolView
+from civicpoints.community import DonationService, PoolView, SavingsService
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
@@ -172,3 +172,52 @@ async def low_income(p: StaffPage, community_id: uuid.UUID) -> Response:
     except DomainError as exc:
         return _pool_page(p, community_id, exc.status, FormErrors.of(exc, p.locale))
     return p.redirect(f"/staff/pool?community={community_id}")
+
+
+# -- the points bank (积分银行) ---------------------------------------------------------------
+
+
+def _savings_page(p: Page, status: int, errors: FormErrors, values: dict[str, str]) -> Response:
+    """Savings: what is saved, until when, the cap; save and take back."""
+    assert p.who is not None
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
+    return p.render(
+        "resident/savings.html",
+        status,
+        view=SavingsService(p.db).view(me),
+        available=HoldService(p.db).available(wallet_of(p.who.id)),
+        key=str(uuid.uuid4()),
+        errors=errors,
+        values=values,
+    )
+
+
+@router.get("/savings")
+def savings(p: ResidentPage) -> Response:
+    """The 积分银行: saved points last longer (24 months from earning), up to a cap."""
+    return _savings_page(p, 200, FormErrors(), {})
+
+
+@router.post("/savings/{direction}")
+async def move_savings(p: ResidentPage, direction: str) -> Response:
+    """Save (`in`) or take back (`out`), as the API does; a resubmitted form moves once."""
+    assert p.who is not None
+    field = "save" if direction == "in" else "take"
+    values = await form_data(p.request, (field, "key"))
+    if direction not in ("in", "out"):
+        return _savings_page(p, 404, FormErrors(), values)
+    if not values[field].isdigit() or not 0 < int(values[field]) <= 1_000_000:
+        message = p._("Enter a whole number of points, at least 1")
+        return _savings_page(p, 422, FormErrors([(field, message)]), values)
+    me = IdentityService(p.db, p.ctx).resident(p.who.id)
+    service, key = SavingsService(p.db), f"web:{values['key'][:100]}"
+    try:
+        if direction == "in":
+            service.save(me, int(values[field]), key)
+        else:
+            service.withdraw(me, int(values[field]), key)
+    except DomainError as exc:
+        errors = FormErrors.of(exc, p.locale)
+        errors.items = [(field if f == "amount" else f, m) for f, m in errors.items]
+        return _savings_page(p, exc.status, errors, values)
+    return p.redirect("/savings")
