@@ -57,8 +57,18 @@ def test_the_donation_pages_look_right_at_360_and_in_elder_mode(
     page.get_by_role("button", name="捐赠", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("谢谢您")
     look(page, "donated")
+    page.goto("/savings")
+    look(page, "savings")
+    page.get_by_label("存入积分数").fill("50")
+    page.get_by_role("button", name="存入积分").click()
+    expect(page.get_by_text("已存积分的到期日")).to_be_visible()
+    look(page, "savings-after")
     page.context.add_cookies([{"name": "cp_elder", "value": "1", "url": live_url}])
-    for url, name in (("/donate", "donate-elder"), ("/", "home-elder-donate")):
+    for url, name in (
+        ("/donate", "donate-elder"),
+        ("/", "home-elder-donate"),
+        ("/savings", "savings-elder"),
+    ):
         page.goto(url)
         check_axe(page)
         assert_elderly_rules(page)
