@@ -2,6 +2,7 @@
 
 from civicpoints.activities import models as activities
 from civicpoints.audit import models as audit
+from civicpoints.community import donation_models as community_donations
 from civicpoints.community import hazard_models as community_hazards
 from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
@@ -19,6 +20,7 @@ metadata = Base.metadata
 __all__ = [
     "activities",
     "audit",
+    "community_donations",
     "community_hazards",
     "fraud",
     "hours",

@@ -48,6 +48,8 @@ RESIDENT_PAGES = [
     "/hazards/new",
     "/hazards",
     "/certificates",
+    "/donate",
+    "/savings",
 ]
 PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
@@ -78,6 +80,7 @@ STAFF_PAGES = {
     "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
+    "civil": ["/staff", "/staff/pool"],
     "admin": [
         "/admin",
         "/admin/rules",

@@ -74,6 +74,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _a_farm_waits_for_a_second_look(s, ctx)
         _hazard_reports_in_every_state(s, ctx)
         _a_star_volunteer_with_certificates(s, ctx)
+        _a_pool_with_donations_and_allocations(s)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -192,3 +193,18 @@ def _a_star_volunteer_with_certificates(s: Session, ctx: Context) -> None:
     assert home is not None
     stars = StarPolicyService(s).level_of(home.id, home.community_id, local_date(utcnow()))
     assert stars.level >= 1
+
+
+def _a_pool_with_donations_and_allocations(s: Session) -> None:
+    """Neighbours of the first community gave to its 爱心积分池; two families received an equal
+    share (30 each in the full demo)."""
+    from civicpoints.community.donation_models import Allocation, Donation
+    from civicpoints.ledger import pool_of
+
+    donations = s.scalars(select(Donation)).all()
+    allocations = s.scalars(select(Allocation)).all()
+    assert donations and len(allocations) == 2
+    assert allocations[0].amount == allocations[1].amount > 0
+    home = donations[0].community_id
+    given = sum(d.amount for d in donations)
+    assert LedgerService(s).balance(pool_of(home)) == given - 2 * allocations[0].amount

@@ -17,6 +17,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     # 实名核验员: community staff who verify a resident after seeing the ID card in person.
     VERIFIER = "verifier"
+    # 民政: civil-affairs staff of a community, who set low-income status and allocate the
+    # community's 爱心积分池 (issue 11).
+    CIVIL_AFFAIRS = "civil_affairs"
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def _street(
         )
 
 
-# (username, display name, role, scope: "city" | "street0" | department code)
+# (username, display name, role, scope: "city" | "street0" | "community<n>" | department code)
 STAFF = [
     ("admin", "市民政局管理员 王主任", Role.ADMIN, "city"),
     ("auditor", "审计 赵审计", Role.AUDITOR, "city"),
@@ -134,6 +134,10 @@ STAFF = [
     ("mz_reviewer", "民政局 志愿服务科 许科长", Role.REVIEWER, "MZ"),
     # 隐患随手拍: safety hazards go to 公安 (环保's are for env_officer above).
     ("police_officer", "公安局 治安巡防 黄警官", Role.REVIEWER, "GA"),
+    # 民政专干 of the first community (爱心积分池, low-income status), and of the second
+    ("civil", "社区民政专干 林民政", Role.CIVIL_AFFAIRS, "community0"),
+    ("civil2", "社区民政助理 高助理", Role.CIVIL_AFFAIRS, "community0"),
+    ("civil_other", "邻社区民政专干 蒋民政", Role.CIVIL_AFFAIRS, "community1"),
 ]
 
 
@@ -147,6 +151,9 @@ def _staff(session: Session, ctx: Context, city: City) -> None:
             identity.grant(member, role, region_id=city.city.id)
         elif scope == "street0":
             identity.grant(member, role, region_id=city.streets[0].id)
+        elif scope.startswith("community"):
+            community = city.communities[int(scope.removeprefix("community"))]
+            identity.grant(member, role, region_id=community.id)
         else:
             identity.grant(member, role, organization_id=city.departments[scope].id)
         city.staff[username] = member

@@ -62,6 +62,7 @@ from civicpoints.cli.demo_data import (
     Plan,
     with_check_char,
 )
+from civicpoints.cli.demo_donations import load_donations
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
@@ -126,6 +127,7 @@ def load_demo(
         _run_sessions(sessions, demo, progress)
     _record_slips(sessions, demo)
     load_rewards(sessions, ctx, demo.city, demo.pool)
+    load_donations(sessions, demo.city, demo.principals["civil"], demo.pool, Random(seed))
     _li_was_warned(sessions, demo)
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
@@ -527,6 +529,7 @@ ROLE_LABELS = {
     "reviewer": "审核员 reviewer",
     "merchant_clerk": "核销员 clerk",
     "verifier": "实名核验员 verifier",
+    "civil_affairs": "民政专干 civil affairs",
 }
 
 
@@ -549,4 +552,9 @@ def print_logins(console: Console, base_url: str) -> None:
     )
 
 
-START = {"admin": "/admin", "auditor": "/admin", "merchant_clerk": "/merchant"}
+START = {
+    "admin": "/admin",
+    "auditor": "/admin",
+    "merchant_clerk": "/merchant",
+    "civil_affairs": "/staff/pool",
+}

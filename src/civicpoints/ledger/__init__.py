@@ -4,7 +4,8 @@ Other domains import from here, not from the ledger's modules: the services, the
 they take and return, and the errors they raise. Tables, repositories and the verification
 machinery stay inside."""
 
-from civicpoints.ledger.accounts import wallet_of
+from civicpoints.ledger.accounts import pool_of, savings_of, wallet_of
+from civicpoints.ledger.carry import CarriedLot, CarryRequest, CarryResult
 from civicpoints.ledger.chain import account_id_for
 from civicpoints.ledger.clawback import (
     ClawbackRequest,
@@ -27,7 +28,7 @@ from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
 from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
-from civicpoints.ledger.models import Entry, Hold, SigningKey
+from civicpoints.ledger.models import Entry, Hold, Lot, SigningKey
 from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign_note
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
@@ -39,6 +40,9 @@ from civicpoints.ledger.witness import cosign_latest
 __all__ = [
     "AlreadyRestored",
     "AwardNotFound",
+    "CarriedLot",
+    "CarryRequest",
+    "CarryResult",
     "Checkpoint",
     "ClawbackNotFound",
     "ClawbackRequest",
@@ -57,6 +61,7 @@ __all__ = [
     "InvalidAmount",
     "LedgerNotInitialized",
     "LedgerService",
+    "Lot",
     "MonthFlows",
     "Movement",
     "NoteError",
@@ -78,6 +83,8 @@ __all__ = [
     "log_signer",
     "note_body",
     "open_note",
+    "pool_of",
+    "savings_of",
     "sign_note",
     "verify_ledger",
     "verify_receipt",

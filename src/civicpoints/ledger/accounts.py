@@ -8,7 +8,10 @@ import uuid
 ISSUANCE = "issuance"
 EXPIRY = "expiry"
 CLAWBACK = "clawback"  # the per-bucket sink that clawed-back points (and debts) go to
-DEBT = "debt"  # the kind of a wallet's debt account (may go negative: what it owes)
+DEBT = "debt"
+# The per-bucket clearing account that carries (transfers keeping lots) pass through, so the
+# source and the target may sit in different buckets; all buckets' transit accounts sum to 0.
+TRANSIT = "transit"  # the kind of a wallet's debt account (may go negative: what it owes)
 
 
 def wallet_of(resident_id: uuid.UUID) -> str:
@@ -19,3 +22,13 @@ def wallet_of(resident_id: uuid.UUID) -> str:
 def debt_owner(wallet_owner: str) -> str:
     """The owner name of a wallet's debt account."""
     return f"{DEBT}:{wallet_owner}"
+
+
+def pool_of(community_id: uuid.UUID) -> str:
+    """The ledger owner name of a community's 爱心积分池 (donation pool)."""
+    return f"pool:community:{community_id}"
+
+
+def savings_of(resident_id: uuid.UUID) -> str:
+    """The ledger owner name of a resident's savings account (积分银行)."""
+    return f"savings:resident:{resident_id}"

@@ -329,5 +329,46 @@ class Restore(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+# -- carries (transfers that keep lots: a point moves with the expiry it already has) ------
+
+
+class Carry(Base):
+    """One slice of a transfer that keeps lots: `amount` points of one source lot moved from
+    `from_account_id` (bucket `from_bucket`) to `account_id`, opening lot `lot_id` with the
+    source lot's expiry (or a later one, only when `extends` names the rule that allows it).
+
+    Every slice is two transfers through the per-bucket transit accounts (the source's bucket
+    and the target's may differ): `out_transfer_id` (source → transit, in `from_bucket`) and
+    `in_transfer_id` (transit → target, in `bucket`). Append-only; `ledger verify` holds each
+    row against both transfers, the source lot's use and expiry and the new lot.
+    """
+
+    __tablename__ = "ledger_carry"
+    __table_args__ = (
+        UniqueConstraint("bucket", "idempotency_key", "slice"),
+        Index("ix_ledger_carry_lot", "bucket", "lot_id"),
+    )
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    slice: Mapped[int] = mapped_column(Integer)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[uuid.UUID]
+    lot_id: Mapped[uuid.UUID]
+    in_transfer_id: Mapped[uuid.UUID]
+    from_bucket: Mapped[int] = mapped_column(Integer)
+    from_account_id: Mapped[uuid.UUID]
+    from_lot_id: Mapped[uuid.UUID]
+    out_transfer_id: Mapped[uuid.UUID]
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # When the points were first earned (the origin lot's earned_at, carried along), for
+    # rules measured from earning (the points bank: 24 months from when earned).
+    earned_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    extends: Mapped[str] = mapped_column(String(40), default="")  # "" or e.g. "months:24"
+    created_at: Mapped[datetime] = created_at_column()
+
+
 # A void looks up the lots its hold took by the hold's debit entry.
 Index("ix_ledger_lot_use_entry", LotUse.bucket, LotUse.entry_id)

@@ -19,6 +19,7 @@ from civicpoints.kit.ids import new_id
 from civicpoints.ledger import chain
 from civicpoints.ledger.accounts import EXPIRY, ISSUANCE
 from civicpoints.ledger.bulk import AccountSpec, CreditRepository, debt_spec
+from civicpoints.ledger.carry import CarryRequest, CarryResult, CarryService
 from civicpoints.ledger.clawback import (
     ClawbackRequest,
     ClawbackResult,
@@ -181,6 +182,11 @@ class LedgerService:
         """Undo a clawback (an upheld appeal): points back with their expiry, debt forgiven."""
         return ClawbackService(self, self.repo.session).restore(req)
 
+    def carry(self, req: CarryRequest) -> CarryResult:
+        """Move points between two user accounts keeping their lots' expiry (or extending it
+        only by the request's named rule); all or nothing, idempotent by key."""
+        return CarryService(self, self.repo.session).carry(req)
+
     def entries(self, owner: str, limit: int, before_seq: int | None = None) -> list[Entry]:
         """`owner`'s journal, newest first."""
         bucket, account_id = self.locate(owner)
@@ -260,13 +266,15 @@ class LedgerService:
         move: Movement,
         after_credit: Callable[[Entry], None] | None = None,
         lots: list[Lot] | None = None,
+        expires_at: datetime | None = None,
     ) -> Posting:
         """Record one transfer of locked accounts: two chained entries, idempotent by key.
 
         A wallet debit consumes `lots` in the order given (default: its open lots, earliest
-        expiry first), recording each use; `after_credit` runs on the credit entry once written
-        (e.g. `give_back`, which returns lots to the credited wallet). Points coming into a
-        wallet that owes repay its debt first, as a transfer of their own.
+        expiry first), recording each use; `expires_at` opens a lot of the whole amount on the
+        credit side with that expiry (hashed with the entry); `after_credit` runs on the credit
+        entry once written (e.g. `give_back`, which returns lots to the credited wallet).
+        Points coming into a wallet that owes repay its debt first, as a transfer of their own.
         """
         if move.amount <= 0:
             raise InvalidAmount(amount=move.amount)
@@ -294,10 +302,12 @@ class LedgerService:
         self.repo.add(transfer)
         self.repo.flush()
         debit_entry = self._append(debit, transfer, -move.amount, credit.id)
-        credit_entry = self._append(credit, transfer, move.amount, debit.id)
+        credit_entry = self._append(credit, transfer, move.amount, debit.id, expires_at)
         self.repo.flush()
         if not debit.may_go_negative:
             self._consume(debit, debit_entry, move.amount, lots)
+        if expires_at is not None:
+            self._open_lot(credit_entry, expires_at)
         if after_credit:
             after_credit(credit_entry)
         if credit.owed > 0 and credit.kind == "wallet":
@@ -337,12 +347,19 @@ class LedgerService:
             replayed=True,
         )
 
-    def _append(self, account: Account, transfer: Transfer, amount: int, other: uuid.UUID) -> Entry:
+    def _append(
+        self,
+        account: Account,
+        transfer: Transfer,
+        amount: int,
+        other: uuid.UUID,
+        expires_at: datetime | None = None,
+    ) -> Entry:
         """Append one entry to an account's chain and move its cached head and balance."""
         head = Head(
             account.bucket, account.id, account.balance, account.entry_count, account.head_hash
         )
-        row = journal_append(head, transfer, amount, other, new_id())
+        row = journal_append(head, transfer, amount, other, new_id(), expires_at)
         entry = Entry(id=row.id, entry_hash=row.entry_hash, **vars(row.fields))
         self.repo.add(entry)
         # Queued in the entry's own transaction; the sequencer adds it to the bucket's log.
@@ -353,6 +370,22 @@ class LedgerService:
             head.head_hash,
         )
         return entry
+
+    def _open_lot(self, entry: Entry, expires_at: datetime) -> Lot:
+        """The lot a credit entry opens: its whole amount, earned when the entry occurred."""
+        lot = Lot(
+            bucket=entry.bucket,
+            id=new_id(),
+            account_id=entry.account_id,
+            entry_id=entry.id,
+            amount=entry.amount,
+            remaining=entry.amount,
+            earned_at=entry.occurred_at,
+            expires_at=expires_at,
+        )
+        self.repo.add(lot)
+        self.repo.flush()
+        return lot
 
     def _consume(self, account: Account, entry: Entry, amount: int, lots: list[Lot] | None) -> None:
         """Take `amount` from lots, earliest expiry first, recording each use."""

@@ -19,6 +19,7 @@ from civicpoints.activities.fraud_router import router as activities_fraud
 from civicpoints.activities.router import router as activities
 from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
+from civicpoints.community.donation_router import router as donations
 from civicpoints.community.hazard_router import router as community_hazards
 from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fraud,
         activities_fraud,
         community_hazards,
+        donations,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     problems.install(app)

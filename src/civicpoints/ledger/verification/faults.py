@@ -67,6 +67,25 @@ KINDS: dict[str, tuple[str, str]] = {
         "追回恢复记录 {clawback} 与其转账或其追回不符",
         "the restore of clawback {clawback} does not match its transfers or its clawback",
     ),
+    "carry.record": (
+        "转移开立的批次，其转移记录与其转账、来源批次或新批次不符（金额、账户或使用记录）",
+        "the carry that opened the lot does not match its transfers, its source lot or "
+        "the new lot (amount, accounts or the source lot's use)",
+    ),
+    "carry.expiry": (
+        "转移开立的批次到期时间 {found} 不是来源批次及其规则给出的 {expected}（积分被延寿）",
+        "the carried lot expires at {found}, not at {expected} as its source lot and rule give "
+        "(points gained life by moving)",
+    ),
+    "carry.unbacked": (
+        "批次来自中转账户，却没有转移记录：其到期时间无从核对",
+        "the lot came from a transit account without a carry record: its expiry has "
+        "nothing to be checked against",
+    ),
+    "carry.transit": (
+        "各分桶中转账户合计为 {total}，应为 0",
+        "the transit accounts of all buckets sum to {total}, not 0",
+    ),
     "lot.remaining": (
         "批次缓存剩余 {cached} 不等于批次金额减去使用记录 {actual}",
         "lot remaining {cached} differs from its amount minus its recorded uses ({actual})",

@@ -18,6 +18,7 @@ from multiprocessing.connection import Connection as Pipe
 from typing import Any
 
 from civicpoints.ledger.note import Verifier
+from civicpoints.ledger.verification.carries import Carries
 from civicpoints.ledger.verification.debts import Debts
 from civicpoints.ledger.verification.faults import Findings, Progress, VerifyReport
 from civicpoints.ledger.verification.journal import Journal
@@ -46,6 +47,7 @@ def run_part(part: str, reader: Reader, found: Findings, job: Job) -> None:
         Journal(reader, found).check_lots()
         Transfers(reader, found).check()
         Debts(reader, found).check()
+        Carries(reader, found).check()
     else:
         Logs(reader, found, job.verifiers, job.required).check(job.trusted)
 

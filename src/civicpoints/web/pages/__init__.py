@@ -19,6 +19,7 @@ from civicpoints.web.pages import (
     cases,
     certificates,
     dashboard,
+    donations,
     errors,
     hazards,
     history,
@@ -69,6 +70,7 @@ ROUTERS = (
     admin_staff.router,
     verification.router,
     hazards.router,
+    donations.router,
 )
 
 
