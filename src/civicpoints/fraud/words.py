@@ -38,18 +38,6 @@ def _pair(big: int, big_zh: str, big_en: str, small: int, small_zh: str, small_e
     return f"{big} {big_zh} {small} {small_zh}", f"{big} {big_en} {small} {small_en}"
 
 
-def local_time(value: datetime) -> str:
-    """A time as residents read it: Beijing time, to the minute."""
-    return value.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def local_span(starts: datetime, ends: datetime) -> str:
-    """'2026-03-05 09:00–12:00', the end's date only when it differs from the start's."""
-    a, b = starts.astimezone(BUSINESS_TZ), ends.astimezone(BUSINESS_TZ)
-    end = b.strftime("%H:%M") if a.date() == b.date() else local_time(b)
-    return f"{local_time(a)}–{end}"
-
-
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
