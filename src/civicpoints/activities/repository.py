@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -259,16 +259,7 @@ class ActivityRepository:
             Participation.status == RecordStatus.PENDING_REVIEW,
             Participation.activity_id.in_(select(Activity.id).where(reviewable)),
         )
-        if after:
-            risk = select(Participation.risk).where(Participation.id == after).scalar_subquery()
-            stmt = stmt.where(
-                or_(
-                    Participation.risk < risk,
-                    and_(Participation.risk == risk, Participation.id < after),
-                )
-            )
-        order = (Participation.risk.desc(), Participation.id.desc())
-        return self.session.scalars(stmt.order_by(*order).limit(limit)).all()
+        return self._riskiest_first(stmt, limit, after)
 
     def awaiting_recheck(
         self, limit: int, after: uuid.UUID | None, who: Principal
@@ -290,6 +281,13 @@ class ActivityRepository:
             ),
             Participation.activity_id.in_(select(Activity.id).where(scoped)),
         )
+        return self._riskiest_first(stmt, limit, after)
+
+    def _riskiest_first(
+        self, stmt: Select[Participation], limit: int, after: uuid.UUID | None
+    ) -> Sequence[Participation]:
+        """A page of `stmt`'s records, riskiest first (newest first within a score), after a
+        keyset cursor: the last record of the previous page."""
         if after:
             risk = select(Participation.risk).where(Participation.id == after).scalar_subquery()
             stmt = stmt.where(
