@@ -1,4 +1,5 @@
 from civicpoints.hours.certificates import (
+    NUMBER_PATTERN,
     Certificate,
     CertificateService,
     Check,
@@ -22,6 +23,7 @@ from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, st
 __all__ = [
     "CATEGORY_ZH",
     "DEFAULT_STARS",
+    "NUMBER_PATTERN",
     "Certificate",
     "CertificateIssue",
     "CertificateNotFound",

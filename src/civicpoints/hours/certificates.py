@@ -32,6 +32,8 @@ from civicpoints.ledger import NoteError, Verifier, load_verifier, log_signer, o
 FORMAT = "civicpoints-certificate-v1"
 ID_TYPE = "居民身份证"
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
+# The shape of what `new_number` makes: paths refuse any other (a 30-digit number is a 422).
+NUMBER_PATTERN = r"^ZS[0-9]{8}[0-9A-Z]{8}$"
 
 
 class Kind(StrEnum):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from civicpoints.hours.certificates import CertificateService
+from civicpoints.hours.certificates import NUMBER_PATTERN, CertificateService
 from civicpoints.hours.errors import CertificateNotFound
 from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.models import Certificate
@@ -21,7 +21,7 @@ from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import Ctx, DbSession, ReadSession
 
 router = APIRouter(tags=["hours 服务时长"])
-Number = Annotated[str, Path(min_length=10, max_length=32, pattern=r"^[A-Z0-9]+$")]
+Number = Annotated[str, Path(min_length=18, max_length=18, pattern=NUMBER_PATTERN)]
 
 
 @router.get("/me/hours", response_model=HoursRead)

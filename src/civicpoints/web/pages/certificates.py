@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from civicpoints.activities import CERTIFIERS, CertificateDesk, CertificateRequest
 from civicpoints.hours import (
     CATEGORY_ZH,
+    NUMBER_PATTERN,
     Certificate,
     CertificateIssue,
     CertificateNotFound,
@@ -31,7 +32,7 @@ from civicpoints.web.pages.kit import AnyPage, Page, ResidentPage, StaffPage
 from civicpoints.web.pages.staff import require
 
 router = APIRouter(include_in_schema=False)
-Number = Annotated[str, Path(min_length=10, max_length=32, pattern=r"^[A-Z0-9]+$")]
+Number = Annotated[str, Path(min_length=18, max_length=18, pattern=NUMBER_PATTERN)]
 FIELDS = ("platform_no", "organization_id", "person_in_charge", "contact", "kind", "honour")
 
 
