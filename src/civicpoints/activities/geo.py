@@ -19,8 +19,8 @@ import shapely
 from shapely import affinity
 
 from civicpoints.activities.errors import InvalidCoordinates, InvalidGeofence
+from civicpoints.kit.earth import EARTH_RADIUS_M, distance_m
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 MIN_RADIUS_M, MAX_RADIUS_M = 10, 50_000
 MIN_POINTS, MAX_POINTS = 3, 200
 _M_PER_DEGREE = math.pi * EARTH_RADIUS_M / 180
@@ -99,14 +99,6 @@ def _check_vertex(point: object, index: int) -> None:
 def _shape(fence: Polygon) -> shapely.Polygon:
     # shapely works in (x, y) = (lon, lat).
     return shapely.Polygon([(lon, lat) for lat, lon in fence.points])
-
-
-def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    """Great-circle distance in metres (haversine on a sphere of radius 6,371,008.8 m)."""
-    phi1, phi2 = math.radians(a_lat), math.radians(b_lat)
-    dphi, dlmb = phi2 - phi1, math.radians(b_lon - a_lon)
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def contains(fence: Geofence, lat: float, lon: float, tolerance_m: float = 0.0) -> bool:

@@ -13,17 +13,17 @@ hazard, and whether the photo was taken far from the place claimed. Pure: values
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from civicpoints.kit import earth
+
 DUPLICATE_METRES = 100.0
 DUPLICATE_HOURS = 48
 PHOTO_FAR_M = 500.0
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 class HazardCategory(StrEnum):
@@ -84,11 +84,8 @@ class Sighting:
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres between two (lat, lon) points (haversine)."""
-    phi1, phi2 = math.radians(a[0]), math.radians(b[0])
-    dphi, dlmb = phi2 - phi1, math.radians(b[1] - a[1])
-    h = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle distance in metres between two (lat, lon) points."""
+    return earth.distance_m(a[0], a[1], b[0], b[1])
 
 
 def _address_key(text: str) -> str:

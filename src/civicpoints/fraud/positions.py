@@ -19,8 +19,8 @@ from datetime import datetime
 from civicpoints.fraud import words
 from civicpoints.fraud.checks import Signal
 from civicpoints.fraud.schemas import PolicySettings
+from civicpoints.kit.earth import distance_m
 
-EARTH_RADIUS_M = 6_371_008.8
 GCJ02_MAX_OFFSET_M = 750.0  # the transform's largest shift in its domain is 733 m (tested)
 ACCURACY_CAP_M = 500.0  # a fix's claimed error excuses at most this much of a jump
 _A, _EE = 6_378_245.0, 0.00669342162296594323  # Krasovsky 1940 ellipsoid, as GCJ-02 uses
@@ -34,16 +34,6 @@ class Fix:
     lat: float
     lon: float
     accuracy_m: float | None = None
-
-
-def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b_lon - a_lon) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _error_allowance(fix: Fix) -> float:

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from civicpoints.activities import Circle, Geofence
+from civicpoints.kit.earth import distance_m
 
 SIZE = 300  # the SVG's viewBox is SIZE × SIZE
 PAD = 28  # room at the edge for labels and arrows
@@ -53,14 +54,6 @@ class FenceMap:
     marks: list[Mark]
     scale_m: int
     scale_px: float
-
-
-def distance_m(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
-    """Great-circle distance in metres (haversine)."""
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _centre(fence: Geofence) -> tuple[float, float]:
