@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.access import Principal
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import Rewards
-from civicpoints.community import DonationService, OverMonthlyLimit
+from civicpoints.community import DonationService, OverMonthlyLimit, SavingsService
 from civicpoints.community.donation_models import Allocation, Donation
 from civicpoints.identity.models import Resident
 from civicpoints.kit.clock import utcnow
@@ -183,5 +183,41 @@ def test_a_saving_races_an_expiry_run(
     else:
         assert isinstance(results[0], InsufficientPoints)
     assert savings_of(uuid.UUID(int=0)).startswith("savings:")
+    assert_nothing_negative(sessions)
+    Verifies(sessions, settings)()
+
+
+def test_a_residents_saving_races_an_expiry_run(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    city: City,
+    make_resident: Callable[..., Resident],
+    fund: Callable[..., None],
+) -> None:
+    """The same race through the points bank's own use case (cap check, lock, re-check): 80
+    points due tomorrow, saved by the resident while the expiry run of the day after runs.
+    Either saved (24 months from earning, nothing expires) or expired (the saving refused):
+    never both, never neither, nothing negative, the cap check never counts a vanished lot."""
+    zhang = make_resident()
+    fund(zhang.id, 80, days=1)
+    now = utcnow()
+
+    def act(i: int) -> object:
+        with transaction(sessions) as s:
+            if i == 0:
+                return SavingsService(s).save(zhang, 80, "race")
+            return LedgerService(s).expire_due(now + timedelta(days=2)).points
+
+    results = race(2, act)
+    with sessions() as s:
+        ledger = LedgerService(s)
+        saved, left = ledger.balance(savings_of(zhang.id)), ledger.balance(wallet_of(zhang.id))
+        lots = [x for x in ledger.lots(savings_of(zhang.id)) if x.remaining]
+    assert left == 0 and (saved, 80 - saved) in ((80, 0), (0, 80)), results
+    if saved:
+        assert results[1] == 0
+        assert all(x.expires_at.year >= now.year + 1 for x in lots)  # 24 months from earning
+    else:
+        assert isinstance(results[0], InsufficientPoints), results
     assert_nothing_negative(sessions)
     Verifies(sessions, settings)()

@@ -176,3 +176,24 @@ def test_only_the_communitys_civil_affairs_staff_allocate_and_only_to_low_income
                headers=civil)  # fmt: skip
     assert client.post(path, json=body, headers=civil).status_code == 422
     Verifies(sessions, settings)()
+
+
+def test_the_most_specific_regions_setting_wins(
+    client: TestClient, city: City, sessions: sessionmaker[Session], fund: Callable[..., None]
+) -> None:
+    """A community's own monthly limit beats the city's and the city-wide one even when theirs
+    are newer: the most specific region wins, then the latest start (as for rule sets)."""
+    home = city.communities[0].id
+    yesterday, last_week = date.today() - timedelta(days=1), date.today() - timedelta(days=7)
+    with transaction(sessions) as s:
+        versions = [(None, yesterday, 800), (city.city.id, yesterday, 700), (home, last_week, 60),
+                    (home, yesterday - timedelta(days=2), 40)]  # fmt: skip
+        for region, start, limit in versions:
+            s.add(DonationSettingRow(region_id=region, effective_from=start,
+                                     monthly_donation_limit=limit, savings_months=24,
+                                     savings_cap=5000, created_by=uuid.uuid4()))  # fmt: skip
+    zhang = resident_headers(client, city, 1)
+    fund(me(client, zhang), 100)
+    over = donate(client, zhang, home, 41)
+    assert over.status_code == 422 and over.json()["code"] == "community.donation_limit", over.text
+    assert donate(client, zhang, home, 40).status_code == 201

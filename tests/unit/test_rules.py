@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from civicpoints.kit.versions import Candidate, select_rule_set
 from civicpoints.scoring import rules
 from civicpoints.scoring.errors import InvalidRuleSet
 from civicpoints.scoring.rules import (
     DEFAULT_RULE_SET,
     ROUNDING_CHOICES,
     Award,
-    Candidate,
     Category,
     CategoryRule,
     Evidence,
@@ -24,7 +24,6 @@ from civicpoints.scoring.rules import (
     Mode,
     RuleSet,
     compute_award,
-    select_rule_set,
 )
 from civicpoints.scoring.schemas import rule_set_from_dict, rule_set_to_dict
 

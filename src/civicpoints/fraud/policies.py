@@ -15,8 +15,9 @@ from civicpoints.fraud.repository import FraudRepository
 from civicpoints.fraud.schemas import DEFAULT_POLICY, PolicyCreate, PolicySettings
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.versions import in_force
 from civicpoints.regions import RegionService
-from civicpoints.scoring import Candidate, backdated, select_rule_set
+from civicpoints.scoring import backdated
 
 
 class PolicyService:
@@ -30,19 +31,9 @@ class PolicyService:
         self, region_ids: list[uuid.UUID], on: date
     ) -> tuple[uuid.UUID | None, PolicySettings]:
         """The policy on `on` for the most specific of `region_ids` (else the seed default)."""
-        rows = {str(r.id): r for r in self.repo.policies_for(region_ids, on)}
-        depth = {rid: i for i, rid in enumerate(region_ids)}
-        chosen = select_rule_set(
-            (
-                Candidate(key, depth[r.region_id] if r.region_id else None, r.effective_from)
-                for key, r in rows.items()
-                if r.region_id is None or r.region_id in depth
-            ),
-            on,
-        )
-        if chosen is None:
+        row = in_force(self.repo.policies_for(region_ids, on), region_ids, on)
+        if row is None:
             return None, DEFAULT_POLICY
-        row = rows[chosen]
         return row.id, PolicySettings.model_validate(row.settings)
 
     def for_region(self, region_id: uuid.UUID, on: date) -> PolicySettings:

@@ -3,7 +3,6 @@ most specific region first, then the latest start; else the seed default). Never
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import date
 
@@ -15,6 +14,7 @@ from civicpoints.hours.repository import HoursRepository
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.versions import in_force
 from civicpoints.regions import RegionService
 
 
@@ -27,15 +27,7 @@ class StarPolicyService:
 
     def in_force(self, region_ids: list[uuid.UUID], on: date) -> StarThresholds:
         """The thresholds on `on` for the most specific of `region_ids` (else the default)."""
-        depth = {rid: i for i, rid in enumerate(region_ids)}
-        best: tuple[float, date, str] | None = None
-        chosen: StarPolicyRow | None = None
-        for row in self.repo.star_policies_for(region_ids, on):
-            # scoring.select_rule_set's precedence (hours may not import scoring: siblings)
-            d = -math.inf if row.region_id is None else -depth[row.region_id]
-            key = (d, row.effective_from, str(row.id))
-            if best is None or key > best:
-                best, chosen = key, row
+        chosen = in_force(self.repo.star_policies_for(region_ids, on), region_ids, on)
         if chosen is None:
             return DEFAULT_STARS
         return StarThresholds(hours=chosen.thresholds)

@@ -3,13 +3,11 @@ from civicpoints.scoring.models import AwardRow
 from civicpoints.scoring.rules import (
     BACKDATE_GRACE,
     CATEGORY_LABELS,
-    Candidate,
     Category,
     Facts,
     Mode,
     backdated,
     presence_shortfall,
-    select_rule_set,
 )
 from civicpoints.scoring.schemas import AwardRead, RuleSetCreate, RuleSetDoc, RulesOverview
 from civicpoints.scoring.service import AwardRequest, ScoringService
@@ -22,7 +20,6 @@ __all__ = [
     "AwardRead",
     "AwardRequest",
     "AwardRow",
-    "Candidate",
     "Category",
     "Facts",
     "InvalidRuleSet",
@@ -39,5 +36,4 @@ __all__ = [
     "backdated",
     "points_summary",
     "presence_shortfall",
-    "select_rule_set",
 ]

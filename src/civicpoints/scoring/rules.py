@@ -19,13 +19,14 @@ Rules (积分规则):
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
+
+from civicpoints.kit.versions import in_force as versions_in_force
 
 
 class Category(StrEnum):
@@ -381,40 +382,7 @@ def _cap_text(remaining: int, awarded: int, cut: int) -> tuple[str, str]:
 # --- Which rule set applies -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A rule set that may apply to a resident.
-
-    `region_depth_index` is the position of the rule set's region in the resident's
-    ancestry: 0 = the resident's own region, 1 = its parent, …; None = the city-wide
-    (global) default.
-    """
-
-    id: str
-    region_depth_index: int | None
-    effective_from: date
-
-
-def select_rule_set(candidates: Iterable[Candidate], on: date) -> str | None:
-    """The id of the rule set in force `on`: most specific region first, then latest start.
-
-    The caller passes only rule sets of the resident's region and its ancestors (plus the
-    global default). Rule sets not yet in force (`effective_from > on`) are ignored. Among
-    the rest, the most specific region wins (lowest `region_depth_index`; the global
-    default loses to any region); within a region the latest `effective_from` wins, since
-    a newer version replaces an older one. A remaining tie (which the database should
-    forbid) goes to the greatest id, so the choice is deterministic. None if nothing applies.
-    """
-    live = [c for c in candidates if c.effective_from <= on]
-    if not live:
-        return None
-    return max(live, key=_precedence).id
-
-
-def _precedence(c: Candidate) -> tuple[float, date, str]:
-    # Negated depth, so that the most specific region ranks highest; global ranks lowest.
-    depth = -math.inf if c.region_depth_index is None else -c.region_depth_index
-    return depth, c.effective_from, c.id
+# Candidate and select_rule_set live in kit/versions.py, shared by every versioned setting.
 
 
 # --- Stored versions ---------------------------------------------------------------------
@@ -435,20 +403,10 @@ def in_force(
 ) -> tuple[uuid.UUID | None, RuleSet]:
     """The version in force on `on` for the most specific of `region_ids` (the activity's region
     and its ancestors, most specific first); the seed defaults when none applies."""
-    depth = {rid: i for i, rid in enumerate(region_ids)}
-    eligible = {
-        str(v.id): v
-        for v in versions
-        if v.effective_from <= on and (v.region_id is None or v.region_id in depth)
-    }
-    candidates = [
-        Candidate(key, depth[v.region_id] if v.region_id else None, v.effective_from)
-        for key, v in eligible.items()
-    ]
-    chosen = select_rule_set(candidates, on)
+    chosen = versions_in_force(versions, region_ids, on)
     if chosen is None:
         return None, DEFAULT_RULE_SET
-    return eligible[chosen].id, eligible[chosen].rules
+    return chosen.id, chosen.rules
 
 
 # Rules in force decide what was paid; a version starting earlier than this would change
