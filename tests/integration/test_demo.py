@@ -23,7 +23,7 @@ from civicpoints.hours.models import Certificate
 from civicpoints.hours.service import HoursService
 from civicpoints.identity.models import Resident, Staff
 from civicpoints.identity.service import IdentityService
-from civicpoints.kit.clock import local_date, utcnow
+from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 from civicpoints.ledger import wallet_of
@@ -75,6 +75,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _hazard_reports_in_every_state(s, ctx)
         _a_star_volunteer_with_certificates(s, ctx)
         _a_pool_with_donations_and_allocations(s)
+        _the_pool_has_points_expiring_soon_and_savings_last_longer(s)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -208,3 +209,22 @@ def _a_pool_with_donations_and_allocations(s: Session) -> None:
     home = donations[0].community_id
     given = sum(d.amount for d in donations)
     assert LedgerService(s).balance(pool_of(home)) == given - 2 * allocations[0].amount
+
+
+def _the_pool_has_points_expiring_soon_and_savings_last_longer(s: Session) -> None:
+    """The star volunteer's oldest points (last winter's shifts) went to the pool, so the pool
+    page has something to allocate first; they saved more in the 积分银行, where it lasts 24
+    months from earning."""
+    from civicpoints.community.donation_models import Donation
+    from civicpoints.ledger import pool_of
+    from civicpoints.ledger.models import Account
+
+    now = utcnow()
+    home = s.scalars(select(Donation.community_id)).first()
+    assert home is not None
+    pool = [x for x in LedgerService(s).lots(pool_of(home)) if x.remaining]
+    assert any(as_utc(x.expires_at) < now + timedelta(days=30) for x in pool)
+    saved = s.scalars(select(Account.owner).where(Account.owner.startswith("savings:"))).all()
+    assert saved
+    lots = [x for o in saved for x in LedgerService(s).lots(o) if x.remaining]
+    assert lots and max(as_utc(x.expires_at) for x in lots) > now + timedelta(days=366)

@@ -62,7 +62,7 @@ from civicpoints.cli.demo_data import (
     Plan,
     with_check_char,
 )
-from civicpoints.cli.demo_donations import load_donations
+from civicpoints.cli.demo_donations import load_donations, star_gives_and_saves
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
@@ -131,7 +131,9 @@ def load_demo(
     _li_was_warned(sessions, demo)
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
-    _star_volunteer(sessions, demo)
+    star = _star_volunteer(sessions, demo)
+    if star is not None:
+        star_gives_and_saves(sessions, demo.city, star)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -462,7 +464,7 @@ def _hazards(sessions: sessionmaker[Session], demo: Demo) -> None:
 STAR_WEEKS = 40  # a year's weekly 3-hour shifts before the demo's three months: 120 h, 一星
 
 
-def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
+def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> str | None:
     """A resident of the organizer's street (an elder if one lives there) served the
     community's 长者食堂 every week for most of last year (paper slips, approved): 120 hours,
     one star. The committee issued a 志愿服务记录证明 and named them 优秀志愿者; both
@@ -471,14 +473,16 @@ def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
     with transaction(sessions) as s:
         regions = RegionService(s)
         near = [
-            home.public_no
+            (home.community_id != demo.city.communities[0].id, home.public_no)
             for rid in [r for r, _ in demo.elders] + demo.pool  # an elder if one lives there
             if (home := s.get(Resident, rid)) is not None
             and regions.get(home.community_id).path.startswith(street)
         ]
     if not near:
-        return
-    platform_no = near[0]
+        return None
+    # of the first community (the demo pool's) if one lives there: the stable sort keeps the
+    # elder-first order within each group
+    platform_no = sorted(near, key=lambda n: n[0])[0][1]
     plan = replace(ZHANG_PLAN, title="长者食堂助餐", place="北山一社区长者食堂", minutes=180)
     today = local_date(utcnow())
     organizer, reviewer = demo.principals["organizer"], demo.principals["reviewer"]
@@ -511,6 +515,7 @@ def _star_volunteer(sessions: sessionmaker[Session], demo: Demo) -> None:
                 honour=honour,
             )
             desk.issue(organizer, request, today)
+    return platform_no
 
 
 def _elder_not_in(demo: Demo, taken: set[uuid.UUID]) -> tuple[uuid.UUID, str] | None:

@@ -4,6 +4,7 @@ the 民政专干 marks two older residents low-income and passes part of the poo
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from random import Random
 
 from sqlalchemy import select
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal
 from civicpoints.cli.city import City
-from civicpoints.community import DonationService
+from civicpoints.community import DonationService, SavingsService
 from civicpoints.identity import Resident
+from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.db import transaction
-from civicpoints.ledger import HoldService, pool_of, wallet_of
+from civicpoints.ledger import HoldService, LedgerService, pool_of, wallet_of
 
 DONORS, FAMILIES = 6, 2
 
@@ -50,6 +52,28 @@ def load_donations(
             service = DonationService(s)
             reason = "冬季帮扶" if n == 0 else "助学帮扶"
             service.allocate(civil, home, family, each, reason, f"demo-allocation-{n}")
+
+
+def star_gives_and_saves(sessions: sessionmaker[Session], city: City, platform_no: str) -> None:
+    """The star volunteer's points from last winter's shifts run out within weeks: they give
+    the earliest of them to their community's pool (if it is the demo's pool community), so the
+    pool page has points to allocate first, and save some of the rest in the 积分银行, where
+    they last 24 months from earning."""
+    home = city.communities[0].id
+    with transaction(sessions) as s:
+        star = s.scalars(select(Resident).where(Resident.public_no == platform_no)).one()
+        ledger = LedgerService(s)
+        now = utcnow()
+        lots = ledger.lots(wallet_of(star.id))
+        due = sum(x.remaining for x in lots if now < as_utc(x.expires_at) < now + timedelta(30))
+    gift = min(due, 60)
+    if gift > 0 and star.community_id == home:
+        with transaction(sessions) as s:
+            DonationService(s).donate(star, home, gift, "demo-star-gift")
+    with transaction(sessions) as s:
+        left = HoldService(s).available(wallet_of(star.id))
+        if left >= 100:
+            SavingsService(s).save(star, min(200, left // 2), "demo-star-savings")
 
 
 def _residents(s: Session, ids: list[uuid.UUID]) -> list[Resident]:
