@@ -82,6 +82,12 @@ class OfflineService:
         """Records waiting for review that the reviewer may decide, newest first."""
         return list(self.repo.pending_review(limit, after, by))
 
+    def backlog(self) -> tuple[int, datetime | None]:
+        """City-wide count of records waiting for review and the oldest one's creation time,
+        for the operators' metrics (figures only: no record, no resident)."""
+        count, oldest = self.repo.review_backlog()
+        return count, as_utc(oldest) if oldest is not None else None
+
     def overdue(self, now: datetime, by: Principal | None = None) -> list[Participation]:
         """Records waiting longer than their region's policy allows (in `by`'s scope), oldest
         first: each raises an alert (the `activities.review_alerts` job, the staff console)."""

@@ -244,6 +244,14 @@ class ActivityRepository:
         order = (Participation.created_at, Participation.id)
         return [(p, a) for p, a in self.session.execute(stmt.order_by(*order)).all()]
 
+    def review_backlog(self) -> tuple[int, datetime | None]:
+        """City-wide: records waiting for review and the oldest one's creation (operations)."""
+        stmt = select(func.count(), func.min(Participation.created_at)).where(
+            Participation.status == RecordStatus.PENDING_REVIEW
+        )
+        count, oldest = self.session.execute(stmt).one()
+        return int(count), oldest
+
     def pending_review(
         self, limit: int, after: uuid.UUID | None, who: Principal
     ) -> Sequence[Participation]:

@@ -74,7 +74,15 @@ def serve(
     """Serve the web app and the API; print the address really served once it is listening."""
     from civicpoints.web.serving import BannerServer, server_config
 
-    config = server_config("civicpoints.web.app:create_app", host, port, factory=True)
+    settings = get_settings()
+    config = server_config(
+        "civicpoints.web.app:create_app",
+        host,
+        port,
+        log_format=settings.resolved_log_format,
+        log_level=settings.log_level,
+        factory=True,
+    )
 
     def banner(base_url: str) -> None:
         if demo_logins:

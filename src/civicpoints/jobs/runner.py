@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.jobs.models import JobRun
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.db import transaction
+from civicpoints.kit.metrics import JOB_FAILURES, JOB_RUNS
 
 log = logging.getLogger("civicpoints.jobs")
 Job = Callable[[sessionmaker[Session]], tuple[bool, dict[str, Any]]]
@@ -30,6 +31,8 @@ def run_job(sessions: sessionmaker[Session], name: str, job: Job) -> JobRun:
     )
     with transaction(sessions) as s:
         s.add(run)
+    JOB_RUNS.labels(job=name, outcome="ok" if ok else "failed").inc()
     if not ok:
+        JOB_FAILURES.labels(job=name).inc()
         log.error("job %s raised an alert: %s", name, summary)
     return run

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command, op
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from civicpoints.kit.db import normalize_url
 
@@ -29,6 +33,19 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Take the database at `url` down to `revision` ("base" empties it)."""
     command.downgrade(alembic_config(url), revision)
+
+
+@lru_cache(maxsize=1)
+def head_revisions() -> frozenset[str]:
+    """The revisions this code's migrations end at (read once from migrations/)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def database_revisions(connection: Connection) -> frozenset[str]:
+    """The revisions the database at `connection` is at (empty: never migrated)."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def refuse_changes(tables: Sequence[str], truncate: bool = True) -> None:

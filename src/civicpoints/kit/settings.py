@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     # Days between a resident's deletion request and its erasure by `privacy erase-due` (an
     # administrator may carry it out sooner); docs/privacy.md.
     retention_deletion_days: int = Field(default=15, ge=0, le=365)
+    # Operations (docs/operations.md). /readyz answers 503 while the oldest entry waiting for
+    # the sequencer is older than this many seconds.
+    ready_max_backlog_s: float = Field(default=300.0, ge=1, le=86400)
+    # A bearer token that opens /metrics to a scraper on another host; empty: only clients
+    # on this machine (127.0.0.1, ::1) may scrape. At least 16 characters when set.
+    metrics_token: str = Field(default="", max_length=256)
+    # Log lines as one JSON object each ("json") or as text; empty: JSON in production.
+    log_format: Literal["", "json", "text"] = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
     def _no_dev_shortcuts_in_production(self) -> Settings:
@@ -67,7 +76,18 @@ class Settings(BaseSettings):
                 "the `dev` identity provider accepts anyone and is refused in production: "
                 "set CIVICPOINTS_IDENTITY_PROVIDER (e.g. in_person)"
             )
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ValueError(
+                "CIVICPOINTS_METRICS_TOKEN 至少 16 个字符 / must be at least 16 characters"
+            )
         return self
+
+    @property
+    def resolved_log_format(self) -> Literal["json", "text"]:
+        """The log format: as set, else JSON in production and text elsewhere."""
+        if self.log_format:
+            return self.log_format
+        return "json" if self.env == "production" else "text"
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under `var_dir`."""

@@ -32,7 +32,7 @@ from civicpoints.ledger.models import Entry, Hold, Lot, SigningKey
 from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign_note
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
-from civicpoints.ledger.sequencer import note_body
+from civicpoints.ledger.sequencer import Backlog, note_body, sequencer_backlog
 from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
@@ -40,6 +40,7 @@ from civicpoints.ledger.witness import cosign_latest
 __all__ = [
     "AlreadyRestored",
     "AwardNotFound",
+    "Backlog",
     "CarriedLot",
     "CarryRequest",
     "CarryResult",
@@ -85,6 +86,7 @@ __all__ = [
     "open_note",
     "pool_of",
     "savings_of",
+    "sequencer_backlog",
     "sign_note",
     "verify_ledger",
     "verify_receipt",

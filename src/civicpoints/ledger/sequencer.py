@@ -11,15 +11,16 @@ from __future__ import annotations
 import uuid
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from civicpoints.kit.clock import utcnow
+from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.dbapi import raw
 from civicpoints.ledger import merkle
-from civicpoints.ledger.models import CheckpointRow, LogHead, LogLeaf
+from civicpoints.ledger.models import CheckpointRow, LogHead, LogLeaf, LogQueue
 from civicpoints.ledger.note import Checkpoint, Signer, sign_note
 
 GLOBAL_LOG = -1
@@ -168,6 +169,20 @@ class Sequencer:
             return True
         key = zlib.crc32(f"civicpoints.ledger.sequence:{bucket}".encode())
         return bool(self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Entries waiting for the sequencer: how many, and since when the oldest has waited."""
+
+    count: int
+    oldest_queued_at: datetime | None
+
+
+def sequencer_backlog(session: Session) -> Backlog:
+    """The queue's length and its oldest entry's time (readiness checks and metrics)."""
+    count, oldest = session.execute(select(func.count(), func.min(LogQueue.queued_at))).one()
+    return Backlog(int(count), as_utc(oldest) if oldest is not None else None)
 
 
 def note_body(note_text: str) -> str:

@@ -19,6 +19,7 @@ from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_l
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
+from civicpoints.kit.metrics import REDEMPTIONS, count_on_commit
 from civicpoints.ledger import (
     Hold,
     HoldRequest,
@@ -118,6 +119,8 @@ class RedemptionService:
             self._issue(item, redemption, now)
         else:
             self._apply(item, redemption, now)
+        fulfilment = REDEMPTIONS.labels(fulfilment=str(item.fulfilment))
+        count_on_commit(self.session, fulfilment.inc)
         return redemption
 
     def _check(self, item: Item, resident_id: uuid.UUID, now: datetime, quantity: int) -> None:

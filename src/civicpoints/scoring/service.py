@@ -14,6 +14,7 @@ from civicpoints.access import Principal, Role
 from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.ids import new_id
+from civicpoints.kit.metrics import AWARD_POINTS, AWARDS, count_on_commit
 from civicpoints.ledger import CreditRequest, LedgerService, Movement
 from civicpoints.regions import RegionService
 from civicpoints.scoring import rules, simulation
@@ -122,6 +123,9 @@ class ScoringService:
             if award.awarded:
                 award.transfer_id = next(postings).transfer_id
         self.repo.save_awards(awards, months)
+        credited = [a.awarded for a in awards if a.awarded]
+        if credited:
+            count_on_commit(self.repo.session, lambda: _count_awards(credited))
         return {a.participation_id: a for a in awards}
 
     def _rules(
@@ -249,6 +253,12 @@ def _versions(rows: Sequence[RuleSetRow]) -> list[rules.Version]:
         rules.Version(r.id, r.region_id, r.effective_from, rule_set_from_dict(r.rules))
         for r in rows
     ]
+
+
+def _count_awards(points: list[int]) -> None:
+    """The metrics of committed awards (kit/metrics.py)."""
+    AWARDS.inc(len(points))
+    AWARD_POINTS.inc(sum(points))
 
 
 def _movement(req: AwardRequest, decision: rules.Award) -> Movement:

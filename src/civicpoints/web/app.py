@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -35,9 +36,12 @@ from civicpoints.regions.router import router as regions
 from civicpoints.rewards.admin_router import router as rewards_admin_router
 from civicpoints.rewards.router import router as rewards
 from civicpoints.scoring.router import router as scoring
-from civicpoints.web import admin_api, ledger_api, pages, problems
+from civicpoints.web import admin_api, ledger_api, ops, pages, problems
 from civicpoints.web.headers import CSP, SecurityHeaders
 from civicpoints.web.limits import BodyLimit
+from civicpoints.web.observe import Observe
+
+log = logging.getLogger("civicpoints.web")
 
 STATIC = Path(__file__).parent / "static"
 
@@ -76,11 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         donations,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
+    app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/operations.md)
     problems.install(app)
     pages.install(app)  # after the API: its handlers answer browsers with pages
     _docs(app)
     app.add_middleware(BodyLimit, default=settings.body_max_bytes)
     app.add_middleware(SecurityHeaders)
+    # Outermost: every response, errors included, carries its request id and is counted.
+    cipher = app.state.ctx.cipher
+    app.add_middleware(Observe, pseudonym=lambda key: cipher.blind_index(key, "log.actor")[:16])
     return app
 
 
@@ -116,10 +124,17 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = scheduler = None
+        app.state.signer = None  # /readyz is unready until the checkpoint key is loaded
+        try:
+            app.state.signer = log_signer(settings)
+        except Exception:
+            if settings.sequencer_interval_s > 0:
+                raise  # the sequencer cannot sign without it: refuse to start
+            log.exception("the checkpoint signing key could not be loaded")
         if settings.sequencer_interval_s > 0:
             stop = start_loop(
                 app.state.sessions,
-                log_signer(settings),
+                app.state.signer,
                 settings.ledger_origin,
                 settings.sequencer_interval_s,
             )

@@ -1,9 +1,15 @@
-"""How uvicorn serves the app: no server banner, every log handler redacting secrets."""
+"""How uvicorn serves the app: no server banner, every log handler redacting secrets.
+
+Logs are text for a laptop and one JSON object per line in production (docs/operations.md):
+uvicorn's own lines, its access lines (target cleaned, client as its network) and every other
+logger (the app's, the scheduler's), all through the redaction filter.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
@@ -11,14 +17,36 @@ from uvicorn.config import LOGGING_CONFIG
 from civicpoints.kit.logging import with_redaction
 
 
-def server_config(app: Any, host: str, port: int, **options: Any) -> uvicorn.Config:
+def log_config(log_format: Literal["json", "text"] = "text", level: str = "INFO") -> dict[str, Any]:
+    """The `logging.config.dictConfig` of the server: uvicorn's, in JSON when asked, with the
+    access filter and the redaction filter on every handler and the root logger on stderr."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    if log_format == "json":
+        json_lines = {"()": "civicpoints.kit.logging.JsonFormatter"}
+        config["formatters"] = {"default": dict(json_lines), "access": dict(json_lines)}
+    config.setdefault("filters", {})["access"] = {"()": "civicpoints.kit.logging.AccessFields"}
+    config["handlers"]["access"]["filters"] = ["access"]  # before "redact", added next
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        config["loggers"][name]["level"] = level
+    config["root"] = {"handlers": ["default"], "level": level}
+    return with_redaction(config)
+
+
+def server_config(
+    app: Any,
+    host: str,
+    port: int,
+    log_format: Literal["json", "text"] = "text",
+    log_level: str = "INFO",
+    **options: Any,
+) -> uvicorn.Config:
     """The uvicorn config of `civicpoints serve` (and of the tests' live server)."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         server_header=False,  # no "server: uvicorn" banner on any response
-        log_config=with_redaction(LOGGING_CONFIG),
+        log_config=log_config(log_format, log_level),
         **options,
     )
 
