@@ -14,14 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+)
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-disable_created_metrics()  # no `_created` twin of each counter: start time is process_*'s
+disable_created_metrics()  # no `_created` twin of each counter: see process_start_time
 # Every series of the app lives in this registry, not the library's global one: tests and
 # several apps in one process read one set of figures, and nothing else registers into it.
 REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)  # process_start_time_seconds, memory, CPU (Linux)
 
 REQUESTS = Counter(
     "civicpoints_http_requests",

@@ -37,10 +37,20 @@ def request_id_of(scope: Scope) -> str:
 
 
 def route_of(scope: Scope) -> str:
-    """The template of the route that answered (`/api/v1/vouchers/{code}`), not the path."""
-    route = scope.get("route")
-    path = getattr(route, "path", None) if isinstance(route, BaseRoute) else None
-    return path if isinstance(path, str) and path else UNMATCHED
+    """The template of the route that answered (`/api/v1/vouchers/{code}`), not the path.
+
+    A route included under a prefix knows only its own template: the prefix is the literal
+    start of the path before the part the route matched (this app's prefixes are fixed text).
+    """
+    route, path = scope.get("route"), scope.get("path", "")
+    template = getattr(route, "path_format", None)
+    pattern = getattr(route, "path_regex", None)
+    if not isinstance(route, BaseRoute) or not isinstance(template, str) or pattern is None:
+        return UNMATCHED
+    for i, char in enumerate(path):
+        if char == "/" and pattern.match(path[i:]):
+            return (path[:i] + template)[:200]
+    return UNMATCHED
 
 
 class Observe:

@@ -28,7 +28,7 @@ from civicpoints.activities import OfflineService
 from civicpoints.jobs import last_run, scheduled_jobs
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.db import make_read_session_factory, transaction
-from civicpoints.kit.errors import Forbidden, Unauthorized
+from civicpoints.kit.errors import DomainError, Forbidden, Unauthorized
 from civicpoints.kit.metrics import REGISTRY
 from civicpoints.kit.migrate import database_revisions, head_revisions
 from civicpoints.kit.settings import Settings
@@ -103,26 +103,40 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     """Prometheus text: this process's counters, then the shared figures read now."""
-    allow_scrape(request)
+    refused = refuse_scrape(request)
+    if refused is not None:
+        return refused
     shared = CollectorRegistry(auto_describe=False)
     shared.register(SharedFigures(request.app))
     body = generate_latest(REGISTRY) + generate_latest(shared)
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
 
-def allow_scrape(request: Request) -> None:
-    """The bearer token when one is set, else only a client on this machine; 401/403."""
+def refuse_scrape(request: Request) -> Response | None:
+    """401 without the bearer token when one is set; else 403 to a client not on this
+    machine. Answered here as problem+json, never as a page: the caller is a scraper."""
     token = request.app.state.ctx.settings.metrics_token
     if token:
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
             value.strip().encode(), token.encode()
         ):
-            raise Unauthorized()
-        return
-    if request.client is None or request.client.host not in LOOPBACK:
-        raise Forbidden()
+            return None
+        error: DomainError = Unauthorized()
+        headers = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+    elif request.client is not None and request.client.host in LOOPBACK:
+        return None
+    else:
+        error, headers = Forbidden(), {}
+    body = {
+        "type": "about:blank",
+        "status": error.status,
+        "code": error.code,
+        "title": f"{error.title_in('zh-CN')} / {error.title_in('en')}",
+    }
+    return JSONResponse(
+        body, status_code=error.status, media_type="application/problem+json", headers=headers
+    )
 
 
 class SharedFigures(Collector):
