@@ -26,8 +26,8 @@ from civicpoints.ledger.tasks import sequence_once
 from civicpoints.scoring.service import ScoringService
 from civicpoints.web.app import create_app
 from tests.integration.test_clawback import session_of
-from tests.integration.test_rewards import me, redeem, zhang
 from tests.integration.test_review_queue import pending
+from tests.integration.test_rewards import me, redeem, zhang
 
 Series = dict[tuple[str, frozenset[tuple[str, str]]], float]
 LOCAL = ("127.0.0.1", 50123)
