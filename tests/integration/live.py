@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import httpx
 import uvicorn
@@ -18,13 +19,16 @@ from civicpoints.web.serving import server_config
 
 
 @contextmanager
-def live_server(settings: Settings, app: FastAPI | None = None) -> Iterator[httpx.Client]:
+def live_server(
+    settings: Settings, app: FastAPI | None = None, log_format: Literal["json", "text"] = "text"
+) -> Iterator[httpx.Client]:
     """Serve the app in a thread with the same config as `civicpoints serve`; yield a client."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(server_config(app or create_app(settings), "127.0.0.1", port))
+    config = server_config(app or create_app(settings), "127.0.0.1", port, log_format=log_format)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

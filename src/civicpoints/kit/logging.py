@@ -2,8 +2,9 @@
 
 Installed on every handler of the app (uvicorn's error and access logs) and of the CLI, so a
 record from any logger is redacted where it is written. Password hashes, bearer and access
-tokens, ID numbers (18 characters), mainland mobile numbers and voucher codes in URLs are
-replaced before formatting; exception text is redacted too.
+tokens, ID numbers (18 characters), mainland mobile numbers, voucher codes (in URLs, in query
+strings, and in their printed shape anywhere) are replaced before formatting; exception text is
+redacted too. Below: the request a line belongs to, and JSON lines (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(access_token['\"]?\s*[:=]\s*['\"]?)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(/vouchers/)[\w-]+"), r"\1[redacted]"),
+    # A secret in a query string, wherever a URL is logged (a client library, a proxy).
+    (re.compile(r"(?i)([?&](?:access_token|token|code|voucher|key)=)[^&\s\"']+"), r"\1[redacted]"),
+    # A voucher code anywhere: five groups of four from the code alphabet (rewards/codes.py).
+    (
+        re.compile(
+            r"(?<![0-9A-Za-z])[2-9A-HJKMNP-TV-Z]{4}(?:-[2-9A-HJKMNP-TV-Z]{4}){4}(?![0-9A-Za-z])"
+        ),
+        "[voucher]",
+    ),
     (re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"), "[id-number]"),
     (
         re.compile(r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d{4}){2}(?![0-9A-Za-z])"),
@@ -160,11 +170,17 @@ def clean_target(target: str, limit: int = 512) -> str:
 
 def client_network(address: str) -> str:
     """A client address as its network (/24 or /48): enough to see abuse, not a person."""
-    host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
-    host = host.strip("[]")
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
+    if address.startswith("["):  # [v6]:port
+        candidates = [address[1 : address.find("]")]]
+    else:  # v4:port, or uvicorn's v6:port without brackets, or a bare address
+        candidates = [address, address.rsplit(":", 1)[0]]
+    for host in candidates:
+        try:
+            ip = ipaddress.ip_address(host)
+            break
+        except ValueError:
+            continue
+    else:
         return "-"
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
