@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from civicpoints.cli.city import City

@@ -5,9 +5,13 @@ may scrape; and no series is labelled with a resident, a voucher code or a raw p
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
@@ -173,3 +177,42 @@ def test_a_short_token_is_refused_at_start() -> None:
     """A metrics token under 16 characters is a settings error, not a weak lock."""
     with pytest.raises(ValueError, match="16"):
         Settings(metrics_token="short")
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+# Names in PromQL that are functions, keywords or label names, not series.
+PROMQL_WORDS = {
+    "max", "min", "sum", "rate", "increase", "time", "by", "without", "or", "and",
+    "histogram_quantile", "instance", "job", "le", "route", "status", "up",
+}  # fmt: skip
+
+
+def series_named(expr: str) -> set[str]:
+    """The metric names an expression reads (identifiers outside labels and strings)."""
+    bare = re.sub(r'\{[^}]*\}|"[^"]*"|\[[^\]]*\]', " ", expr)
+    return {w for w in re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", bare) if w not in PROMQL_WORDS}
+
+
+def test_the_deploy_files_load_and_read_only_series_the_app_serves(
+    local: TestClient, sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    """alerts.yml is YAML with the five alerts the issue names; the dashboard is JSON; every
+    series either reads is one a scrape of the app really lists (the histogram's parts too),
+    once the nightly verification has run (its series exist from its first run on)."""
+    run_job(sessions, "ledger.verify", verify_with(settings))
+    families = text_string_to_metric_families(local.get("/metrics").text)
+    served: set[str] = set()
+    for family in families:
+        served |= {family.name, f"{family.name}_total", f"{family.name}_bucket"}
+        served |= {f"{family.name}_count", f"{family.name}_sum"}
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "alerts.yml").read_text(encoding="utf-8"))
+    alerts = {r["alert"]: r for g in rules["groups"] for r in g["rules"]}
+    for name in ("NotReady", "SequencerLag", "VerifyFailed", "JobFailed", "BudgetLow"):
+        assert f"CivicPoints{name}" in alerts
+    exprs = [str(r["expr"]) for r in alerts.values()]
+    dashboard = json.loads((DEPLOY / "grafana" / "civicpoints.json").read_text(encoding="utf-8"))
+    assert dashboard["uid"] == "civicpoints" and dashboard["panels"]
+    exprs += [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    for expr in exprs:
+        missing = series_named(expr) - served
+        assert not missing, f"{expr!r} reads {missing}, which /metrics does not serve"
