@@ -75,7 +75,6 @@ def test_unready_while_the_sequencer_lags_ready_once_it_catches_up(
 def test_unready_while_migrations_are_behind(settings: Settings, client: TestClient) -> None:
     """A database one migration behind the code is unready until it is upgraded."""
     url = settings.resolved_database_url()
-    client.app.state.engine.dispose()  # SQLite: no pooled connection holds the schema
     downgrade(url, "0020")
     status, checks = ready(client)
     assert status == 503 and not checks["migrations"]["ok"]
