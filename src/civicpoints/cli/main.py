@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -89,6 +90,8 @@ def serve(
             from civicpoints.cli.demo import print_logins
 
             print_logins(console, base_url)
+        elif settings.resolved_log_format == "json":  # stdout holds JSON lines only
+            logging.getLogger("civicpoints.serve").info("serving at %s", base_url)
         else:
             console.print(f"网页 / web app: {base_url}/   API 文档 / API docs: {base_url}/docs")
 

@@ -29,6 +29,10 @@ def log_config(log_format: Literal["json", "text"] = "text", level: str = "INFO"
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         config["loggers"][name]["level"] = level
     config["root"] = {"handlers": ["default"], "level": level}
+    # /readyz reads the database's revision through Alembic, which says so at INFO each time.
+    # The scheduler's INFO lines (each job added, each run) repeat what `jobs_run` records.
+    for quiet in ("alembic", "apscheduler"):
+        config["loggers"][quiet] = {"level": "WARNING"}
     return with_redaction(config)
 
 
