@@ -121,3 +121,20 @@ def test_unready_while_the_database_is_gone_ready_when_it_returns(
             admin.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
         status, checks = ready(client)
         assert status == 200, checks
+
+
+def test_a_database_never_migrated_is_reachable_but_unready(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """An empty database answers (database ok) but has no revision and no ledger tables."""
+    from civicpoints.web.app import create_app
+
+    empty = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'empty.db'}"})
+    with TestClient(create_app(empty)) as client:
+        status, checks = ready(client)
+    assert status == 503 and checks["database"]["ok"]
+    assert not checks["migrations"]["ok"] and "database at []" in checks["migrations"]["detail"]
+    assert checks["sequencer_backlog"] == {
+        "ok": False,
+        "detail": "the sequencer queue could not be read",
+    }

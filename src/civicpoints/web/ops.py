@@ -20,7 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,21 +65,27 @@ def readiness(app: FastAPI, now: datetime) -> dict[str, Check]:
             checks["migrations"] = Check(
                 current == heads, f"database at {sorted(current)}, code at {sorted(heads)}"
             )
-            with Session(conn) as s:
-                backlog = sequencer_backlog(s)
+            checks["sequencer_backlog"] = backlog_check(conn, now, settings.ready_max_backlog_s)
     except SQLAlchemyError:
         # The driver's message may name the host, user or database: only the fact is shown.
-        checks["database"] = Check(False, "unreachable")
-        checks.setdefault("migrations", Check(False, "unknown: database unreachable"))
-        checks["sequencer_backlog"] = Check(False, "unknown: database unreachable")
-        return checks
+        checks.setdefault("database", Check(False, "unreachable"))
+        for name in ("migrations", "sequencer_backlog"):
+            checks.setdefault(name, Check(False, "unknown: database unreachable"))
+    return checks
+
+
+def backlog_check(conn: Connection, now: datetime, limit: float) -> Check:
+    """The oldest entry waiting for the sequencer has waited at most `limit` seconds."""
+    try:
+        with Session(conn) as s:
+            backlog = sequencer_backlog(s)
+    except SQLAlchemyError:  # e.g. a database without the ledger's tables
+        return Check(False, "the sequencer queue could not be read")
     oldest = backlog.oldest_queued_at
     age_s = 0.0 if oldest is None else max((now - oldest).total_seconds(), 0.0)
-    limit = settings.ready_max_backlog_s
-    checks["sequencer_backlog"] = Check(
+    return Check(
         age_s <= limit, f"{backlog.count} queued, oldest {age_s:.0f} s (limit {limit:.0f} s)"
     )
-    return checks
 
 
 @router.get("/healthz")
