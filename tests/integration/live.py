@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -27,6 +28,8 @@ def live_server(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level  # the server's logging config sets them
     config = server_config(app or create_app(settings), "127.0.0.1", port, log_format=log_format)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -42,3 +45,5 @@ def live_server(
         server.should_exit = True
         thread.join(20)
         sock.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -10,7 +10,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,16 +25,6 @@ from tests.integration.test_api import PASSWORD
 
 PHONE = "13957120422"
 ACTOR = re.compile(r"^resident:[0-9a-f]{16}$")
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """Put the root logger back as it was: the server's dictConfig replaces its handlers."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def lines_of(text: str) -> list[dict[str, Any]]:
@@ -54,7 +44,6 @@ def test_a_journey_logs_json_lines_without_personal_data_or_secrets(
     rewards: Rewards,
     fund: Callable[..., None],
     capfd: pytest.CaptureFixture[str],
-    restore_logging: None,
 ) -> None:
     """Every line is JSON; access lines carry the answer's request id and a pseudonym; no
     secret or identifier of the resident appears anywhere in stdout or stderr."""
