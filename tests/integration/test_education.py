@@ -217,7 +217,8 @@ def test_bad_input_is_a_clear_4xx_with_nothing_written(
     assert civil.status_code == 403
     assert client.get(f"{API}/education/links", headers=login(client, "edu_other")).json() == []
     with sessions() as s:
-        assert s.get(GuardianLink, uuid.UUID(link_id)).status == "pending"
+        row = s.get(GuardianLink, uuid.UUID(link_id))
+        assert row is not None and row.status == "pending"
     officer = login(client, "edu_officer")
     assert client.post(decision, json={"decision": "approve"}, headers=officer).status_code == 200
     again = client.post(decision, json={"decision": "reject", "reason": "重复"}, headers=officer)
