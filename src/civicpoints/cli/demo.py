@@ -63,6 +63,7 @@ from civicpoints.cli.demo_data import (
     with_check_char,
 )
 from civicpoints.cli.demo_donations import load_donations
+from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
@@ -132,6 +133,7 @@ def load_demo(
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
     _star_volunteer(sessions, demo)
+    load_education(sessions, ctx, demo.city, demo.principals, demo.people[LI_PHONE])
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -530,6 +532,7 @@ ROLE_LABELS = {
     "merchant_clerk": "核销员 clerk",
     "verifier": "实名核验员 verifier",
     "civil_affairs": "民政专干 civil affairs",
+    "education": "教育专干 education",
 }
 
 
@@ -557,4 +560,5 @@ START = {
     "auditor": "/admin",
     "merchant_clerk": "/merchant",
     "civil_affairs": "/staff/pool",
+    "education": "/staff/education",
 }

@@ -4,6 +4,7 @@ from civicpoints.identity.education_errors import (
     NotEducationStaff,
 )
 from civicpoints.identity.education_models import Child, GuardianLink, LinkStatus
+from civicpoints.identity.education_views import child_link_view, staff_link_view
 from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import ResidentVerified, resident_verified
 from civicpoints.identity.guardians import GuardianService, require_education_staff
@@ -78,6 +79,7 @@ __all__ = [
     "StaffView",
     "TokenRequest",
     "Verification",
+    "child_link_view",
     "erase_personal_data",
     "give_consent",
     "hash_password",
@@ -90,5 +92,6 @@ __all__ = [
     "resident_verified",
     "sign_in_guard",
     "staff",
+    "staff_link_view",
     "withdraw_consent",
 ]

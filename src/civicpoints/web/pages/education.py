@@ -11,8 +11,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from civicpoints.activities import EducationCredit
-from civicpoints.identity import GuardianService, IdentityService, require_education_staff
-from civicpoints.identity.education_views import child_link_view, staff_link_view
+from civicpoints.identity import (
+    GuardianService,
+    IdentityService,
+    child_link_view,
+    require_education_staff,
+    staff_link_view,
+)
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.rewards import CatalogService, RedemptionService
