@@ -133,7 +133,7 @@ def load_demo(
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
     _star_volunteer(sessions, demo)
-    load_education(sessions, ctx, demo.city, demo.principals, demo.people[LI_PHONE])
+    load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "

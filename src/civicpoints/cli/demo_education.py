@@ -1,10 +1,12 @@
-"""The demo's 教育积分: 李先生 links his daughter 李小雨; the street's education officer
-confirms; he tutored at an after-school 教育支持 session and chose her education account, so
-its points are hers, valid to the end of the enrolment year (31 August)."""
+"""The demo's 教育积分: a parent of the first street (a verified resident born 1975–1995) links
+their daughter 小雨; the street's education officer confirms; the parent tutored at an
+after-school 教育支持 session and chose her education account, so its points are hers, valid to
+the end of the enrolment year (31 August)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,9 +26,9 @@ from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
 
-CHILD_NAME = "李小雨"
+CHILD_GIVEN_NAME = "小雨"  # the parent's surname first
 CHILD_ID = with_check_char("33010520180901102")  # born 1 Sep 2018, a girl
-DAYS_AGO = 40  # an evening, weeks before the demo's other sessions of his
+DAYS_AGO = 40  # an evening when the parent served nowhere else
 
 
 def load_education(
@@ -34,17 +36,35 @@ def load_education(
     ctx: Context,
     city: City,
     principals: dict[str, Principal],
-    guardian_id: uuid.UUID,
-) -> None:
-    """Link, confirm, and one two-hour tutoring session credited to the child."""
-    with transaction(sessions) as s:
-        guardian = IdentityService(s, ctx).resident(guardian_id)
-        guardians = GuardianService(s, ctx)
-        link = guardians.link(guardian, CHILD_NAME, CHILD_ID, "father")
-        guardians.decide(link.id, True, "户口簿核对无误", principals["edu_officer"])
-        child_id = link.child_id
+    candidates: list[uuid.UUID],
+    free: Callable[[uuid.UUID, datetime, datetime], bool],
+) -> uuid.UUID | None:
+    """Link, confirm, and one two-hour tutoring session credited to the child; the parent."""
     day = local_date(utcnow()) - timedelta(days=DAYS_AGO)
     start = datetime.combine(day, time(19), BUSINESS_TZ)
+    street = {c.id for c in city.communities if c.path.startswith(city.streets[0].path)}
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        parents = (identity.resident(r) for r in candidates)  # stops at the first who fits
+        parent = next(
+            (
+                r
+                for r in parents
+                if r.community_id in street
+                and r.verification == "verified"
+                and 1975 <= r.birth_date.year <= 1995
+                and free(r.id, start, start + timedelta(hours=2))
+            ),
+            None,
+        )
+        if parent is None:
+            return None
+        guardian_id = parent.id
+        guardians = GuardianService(s, ctx)
+        link = guardians.link(parent, parent.name[0] + CHILD_GIVEN_NAME, CHILD_ID, "mother"
+                              if parent.sex == "F" else "father")  # fmt: skip
+        guardians.decide(link.id, True, "户口簿核对无误", principals["edu_officer"])
+        child_id = link.child_id
     community = city.communities[0]
     with transaction(sessions) as s:
         activity = ActivityService(s).create(
@@ -76,3 +96,4 @@ def load_education(
         )
         record = offline.record(slip, principals["organizer"])
         offline.decide(record.id, True, "签到表核对无误", principals["reviewer"])
+    return guardian_id
