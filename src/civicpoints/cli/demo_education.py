@@ -1,7 +1,7 @@
-"""The demo's 教育积分: a parent of the first street (a verified resident born 1975–1995) links
-their daughter 小雨; the street's education officer confirms; the parent tutored at an
-after-school 教育支持 session and chose her education account, so its points are hers, valid to
-the end of the enrolment year (31 August)."""
+"""The demo's 教育积分: a parent (a verified resident of the first street born 1975–1995 if
+there is one, else the nearest fit) links their daughter 小雨; the street's education officer
+confirms; the parent tutored at an after-school 教育支持 session and chose her education
+account, so its points are hers, valid to the end of the enrolment year (31 August)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal
@@ -21,7 +22,7 @@ from civicpoints.activities import (
 )
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_data import with_check_char
-from civicpoints.identity import GuardianService, IdentityService
+from civicpoints.identity import GuardianService, IdentityService, Resident
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -44,26 +45,34 @@ def load_education(
     start = datetime.combine(day, time(19), BUSINESS_TZ)
     street = {c.id for c in city.communities if c.path.startswith(city.streets[0].path)}
     with transaction(sessions) as s:
-        identity = IdentityService(s, ctx)
-        parents = (identity.resident(r) for r in candidates)  # stops at the first who fits
-        parent = next(
-            (
-                r
-                for r in parents
-                if r.community_id in street
-                and r.verification == "verified"
-                and 1975 <= r.birth_date.year <= 1995
-                and free(r.id, start, start + timedelta(hours=2))
-            ),
-            None,
-        )
-        if parent is None:
+        rows = s.scalars(select(Resident).where(Resident.id.in_(candidates))).all()
+        order = {r: i for i, r in enumerate(candidates)}
+        able = [
+            r
+            for r in rows
+            if r.verification == "verified"
+            and 1950 <= r.birth_date.year <= 2000
+            and free(r.id, start, start + timedelta(hours=2))
+        ]
+        if not able:
             return None
+        # A parent's age in the first street (the education officer's) first; then anyone.
+        parent = min(
+            able,
+            key=lambda r: (
+                r.community_id not in street,
+                not 1975 <= r.birth_date.year <= 1995,
+                order[r.id],
+            ),
+        )
+        decider = principals["edu_officer" if parent.community_id in street else "admin"]
         guardian_id = parent.id
         guardians = GuardianService(s, ctx)
-        link = guardians.link(parent, parent.name[0] + CHILD_GIVEN_NAME, CHILD_ID, "mother"
-                              if parent.sex == "F" else "father")  # fmt: skip
-        guardians.decide(link.id, True, "户口簿核对无误", principals["edu_officer"])
+        relation = "mother" if parent.sex == "F" else "father"
+        if parent.birth_date.year < 1975:
+            relation = "guardian"  # a grandparent
+        link = guardians.link(parent, parent.name[0] + CHILD_GIVEN_NAME, CHILD_ID, relation)
+        guardians.decide(link.id, True, "户口簿核对无误", decider)
         child_id = link.child_id
     community = city.communities[0]
     with transaction(sessions) as s:
