@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.access import Principal
+from civicpoints.activities import FraudDesk
 from civicpoints.cli.city import City
 from civicpoints.cli.demo_rewards import Rewards
 from civicpoints.hours.service import HoursService
@@ -260,4 +262,46 @@ def test_bad_input_is_a_clear_4xx_with_nothing_written(
     with sessions() as s:
         assert counts(s) == before
         assert LedgerService(s).balance(education_of(uuid.UUID(child_id))) == 0
+    verifies()
+
+
+def test_a_clawed_back_education_record_leaves_the_books_sound(
+    client: TestClient,
+    city: City,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ctx: Context,
+    staff: Callable[[str], Principal],
+    make_activity: Callable[..., uuid.UUID],
+) -> None:
+    """A reviewer claws back a record whose points went to the child: the award is found in the
+    guardian's intake, which the carry emptied, so the intake owes it (the child's points stay,
+    as spent points do for a wallet). The next education award repays that debt first and
+    carries the rest; nothing fails and the ledger verifies after each step."""
+    verifies = Verifies(sessions, settings)
+    li = resident_headers(client, city, 1)
+    li_id = me(client, li)
+    child_id = link_and_confirm(client, li)
+    first, start, end = education_activity(make_activity, 7)
+    path = f"{API}/activities/{first}/education-credit"
+    assert client.put(path, json={"child_id": str(child_id)}, headers=li).status_code == 200
+    record = attend(sessions, ctx, first, li_id, start, end)
+    with transaction(sessions) as s:
+        FraudDesk(s, ctx).claw_back(record, "照片与活动无关", staff("reviewer"))
+    with sessions() as s:
+        ledger = LedgerService(s)
+        assert ledger.balance(education_of(child_id)) == 20
+        assert ledger.balance(education_intake_of(li_id)) == 0
+        assert ledger.debt(education_intake_of(li_id)) == 20  # the intake owes the award
+        assert ledger.balance(wallet_of(li_id)) == 0
+    verifies()
+    second, start2, end2 = education_activity(make_activity, 3)
+    path = f"{API}/activities/{second}/education-credit"
+    assert client.put(path, json={"child_id": str(child_id)}, headers=li).status_code == 200
+    attend(sessions, ctx, second, li_id, start2, end2)
+    with sessions() as s:
+        ledger = LedgerService(s)
+        assert ledger.debt(education_intake_of(li_id)) == 0  # the second award repaid it
+        assert ledger.balance(education_of(child_id)) == 20
+        assert ledger.balance(wallet_of(li_id)) == 0
     verifies()

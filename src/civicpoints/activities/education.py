@@ -25,6 +25,7 @@ from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Conflict, InvalidInput
 from civicpoints.ledger import (
     CarryRequest,
+    HoldService,
     LedgerService,
     Movement,
     education_intake_of,
@@ -122,10 +123,17 @@ class EducationCredit:
         lot ending with the enrolment year (idempotent: a repeat replays)."""
         if not award.awarded:
             return
+        # What the award left in the intake: all of it, unless a debt of the intake (a clawed-
+        # back education record) was repaid from it first; nothing on a repeat (carried).
+        amount = min(
+            award.awarded, HoldService(self.session).available(education_intake_of(guardian.id))
+        )
+        if amount <= 0:
+            return
         year_end = self.guardians.year_end(guardian.community_id, local_date(award.created_at))
         move = Movement(
             "education",
-            award.awarded,
+            amount,
             f"participation:{award.participation_id}",
             "计入子女教育积分 / credited to the child's education points",
             actor,
