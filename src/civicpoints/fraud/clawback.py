@@ -18,6 +18,7 @@ from civicpoints.fraud.models import Case, CaseKind
 from civicpoints.hours import HoursService
 from civicpoints.ledger import (
     AwardNotFound,
+    ClawbackNotFound,
     ClawbackRequest,
     LedgerService,
     RestoreRequest,
@@ -79,16 +80,23 @@ class Clawbacks:
         """Give back what a clawback took (an upheld appeal): points with their expiry, the
         debt forgiven, the minutes back in the register."""
         if case.clawback_id is not None:
-            LedgerService(self.session).restore(
-                RestoreRequest(
-                    owner=wallet_of(case.resident_id),
-                    clawback_id=case.clawback_id,
-                    ref=f"participation:{case.participation_id}",
-                    reason="申诉成立，积分退还 / appeal upheld: points given back",
-                    actor=by.key,
-                    idempotency_key=f"restore:{case.id}",
-                )
-            )
+            owners = _award_owners(case.resident_id)
+            for n, owner in enumerate(owners, start=1):
+                try:
+                    LedgerService(self.session).restore(
+                        RestoreRequest(
+                            owner=owner,
+                            clawback_id=case.clawback_id,
+                            ref=f"participation:{case.participation_id}",
+                            reason="申诉成立，积分退还 / appeal upheld: points given back",
+                            actor=by.key,
+                            idempotency_key=f"restore:{case.id}",
+                        )
+                    )
+                    break
+                except ClawbackNotFound:  # nothing written: it was the other account's
+                    if n == len(owners):
+                        raise
         HoursService(self.session).uncorrect(
             case.participation_id, "申诉成立 / appeal upheld", by.key
         )
