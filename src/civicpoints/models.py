@@ -1,11 +1,13 @@
 """Every domain's tables, imported once so `Base.metadata` is complete (migrations, tests)."""
 
+from civicpoints.activities import education_models as activities_education
 from civicpoints.activities import models as activities
 from civicpoints.audit import models as audit
 from civicpoints.community import donation_models as community_donations
 from civicpoints.community import hazard_models as community_hazards
 from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
+from civicpoints.identity import education_models as identity_education
 from civicpoints.identity import models as identity
 from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
@@ -19,6 +21,7 @@ from civicpoints.scoring import models as scoring
 metadata = Base.metadata
 __all__ = [
     "activities",
+    "activities_education",
     "audit",
     "community_donations",
     "community_hazards",
@@ -26,6 +29,7 @@ __all__ = [
     "hours",
     "idempotency",
     "identity",
+    "identity_education",
     "jobs",
     "ledger",
     "metadata",

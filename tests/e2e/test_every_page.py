@@ -50,6 +50,7 @@ RESIDENT_PAGES = [
     "/certificates",
     "/donate",
     "/savings",
+    "/children",
 ]
 PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
@@ -81,6 +82,7 @@ STAFF_PAGES = {
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
     "civil": ["/staff", "/staff/pool"],
+    "edu_officer": ["/staff", "/staff/education"],
     "admin": [
         "/admin",
         "/admin/rules",

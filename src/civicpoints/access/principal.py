@@ -20,6 +20,9 @@ class Role(StrEnum):
     # 民政: civil-affairs staff of a community, who set low-income status and allocate the
     # community's 爱心积分池 (issue 11).
     CIVIL_AFFAIRS = "civil_affairs"
+    # 教育: education-department staff of a region, who confirm a guardian's link to a child
+    # and decide the education entitlements paid from a child's education points (issue 11).
+    EDUCATION = "education"
 
 
 @dataclass(frozen=True)

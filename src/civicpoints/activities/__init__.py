@@ -2,6 +2,7 @@
 
 from civicpoints.activities.certify import CERTIFIERS, CertificateDesk, CertificateRequest
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
+from civicpoints.activities.education import EducationCredit
 from civicpoints.activities.erasure import erase_activity_data
 from civicpoints.activities.evidence import PhotoFacts, inspect_photo
 from civicpoints.activities.fraud_desk import FraudDesk
@@ -51,6 +52,7 @@ __all__ = [
     "CertificateRequest",
     "CheckIn",
     "Circle",
+    "EducationCredit",
     "EnrollmentStatus",
     "FraudDesk",
     "Geofence",

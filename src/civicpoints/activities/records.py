@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from civicpoints.activities import geo
+from civicpoints.activities.education import EducationCredit
 from civicpoints.activities.errors import (
     AlreadyRecorded,
     NotEnrolled,
@@ -48,7 +49,6 @@ from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit import months
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.ledger import wallet_of
 from civicpoints.regions import RegionService
 from civicpoints.scoring import (
     AwardRequest,
@@ -268,17 +268,23 @@ class RecordService:
         suspended = CaseService(self.session).suspended_until(record.resident_id, utcnow())
         facts = _facts(record, activity, bool(self.repo.evidence(record.id)), suspended is not None)
         occurred = record.ended_at or activity.ends_at
-        return ScoringService(self.session).award(
+        education = EducationCredit(self.session, self.ctx)
+        child_id = education.destination(record.resident_id, activity)  # 教育积分, else wallet
+        award = ScoringService(self.session).award(
             AwardRequest(
                 participation_id=record.id,
                 resident_id=record.resident_id,
-                wallet=wallet_of(record.resident_id),
+                wallet=education.wallet(record.resident_id, child_id),
                 region_ids=self.ancestry(activity),
                 facts=facts,
                 occurred_at=as_utc(occurred),
                 actor=actor,
             )
         )
+        if child_id is not None:
+            guardian = IdentityService(self.session, self.ctx).resident(record.resident_id)
+            education.carry_on(award, guardian, child_id, actor)
+        return award
 
     def past_month(self, first: date) -> list[PastParticipation]:
         """The approved records whose service ended in the Beijing month starting `first`,

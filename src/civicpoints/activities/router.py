@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from civicpoints.activities.certify import CertificateDesk, CertificateRequest
+from civicpoints.activities.education import EducationCredit
 from civicpoints.activities.models import ActivityStatus, Participation
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
@@ -22,6 +23,8 @@ from civicpoints.activities.schemas import (
     BulkApprove,
     CategoryName,
     CheckIn,
+    EducationCreditChoice,
+    EducationCreditRead,
     EnrollmentRead,
     ImportReport,
     OfflineRecordCreate,
@@ -35,7 +38,7 @@ from civicpoints.activities.service import ActivityService
 from civicpoints.activities.venue import VenueCodes, code_matched
 from civicpoints.activities.views import participation_view
 from civicpoints.hours import CertificateIssue, CertificateRead, Kind
-from civicpoints.identity import ResidentCaller, StaffCaller, resident, staff
+from civicpoints.identity import IdentityService, ResidentCaller, StaffCaller, resident, staff
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import (
     Ctx,
@@ -96,6 +99,30 @@ def cancel_activity(activity_id: uuid.UUID, who: StaffCaller, db: DbSession) -> 
 def enroll(activity_id: uuid.UUID, who: ResidentCaller, db: DbSession) -> EnrollmentRead:
     """Enrol the signed-in resident (waitlisted when full)."""
     return EnrollmentRead.model_validate(ActivityService(db).enroll(activity_id, who.id))
+
+
+@router.get("/activities/{activity_id}/education-credit", response_model=EducationCreditRead)
+def education_credit(
+    activity_id: uuid.UUID, who: ResidentCaller, db: DbSession, ctx: Ctx
+) -> EducationCreditRead:
+    """Where the signed-in resident's points for the activity go (child_id null: the wallet)."""
+    child = EducationCredit(db, ctx).choice(activity_id, who.id)
+    return EducationCreditRead(activity_id=activity_id, child_id=child)
+
+
+@router.put("/activities/{activity_id}/education-credit", response_model=EducationCreditRead)
+def choose_education_credit(
+    activity_id: uuid.UUID,
+    body: EducationCreditChoice,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+) -> EducationCreditRead:
+    """Credit a 教育支持 activity's points to a confirmed child's education account, or (null)
+    back to the wallet; fixed once the points are decided."""
+    guardian = IdentityService(db, ctx).resident(who.id)
+    child = EducationCredit(db, ctx).choose(activity_id, guardian, body.child_id)
+    return EducationCreditRead(activity_id=activity_id, child_id=child)
 
 
 @router.delete("/activities/{activity_id}/enrollments/me", response_model=EnrollmentRead)

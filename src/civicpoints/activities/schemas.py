@@ -231,3 +231,19 @@ class RecheckKeep(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: Text = Field(min_length=1, max_length=500)
+
+
+class EducationCreditChoice(BaseModel):
+    """Where the signed-in resident's points for a 教育支持 activity go: a confirmed child's
+    education account (`child_id`), or the wallet (`null`, the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    child_id: uuid.UUID | None = None
+
+
+class EducationCreditRead(BaseModel):
+    """The choice in force for one activity."""
+
+    activity_id: uuid.UUID
+    child_id: uuid.UUID | None

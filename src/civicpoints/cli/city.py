@@ -138,6 +138,11 @@ STAFF = [
     ("civil", "社区民政专干 林民政", Role.CIVIL_AFFAIRS, "community0"),
     ("civil2", "社区民政助理 高助理", Role.CIVIL_AFFAIRS, "community0"),
     ("civil_other", "邻社区民政专干 蒋民政", Role.CIVIL_AFFAIRS, "community1"),
+    # 教育积分: education staff of the first street (confirm guardians' links to children and
+    # decide education entitlements paid from children's education points), and of a
+    # neighbouring community
+    ("edu_officer", "北山街道教育专干 唐老师", Role.EDUCATION, "street0"),
+    ("edu_other", "邻社区教育专干 韩老师", Role.EDUCATION, "community1"),
 ]
 
 

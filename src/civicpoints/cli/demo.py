@@ -63,6 +63,7 @@ from civicpoints.cli.demo_data import (
     with_check_char,
 )
 from civicpoints.cli.demo_donations import load_donations, star_gives_and_saves
+from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.fraud_sim_images import with_exif
@@ -134,6 +135,7 @@ def load_demo(
     star = _star_volunteer(sessions, demo)
     if star is not None:
         star_gives_and_saves(sessions, demo.city, star)
+    load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "
@@ -535,6 +537,7 @@ ROLE_LABELS = {
     "merchant_clerk": "核销员 clerk",
     "verifier": "实名核验员 verifier",
     "civil_affairs": "民政专干 civil affairs",
+    "education": "教育专干 education",
 }
 
 
@@ -562,4 +565,5 @@ START = {
     "auditor": "/admin",
     "merchant_clerk": "/merchant",
     "civil_affairs": "/staff/pool",
+    "education": "/staff/education",
 }

@@ -7,6 +7,7 @@ by an append-only correction. Never commits.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,15 @@ from civicpoints.access import Principal
 from civicpoints.fraud.cases import CaseService, Finding
 from civicpoints.fraud.models import Case, CaseKind
 from civicpoints.hours import HoursService
-from civicpoints.ledger import ClawbackRequest, LedgerService, RestoreRequest, wallet_of
+from civicpoints.ledger import (
+    AwardNotFound,
+    ClawbackNotFound,
+    ClawbackRequest,
+    LedgerService,
+    RestoreRequest,
+    education_intake_of,
+    wallet_of,
+)
 from civicpoints.scoring import ScoringService
 
 
@@ -33,19 +42,26 @@ class Clawbacks:
         taken = debt = 0
         clawback_id = None
         if award is not None and award.transfer_id is not None and award.awarded > 0:
-            result = LedgerService(self.session).claw_back(
-                ClawbackRequest(
-                    owner=wallet_of(finding.resident_id),
-                    award_transfer_id=award.transfer_id,
-                    amount=award.awarded,
-                    ref=f"participation:{record_id}",
-                    reason=f"经核查不属实，追回积分 / found false, taken back: {finding.reason}"[
-                        :500
-                    ],
-                    actor=by.key,
-                    idempotency_key=f"clawback:{record_id}",
-                )
-            )
+            reason = f"经核查不属实，追回积分 / found false, taken back: {finding.reason}"
+            result = None
+            for owner in _award_owners(finding.resident_id):
+                try:
+                    result = LedgerService(self.session).claw_back(
+                        ClawbackRequest(
+                            owner=owner,
+                            award_transfer_id=award.transfer_id,
+                            amount=award.awarded,
+                            ref=f"participation:{record_id}",
+                            reason=reason[:500],
+                            actor=by.key,
+                            idempotency_key=f"clawback:{record_id}",
+                        )
+                    )
+                    break
+                except AwardNotFound:  # nothing written: the award went to the other account
+                    continue
+            if result is None:
+                raise AwardNotFound()
             taken, debt, clawback_id = result.taken, result.debt, result.clawback_id
         correction = HoursService(self.session).correct(record_id, finding.reason, by.key)
         minutes = -correction.minutes if correction is not None else 0
@@ -64,16 +80,30 @@ class Clawbacks:
         """Give back what a clawback took (an upheld appeal): points with their expiry, the
         debt forgiven, the minutes back in the register."""
         if case.clawback_id is not None:
-            LedgerService(self.session).restore(
-                RestoreRequest(
-                    owner=wallet_of(case.resident_id),
-                    clawback_id=case.clawback_id,
-                    ref=f"participation:{case.participation_id}",
-                    reason="申诉成立，积分退还 / appeal upheld: points given back",
-                    actor=by.key,
-                    idempotency_key=f"restore:{case.id}",
-                )
-            )
+            owners = _award_owners(case.resident_id)
+            for n, owner in enumerate(owners, start=1):
+                try:
+                    LedgerService(self.session).restore(
+                        RestoreRequest(
+                            owner=owner,
+                            clawback_id=case.clawback_id,
+                            ref=f"participation:{case.participation_id}",
+                            reason="申诉成立，积分退还 / appeal upheld: points given back",
+                            actor=by.key,
+                            idempotency_key=f"restore:{case.id}",
+                        )
+                    )
+                    break
+                except ClawbackNotFound:  # nothing written: it was the other account's
+                    if n == len(owners):
+                        raise
         HoursService(self.session).uncorrect(
             case.participation_id, "申诉成立 / appeal upheld", by.key
         )
+
+
+def _award_owners(resident_id: object) -> tuple[str, str]:
+    """Where a record's award may have been credited: the wallet, or (教育积分) the guardian's
+    education intake, from which it was carried to a child's education account."""
+    assert isinstance(resident_id, uuid.UUID)
+    return wallet_of(resident_id), education_intake_of(resident_id)

@@ -1,5 +1,13 @@
+from civicpoints.identity.education_errors import (
+    ChildNotLinked,
+    LinkNotConfirmed,
+    NotEducationStaff,
+)
+from civicpoints.identity.education_models import Child, GuardianLink, LinkStatus
+from civicpoints.identity.education_views import child_link_view, staff_link_view
 from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import ResidentVerified, resident_verified
+from civicpoints.identity.guardians import GuardianService, require_education_staff
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.lookup import ResidentLookup
 from civicpoints.identity.models import Resident, Staff, Verification
@@ -44,10 +52,17 @@ __all__ = [
     "ID_CONTEXT",
     "PHONE_CONTEXT",
     "Caller",
+    "Child",
+    "ChildNotLinked",
     "GrantCreate",
     "GrantView",
+    "GuardianLink",
+    "GuardianService",
     "IdentityService",
     "InPersonVerificationCreate",
+    "LinkNotConfirmed",
+    "LinkStatus",
+    "NotEducationStaff",
     "Resident",
     "ResidentCaller",
     "ResidentCreate",
@@ -64,6 +79,7 @@ __all__ = [
     "StaffView",
     "TokenRequest",
     "Verification",
+    "child_link_view",
     "erase_personal_data",
     "give_consent",
     "hash_password",
@@ -71,9 +87,11 @@ __all__ = [
     "may_process",
     "may_read_staff",
     "require_consent",
+    "require_education_staff",
     "resident",
     "resident_verified",
     "sign_in_guard",
     "staff",
+    "staff_link_view",
     "withdraw_consent",
 ]

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from civicpoints.access import Principal
+from civicpoints.identity.education_schemas import (
+    ChildLinkCreate,
+    ChildLinkRead,
+    StaffLinkRead,
+)
+from civicpoints.identity.education_views import child_link_view, staff_link_view
+from civicpoints.identity.guardians import GuardianService
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.schemas import (
     InPersonVerificationCreate,
@@ -22,6 +29,7 @@ from civicpoints.identity.schemas import (
 from civicpoints.identity.service import IdentityService
 from civicpoints.kit.errors import Forbidden, Unauthorized
 from civicpoints.kit.http import Ctx, DbSession
+from civicpoints.kit.schemas import Decision
 
 router = APIRouter(tags=["identity 身份"])
 bearer = HTTPBearer(auto_error=False)
@@ -145,3 +153,46 @@ def verify_in_person(
     """A verifier records seeing the resident's ID card in person (记录核验人员)."""
     verified = IdentityService(db, ctx).verify_in_person(resident_id, body, who)
     return ResidentRead.model_validate(verified)
+
+
+# -- 教育积分: children, links, the education department's decisions ------------------------
+
+
+@router.post("/me/children", response_model=ChildLinkRead, status_code=201)
+def link_child(
+    body: ChildLinkCreate, who: ResidentCaller, db: DbSession, ctx: Ctx
+) -> ChildLinkRead:
+    """Ask to link a child by name and ID number; the education department confirms."""
+    guardians = GuardianService(db, ctx)
+    guardian = IdentityService(db, ctx).resident(who.id)
+    link = guardians.link(guardian, body.name, body.id_number, body.relation)
+    return child_link_view(db, link, guardians.child(link.child_id))
+
+
+@router.get("/me/children", response_model=list[ChildLinkRead])
+def my_children(who: ResidentCaller, db: DbSession, ctx: Ctx) -> list[ChildLinkRead]:
+    """The signed-in guardian's children: link status, education points and their expiry."""
+    return [child_link_view(db, lk, c) for lk, c in GuardianService(db, ctx).children_of(who.id)]
+
+
+@router.get("/education/links", response_model=list[StaffLinkRead])
+def education_links(
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    status: Literal["pending", "confirmed", "rejected"] | None = "pending",
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
+) -> list[StaffLinkRead]:
+    """Links in the caller's regions (education staff), oldest first."""
+    rows = GuardianService(db, ctx).queue(who, status, limit)
+    return [staff_link_view(db, lk, c) for lk, c in rows]
+
+
+@router.post("/education/links/{link_id}/decision", response_model=StaffLinkRead)
+def decide_link(
+    link_id: uuid.UUID, body: Decision, who: StaffCaller, db: DbSession, ctx: Ctx
+) -> StaffLinkRead:
+    """Confirm or reject a pending link (education staff of the guardian's region)."""
+    guardians = GuardianService(db, ctx)
+    link = guardians.decide(link_id, body.approve, body.reason, who)
+    return staff_link_view(db, link, guardians.child(link.child_id))

@@ -4,7 +4,13 @@ Other domains import from here, not from the ledger's modules: the services, the
 they take and return, and the errors they raise. Tables, repositories and the verification
 machinery stay inside."""
 
-from civicpoints.ledger.accounts import pool_of, savings_of, wallet_of
+from civicpoints.ledger.accounts import (
+    education_intake_of,
+    education_of,
+    pool_of,
+    savings_of,
+    wallet_of,
+)
 from civicpoints.ledger.carry import CarriedLot, CarryRequest, CarryResult
 from civicpoints.ledger.chain import account_id_for
 from civicpoints.ledger.clawback import (
@@ -77,6 +83,8 @@ __all__ = [
     "VerifyReport",
     "account_id_for",
     "cosign_latest",
+    "education_intake_of",
+    "education_of",
     "entry_fields",
     "entry_to_json",
     "load_or_create_signer",

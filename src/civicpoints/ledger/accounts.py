@@ -32,3 +32,16 @@ def pool_of(community_id: uuid.UUID) -> str:
 def savings_of(resident_id: uuid.UUID) -> str:
     """The ledger owner name of a resident's savings account (积分银行)."""
     return f"savings:resident:{resident_id}"
+
+
+def education_of(child_id: uuid.UUID) -> str:
+    """The ledger owner name of a child's education account (教育积分): spendable only on
+    education entitlements, its lots ending with the child's enrolment year."""
+    return f"education:child:{child_id}"
+
+
+def education_intake_of(resident_id: uuid.UUID) -> str:
+    """The ledger owner name through which a guardian's award reaches a child's education
+    account: the award is credited here (a lot as scoring decides) and carried on at once
+    under the enrolment-year rule, so `ledger verify` can recompute the education expiry."""
+    return f"education-intake:resident:{resident_id}"

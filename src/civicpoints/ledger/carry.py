@@ -48,6 +48,9 @@ class CarryRequest:
     target_kind: str
     move: Movement
     extend_months: int = 0
+    # An education account (教育积分): every slice ends with the enrolment year it was first
+    # earned in, the year ending on this "MM-DD" (a region setting); "" for other carries.
+    year_end: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def _digest(source: uuid.UUID, target: uuid.UUID, req: CarryRequest) -> str:
     """What makes two carry requests 'the same' for idempotency."""
     m = req.move
     text = f"carry|{source}|{target}|{m.kind}|{m.amount}|{m.ref}|{req.extend_months}"
+    if req.year_end:
+        text += f"|{req.year_end}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -146,7 +151,14 @@ class CarryService:
         lot, take = part
         key = req.move.idempotency_key
         earned = self._origin_earned(lot)
-        expiry = lifetimes.carried_expiry(as_utc(lot.expires_at), as_utc(earned), req.extend_months)
+        if req.year_end:
+            rule = lifetimes.year_end_rule(req.year_end)
+            expiry = lifetimes.rule_expiry(rule, as_utc(lot.expires_at), as_utc(earned))
+        else:
+            expiry = lifetimes.carried_expiry(
+                as_utc(lot.expires_at), as_utc(earned), req.extend_months
+            )
+            rule = f"months:{req.extend_months}" if expiry > as_utc(lot.expires_at) else ""
         out = replace(req.move, amount=take, idempotency_key=f"{key}#{n}:out")
         sent = self.ledger.transfer(source, out_transit, out, lots=[lot])
         inward = replace(req.move, amount=take, idempotency_key=f"{key}#{n}:in")
@@ -154,14 +166,13 @@ class CarryService:
         opened = self.session.scalars(
             select(Lot).where(Lot.bucket == target.bucket, Lot.entry_id == got.credit_entry_id)
         ).one()
-        extends = f"months:{req.extend_months}" if expiry > as_utc(lot.expires_at) else ""
         self.session.add(
             Carry(
                 bucket=target.bucket, id=new_id(), idempotency_key=key, slice=n,
                 request_hash=digest, account_id=target.id, lot_id=opened.id,
                 in_transfer_id=got.transfer_id, from_bucket=source.bucket,
                 from_account_id=source.id, from_lot_id=lot.id, out_transfer_id=sent.transfer_id,
-                amount=take, earned_at=earned, expires_at=expiry, extends=extends,
+                amount=take, earned_at=earned, expires_at=expiry, extends=rule,
             )
         )  # fmt: skip
         return CarriedLot(

@@ -301,3 +301,16 @@ class UnknownCode(InvalidInput):
 
     code = "rewards.unknown_code"
     messages = {"zh-CN": "未知的编码：{ref}", "en": "unknown code: {ref}"}
+
+
+class NotEducationItem(DomainError):
+    """A child's education points offered for anything but an education entitlement."""
+
+    code = "education.not_education_item"
+    status = 422
+    title = {"zh-CN": "教育积分不能兑换此项", "en": "Not an education entitlement"}
+    messages = {
+        "zh-CN": "教育积分只能用于教育部门审核的教育权益（如子女入学优先审核）",
+        "en": "education points can be spent only on education entitlements the education "
+        "bureau decides (e.g. enrolment priority review)",
+    }

@@ -179,6 +179,9 @@ class Redemption(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     hold_bucket: Mapped[int | None]  # entitlements hold their points here
     hold_id: Mapped[uuid.UUID | None]
+    # 教育积分: paid from this child's education account (the guardian applies for them);
+    # None: from the resident's wallet.
+    child_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity_child.id"))
     decision_reason: Mapped[str | None] = mapped_column(String(500))
     decided_by: Mapped[uuid.UUID | None]
     decided_at: Mapped[datetime | None]

@@ -185,10 +185,28 @@ class RewardsRepository:
     ) -> Sequence[Redemption]:
         """Pending applications for items of `departments` (None: all), newest first, after a
         cursor: the limit is applied before LIMIT, so every page is full."""
-        stmt = select(Redemption).where(Redemption.status == RedemptionStatus.PENDING)
+        stmt = select(Redemption).where(
+            Redemption.status == RedemptionStatus.PENDING,
+            Redemption.child_id.is_(None),  # paid from education points: education staff's
+        )
         if departments is not None:
             owned = select(Item.id).where(Item.department_id.in_(departments))
             stmt = stmt.where(Redemption.item_id.in_(owned))
+        if after is not None:
+            stmt = stmt.where(Redemption.id < after)
+        return self.session.scalars(stmt.order_by(Redemption.id.desc()).limit(limit)).all()
+
+    def education_applications(
+        self, scope: Any, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Redemption]:
+        """Pending applications paid from a child's education points whose guardian lives
+        where `scope` (an SQL condition on the guardian's community path) covers, newest
+        first after a cursor; the scope is in the WHERE, before the LIMIT."""
+        stmt = select(Redemption).where(
+            Redemption.status == RedemptionStatus.PENDING,
+            Redemption.child_id.is_not(None),
+            scope,
+        )
         if after is not None:
             stmt = stmt.where(Redemption.id < after)
         return self.session.scalars(stmt.order_by(Redemption.id.desc()).limit(limit)).all()

@@ -21,6 +21,7 @@ from civicpoints.rewards.codes import qr_png
 from civicpoints.rewards.models import Category
 from civicpoints.rewards.schemas import (
     CODE_PATTERN,
+    ChildRedemptionCreate,
     ItemCreate,
     ItemRead,
     ItemUpdate,
@@ -114,6 +115,41 @@ def redeem(
         return redemption_view(db, row)
 
     return once(who.key, body, run, 201)
+
+
+@router.post("/me/children/{child_id}/redemptions", response_model=RedemptionRead, status_code=201)
+def redeem_for_child(
+    child_id: uuid.UUID,
+    body: ChildRedemptionCreate,
+    who: ResidentCaller,
+    db: DbSession,
+    ctx: Ctx,
+    once: Idempotent,
+) -> RedemptionRead:
+    """Apply for an education entitlement on a confirmed child's behalf, paid from the child's
+    education points (教育积分); anything but an education entitlement is refused."""
+
+    def run() -> RedemptionRead:
+        service = RedemptionService(db, ctx)
+        key = once.key or str(uuid.uuid4())
+        row = service.redeem(who.id, body.item_id, body.quantity, key, child_id=child_id)
+        return redemption_view(db, row)
+
+    return once(who.key, {"child_id": str(child_id), **body.model_dump(mode="json")}, run, 201)
+
+
+@router.get("/education/applications", response_model=list[RedemptionRead])
+def education_applications(
+    who: StaffCaller,
+    db: DbSession,
+    ctx: Ctx,
+    limit: Limit = 50,
+    cursor: uuid.UUID | None = Query(None, description="the last id of the previous page"),
+) -> list[RedemptionRead]:
+    """Applications paid from children's education points whose guardians live in the
+    caller's regions (education staff), newest first."""
+    rows = RedemptionService(db, ctx).education_applications(who, cursor, limit)
+    return [redemption_view(db, r) for r in rows]
 
 
 @router.get("/me/redemptions", response_model=list[RedemptionRead])

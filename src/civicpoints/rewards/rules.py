@@ -136,3 +136,12 @@ def may_decide(who: Principal, department: uuid.UUID | None) -> bool:
         return True
     departments = decides_for(who)  # an item with no department has none to decide for
     return department is not None and (departments is None or department in departments)
+
+
+EDUCATION_CATEGORIES = frozenset({"education_priority"})  # 子女入学优先审核 and its kind
+
+
+def education_entitlement(category: str, fulfilment: str) -> bool:
+    """Whether an item may be bought with a child's education points (教育积分): an education
+    entitlement (an application the education bureau decides), nothing else."""
+    return category in EDUCATION_CATEGORIES and fulfilment == "entitlement"

@@ -151,6 +151,8 @@ class RedemptionRead(BaseModel):
     decided_at: datetime | None
     created_at: datetime
     vouchers: list[VoucherRead]
+    # 教育积分: paid from this child's education account (null: the wallet)
+    child_id: uuid.UUID | None = None
 
 
 class VerifyRead(BaseModel):
@@ -300,3 +302,13 @@ class VoucherCode(BaseModel):
         pattern=CODE_PATTERN,
         description="as typed: any case, spaces or dashes",
     )
+
+
+class ChildRedemptionCreate(BaseModel):
+    """Apply, on a confirmed child's behalf, for an education entitlement paid from the
+    child's education points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: uuid.UUID
+    quantity: Whole = Field(1, description="1–5; anything else is refused with a reason")

@@ -11,10 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicpoints.access import Principal
-from civicpoints.identity import IdentityService, Resident, may_process, require_consent
+from civicpoints.access import Principal, Role, scope_clause
+from civicpoints.identity import (
+    GuardianService,
+    IdentityService,
+    NotEducationStaff,
+    Resident,
+    may_process,
+    require_consent,
+    require_education_staff,
+)
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, month_key, start_of_local_day, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden
@@ -26,9 +35,10 @@ from civicpoints.ledger import (
     HoldService,
     InsufficientPoints,
     Resolution,
+    education_of,
     wallet_of,
 )
-from civicpoints.regions import RegionService
+from civicpoints.regions import RegionService, path_of
 from civicpoints.rewards import codes, rules
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import (
@@ -38,6 +48,7 @@ from civicpoints.rewards.errors import (
     InvalidQuantity,
     ItemNotFound,
     NotCancellable,
+    NotEducationItem,
     NotPending,
     RedemptionNotFound,
 )
@@ -81,24 +92,36 @@ class RedemptionService:
         self.holds = HoldService(session)
 
     def redeem(
-        self, resident_id: uuid.UUID, item_id: uuid.UUID, quantity: int, key: str
+        self,
+        resident_id: uuid.UUID,
+        item_id: uuid.UUID,
+        quantity: int,
+        key: str,
+        child_id: uuid.UUID | None = None,
     ) -> Redemption:
         """Check eligibility, take stock, hold the points; vouchers or an application result.
 
+        With `child_id` (教育积分) a guardian applies on a confirmed child's behalf, paying from
+        the child's education account: only education entitlements may be bought so.
         A retry with the same key returns the first redemption.
         """
         if not 1 <= quantity <= rules.MAX_QUANTITY:
             raise InvalidQuantity(field="quantity", quantity=quantity)
+        if child_id is not None:  # 404 unlinked, 409 not confirmed: before the item
+            GuardianService(self.session, self.ctx).confirmed_child(resident_id, child_id)
         item = self.repo.item(item_id, lock=True)
         if item is None:
             raise ItemNotFound(field="item_id")
+        if child_id is not None and not rules.education_entitlement(item.category, item.fulfilment):
+            raise NotEducationItem(field="item_id")
         earlier = self.repo.redemption_by_key(resident_id, key)  # read after the item lock:
         if earlier is not None:  # a twin request that held it first is seen committed
             return earlier
         now = utcnow()
         period = rules.period_key(item.period, local_date(now))
         self._check(item, resident_id, now, quantity)
-        wallet, total = wallet_of(resident_id), item.price_points * quantity
+        wallet = wallet_of(resident_id) if child_id is None else education_of(child_id)
+        total = item.price_points * quantity
         available = self.holds.available(wallet, now)
         if available < total:
             raise InsufficientPoints(available=available, needed=total)
@@ -113,6 +136,7 @@ class RedemptionService:
             status=RedemptionStatus.ISSUED,
             period_key=period,
             idempotency_key=key,
+            child_id=child_id,
         )
         self.repo.add(redemption)
         if item.fulfilment == Fulfilment.VOUCHER:
@@ -196,7 +220,7 @@ class RedemptionService:
         assert sponsor is not None
         return self.holds.place(
             HoldRequest(
-                owner=wallet_of(redemption.resident_id),
+                owner=_payer(redemption),
                 amount=amount,
                 ref=f"redemption:{redemption.id}",
                 reason=f"兑换 {item.name} / redeem {item.name_en}"[:500],
@@ -300,7 +324,12 @@ class RedemptionService:
         """Approve (post the points to the sponsor) or deny (void: points back) an application;
         only the owning department (or an administrator) may."""
         redemption, item = self._locked(redemption_id)
-        if not rules.may_decide(by, item.department_id):
+        if redemption.child_id is not None:  # 教育积分: the guardian's region's education staff
+            require_education_staff(by)
+            guardian = IdentityService(self.session, self.ctx).resident(redemption.resident_id)
+            if not GuardianService(self.session, self.ctx).may_decide_for(by, guardian):
+                raise NotEducationStaff()
+        elif not rules.may_decide(by, item.department_id):
             raise Forbidden()
         staff = by.id
         if redemption.status != RedemptionStatus.PENDING:
@@ -324,6 +353,20 @@ class RedemptionService:
     ) -> Sequence[Redemption]:
         """Entitlement applications waiting for a department `by` decides for, newest first."""
         return self.repo.applications_for(rules.decides_for(by), after, limit)
+
+    def education_applications(
+        self, by: Principal, after: uuid.UUID | None, limit: int
+    ) -> Sequence[Redemption]:
+        """Applications paid from children's education points whose guardians live where `by`
+        holds the education role, newest first."""
+        require_education_staff(by)
+        home = (
+            select(Resident.community_id)
+            .where(Resident.id == Redemption.resident_id)
+            .scalar_subquery()
+        )
+        scope = scope_clause(by, Role.EDUCATION, path_of(home), home)
+        return self.repo.education_applications(scope, after, limit)
 
     def expire_vouchers(self, now: datetime, batch: int = 200) -> int:
         """Refund unused vouchers past their validity, and lapsed applications (a batch)."""
@@ -437,6 +480,14 @@ class RedemptionService:
         )
         self.repo.add(booking)
         return booking
+
+
+def _payer(redemption: Redemption) -> str:
+    """The account a redemption's points are held in: the child's education account (教育积分)
+    or the resident's wallet."""
+    if redemption.child_id is not None:
+        return education_of(redemption.child_id)
+    return wallet_of(redemption.resident_id)
 
 
 def _text(value: object) -> object:

@@ -29,6 +29,7 @@ def redemption_view(db: Session, redemption: Redemption) -> RedemptionRead:
         decided_at=redemption.decided_at,
         created_at=redemption.created_at,
         vouchers=[voucher_view(catalog, v) for v in catalog.vouchers_of_redemption(redemption.id)],
+        child_id=redemption.child_id,
     )
 
 

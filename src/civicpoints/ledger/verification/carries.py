@@ -103,13 +103,12 @@ class Carries:
         expires, earned, extends = _when(row[5]), _when(row[6]), row[7]
         source_expires, source_earned = _when(row[22]), _when(row[24]) or _when(row[23])
         assert source_expires is not None and earned is not None
-        try:
-            months = lifetimes.extension_months(extends)
+        try:  # the rule recorded with the slice: kept, "months:N" or "year_end:MM-DD"
+            expected, known = lifetimes.rule_expiry(extends, source_expires, earned), True
         except ValueError:
-            months = -1
-        expected = lifetimes.carried_expiry(source_expires, earned, max(months, 0))
+            expected, known = source_expires, False
         new_expires = _when(row[12])
-        if months < 0 or earned != source_earned or expected != expires or new_expires != expected:
+        if not known or earned != source_earned or expected != expires or new_expires != expected:
             self.found.add(
                 fault(
                     "carry.expiry",

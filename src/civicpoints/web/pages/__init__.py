@@ -20,6 +20,7 @@ from civicpoints.web.pages import (
     certificates,
     dashboard,
     donations,
+    education,
     errors,
     hazards,
     history,
@@ -71,6 +72,7 @@ ROUTERS = (
     verification.router,
     hazards.router,
     donations.router,
+    education.router,
 )
 
 

@@ -17,12 +17,13 @@ from civicpoints.activities import (
     Activity,
     ActivityService,
     Card,
+    EducationCredit,
     ListingService,
     Participation,
     Position,
     participation_view,
 )
-from civicpoints.identity import IdentityService
+from civicpoints.identity import GuardianService, IdentityService, LinkStatus
 from civicpoints.kit.clock import as_utc, utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.web.pages.forms import FormErrors
@@ -92,11 +93,18 @@ def _detail(
     assert p.who is not None
     activity, card, record = as_seen(p, activity_id)
     listing = ListingService(p.db)
+    children, credit = [], None
+    if activity.category == "education_support":  # 教育积分: where the points go
+        links = GuardianService(p.db, p.ctx).children_of(p.who.id)
+        children = [c for lk, c in links if lk.status == LinkStatus.CONFIRMED]
+        credit = EducationCredit(p.db, p.ctx).choice(activity_id, p.who.id)
     return p.render(
         "resident/activity.html",
         status,
         card=card,
         a=activity,
+        children=children,
+        credit=credit,
         waitlist=listing.waitlist_position(activity_id, p.who.id),
         record=participation_view(p.db, record) if record else None,
         ended=as_utc(activity.ends_at) <= utcnow(),
@@ -115,6 +123,11 @@ def _refused(p: Page, activity_id: uuid.UUID, exc: DomainError) -> Response:
     p.db.rollback()  # nothing of a refused request is kept
     errors = FormErrors([(None, m) for _f, m in FormErrors.of(exc, p.locale).items])
     return _detail(p, activity_id, exc.status, errors)
+
+
+def refused_detail(p: Page, activity_id: uuid.UUID, exc: DomainError) -> Response:
+    """The activity page again with a refused request's message (for other page modules)."""
+    return _refused(p, activity_id, exc)
 
 
 @router.post("/activities/{activity_id}/enrollment")
