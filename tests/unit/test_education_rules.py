@@ -4,18 +4,14 @@ region's year end applies."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
 
-from civicpoints.identity.education_rules import (
-    DEFAULT_YEAR_END,
-    YearEndVersion,
-    is_minor,
-    room_for_guardian,
-    year_end_in_force,
-)
+from civicpoints.identity.education_rules import DEFAULT_YEAR_END, is_minor, room_for_guardian
 from civicpoints.kit.clock import BUSINESS_TZ
+from civicpoints.kit.versions import in_force
 from civicpoints.ledger.lifetimes import rule_expiry, year_end_expiry, year_end_rule
 
 
@@ -50,6 +46,22 @@ def test_a_year_end_every_year_does_not_have_is_refused(bad: str) -> None:
         year_end_rule(bad)
     with pytest.raises(ValueError):
         rule_expiry(f"year_end:{bad}", beijing(2027, 1, 1), beijing(2026, 1, 1))
+
+
+@dataclass(frozen=True)
+class YearEndVersion:
+    """One stored enrolment-year setting, as the repository returns it."""
+
+    region_id: uuid.UUID | None
+    effective_from: date
+    year_end: str
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def year_end_in_force(versions: list[YearEndVersion], chain: list[uuid.UUID]) -> str:
+    """What GuardianService.year_end decides from the rows (kit.versions' precedence)."""
+    row = in_force(versions, chain, date(2026, 12, 7))
+    return DEFAULT_YEAR_END if row is None else row.year_end
 
 
 def test_the_most_specific_region_wins_then_the_latest_version() -> None:

@@ -30,6 +30,7 @@ from civicpoints.identity.idcard import mask_id_number, parse_id_number
 from civicpoints.identity.models import Resident
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
+from civicpoints.kit.versions import in_force
 from civicpoints.regions import RegionService
 
 CHILD_ID_CONTEXT = "identity_child.id_number"
@@ -155,9 +156,8 @@ class GuardianService:
         specific region's own setting, its latest version; else city-wide; else 08-31."""
         regions = RegionService(self.session)
         chain = [r.id for r in regions.ancestry(regions.get(region_id))]
-        rows = self.repo.settings_for(chain, on)
-        versions = [rules.YearEndVersion(r.region_id, r.effective_from, r.year_end) for r in rows]
-        return rules.year_end_in_force(versions, chain)
+        row = in_force(self.repo.settings_for(chain, on), chain, on)
+        return rules.DEFAULT_YEAR_END if row is None else row.year_end
 
 
 def require_education_staff(who: Principal) -> None:
