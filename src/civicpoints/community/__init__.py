@@ -6,8 +6,11 @@ from civicpoints.community.donation_errors import (
     NotLowIncome,
     NotYourCommunity,
     OverMonthlyLimit,
+    InvalidDonationSetting,
     OverSavingsCap,
 )
+from civicpoints.community.donation_schemas import DonationSettingCreate
+from civicpoints.community.donation_settings import DonationSettingService
 from civicpoints.community.donation_rules import DonationSettings, mask_name
 from civicpoints.community.donations import DonationService, PoolView
 from civicpoints.community.hazard_erasure import erase_hazard_data
@@ -21,6 +24,8 @@ from civicpoints.community.savings import SavingsService, SavingsView
 __all__ = [
     "Candidate",
     "DonationService",
+    "DonationSettingCreate",
+    "DonationSettingService",
     "DonationSettings",
     "HazardCategory",
     "HazardDecision",
@@ -29,6 +34,7 @@ __all__ = [
     "HazardReportCreate",
     "HazardService",
     "HazardStatus",
+    "InvalidDonationSetting",
     "NotCivilAffairs",
     "NotLowIncome",
     "NotYourCommunity",

@@ -44,6 +44,13 @@ class DonationRepository:
         )
         return self.session.scalars(stmt).all()
 
+    def setting_versions(self) -> Sequence[DonationSettingRow]:
+        """Every settings version, newest first."""
+        stmt = select(DonationSettingRow).order_by(
+            DonationSettingRow.created_at.desc(), DonationSettingRow.id
+        )
+        return self.session.scalars(stmt).all()
+
     def given_in_month(self, resident_id: uuid.UUID, month: str) -> int:
         """Points a resident gave in one Beijing month."""
         stmt = select(func.coalesce(func.sum(Donation.amount), 0)).where(

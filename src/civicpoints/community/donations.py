@@ -30,6 +30,7 @@ from civicpoints.community.donation_models import (
     LowIncomeStatus,
 )
 from civicpoints.community.donation_repository import DonationRepository
+from civicpoints.community.donation_settings import DonationSettingService
 from civicpoints.identity import Resident, ResidentNotFound
 from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
 from civicpoints.kit.errors import Conflict, InvalidInput, NotFound
@@ -76,17 +77,9 @@ class DonationService:
     # -- settings ------------------------------------------------------------------------
 
     def settings(self, region_id: uuid.UUID, at: datetime | None = None) -> rules.DonationSettings:
-        """The donation and points-bank settings in force in a region (own or an ancestor's)."""
-        chain = [r.id for r in self.regions.ancestry(self.regions.get(region_id))]
-        depth = {rid: i for i, rid in enumerate(chain)}
-        rows = self.repo.settings_for(chain, local_date(at or utcnow()))
-        if not rows:
-            return rules.DEFAULT_SETTINGS
-        best = max(rows, key=lambda r: (depth.get(r.region_id, -1) if r.region_id else -1,
-                                        r.effective_from))  # fmt: skip
-        return rules.DonationSettings(
-            best.monthly_donation_limit, best.savings_months, best.savings_cap
-        )
+        """The donation and points-bank settings in force in a region (own or an ancestor's:
+        the most specific region first, then the latest start)."""
+        return DonationSettingService(self.session).in_force(region_id, local_date(at or utcnow()))
 
     # -- donating ------------------------------------------------------------------------
 
