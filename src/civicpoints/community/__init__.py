@@ -2,16 +2,16 @@
 allocation; the 积分银行. Teams and education accounts join here too (DESIGN.md §3)."""
 
 from civicpoints.community.donation_errors import (
+    InvalidDonationSetting,
     NotCivilAffairs,
     NotLowIncome,
     NotYourCommunity,
     OverMonthlyLimit,
-    InvalidDonationSetting,
     OverSavingsCap,
 )
+from civicpoints.community.donation_rules import DonationSettings, mask_name
 from civicpoints.community.donation_schemas import DonationSettingCreate
 from civicpoints.community.donation_settings import DonationSettingService
-from civicpoints.community.donation_rules import DonationSettings, mask_name
 from civicpoints.community.donations import DonationService, PoolView
 from civicpoints.community.hazard_erasure import erase_hazard_data
 from civicpoints.community.hazard_errors import HazardNotFound

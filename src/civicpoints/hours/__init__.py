@@ -30,6 +30,7 @@ from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, st
 __all__ = [
     "CATEGORY_ZH",
     "DEFAULT_STARS",
+    "MAX_STAR_HOURS",
     "NUMBER_PATTERN",
     "Certificate",
     "CertificateIssue",
@@ -41,7 +42,6 @@ __all__ = [
     "CheckRead",
     "HoursService",
     "InvalidStarPolicy",
-    "MAX_STAR_HOURS",
     "Issuer",
     "Kind",
     "ServiceLine",

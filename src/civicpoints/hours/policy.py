@@ -14,9 +14,9 @@ from civicpoints.access import Principal, Role
 from civicpoints.hours.errors import InvalidStarPolicy
 from civicpoints.hours.models import StarPolicyRow
 from civicpoints.hours.repository import HoursRepository
+from civicpoints.hours.schemas import StarPolicyCreate
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
-from civicpoints.hours.schemas import StarPolicyCreate
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.errors import Forbidden, NotFound
 from civicpoints.regions import RegionService
