@@ -7,7 +7,7 @@ from datetime import date, datetime
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from civicpoints.hours.certificates import Check
 from civicpoints.hours.models import Certificate
@@ -145,13 +145,13 @@ class StarPolicyCreate(BaseModel):
     )
     note: Line = Field("", max_length=500)
 
-    @model_validator(mode="after")
-    def rising(self) -> StarPolicyCreate:
+    @field_validator("thresholds")
+    @classmethod
+    def rising(cls, t: list[int]) -> list[int]:
         """Each level needs more hours than the one below it."""
-        t = self.thresholds
         if any(b <= a for a, b in pairwise(t)):
             raise ValueError("每一级须多于上一级 / each level must need more hours than the last")
-        return self
+        return t
 
 
 class StarPolicyRead(BaseModel):
