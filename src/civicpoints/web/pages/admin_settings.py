@@ -60,7 +60,11 @@ def _scopes(p: Page) -> list[tuple[str, str]]:
     assert p.who is not None
     en = p.locale == "en"
     found = [("", p._("City-wide"))] if p.who.may_citywide(Role.ADMIN) else []
-    indent = {Level.DISTRICT: "", Level.STREET: "\u3000", Level.COMMUNITY: "\u3000\u3000"}
+    indent: dict[str, str] = {
+        Level.DISTRICT: "",
+        Level.STREET: "\u3000",
+        Level.COMMUNITY: "\u3000\u3000",
+    }
     for r in sorted(RegionService(p.db).tree(), key=lambda r: r.path):
         if r.level in indent and p.who.may(Role.ADMIN, r.path):
             found.append((str(r.id), indent[r.level] + ((r.name_en or r.name) if en else r.name)))
