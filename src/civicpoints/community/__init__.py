@@ -12,7 +12,7 @@ from civicpoints.community.donation_errors import (
 from civicpoints.community.donation_rules import DonationSettings, mask_name
 from civicpoints.community.donation_schemas import DonationSettingCreate
 from civicpoints.community.donation_settings import DonationSettingService
-from civicpoints.community.donations import DonationService, PoolView
+from civicpoints.community.donations import SEARCH_MAX, SEARCH_PAGES, DonationService, PoolView
 from civicpoints.community.hazard_erasure import erase_hazard_data
 from civicpoints.community.hazard_errors import HazardNotFound
 from civicpoints.community.hazard_models import HazardReport
@@ -22,6 +22,8 @@ from civicpoints.community.hazards import HazardCategory, HazardStatus
 from civicpoints.community.savings import SavingsService, SavingsView
 
 __all__ = [
+    "SEARCH_MAX",
+    "SEARCH_PAGES",
     "Candidate",
     "DonationService",
     "DonationSettingCreate",

@@ -48,6 +48,11 @@ from civicpoints.regions import RegionService
 EXPIRING_DAYS = 30  # the pool page shows what expires within this many days first
 
 
+SEARCH_MAX = 40  # characters of a search on the allocate form
+SEARCH_PAGE = 20  # residents per page of it
+SEARCH_PAGES = 500  # pages at most (offset paging stays cheap)
+
+
 @dataclass(frozen=True)
 class PoolView:
     """A community pool: balance, what expires within 30 days, its lots (earliest first)."""
@@ -212,6 +217,18 @@ class DonationService:
             self.repo.low_income_in(community_id),
             list(self.repo.allocations_in(community_id, 50)),
         )
+
+    def find_low_income(
+        self, who: Principal, community_id: uuid.UUID, q: str, page: int
+    ) -> tuple[list[Resident], bool]:
+        """One page (from 0) of a community's low-income residents whose name holds `q` or
+        whose platform number starts with it, for the allocate form; and whether more follow.
+        Civil-affairs staff of the community only (checked first)."""
+        self.check_staff(who, community_id)
+        q = " ".join(q.split())[:SEARCH_MAX]
+        page = min(max(page, 0), SEARCH_PAGES - 1)
+        rows = self.repo.low_income_page(community_id, q, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+        return list(rows[:SEARCH_PAGE]), len(rows) > SEARCH_PAGE
 
     def allocate(
         self,
