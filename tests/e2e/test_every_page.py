@@ -65,6 +65,7 @@ STAFF_PAGES = {
         "/staff/slips/blank",
         "/staff/import",
         "/staff/certificates",
+        "/staff/volunteer-records",
     ],
     "reviewer": [
         "/staff",
@@ -80,11 +81,13 @@ STAFF_PAGES = {
     "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
-    "civil": ["/staff", "/staff/pool"],
+    "civil": ["/staff", "/staff/pool", "/staff/pool?q=无此人"],
     "admin": [
         "/admin",
         "/admin/rules",
         "/admin/risk",
+        "/admin/stars",
+        "/admin/donations",
         "/admin/catalog",
         "/admin/catalog/{item}",
         "/admin/sponsors",
