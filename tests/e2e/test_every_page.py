@@ -66,6 +66,7 @@ STAFF_PAGES = {
         "/staff/slips/blank",
         "/staff/import",
         "/staff/certificates",
+        "/staff/volunteer-records",
     ],
     "reviewer": [
         "/staff",
@@ -81,12 +82,14 @@ STAFF_PAGES = {
     "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
-    "civil": ["/staff", "/staff/pool"],
     "edu_officer": ["/staff", "/staff/education"],
+    "civil": ["/staff", "/staff/pool", "/staff/pool?q=无此人"],
     "admin": [
         "/admin",
         "/admin/rules",
         "/admin/risk",
+        "/admin/stars",
+        "/admin/donations",
         "/admin/catalog",
         "/admin/catalog/{item}",
         "/admin/sponsors",

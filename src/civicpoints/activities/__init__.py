@@ -19,6 +19,9 @@ from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks, awaits_recheck
 from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records_export import as_csv as volunteer_records_csv
+from civicpoints.activities.records_export import as_json as volunteer_records_json
+from civicpoints.activities.records_export import may_see_id_numbers, volunteer_records
 from civicpoints.activities.reviewing import LookAlike, PhotoView, ReviewDesk, ReviewItem
 from civicpoints.activities.schemas import (
     ActivityCreate,
@@ -86,9 +89,13 @@ __all__ = [
     "erase_activity_data",
     "geofence_from_dict",
     "inspect_photo",
+    "may_see_id_numbers",
     "participation_view",
     "store_blob",
     "venue_words",
+    "volunteer_records",
+    "volunteer_records_csv",
+    "volunteer_records_json",
 ]
 
 subscribe()

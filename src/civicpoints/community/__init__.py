@@ -2,6 +2,7 @@
 allocation; the 积分银行. Teams and education accounts join here too (DESIGN.md §3)."""
 
 from civicpoints.community.donation_errors import (
+    InvalidDonationSetting,
     NotCivilAffairs,
     NotLowIncome,
     NotYourCommunity,
@@ -9,7 +10,9 @@ from civicpoints.community.donation_errors import (
     OverSavingsCap,
 )
 from civicpoints.community.donation_rules import DonationSettings, mask_name
-from civicpoints.community.donations import DonationService, PoolView
+from civicpoints.community.donation_schemas import DonationSettingCreate
+from civicpoints.community.donation_settings import DonationSettingService
+from civicpoints.community.donations import SEARCH_MAX, SEARCH_PAGES, DonationService, PoolView
 from civicpoints.community.hazard_erasure import erase_hazard_data
 from civicpoints.community.hazard_errors import HazardNotFound
 from civicpoints.community.hazard_models import HazardReport
@@ -19,8 +22,12 @@ from civicpoints.community.hazards import HazardCategory, HazardStatus
 from civicpoints.community.savings import SavingsService, SavingsView
 
 __all__ = [
+    "SEARCH_MAX",
+    "SEARCH_PAGES",
     "Candidate",
     "DonationService",
+    "DonationSettingCreate",
+    "DonationSettingService",
     "DonationSettings",
     "HazardCategory",
     "HazardDecision",
@@ -29,6 +36,7 @@ __all__ = [
     "HazardReportCreate",
     "HazardService",
     "HazardStatus",
+    "InvalidDonationSetting",
     "NotCivilAffairs",
     "NotLowIncome",
     "NotYourCommunity",

@@ -58,3 +58,11 @@ class OverSavingsCap(InvalidInput):
         "zh-CN": "积分银行最多还能存入 {room} 分（上限 {cap} 分）",
         "en": "you can save at most {room} more points (cap {cap})",
     }
+
+
+class InvalidDonationSetting(InvalidInput):
+    """A settings version that cannot be stored as asked (nothing is written)."""
+
+    code = "community.invalid_donation_setting"
+    title = {"zh-CN": "捐赠与积分银行设置无效", "en": "Invalid donation settings"}
+    messages = {"zh-CN": "设置无效：{reason_zh}", "en": "invalid settings: {reason_en}"}

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from civicpoints.community.donation_models import (
@@ -16,6 +16,7 @@ from civicpoints.community.donation_models import (
     DonationSettingRow,
     LowIncomeStatus,
 )
+from civicpoints.identity import Resident
 
 
 class DonationRepository:
@@ -41,6 +42,13 @@ class DonationRepository:
             .order_by(
                 DonationSettingRow.effective_from.desc(), DonationSettingRow.created_at.desc()
             )
+        )
+        return self.session.scalars(stmt).all()
+
+    def setting_versions(self) -> Sequence[DonationSettingRow]:
+        """Every settings version, newest first."""
+        stmt = select(DonationSettingRow).order_by(
+            DonationSettingRow.created_at.desc(), DonationSettingRow.id
         )
         return self.session.scalars(stmt).all()
 
@@ -109,6 +117,47 @@ class DonationRepository:
         ).all()
         latest = {r.resident_id: r.active for r in rows}
         return [rid for rid, active in latest.items() if active]
+
+    def low_income_page(
+        self, community_id: uuid.UUID, q: str, limit: int, offset: int
+    ) -> Sequence[Resident]:
+        """Residents of a community whose latest decision is 'low income', whose name holds
+        `q` or whose platform number starts with it ('' all), by name; one page of them.
+
+        The latest decision per resident is chosen in SQL (a window over the resident's
+        decisions), and the resident must still live in the community."""
+        ranked = (
+            select(
+                LowIncomeStatus.resident_id,
+                LowIncomeStatus.active,
+                func.row_number()
+                .over(
+                    partition_by=LowIncomeStatus.resident_id,
+                    order_by=(LowIncomeStatus.set_at.desc(), LowIncomeStatus.id.desc()),
+                )
+                .label("n"),
+            )
+            .where(LowIncomeStatus.community_id == community_id)
+            .subquery()
+        )
+        stmt = (
+            select(Resident)
+            .join(ranked, ranked.c.resident_id == Resident.id)
+            .where(
+                ranked.c.n == 1,
+                ranked.c.active.is_(True),
+                Resident.community_id == community_id,
+            )
+        )
+        if q:
+            stmt = stmt.where(
+                or_(
+                    Resident.name.contains(q, autoescape=True),
+                    Resident.public_no.startswith(q.upper(), autoescape=True),
+                )
+            )
+        stmt = stmt.order_by(Resident.name, Resident.public_no).limit(limit).offset(offset)
+        return self.session.scalars(stmt).all()
 
     def board(self, community_id: uuid.UUID, limit: int) -> list[tuple[uuid.UUID, int]]:
         """(donor, total given) of donors in a community who opted in, largest first."""

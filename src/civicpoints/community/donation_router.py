@@ -14,6 +14,8 @@ from civicpoints.community.donation_schemas import (
     BoardLine,
     DonationCreate,
     DonationRead,
+    DonationSettingCreate,
+    DonationSettingRead,
     LowIncomeRead,
     LowIncomeSet,
     PoolLotRead,
@@ -22,6 +24,7 @@ from civicpoints.community.donation_schemas import (
     SavingsMove,
     SavingsRead,
 )
+from civicpoints.community.donation_settings import DonationSettingService
 from civicpoints.community.donations import EXPIRING_DAYS, DonationService
 from civicpoints.community.savings import SavingsService
 from civicpoints.identity import IdentityService, ResidentCaller, StaffCaller
@@ -167,3 +170,19 @@ def withdraw(
         return _savings_read(db, ctx, who.id)
 
     return once(who.key, body, run, 201)
+
+
+@router.get("/community/donation-settings", response_model=list[DonationSettingRead])
+def list_donation_settings(who: StaffCaller, db: ReadSession) -> list[DonationSettingRead]:
+    """Every version of the donation and points-bank settings, newest first (defaults where
+    none applies: 500 points a month, savings last 24 months, at most 5,000 saved)."""
+    return [DonationSettingRead.model_validate(r) for r in DonationSettingService(db).versions()]
+
+
+@router.post("/community/donation-settings", response_model=DonationSettingRead, status_code=201)
+def create_donation_setting(
+    body: DonationSettingCreate, who: StaffCaller, db: DbSession
+) -> DonationSettingRead:
+    """Add a version of the donation and points-bank settings for a region or city-wide
+    (administrators of it; from today at the earliest). Audited as every staff write."""
+    return DonationSettingRead.model_validate(DonationSettingService(db).add(body, who))

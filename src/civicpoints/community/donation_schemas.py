@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -132,3 +132,37 @@ class SavingsRead(BaseModel):
     cap: int
     months: int
     lots: list[SavedLotRead]
+
+
+class DonationSettingCreate(BaseModel):
+    """A new version of a region's donation and points-bank settings (None: city-wide)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region_id: uuid.UUID | None = None
+    effective_from: date = Field(description="Beijing date, today at the earliest")
+    monthly_donation_limit: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=10_000)] = (
+        Field(description="points one resident may give per month")
+    )
+    savings_months: Annotated[int, BeforeValidator(_no_bool), Field(ge=12, le=60)] = Field(
+        description="months saved points last from when they were earned (12: no extension)"
+    )
+    savings_cap: Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=100_000)] = Field(
+        description="the most points one resident may hold in the points bank"
+    )
+    note: Line = Field("", max_length=200)
+
+
+class DonationSettingRead(BaseModel):
+    """A stored version of the donation and points-bank settings."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    region_id: uuid.UUID | None
+    effective_from: date
+    monthly_donation_limit: int
+    savings_months: int
+    savings_cap: int
+    note: str
+    created_at: datetime

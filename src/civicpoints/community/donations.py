@@ -30,10 +30,10 @@ from civicpoints.community.donation_models import (
     LowIncomeStatus,
 )
 from civicpoints.community.donation_repository import DonationRepository
+from civicpoints.community.donation_settings import DonationSettingService
 from civicpoints.identity import Resident, ResidentNotFound
 from civicpoints.kit.clock import as_utc, local_date, month_key, utcnow
 from civicpoints.kit.errors import Conflict, InvalidInput, NotFound
-from civicpoints.kit.versions import in_force
 from civicpoints.ledger import (
     CarryRequest,
     InsufficientPoints,
@@ -46,6 +46,11 @@ from civicpoints.ledger import (
 from civicpoints.regions import RegionService
 
 EXPIRING_DAYS = 30  # the pool page shows what expires within this many days first
+
+
+SEARCH_MAX = 40  # characters of a search on the allocate form
+SEARCH_PAGE = 20  # residents per page of it
+SEARCH_PAGES = 500  # pages at most (offset paging stays cheap)
 
 
 @dataclass(frozen=True)
@@ -77,15 +82,9 @@ class DonationService:
     # -- settings ------------------------------------------------------------------------
 
     def settings(self, region_id: uuid.UUID, at: datetime | None = None) -> rules.DonationSettings:
-        """The donation and points-bank settings in force in a region (own or an ancestor's)."""
-        chain = [r.id for r in self.regions.ancestry(self.regions.get(region_id))]
-        on = local_date(at or utcnow())
-        best = in_force(self.repo.settings_for(chain, on), chain, on)
-        if best is None:
-            return rules.DEFAULT_SETTINGS
-        return rules.DonationSettings(
-            best.monthly_donation_limit, best.savings_months, best.savings_cap
-        )
+        """The donation and points-bank settings in force in a region (own or an ancestor's:
+        the most specific region first, then the latest start)."""
+        return DonationSettingService(self.session).in_force(region_id, local_date(at or utcnow()))
 
     # -- donating ------------------------------------------------------------------------
 
@@ -218,6 +217,18 @@ class DonationService:
             self.repo.low_income_in(community_id),
             list(self.repo.allocations_in(community_id, 50)),
         )
+
+    def find_low_income(
+        self, who: Principal, community_id: uuid.UUID, q: str, page: int
+    ) -> tuple[list[Resident], bool]:
+        """One page (from 0) of a community's low-income residents whose name holds `q` or
+        whose platform number starts with it, for the allocate form; and whether more follow.
+        Civil-affairs staff of the community only (checked first)."""
+        self.check_staff(who, community_id)
+        q = " ".join(q.split())[:SEARCH_MAX]
+        page = min(max(page, 0), SEARCH_PAGES - 1)
+        rows = self.repo.low_income_page(community_id, q, SEARCH_PAGE + 1, page * SEARCH_PAGE)
+        return list(rows[:SEARCH_PAGE]), len(rows) > SEARCH_PAGE
 
     def allocate(
         self,

@@ -12,17 +12,25 @@ from civicpoints.hours.certificates import (
     mask_name,
     statement,
 )
-from civicpoints.hours.errors import CertificateNotFound, CertificateRefused
+from civicpoints.hours.errors import CertificateNotFound, CertificateRefused, InvalidStarPolicy
 from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.pdf import certificate_pdf
 from civicpoints.hours.policy import StarPolicyService
-from civicpoints.hours.schemas import CertificateIssue, CertificateRead, CheckRead
+from civicpoints.hours.schemas import (
+    MAX_STAR_HOURS,
+    CertificateIssue,
+    CertificateRead,
+    CheckRead,
+    StarPolicyCreate,
+    StarPolicyRead,
+)
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 
 __all__ = [
     "CATEGORY_ZH",
     "DEFAULT_STARS",
+    "MAX_STAR_HOURS",
     "NUMBER_PATTERN",
     "Certificate",
     "CertificateIssue",
@@ -33,11 +41,14 @@ __all__ = [
     "Check",
     "CheckRead",
     "HoursService",
+    "InvalidStarPolicy",
     "Issuer",
     "Kind",
     "ServiceLine",
     "Standing",
     "StarLevel",
+    "StarPolicyCreate",
+    "StarPolicyRead",
     "StarPolicyService",
     "StarThresholds",
     "Volunteer",

@@ -21,3 +21,12 @@ class CertificateNotFound(DomainError):
     status = 404
     title = {"zh-CN": "未找到", "en": "Not found"}
     messages = {"zh-CN": "该证明不存在", "en": "no such certificate"}
+
+
+class InvalidStarPolicy(DomainError):
+    """A star-threshold version that cannot be stored as asked (nothing is written)."""
+
+    code = "hours.invalid_star_policy"
+    status = 422
+    title = {"zh-CN": "星级标准无效", "en": "Invalid star thresholds"}
+    messages = {"zh-CN": "星级标准无效：{reason_zh}", "en": "invalid star thresholds: {reason_en}"}

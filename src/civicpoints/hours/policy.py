@@ -4,18 +4,24 @@ most specific region first, then the latest start; else the seed default). Never
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
+from civicpoints.hours.errors import InvalidStarPolicy
 from civicpoints.hours.models import StarPolicyRow
 from civicpoints.hours.repository import HoursRepository
+from civicpoints.hours.schemas import StarPolicyCreate
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
-from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.clock import local_date, utcnow
+from civicpoints.kit.errors import Forbidden, NotFound
 from civicpoints.kit.versions import in_force
 from civicpoints.regions import RegionService
+
+MAX_AHEAD = timedelta(days=731)  # a version may be scheduled up to two years ahead
 
 
 class StarPolicyService:
@@ -27,10 +33,14 @@ class StarPolicyService:
 
     def in_force(self, region_ids: list[uuid.UUID], on: date) -> StarThresholds:
         """The thresholds on `on` for the most specific of `region_ids` (else the default)."""
-        chosen = in_force(self.repo.star_policies_for(region_ids, on), region_ids, on)
+        chosen = self.current(region_ids, on)
         if chosen is None:
             return DEFAULT_STARS
         return StarThresholds(hours=chosen.thresholds)
+
+    def current(self, region_ids: list[uuid.UUID], on: date) -> StarPolicyRow | None:
+        """The stored version in force on `on` for the most specific of `region_ids`, if any."""
+        return in_force(self.repo.star_policies_for(region_ids, on), region_ids, on)
 
     def for_region(self, region_id: uuid.UUID, on: date) -> StarThresholds:
         """The thresholds in force on `on` in a region (its own or an ancestor's)."""
@@ -52,6 +62,56 @@ class StarPolicyService:
         """One resident's star level in their home community."""
         return self.levels({resident_id: home}, on)[resident_id]
 
+    def check_may_set(self, who: Principal, region_id: uuid.UUID | None) -> None:
+        """Refuse (403) anyone but an administrator of the region (city-wide: of the city).
+
+        The scope is checked before the region's existence: an unknown region is 403 for a
+        regional administrator (only a city-wide one learns that it does not exist, 404)."""
+        if region_id is None:
+            allowed = who.may_citywide(Role.ADMIN)
+        else:
+            try:
+                path = RegionService(self.session).get(region_id).path
+            except NotFound:
+                if who.may_citywide(Role.ADMIN):
+                    raise
+                raise Forbidden() from None
+            allowed = who.may(Role.ADMIN, path)
+        if not allowed:
+            raise Forbidden()
+
+    def add(
+        self, data: StarPolicyCreate, by: Principal, today: date | None = None
+    ) -> StarPolicyRow:
+        """A new version as the API asks for it: scope first, then today at the earliest and
+        no more than two years ahead (a version is never back-dated: levels already shown stay
+        true)."""
+        self.check_may_set(by, data.region_id)
+        today = today or local_date(utcnow())
+        if data.effective_from < today:
+            raise InvalidStarPolicy(
+                "effective_from",
+                reason_zh="生效日期不能早于今天",
+                reason_en="it cannot start before today",
+            )
+        if data.effective_from > today + MAX_AHEAD:
+            raise InvalidStarPolicy(
+                "effective_from",
+                reason_zh="生效日期最多可提前两年设定",
+                reason_en="it can be scheduled at most two years ahead",
+            )
+        return self.create(
+            data.region_id,
+            data.effective_from,
+            StarThresholds(hours=list(data.thresholds)),
+            by,
+            data.note,
+        )
+
+    def versions(self) -> Sequence[StarPolicyRow]:
+        """Every stored version, newest first."""
+        return self.repo.star_policies()
+
     def create(
         self,
         region_id: uuid.UUID | None,
@@ -61,12 +121,7 @@ class StarPolicyService:
         note: str = "",
     ) -> StarPolicyRow:
         """Store a new version (administrators of the region; city-wide: of the city)."""
-        if region_id is None:
-            allowed = by.may_citywide(Role.ADMIN)
-        else:
-            allowed = by.may(Role.ADMIN, RegionService(self.session).get(region_id).path)
-        if not allowed:
-            raise Forbidden()
+        self.check_may_set(by, region_id)
         row = StarPolicyRow(
             region_id=region_id,
             effective_from=effective_from,

@@ -13,10 +13,17 @@ from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.models import Certificate
 from civicpoints.hours.pdf import certificate_pdf
 from civicpoints.hours.policy import StarPolicyService
-from civicpoints.hours.schemas import CertificateRead, CheckRead, HoursRead, StarRead
+from civicpoints.hours.schemas import (
+    CertificateRead,
+    CheckRead,
+    HoursRead,
+    StarPolicyCreate,
+    StarPolicyRead,
+    StarRead,
+)
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import star_level
-from civicpoints.identity import IdentityService, ResidentCaller
+from civicpoints.identity import IdentityService, ResidentCaller, StaffCaller
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.http import Ctx, DbSession, ReadSession
 
@@ -42,6 +49,20 @@ def my_hours(who: ResidentCaller, db: DbSession, ctx: Ctx) -> HoursRead:
             thresholds=thresholds.hours,
         ),
     )
+
+
+@router.get("/hours/star-policies", response_model=list[StarPolicyRead])
+def list_star_policies(who: StaffCaller, db: ReadSession) -> list[StarPolicyRead]:
+    """Every version of the star-level thresholds, newest first (the national default of
+    100/300/600/1000/1500 hours applies where none does)."""
+    return [StarPolicyRead.model_validate(r) for r in StarPolicyService(db).versions()]
+
+
+@router.post("/hours/star-policies", response_model=StarPolicyRead, status_code=201)
+def create_star_policy(body: StarPolicyCreate, who: StaffCaller, db: DbSession) -> StarPolicyRead:
+    """Add a version of the star-level thresholds for a region or city-wide (administrators of
+    it; from today at the earliest). Audited as every staff write."""
+    return StarPolicyRead.model_validate(StarPolicyService(db).add(body, who))
 
 
 @router.get("/me/certificates", response_model=list[CertificateRead])

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Literal
+from datetime import date, datetime
+from itertools import pairwise
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from civicpoints.hours.certificates import Check
 from civicpoints.hours.models import Certificate
+from civicpoints.kit.schemas import Line
+
+MAX_STAR_HOURS = 20_000  # a lifetime of weekly service is about 5,000 hours
+StarHours = Annotated[StrictInt, Field(ge=1, le=MAX_STAR_HOURS)]
 
 
 class StarRead(BaseModel):
@@ -126,3 +131,37 @@ class CheckRead(BaseModel):
             issued_on=c.issued_on,
             kind=c.kind,
         )
+
+
+class StarPolicyCreate(BaseModel):
+    """A new version of the star-level thresholds for a region (None: city-wide) from a day."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region_id: uuid.UUID | None = None
+    effective_from: date = Field(description="Beijing date, today at the earliest")
+    thresholds: list[StarHours] = Field(
+        min_length=5, max_length=5, description="hours for one to five stars, strictly rising"
+    )
+    note: Line = Field("", max_length=500)
+
+    @field_validator("thresholds")
+    @classmethod
+    def rising(cls, t: list[int]) -> list[int]:
+        """Each level needs more hours than the one below it."""
+        if any(b <= a for a, b in pairwise(t)):
+            raise ValueError("每一级须多于上一级 / each level must need more hours than the last")
+        return t
+
+
+class StarPolicyRead(BaseModel):
+    """A stored version of the star-level thresholds."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    region_id: uuid.UUID | None
+    effective_from: date
+    thresholds: list[int]
+    note: str
+    created_at: datetime

@@ -1,16 +1,26 @@
 """Star levels and certificates in the web app: the resident's certificates (download), the
 staff page that issues them (organizers and reviewers of the organization that recorded the
-hours), and the public check page `/verify/{number}` that the certificate's QR code opens."""
+hours), the export of an organization's volunteer records (the same staff), and the public
+check page `/verify/{number}` that the certificate's QR code opens."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from civicpoints.activities import CERTIFIERS, CertificateDesk, CertificateRequest
+from civicpoints.activities import (
+    CERTIFIERS,
+    CertificateDesk,
+    CertificateRequest,
+    may_see_id_numbers,
+    volunteer_records,
+    volunteer_records_csv,
+    volunteer_records_json,
+)
 from civicpoints.hours import (
     CATEGORY_ZH,
     NUMBER_PATTERN,
@@ -137,3 +147,41 @@ def verify_certificate(p: AnyPage, number: Number) -> Response:
     check = CertificateService(p.db, p.ctx.settings).check(number)
     status = 404 if check.standing == Standing.UNKNOWN else 200
     return p.render("certificate_check.html", status, number=number, check=check)
+
+
+# -- the export of volunteer records (docs/exports.md) ---------------------------------------
+
+
+@router.get("/staff/volunteer-records")
+def records_export_page(p: StaffPage, organization: str = "") -> Response:
+    """Choose an organization in scope and download its volunteer records as CSV or JSON
+    (`GET /api/v1/volunteer-records`); a plain GET form and links, no script needed."""
+    who = require(p, *CERTIFIERS)
+    orgs = CertificateDesk(p.db, p.ctx).organizations(who)
+    chosen = organization if any(str(o.id) == organization for o in orgs) else ""
+    return p.render(
+        "staff/volunteer_records.html",
+        orgs=orgs,
+        chosen=chosen or (str(orgs[0].id) if orgs else ""),
+        full=may_see_id_numbers(who),
+    )
+
+
+@router.get("/staff/volunteer-records/download")
+def records_export_download(
+    p: StaffPage,
+    organization_id: uuid.UUID,
+    format: Literal["csv", "json"] = "csv",
+) -> Response:
+    """The export itself, as the API gives it: scope in SQL first (404 outside it), ID numbers
+    masked unless the exporter is a city-wide administrator, an audit row for every export."""
+    who = require(p, *CERTIFIERS)
+    doc = volunteer_records(p.db, p.ctx, who, organization_id, local_date(utcnow()))
+    if format == "csv":
+        body, media = volunteer_records_csv(doc), "text/csv; charset=utf-8"
+    else:
+        body, media = volunteer_records_json(doc), "application/json"
+    response = Response(body, media_type=media)
+    name = f"volunteer-records-{doc['exported_on']}.{format}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return p.finish(response)

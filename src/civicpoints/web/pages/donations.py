@@ -10,8 +10,14 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.community import DonationService, PoolView, SavingsService
-from civicpoints.identity import IdentityService
+from civicpoints.community import (
+    SEARCH_MAX,
+    SEARCH_PAGES,
+    DonationService,
+    PoolView,
+    SavingsService,
+)
+from civicpoints.identity import IdentityService, ResidentLookup
 from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
 from civicpoints.ledger import HoldService, Lot, wallet_of
@@ -91,13 +97,21 @@ def _community(p: Page, community: uuid.UUID | None) -> uuid.UUID:
 
 
 def _pool_page(
-    p: Page, community: uuid.UUID, status: int = 200, errors: FormErrors | None = None
+    p: Page,
+    community: uuid.UUID,
+    status: int = 200,
+    errors: FormErrors | None = None,
+    q: str = "",
+    page: int = 0,
 ) -> Response:
-    """The pool page: what expires within 30 days first, the lots, the allocate form."""
+    """The pool page: what expires within 30 days first, the lots, the allocate form with a
+    search of the community's low-income residents (by name or platform number, a page of
+    them at a time)."""
     assert p.who is not None
-    view: PoolView = DonationService(p.db).pool(p.who, community)
-    identity = IdentityService(p.db, p.ctx)
-    families = [identity.resident(rid) for rid in view.low_income]
+    donations = DonationService(p.db)
+    view: PoolView = donations.pool(p.who, community)
+    families, more = donations.find_low_income(p.who, community, q, page)
+    people = ResidentLookup(p.db).by_ids([a.resident_id for a in view.allocations])
     soon = utcnow() + SOON
     return p.render(
         "staff/pool.html",
@@ -106,7 +120,11 @@ def _pool_page(
         soon=_by_day([x for x in view.lots if as_utc(x.expires_at) <= soon]),
         later=_by_day([x for x in view.lots if as_utc(x.expires_at) > soon]),
         families=families,
-        names={r.id: r.name for r in families},
+        marked=len(view.low_income),
+        q=" ".join(q.split())[:SEARCH_MAX],
+        at_page=page,
+        more=more,
+        names={rid: r.name for rid, r in people.items()},
         key=str(uuid.uuid4()),
         errors=errors or FormErrors(),
     )
@@ -123,34 +141,41 @@ def _by_day(lots: list[Lot]) -> list[tuple[int, datetime]]:
 
 
 @router.get("/staff/pool")
-def pool(p: StaffPage, community: uuid.UUID | None = Query(None)) -> Response:
-    """The community's 爱心积分池 (civil-affairs staff of the community)."""
-    return _pool_page(p, _community(p, community))
+def pool(
+    p: StaffPage,
+    community: uuid.UUID | None = Query(None),
+    q: str = Query("", max_length=200),
+    page: int = Query(0, ge=0, lt=SEARCH_PAGES),
+) -> Response:
+    """The community's 爱心积分池 (civil-affairs staff of the community); `q` searches the
+    low-income residents offered on the allocate form (a GET form: no script needed)."""
+    return _pool_page(p, _community(p, community), q=q, page=page)
 
 
 @router.post("/staff/pool/{community_id}/allocate")
 async def allocate(p: StaffPage, community_id: uuid.UUID) -> Response:
     """Give pool points to a low-income resident, as the API does."""
     assert p.who is not None
-    values = await form_data(p.request, ("resident_id", "amount", "reason", "key"))
+    values = await form_data(p.request, ("resident_id", "amount", "reason", "key", "q"))
     try:
         resident_id = uuid.UUID(values["resident_id"])
     except ValueError:
-        return _pool_page(
-            p, community_id, 422, FormErrors([("resident_id", p._("Choose a family"))])
-        )
+        errors = FormErrors([("resident_id", p._("Choose a family"))])
+        return _pool_page(p, community_id, 422, errors, q=values["q"])
     if not values["amount"].isdigit() or int(values["amount"]) <= 0:
         message = p._("Enter a whole number of points, at least 1")
-        return _pool_page(p, community_id, 422, FormErrors([("amount", message)]))
+        return _pool_page(p, community_id, 422, FormErrors([("amount", message)]), q=values["q"])
     if not values["reason"]:
-        return _pool_page(p, community_id, 422, FormErrors([("reason", p._("Enter a reason"))]))
+        errors = FormErrors([("reason", p._("Enter a reason"))])
+        return _pool_page(p, community_id, 422, errors, q=values["q"])
     try:
         resident = IdentityService(p.db, p.ctx).resident(resident_id)
         amount, reason = int(values["amount"]), values["reason"][:200]
         key = f"web:{values['key'][:100]}"
         DonationService(p.db).allocate(p.who, community_id, resident, amount, reason, key)
     except DomainError as exc:
-        return _pool_page(p, community_id, exc.status, FormErrors.of(exc, p.locale))
+        errors = FormErrors.of(exc, p.locale)
+        return _pool_page(p, community_id, exc.status, errors, q=values["q"])
     return p.redirect(f"/staff/pool?community={community_id}")
 
 
