@@ -47,10 +47,16 @@ from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden, NotFound, Unauthorized
 from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
+from civicpoints.kit.rekey import EncryptedColumn
 from civicpoints.regions import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
+# Every column of field ciphertexts identity owns: `keys rotate-pii` re-encrypts these.
+ENCRYPTED_COLUMNS = (
+    EncryptedColumn(Resident.id_enc, Resident.id, ID_CONTEXT),
+    EncryptedColumn(Resident.phone_enc, Resident.id, PHONE_CONTEXT),
+)
 # Staff who help residents in person (offline service points): organizers, verifiers, reviewers.
 SERVES_RESIDENTS = (Role.ORGANIZER, Role.VERIFIER, Role.REVIEWER)
 

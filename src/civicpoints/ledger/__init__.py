@@ -27,13 +27,22 @@ from civicpoints.ledger.errors import (
 from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
-from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
+from civicpoints.ledger.keys import (
+    load_or_create_signer,
+    load_verifier,
+    log_signer,
+    prepare_rotation,
+    remember_retired,
+    retired_verifiers,
+    switch_to_next,
+)
 from civicpoints.ledger.models import Entry, Hold, Lot, SigningKey
 from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign_note
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import note_body
 from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
+from civicpoints.ledger.tasks import record_rotation
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
 
@@ -84,8 +93,13 @@ __all__ = [
     "note_body",
     "open_note",
     "pool_of",
+    "prepare_rotation",
+    "record_rotation",
+    "remember_retired",
+    "retired_verifiers",
     "savings_of",
     "sign_note",
+    "switch_to_next",
     "verify_ledger",
     "verify_receipt",
     "wallet_of",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from civicpoints.kit.files import create_secret_once
+from civicpoints.kit.files import create_secret_once, fsync_dir
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger.note import NoteError, Signer, Verifier
 
@@ -47,3 +48,61 @@ def _read_signer(path: Path, name: str) -> Signer:
 def log_signer(settings: Settings) -> Signer:
     """The checkpoint signer named by the settings (created under var/ for a demo)."""
     return load_or_create_signer(settings.signing_key_path, settings.ledger_origin)
+
+
+# --- rotation (docs/keys.md) ---------------------------------------------------------------
+#
+# `keys rotate-signing`: the next key is created beside the current one (`<key>.next`, 0600),
+# the current key's public half is appended to `<stem>.retired.vkeys` (outside the database,
+# so the nightly verification can pin it) and recorded as retired in ledger_signing_key, then
+# the next key replaces the current file. A run that stopped half way reuses the `.next` key.
+
+
+def next_key_path(path: Path) -> Path:
+    """Where the next signing key waits until it replaces the current one."""
+    return path.with_name(path.name + ".next")
+
+
+def retired_vkeys_path(path: Path) -> Path:
+    """The file of retired log keys' vkeys (public, one a line) beside the key file."""
+    return path.with_name(f"{path.stem}.retired.vkeys")
+
+
+def prepare_rotation(path: Path, name: str) -> tuple[Signer, Signer]:
+    """(current signer, next signer): the next key is created once and kept until switched."""
+    if not path.exists():
+        raise NoteError(
+            f"没有签名密钥文件 {path}，无可轮换", f"no signing key at {path}: nothing to rotate"
+        )
+    old = _read_signer(path, name)
+    new = load_or_create_signer(next_key_path(path), name)
+    return old, new
+
+
+def remember_retired(path: Path, retired: Verifier) -> None:
+    """Append a retired key's vkey to the retired-keys file (once)."""
+    target = retired_vkeys_path(path)
+    known = {v.key_hash for v in retired_verifiers(path)}
+    if retired.key_hash in known:
+        return
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(retired.vkey() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    fsync_dir(target.parent)
+
+
+def retired_verifiers(path: Path) -> list[Verifier]:
+    """The retired log keys listed beside the key file at `path` (none if no file)."""
+    target = retired_vkeys_path(path)
+    if not target.exists():
+        return []
+    lines = target.read_text(encoding="utf-8").splitlines()
+    return [Verifier.from_vkey(line.strip()) for line in lines if line.strip()]
+
+
+def switch_to_next(path: Path) -> None:
+    """Make the next key current: atomically replace the key file (the old private key goes)."""
+    os.replace(next_key_path(path), path)
+    fsync_dir(path.parent)

@@ -119,7 +119,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         if settings.sequencer_interval_s > 0:
             stop = start_loop(
                 app.state.sessions,
-                log_signer(settings),
+                lambda: log_signer(settings),  # re-read: follows `keys rotate-signing`
                 settings.ledger_origin,
                 settings.sequencer_interval_s,
             )
