@@ -153,8 +153,8 @@ def ring_from_json(data: bytes) -> KeyRing:
 class FieldCipher:
     """Encrypts, decrypts and blind-indexes string fields under a ring of 32-byte master keys.
 
-    With `source`, the keyring file is re-read when it changes (checked before each write and
-    when a blob names an unknown key), so a running server follows `keys rotate-pii`.
+    With `source`, the keyring file is re-read when it changes (one stat before each write and
+    read), so a running server follows `keys rotate-pii` and `keys retire-pii` at once.
     """
 
     def __init__(
@@ -221,14 +221,13 @@ class FieldCipher:
 
     def decrypt(self, blob: bytes, context: str) -> str:
         """The plaintext of `encrypt(…, context)`; DecryptionError if anything does not match."""
+        if blob and blob[0] not in (VERSION, VERSION_KEYED):
+            raise DecryptionError(f"unknown ciphertext version {blob[0]:#04x}")
         header = 1 if blob[:1] == bytes([VERSION]) else 1 + KEY_ID_BYTES
         if len(blob) < header + NONCE_BYTES + TAG_BYTES:
             raise DecryptionError("ciphertext is too short to be a field ciphertext")
-        if blob[0] not in (VERSION, VERSION_KEYED):
-            raise DecryptionError(f"unknown ciphertext version {blob[0]:#04x}")
+        self.refresh()  # a stat: a rotated or retired key is followed at once
         kid = self.key_id_of(blob)
-        if (kid is None or kid not in self._aeads) and self.refresh():
-            kid = self.key_id_of(blob)
         aead = self._aeads.get(kid) if kid is not None else None
         if aead is None:
             raise DecryptionError(f"ciphertext key {kid} is not in the key ring (retired?)")
