@@ -36,7 +36,7 @@ from civicpoints.ledger.note import Verifier
 from civicpoints.ledger.receipt import verify_receipt
 
 from .test_certificates import issue, volunteer  # noqa: F401  (the fixture)
-from .test_receipts import earn_fifty, sequence
+from .test_receipts import bump_size, earn_fifty, sequence
 
 Cli = Callable[..., Result]
 
@@ -134,10 +134,14 @@ def test_signing_key_rotates_and_everything_signed_before_still_verifies(
     assert full.exit_code == 0, full.output
     with sessions() as s:
         assert verify_ledger(s, pinned_keys(settings)).ok
-    # a checkpoint whose signature is broken is still a fault after the rotation
+    # a checkpoint signed by the old key, then altered, is still a fault after the rotation
+    good = tmp_path / "good.note"
+    good.write_text(checkpoint_before, encoding="utf-8")
+    assert cli("ledger", "verify", "--checkpoint", good).exit_code == 0
     bad = tmp_path / "bad.note"
-    bad.write_text(checkpoint_before.replace("\n\n— ", "\n\n— x", 1), encoding="utf-8")
-    assert cli("ledger", "verify", "--checkpoint", bad).exit_code != 0
+    bad.write_text(bump_size(checkpoint_before), encoding="utf-8")
+    refused = cli("ledger", "verify", "--checkpoint", bad)
+    assert refused.exit_code == 1 and "signature" in refused.output, refused.output
 
 
 def test_rotate_signing_without_a_key_refuses(cli: Cli, settings: Settings) -> None:
