@@ -137,3 +137,11 @@ def test_signing_rotation_files(tmp_path: Path) -> None:
     assert open_note(note, [new.verifier, *retired_verifiers(path)])[1] == [name]
     assert "PRIVATE" not in (tmp_path / "ledger.retired.vkeys").read_text()
     assert sorted(os.listdir(tmp_path)) == ["ledger.retired.vkeys", "ledger.skey"]
+
+
+
+def test_a_private_key_in_a_log_message_is_redacted(tmp_path: Path) -> None:
+    from civicpoints.kit.logging import redact
+
+    skey = load_or_create_signer(tmp_path / "k.skey", "city.example/ledger").skey()
+    assert redact(f"loaded {skey} ok") == "loaded PRIVATE+KEY+[redacted] ok"

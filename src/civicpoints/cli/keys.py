@@ -129,6 +129,8 @@ def rotate_pii(
         console.print(f"继续轮换到密钥 / continuing the rotation to key {ring.current}")
     else:
         ring = with_new_key(ring, os.urandom(KEY_BYTES))
+        # Progress first: a crash right after the keyring is written still resumes this key.
+        RekeyProgress(ring.current, {}, []).save(_progress_path(settings))
         write_ring(settings.pii_keyring_path, ring)
         rekeyer.cipher.refresh()
         console.print(

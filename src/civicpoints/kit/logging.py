@@ -2,7 +2,7 @@
 
 Installed on every handler of the app (uvicorn's error and access logs) and of the CLI, so a
 record from any logger is redacted where it is written. Password hashes, bearer and access
-tokens, ID numbers (18 characters), mainland mobile numbers and voucher codes in URLs are
+tokens, signing keys, ID numbers (18 characters), mainland mobile numbers and voucher codes in URLs are
 replaced before formatting; exception text is redacted too.
 """
 
@@ -17,6 +17,8 @@ from typing import Any
 # Order matters: tokens and hashes first (their text may hold digit runs), then IDs, phones.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\$argon2[a-z]*\$[^\s'\"]*"), "$argon2[redacted]"),
+    # A signed-note private key (the checkpoint or a witness key), should one reach a message.
+    (re.compile(r"PRIVATE\+KEY\+[^\s'\"]*"), "PRIVATE+KEY+[redacted]"),
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(access_token['\"]?\s*[:=]\s*['\"]?)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(/vouchers/)[\w-]+"), r"\1[redacted]"),
