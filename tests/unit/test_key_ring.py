@@ -139,7 +139,6 @@ def test_signing_rotation_files(tmp_path: Path) -> None:
     assert sorted(os.listdir(tmp_path)) == ["ledger.retired.vkeys", "ledger.skey"]
 
 
-
 def test_a_private_key_in_a_log_message_is_redacted(tmp_path: Path) -> None:
     from civicpoints.kit.logging import redact
 

@@ -1,9 +1,9 @@
 """One logging filter that keeps secrets and personal data out of every log line.
 
 Installed on every handler of the app (uvicorn's error and access logs) and of the CLI, so a
-record from any logger is redacted where it is written. Password hashes, bearer and access
-tokens, signing keys, ID numbers (18 characters), mainland mobile numbers and voucher codes in URLs are
-replaced before formatting; exception text is redacted too.
+record from any logger is redacted where it is written. Password hashes, signing keys, bearer
+and access tokens, ID numbers (18 characters), mainland mobile numbers and voucher codes in
+URLs are replaced before formatting; exception text is redacted too.
 """
 
 from __future__ import annotations
