@@ -173,9 +173,8 @@ class FieldCipher:
         self._use(ring)
 
     def _use(self, ring: KeyRing) -> None:
-        self._ring = ring
-        self._aeads = {kid: AESGCM(_derive(key, _ENC_INFO)) for kid, key in ring.keys.items()}
-        self._mac_key = ring.mac_key
+        # One assignment: a thread reading meanwhile sees the old ring and ciphers or the new.
+        self._state = (ring, {k: AESGCM(_derive(v, _ENC_INFO)) for k, v in ring.keys.items()})
 
     def __repr__(self) -> str:
         return "FieldCipher(<key hidden>)"
@@ -184,7 +183,7 @@ class FieldCipher:
     def ring(self) -> KeyRing:
         """The keys in use (after picking up a changed keyring file)."""
         self.refresh()
-        return self._ring
+        return self._state[0]
 
     def refresh(self) -> bool:
         """Re-read the keyring file if it changed since it was read; True if it did."""
@@ -202,9 +201,9 @@ class FieldCipher:
         # NIST SP 800-38D allows 2**32 encryptions per key with random 96-bit nonces; a
         # city's personal-information fields are orders of magnitude below that.
         self.refresh()
-        ring = self._ring
+        ring, aeads = self._state
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._aeads[ring.current].encrypt(
+        sealed = aeads[ring.current].encrypt(
             nonce, plaintext.encode("utf-8"), context.encode("utf-8")
         )
         if ring.current == ring.legacy:
@@ -213,11 +212,7 @@ class FieldCipher:
 
     def key_id_of(self, blob: bytes) -> str | None:
         """The id of the key a blob was written with (None: not a blob this ring can place)."""
-        if len(blob) >= 1 and blob[0] == VERSION:
-            return self._ring.legacy
-        if len(blob) >= 1 + KEY_ID_BYTES and blob[0] == VERSION_KEYED:
-            return blob[1 : 1 + KEY_ID_BYTES].hex()
-        return None
+        return _key_id_in(blob, self._state[0])
 
     def decrypt(self, blob: bytes, context: str) -> str:
         """The plaintext of `encrypt(…, context)`; DecryptionError if anything does not match."""
@@ -227,8 +222,9 @@ class FieldCipher:
         if len(blob) < header + NONCE_BYTES + TAG_BYTES:
             raise DecryptionError("ciphertext is too short to be a field ciphertext")
         self.refresh()  # a stat: a rotated or retired key is followed at once
-        kid = self.key_id_of(blob)
-        aead = self._aeads.get(kid) if kid is not None else None
+        ring, aeads = self._state
+        kid = _key_id_in(blob, ring)
+        aead = aeads.get(kid) if kid is not None else None
         if aead is None:
             raise DecryptionError(f"ciphertext key {kid} is not in the key ring (retired?)")
         nonce, sealed = blob[header : header + NONCE_BYTES], blob[header + NONCE_BYTES :]
@@ -243,7 +239,7 @@ class FieldCipher:
     def reencrypt(self, blob: bytes, context: str) -> bytes | None:
         """The blob under the current key; None if it already is (nothing to do)."""
         self.refresh()
-        if self.key_id_of(blob) == self._ring.current:
+        if self.key_id_of(blob) == self._state[0].current:
             return None
         return self.encrypt(self.decrypt(blob, context), context)
 
@@ -253,7 +249,16 @@ class FieldCipher:
         if "\0" in context:
             raise ValueError("blind index context must not contain NUL")
         message = context.encode("utf-8") + b"\0" + value.encode("utf-8")
-        return hmac.new(self._mac_key, message, hashlib.sha256).hexdigest()
+        return hmac.new(self._state[0].mac_key, message, hashlib.sha256).hexdigest()
+
+
+def _key_id_in(blob: bytes, ring: KeyRing) -> str | None:
+    """The key id a blob names (0x02), or the ring's legacy key for a 0x01 blob."""
+    if len(blob) >= 1 and blob[0] == VERSION:
+        return ring.legacy
+    if len(blob) >= 1 + KEY_ID_BYTES and blob[0] == VERSION_KEYED:
+        return blob[1 : 1 + KEY_ID_BYTES].hex()
+    return None
 
 
 def _stamp(path: Path | None) -> tuple[int, int, int] | None:
