@@ -88,6 +88,11 @@ def test_signing_key_rotates_and_everything_signed_before_still_verifies(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not path.with_name(path.name + ".next").exists()
     assert retired_verifiers(path) == [old]  # pinned outside the database
+    # the old key vouches for the new one (for whoever pinned only the old key)
+    statement = path.with_name(f"ledger.rotation-{new.key_hash:08x}.note")
+    vouched = cli("keys", "verify-rotation", statement, "--public-key", old.vkey())
+    assert vouched.exit_code == 0 and new.vkey() in vouched.output.replace("\n", "")
+    assert cli("keys", "verify-rotation", statement, "--public-key", new.vkey()).exit_code == 1
 
     listed = {k["key_hash"]: k for k in client.get("/api/v1/ledger/keys").json()}
     assert listed[f"{old.key_hash:08x}"]["valid_until"] is not None

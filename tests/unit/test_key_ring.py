@@ -144,3 +144,29 @@ def test_a_private_key_in_a_log_message_is_redacted(tmp_path: Path) -> None:
 
     skey = load_or_create_signer(tmp_path / "k.skey", "city.example/ledger").skey()
     assert redact(f"loaded {skey} ok") == "loaded PRIVATE+KEY+[redacted] ok"
+
+
+def test_a_rotation_statement_hands_trust_from_the_old_key_to_the_new(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from civicpoints.ledger.keys import generate_signer, open_rotation, rotation_statement
+
+    name = "city.example/ledger"
+    old, new, stranger = generate_signer(name), generate_signer(name), generate_signer(name)
+    note = rotation_statement(old, new, datetime(2026, 12, 7, tzinfo=UTC))
+    assert open_rotation(note, [old.verifier]) == new.verifier
+    with pytest.raises(NoteError):
+        open_rotation(note, [stranger.verifier])
+    with pytest.raises(NoteError):  # the new key alone proves nothing about the old
+        open_rotation(note, [new.verifier])
+    forged = note.replace(new.verifier.vkey(), stranger.verifier.vkey())
+    with pytest.raises(NoteError):
+        open_rotation(forged, [old.verifier])
+    # signed by the old key only: the new key never proved it is held
+    body = note[: note.index("\n\n") + 1]
+    with pytest.raises(NoteError):
+        open_rotation(sign_note(body, [old]), [old.verifier])
+    # a stranger's statement naming itself as the "old" key is not trusted
+    fake = rotation_statement(stranger, new, datetime(2026, 12, 7, tzinfo=UTC))
+    with pytest.raises(NoteError):
+        open_rotation(fake, [old.verifier, new.verifier])

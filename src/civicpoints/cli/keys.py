@@ -53,11 +53,14 @@ def encrypted_columns() -> list[EncryptedColumn]:
 @keys_app.command("rotate-signing")
 def rotate_signing() -> None:
     """A new Ed25519 checkpoint key becomes current; the old one stays listed and verifiable."""
+    from civicpoints.kit.clock import utcnow
     from civicpoints.ledger import (
         NoteError,
         prepare_rotation,
         record_rotation,
         remember_retired,
+        rotation_note_path,
+        rotation_statement,
         switch_to_next,
     )
 
@@ -67,6 +70,8 @@ def rotate_signing() -> None:
         old, new = prepare_rotation(path, settings.ledger_origin)
     except NoteError as exc:
         raise _refuse(str(exc)) from None
+    statement = rotation_note_path(path, new.verifier)
+    statement.write_text(rotation_statement(old, new, utcnow()), encoding="utf-8")
     remember_retired(path, old.verifier)
     with transaction(_sessions(settings)) as s:
         record_rotation(s, old, new)
@@ -80,6 +85,36 @@ def rotate_signing() -> None:
         "verify. Give witnesses and auditors the new vkey.",
         highlight=False,
         soft_wrap=True,
+    )
+    console.print(
+        f"轮换声明（旧密钥为新密钥作证）/ rotation statement, signed by both keys: {statement}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@keys_app.command("verify-rotation")
+def verify_rotation(
+    file: Path,
+    public_key: list[str] = typer.Option(
+        ..., "--public-key", help="the old key you trust: vkey text or a file holding it"
+    ),
+) -> None:
+    """Check a rotation statement with the old key you trust; print the new key it vouches for."""
+    from civicpoints.ledger import NoteError, load_verifier, open_rotation
+
+    try:
+        trusted = [load_verifier(Path(k) if Path(k).is_file() else k) for k in public_key]
+        note = file.read_text(encoding="utf-8")
+    except (NoteError, OSError, UnicodeDecodeError) as exc:
+        raise _refuse(f"无法读取 / cannot read: {exc}") from None
+    try:
+        new = open_rotation(note, trusted)
+    except NoteError as exc:
+        console.print(f"[red]✗ {escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]✓ 新密钥 / new key[/green] {new.vkey()}", highlight=False, soft_wrap=True
     )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civicpoints.kit.files import create_secret_once, fsync_dir
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger.note import NoteError, Signer, Verifier
+from civicpoints.ledger.note import NoteError, Signer, Verifier, open_note, sign_note
 
 
 def generate_signer(name: str) -> Signer:
@@ -106,3 +108,40 @@ def switch_to_next(path: Path) -> None:
     """Make the next key current: atomically replace the key file (the old private key goes)."""
     os.replace(next_key_path(path), path)
     fsync_dir(path.parent)
+
+
+# --- the rotation statement: the old key vouches for the new one -----------------------------
+
+ROTATION_HEADER = "civicpoints-key-rotation-v1"
+
+
+def rotation_note_path(path: Path, new: Verifier) -> Path:
+    """Where the statement of the rotation to `new` is kept (public) beside the key file."""
+    return path.with_name(f"{path.stem}.rotation-{new.key_hash:08x}.note")
+
+
+def rotation_statement(old: Signer, new: Signer, at: datetime) -> str:
+    """A signed note naming the old and new public keys, signed by both: whoever pinned the
+    old key can take the new one from it (the new key's signature proves it is held)."""
+    body = (
+        f"{ROTATION_HEADER}\n{old.name}\nold {old.verifier.vkey()}\n"
+        f"new {new.verifier.vkey()}\nat {at.isoformat()}\n"
+    )
+    return sign_note(body, [old, new])
+
+
+def open_rotation(note: str, trusted: Sequence[Verifier]) -> Verifier:
+    """The new key a rotation statement names, if a trusted key is its old key and signed it,
+    and the new key signed it too; NoteError otherwise."""
+    body, _ = open_note(note, trusted)
+    lines = body.split("\n")
+    if len(lines) < 5 or lines[0] != ROTATION_HEADER:
+        raise NoteError("不是密钥轮换声明", "not a key rotation statement")
+    if not (lines[2].startswith("old ") and lines[3].startswith("new ")):
+        raise NoteError("密钥轮换声明格式错误", "malformed key rotation statement")
+    old, new = Verifier.from_vkey(lines[2][4:]), Verifier.from_vkey(lines[3][4:])
+    if old not in trusted:
+        raise NoteError("旧密钥不是所信任的密钥", "the statement's old key is not a trusted key")
+    open_note(note, [old])  # the old key itself signed (not merely another trusted key)
+    open_note(note, [new])  # and the new key proved it is held
+    return new
