@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner, Result
 
 from civicpoints.cli.city import City
+from civicpoints.cli.keys import encrypted_columns
 from civicpoints.cli.main import app
 from civicpoints.identity import ID_CONTEXT, PHONE_CONTEXT, IdentityService
 from civicpoints.identity.models import Resident
@@ -30,6 +31,7 @@ from civicpoints.jobs.tasks import pinned_keys
 from civicpoints.kit.context import Context, build_context
 from civicpoints.kit.crypto import VERSION_KEYED, DecryptionError, key_from_b64, ring_from_json
 from civicpoints.kit.db import transaction
+from civicpoints.kit.rekey import Rekeyer
 from civicpoints.kit.settings import Settings, get_settings
 from civicpoints.ledger import log_signer, open_note, retired_verifiers, verify_ledger
 from civicpoints.ledger.note import Verifier
@@ -205,6 +207,9 @@ def test_pii_key_rotates_in_batches_resumes_and_retires(
     new_id = ring.current
     assert new_id != old_id and set(ring.keys) == {old_id, new_id}
     assert sorted(b[0] for b in blobs(sessions)).count(VERSION_KEYED) == 2
+    progress = keyring.with_name("pii.keyring.progress")
+    rekeyer = Rekeyer(sessions, ctx.cipher, encrypted_columns(), progress)
+    assert rekeyer.total_rows() == 10 and rekeyer.rows_done() == 2  # where the rerun starts
 
     # no downtime: the long-lived context reads old and new ciphertexts, writes with the new key
     assert plaintexts(sessions, ctx) == before

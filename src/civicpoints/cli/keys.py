@@ -175,7 +175,9 @@ def rotate_pii(
     with Progress(
         columns, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:
-        task = bar.add_task("重新加密 / re-encrypting", total=rekeyer.total_rows())
+        task = bar.add_task(
+            "重新加密 / re-encrypting", total=rekeyer.total_rows(), completed=rekeyer.rows_done()
+        )
         report = rekeyer.run(
             batch, max_batches, on_batch=lambda _name, n: bar.update(task, advance=n)
         )

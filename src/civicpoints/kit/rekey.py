@@ -106,6 +106,19 @@ class Rekeyer:
                 s.scalar(select(func.count()).select_from(c.pk.class_)) or 0 for c in self.columns
             )
 
+    def rows_done(self) -> int:
+        """Rows a saved progress toward the current key has already passed (for the bar)."""
+        progress = RekeyProgress.load(self.progress_path, self.cipher.ring.current)
+        done = 0
+        with self.sessions() as s:
+            for c in self.columns:
+                stmt = select(func.count()).select_from(c.pk.class_)
+                if c.name in progress.done:
+                    done += s.scalar(stmt) or 0
+                elif c.name in progress.after:
+                    done += s.scalar(stmt.where(c.pk <= _cursor(c, progress.after[c.name]))) or 0
+        return done
+
     def run(
         self,
         batch: int,
