@@ -277,3 +277,40 @@ def test_the_old_key_after_retirement_and_a_foreign_keyring(
         build_context(other)
     with transaction(sessions) as s:  # and the data is intact under the new key
         assert IdentityService(s, ctx).find_resident("13900000001") is not None
+
+
+def test_a_rotation_stopped_by_a_broken_ciphertext_continues_after_the_repair(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ctx: Context,
+    make_resident: Callable[..., Resident],
+    cli: Cli,
+) -> None:
+    """Interrupted mid-walk (a tampered value): batches before it stay done, the command says
+    which row, and the rerun after the repair continues there with the same new key."""
+    for name in ["张秀英", "李建国", "王芳"]:
+        make_resident(name)
+    with sessions() as s:
+        ids = list(s.scalars(select(Resident.id).order_by(Resident.id)))
+        kept = bytes(s.get_one(Resident, ids[1]).phone_enc)
+    broken = kept[:-1] + bytes([kept[-1] ^ 1])
+    with transaction(sessions) as s:
+        s.get_one(Resident, ids[1]).phone_enc = broken
+
+    stopped = cli("keys", "rotate-pii", "--batch", "1")
+    assert stopped.exit_code == 1, stopped.output
+    assert "identity_resident.phone_enc" in stopped.output and "rerun" in stopped.output
+    ring = ring_from_json(settings.pii_keyring_path.read_bytes())
+    with sessions() as s:  # the IDs (first column) and the first phone are done already
+        rows = {r.id: r for r in s.scalars(select(Resident))}
+        assert all(ctx.cipher.key_id_of(r.id_enc) == ring.current for r in rows.values())
+        assert ctx.cipher.key_id_of(rows[ids[0]].phone_enc) == ring.current
+        assert ctx.cipher.key_id_of(rows[ids[2]].phone_enc) != ring.current
+
+    with transaction(sessions) as s:
+        s.get_one(Resident, ids[1]).phone_enc = kept
+    rest = cli("keys", "rotate-pii", "--batch", "1")
+    assert rest.exit_code == 0, rest.output
+    assert "continuing" in rest.output and "re-encrypted 2 value(s)" in rest.output
+    assert ring_from_json(settings.pii_keyring_path.read_bytes()).current == ring.current
+    assert all(ctx.cipher.key_id_of(b) == ring.current for b in blobs(sessions))

@@ -22,7 +22,7 @@ from rich.progress import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
-from civicpoints.kit.rekey import MAX_BATCH, EncryptedColumn, Rekeyer
+from civicpoints.kit.rekey import MAX_BATCH, EncryptedColumn, Rekeyer, RekeyStopped
 from civicpoints.kit.settings import Settings, get_settings
 
 keys_app = typer.Typer(help="密钥轮换 / key rotation", no_args_is_help=True)
@@ -178,9 +178,17 @@ def rotate_pii(
         task = bar.add_task(
             "重新加密 / re-encrypting", total=rekeyer.total_rows(), completed=rekeyer.rows_done()
         )
-        report = rekeyer.run(
-            batch, max_batches, on_batch=lambda _name, n: bar.update(task, advance=n)
-        )
+        try:
+            report = rekeyer.run(
+                batch, max_batches, on_batch=lambda _name, n: bar.update(task, advance=n)
+            )
+        except RekeyStopped as exc:
+            bar.stop()
+            raise _refuse(
+                f"{exc.column} 第 {exc.pk} 行无法解密，已停止；修复后重新运行以继续 / "
+                f"stopped: {exc}. Repair or remove that row, then rerun to continue",
+                1,
+            ) from None
     console.print(
         f"已重新加密 / re-encrypted {report.rewritten} value(s) in {report.batches} batch(es)"
     )

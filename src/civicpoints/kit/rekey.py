@@ -21,12 +21,20 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from civicpoints.kit.crypto import FieldCipher
+from civicpoints.kit.crypto import DecryptionError, FieldCipher
 from civicpoints.kit.db import transaction
 
 log = logging.getLogger("civicpoints.keys")
 
 MAX_BATCH = 5_000
+
+
+class RekeyStopped(Exception):
+    """A ciphertext that does not decrypt: the walk stops there (batches before it are kept)."""
+
+    def __init__(self, column: str, pk: Any, reason: str) -> None:
+        super().__init__(f"{column} row {pk}: {reason}")
+        self.column, self.pk, self.reason = column, pk, reason
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,11 @@ class Rekeyer:
             for pk, blob in rows:
                 if blob is None:
                     continue
-                fresh = self.cipher.reencrypt(bytes(blob), col.context)
+                try:
+                    fresh = self.cipher.reencrypt(bytes(blob), col.context)
+                except DecryptionError as exc:  # its message names no value and no key
+                    log.warning("rekey stopped at %s row %s: %s", col.name, pk, exc)
+                    raise RekeyStopped(col.name, pk, str(exc)) from None
                 if fresh is None:
                     continue
                 # Compare-and-set: a value changed since it was read is left for the next run.
