@@ -29,7 +29,13 @@ from civicpoints.identity import ID_CONTEXT, PHONE_CONTEXT, IdentityService
 from civicpoints.identity.models import Resident
 from civicpoints.jobs.tasks import pinned_keys
 from civicpoints.kit.context import Context, build_context
-from civicpoints.kit.crypto import VERSION_KEYED, DecryptionError, key_from_b64, ring_from_json
+from civicpoints.kit.crypto import (
+    VERSION_KEYED,
+    DecryptionError,
+    FieldCipher,
+    key_from_b64,
+    ring_from_json,
+)
 from civicpoints.kit.db import transaction
 from civicpoints.kit.rekey import Rekeyer
 from civicpoints.kit.settings import Settings, get_settings
@@ -233,6 +239,18 @@ def test_pii_key_rotates_in_batches_resumes_and_retires(
     assert ring_from_json(keyring.read_bytes()).current == new_id  # no third key
     assert all(ctx.cipher.key_id_of(b) == new_id for b in blobs(sessions))
     assert plaintexts(sessions, ctx) == before
+
+    # a straggler under the old key (a process that had not seen the keyring yet): retiring
+    # refuses, `--resume` walks again without a new key
+    with transaction(sessions) as s:
+        one = s.scalars(select(Resident).order_by(Resident.id)).first()
+        assert one is not None
+        phone = ctx.cipher.decrypt(one.phone_enc, PHONE_CONTEXT)
+        one.phone_enc = FieldCipher(key_from_b64(settings.pii_key)).encrypt(phone, PHONE_CONTEXT)
+    assert cli("keys", "retire-pii", old_id).exit_code == 1
+    again = cli("keys", "rotate-pii", "--resume")
+    assert again.exit_code == 0 and "re-encrypted 1 value(s)" in again.output, again.output
+    assert ring_from_json(keyring.read_bytes()).current == new_id
 
     assert cli("keys", "retire-pii", new_id).exit_code == 2  # the current key
     assert cli("keys", "retire-pii", "00000000").exit_code == 2  # no such key

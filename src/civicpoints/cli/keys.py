@@ -153,14 +153,11 @@ def rotate_pii(
     settings = get_settings()
     rekeyer = _rekeyer(settings)
     ring = rekeyer.cipher.ring
-    saved = RekeyProgress.load(_progress_path(settings), ring.current)
     names = [c.name for c in rekeyer.columns]
-    unfinished = _progress_path(settings).exists() and saved.target == ring.current
-    unfinished = unfinished and not all(n in saved.done for n in names)
+    unfinished = RekeyProgress.pending(_progress_path(settings), ring.current, names)
     if resume or unfinished:
-        if resume and not unfinished:
-            saved.after, saved.done = {}, []  # walk everything again, e.g. before retiring
-            saved.save(_progress_path(settings))
+        if not unfinished:  # --resume after a finished walk: all again, e.g. before retiring
+            RekeyProgress(ring.current, {}, []).save(_progress_path(settings))
         console.print(f"继续轮换到密钥 / continuing the rotation to key {ring.current}")
     else:
         ring = with_new_key(ring, os.urandom(KEY_BYTES))

@@ -68,6 +68,14 @@ class RekeyProgress:
                 return cls(target, dict(doc["after"]), list(doc["done"]))
         return cls(target, {}, [])
 
+    @classmethod
+    def pending(cls, path: Path, target: str, columns: Sequence[str]) -> bool:
+        """True while a rotation to `target` was started and some column is not done."""
+        if not path.exists():
+            return False
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return bool(doc.get("target") == target and not set(columns) <= set(doc["done"]))
+
     def save(self, path: Path) -> None:
         """Write atomically (a crash leaves the old or the new progress)."""
         path.parent.mkdir(parents=True, exist_ok=True)
