@@ -91,12 +91,13 @@ def _verifiers(session: Session, keys: list[str], settings: Settings) -> list[Ve
     """The given keys; by default every registered key plus the local log signer's."""
     from sqlalchemy import select
 
-    from civicpoints.ledger import Signer, SigningKey, load_verifier
+    from civicpoints.ledger import Signer, SigningKey, load_verifier, retired_verifiers
 
     if keys:
         return [load_verifier(Path(k) if Path(k).is_file() else k) for k in keys]
     found = [load_verifier(v) for v in session.scalars(select(SigningKey.vkey))]
     path = settings.signing_key_path
+    found += retired_verifiers(path)  # listed beside the key file by `keys rotate-signing`
     if path.exists():  # never create a key just to verify
         found.append(Signer.from_skey(path.read_text(encoding="utf-8").strip()).verifier)
     if not found:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.cli.keys import keys_app
 from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.cli.privacy import audit_app, privacy_app
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
@@ -31,6 +32,7 @@ rewards_app = typer.Typer(help="积分商城 / rewards catalog", no_args_is_help
 app.add_typer(rewards_app, name="rewards")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 fraud_app = typer.Typer(help="风险核查 / fraud and review", no_args_is_help=True)
 app.add_typer(fraud_app, name="fraud")
 console = Console()

@@ -40,6 +40,7 @@ from civicpoints.identity.schemas import (
     TokenRequest,
 )
 from civicpoints.identity.service import (
+    ENCRYPTED_COLUMNS,
     ID_CONTEXT,
     PHONE_CONTEXT,
     IdentityService,
@@ -48,6 +49,7 @@ from civicpoints.identity.service import (
 from civicpoints.identity.staff_admin import StaffAdmin, may_read_staff
 
 __all__ = [
+    "ENCRYPTED_COLUMNS",
     "ERASED",
     "ID_CONTEXT",
     "PHONE_CONTEXT",

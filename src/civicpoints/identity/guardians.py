@@ -28,12 +28,12 @@ from civicpoints.identity.education_models import Child, GuardianLink, LinkStatu
 from civicpoints.identity.guardian_repository import GuardianRepository
 from civicpoints.identity.idcard import mask_id_number, parse_id_number
 from civicpoints.identity.models import Resident
+from civicpoints.identity.service import CHILD_ID_CONTEXT
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.versions import in_force
 from civicpoints.regions import RegionService
 
-CHILD_ID_CONTEXT = "identity_child.id_number"
 STATUS_ZH = {"pending": "待确认", "confirmed": "已确认", "rejected": "未通过"}
 
 

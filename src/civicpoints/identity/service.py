@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from civicpoints.access import Grant, Principal, Role
 from civicpoints.identity import passwords
+from civicpoints.identity.education_models import Child
 from civicpoints.identity.errors import (
     BadCredentials,
     ConsentRequired,
@@ -47,10 +48,18 @@ from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.errors import Forbidden, NotFound, Unauthorized
 from civicpoints.kit.ids import is_platform_number, new_platform_number, new_token
+from civicpoints.kit.rekey import EncryptedColumn
 from civicpoints.regions import RegionService
 
 ID_CONTEXT = "identity_resident.id_number"
 PHONE_CONTEXT = "identity_resident.phone"
+CHILD_ID_CONTEXT = "identity_child.id_number"
+# Every column of field ciphertexts identity owns: `keys rotate-pii` re-encrypts these.
+ENCRYPTED_COLUMNS = (
+    EncryptedColumn(Resident.id_enc, Resident.id, ID_CONTEXT),
+    EncryptedColumn(Resident.phone_enc, Resident.id, PHONE_CONTEXT),
+    EncryptedColumn(Child.id_enc, Child.id, CHILD_ID_CONTEXT),  # 教育积分: a guardian's child
+)
 # Staff who help residents in person (offline service points): organizers, verifiers, reviewers.
 SERVES_RESIDENTS = (Role.ORGANIZER, Role.VERIFIER, Role.REVIEWER)
 

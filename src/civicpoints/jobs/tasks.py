@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import LedgerService, Verifier, log_signer
+from civicpoints.ledger import LedgerService, Verifier, log_signer, retired_verifiers
 
 
 def expire(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]:
@@ -69,11 +69,13 @@ def check_budget(sessions: sessionmaker[Session]) -> tuple[bool, dict[str, Any]]
 
 
 def pinned_keys(settings: Settings) -> list[Verifier]:
-    """Keys trusted from outside the database: the log key file and retired keys in settings.
+    """Keys trusted from outside the database: the log key file, the retired keys listed beside
+    it by `keys rotate-signing`, and retired keys in settings.
 
     Not `ledger_signing_key`: someone able to rewrite the database could add a key there.
     """
     keys = [Verifier.from_vkey(v) for v in settings.ledger_trusted_vkeys]
+    keys += retired_verifiers(settings.signing_key_path)
     if settings.signing_key_path.exists():
         keys.append(log_signer(settings).verifier)
     return keys

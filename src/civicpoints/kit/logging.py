@@ -1,10 +1,11 @@
 """One logging filter that keeps secrets and personal data out of every log line.
 
 Installed on every handler of the app (uvicorn's error and access logs) and of the CLI, so a
-record from any logger is redacted where it is written. Password hashes, bearer and access
-tokens, ID numbers (18 characters), mainland mobile numbers, voucher codes (in URLs, in query
-strings, and in their printed shape anywhere) are replaced before formatting; exception text is
-redacted too. Below: the request a line belongs to, and JSON lines (docs/operations.md).
+record from any logger is redacted where it is written. Password hashes, signing keys,
+bearer and access tokens, ID numbers (18 characters), mainland mobile numbers, voucher codes
+(in URLs, in query strings, and in their printed shape anywhere) are replaced before
+formatting; exception text is redacted too. Below: the request a line belongs to, and JSON
+lines (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from urllib.parse import parse_qsl, urlencode
 # Order matters: tokens and hashes first (their text may hold digit runs), then IDs, phones.
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\$argon2[a-z]*\$[^\s'\"]*"), "$argon2[redacted]"),
+    # A signed-note private key (the checkpoint or a witness key), should one reach a message.
+    (re.compile(r"PRIVATE\+KEY\+[^\s'\"]*"), "PRIVATE+KEY+[redacted]"),
     (re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(?i)(access_token['\"]?\s*[:=]\s*['\"]?)[\w.~+/=-]+"), r"\1[redacted]"),
     (re.compile(r"(/vouchers/)[\w-]+"), r"\1[redacted]"),

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     # Base64 32-byte master key for PII encryption; empty means a dev key file under var/.
     pii_key: str = ""
+    # The PII keyring (JSON, mode 0600) that `keys rotate-pii` writes; once it exists it names
+    # every readable key and the current one. Empty: var/keys/pii.keyring. docs/keys.md.
+    pii_keyring_file: Path | None = None
     # Number of ledger buckets; fixed when the ledger is created (DESIGN.md §5).
     ledger_buckets: int = Field(default=1, ge=1, le=65536)
     # Checkpoints name their log by this origin (C2SP tlog-checkpoint); the signing key's name.
@@ -99,6 +102,16 @@ class Settings(BaseSettings):
     def signing_key_path(self) -> Path:
         """Where the checkpoint signing key is read (and, for a demo, created)."""
         return self.ledger_key_file or self.var_dir / "keys" / "ledger.skey"
+
+    @property
+    def pii_keyring_path(self) -> Path:
+        """Where the PII keyring is read (and written by `keys rotate-pii`)."""
+        return self.pii_keyring_file or self.var_dir / "keys" / "pii.keyring"
+
+    @property
+    def pii_key_path(self) -> Path:
+        """The single PII key file of an installation without CIVICPOINTS_PII_KEY (dev)."""
+        return self.var_dir / "keys" / "pii.key"
 
     @property
     def uploads_dir(self) -> Path:

@@ -33,13 +33,25 @@ from civicpoints.ledger.errors import (
 from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
-from civicpoints.ledger.keys import load_or_create_signer, load_verifier, log_signer
+from civicpoints.ledger.keys import (
+    load_or_create_signer,
+    load_verifier,
+    log_signer,
+    open_rotation,
+    prepare_rotation,
+    remember_retired,
+    retired_verifiers,
+    rotation_note_path,
+    rotation_statement,
+    switch_to_next,
+)
 from civicpoints.ledger.models import Entry, Hold, Lot, SigningKey
 from civicpoints.ledger.note import Checkpoint, NoteError, Signer, Verifier, open_note, sign_note
 from civicpoints.ledger.proofs import EntryNotFound, ProofService, entry_fields
 from civicpoints.ledger.receipt import entry_to_json, verify_receipt
 from civicpoints.ledger.sequencer import Backlog, note_body, sequencer_backlog
 from civicpoints.ledger.service import CreditRequest, ExpiryReport, LedgerService
+from civicpoints.ledger.tasks import record_rotation
 from civicpoints.ledger.verify import VerifyReport, verify_ledger
 from civicpoints.ledger.witness import cosign_latest
 
@@ -92,10 +104,18 @@ __all__ = [
     "log_signer",
     "note_body",
     "open_note",
+    "open_rotation",
     "pool_of",
+    "prepare_rotation",
+    "record_rotation",
+    "remember_retired",
+    "retired_verifiers",
+    "rotation_note_path",
+    "rotation_statement",
     "savings_of",
     "sequencer_backlog",
     "sign_note",
+    "switch_to_next",
     "verify_ledger",
     "verify_receipt",
     "wallet_of",

@@ -134,7 +134,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         if settings.sequencer_interval_s > 0:
             stop = start_loop(
                 app.state.sessions,
-                app.state.signer,
+                lambda: log_signer(settings),  # re-read: follows `keys rotate-signing`
                 settings.ledger_origin,
                 settings.sequencer_interval_s,
             )

@@ -6,6 +6,7 @@ Lives in `web` because it joins the ledger (which knows no residents) with who i
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -85,6 +86,10 @@ class KeyRead(BaseModel):
     name: str
     vkey: str
     role: str
+    # When the key was first recorded (or first signed) and when `keys rotate-signing` retired
+    # it (None: still current). A retired key stays listed: what it signed still verifies.
+    valid_from: datetime
+    valid_until: datetime | None = None
 
 
 @router.get("/ledger/checkpoints/latest", response_model=LatestRead)
@@ -97,7 +102,17 @@ def latest_checkpoints(db: ReadSession) -> LatestRead:
 def keys(db: ReadSession) -> list[KeyRead]:
     """Every key that has signed checkpoints (fetch once, verify offline forever)."""
     rows = db.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
-    return [KeyRead(key_hash=k.key_hash, name=k.name, vkey=k.vkey, role=k.role) for k in rows]
+    return [
+        KeyRead(
+            key_hash=k.key_hash,
+            name=k.name,
+            vkey=k.vkey,
+            role=k.role,
+            valid_from=k.created_at,
+            valid_until=k.retired_at,
+        )
+        for k in rows
+    ]
 
 
 Bucket = Annotated[int, Path(ge=-1, le=65535, description="bucket number; -1 is the global log")]
