@@ -332,3 +332,29 @@ def test_a_rotation_stopped_by_a_broken_ciphertext_continues_after_the_repair(
     assert "continuing" in rest.output and "re-encrypted 2 value(s)" in rest.output
     assert ring_from_json(settings.pii_keyring_path.read_bytes()).current == ring.current
     assert all(ctx.cipher.key_id_of(b) == ring.current for b in blobs(sessions))
+
+
+def test_a_childs_id_number_is_rotated_with_the_residents(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    make_resident: Callable[..., Resident],
+    cli: Cli,
+) -> None:
+    """教育积分 stores a guardian's child's ID number encrypted: rotate-pii walks it too, it
+    still reads afterwards, and the old key may then retire."""
+    from civicpoints.identity import CHILD_ID_CONTEXT, GuardianService
+    from civicpoints.identity.education_models import Child
+
+    from .conftest import id_number
+
+    number = id_number(51, birth="20180901", sex_digit=1)
+    parent = make_resident("李建国")
+    with transaction(sessions) as s:
+        GuardianService(s, ctx).link(parent, "李小明", number, "father")
+    old_id = ctx.cipher.ring.current
+    assert cli("keys", "rotate-pii").exit_code == 0
+    with sessions() as s:
+        child = s.scalars(select(Child)).one()
+        assert ctx.cipher.key_id_of(child.id_enc) != old_id
+        assert ctx.cipher.decrypt(child.id_enc, CHILD_ID_CONTEXT) == number
+    assert cli("keys", "retire-pii", old_id).exit_code == 0

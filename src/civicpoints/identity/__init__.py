@@ -40,6 +40,7 @@ from civicpoints.identity.schemas import (
     TokenRequest,
 )
 from civicpoints.identity.service import (
+    CHILD_ID_CONTEXT,
     ENCRYPTED_COLUMNS,
     ID_CONTEXT,
     PHONE_CONTEXT,
@@ -49,6 +50,7 @@ from civicpoints.identity.service import (
 from civicpoints.identity.staff_admin import StaffAdmin, may_read_staff
 
 __all__ = [
+    "CHILD_ID_CONTEXT",
     "ENCRYPTED_COLUMNS",
     "ERASED",
     "ID_CONTEXT",
