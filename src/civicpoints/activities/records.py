@@ -48,7 +48,7 @@ from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit import months
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
-from civicpoints.ledger import wallet_of
+from civicpoints.ledger import team_pool_of, wallet_of
 from civicpoints.regions import RegionService
 from civicpoints.scoring import (
     AwardRequest,
@@ -268,15 +268,17 @@ class RecordService:
         suspended = CaseService(self.session).suspended_until(record.resident_id, utcnow())
         facts = _facts(record, activity, bool(self.repo.evidence(record.id)), suspended is not None)
         occurred = record.ended_at or activity.ends_at
+        team = activity.team_id  # a team challenge: the team's pool and cap, not the wallet's
         return ScoringService(self.session).award(
             AwardRequest(
                 participation_id=record.id,
                 resident_id=record.resident_id,
-                wallet=wallet_of(record.resident_id),
+                wallet=wallet_of(record.resident_id) if team is None else team_pool_of(team),
                 region_ids=self.ancestry(activity),
                 facts=facts,
                 occurred_at=as_utc(occurred),
                 actor=actor,
+                team_id=team,
             )
         )
 
@@ -350,6 +352,7 @@ def _facts(
         photo=photo or staff_attested,
         gps_verified=bool(record.checkin_inside) or staff_attested,
         suspended=suspended,
+        team=activity.team_id is not None,
     )
 
 

@@ -4,7 +4,7 @@ Other domains import from here, not from the ledger's modules: the services, the
 they take and return, and the errors they raise. Tables, repositories and the verification
 machinery stay inside."""
 
-from civicpoints.ledger.accounts import pool_of, savings_of, wallet_of
+from civicpoints.ledger.accounts import pool_of, savings_of, team_pool_of, wallet_of
 from civicpoints.ledger.carry import CarriedLot, CarryRequest, CarryResult
 from civicpoints.ledger.chain import account_id_for
 from civicpoints.ledger.clawback import (
@@ -86,6 +86,7 @@ __all__ = [
     "pool_of",
     "savings_of",
     "sign_note",
+    "team_pool_of",
     "verify_ledger",
     "verify_receipt",
     "wallet_of",

@@ -32,3 +32,8 @@ def pool_of(community_id: uuid.UUID) -> str:
 def savings_of(resident_id: uuid.UUID) -> str:
     """The ledger owner name of a resident's savings account (积分银行)."""
     return f"savings:resident:{resident_id}"
+
+
+def team_pool_of(team_id: uuid.UUID) -> str:
+    """The ledger owner name of a volunteer team's pool (志愿队积分池, kind `team_pool`)."""
+    return f"team_pool:team:{team_id}"
