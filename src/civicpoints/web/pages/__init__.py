@@ -35,6 +35,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    teams,
     venue_screen,
     verification,
     vouchers,
@@ -71,6 +72,7 @@ ROUTERS = (
     verification.router,
     hazards.router,
     donations.router,
+    teams.router,
 )
 
 
