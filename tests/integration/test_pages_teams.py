@@ -88,11 +88,25 @@ def test_staff_build_a_team_and_spend_its_pool_and_members_see_it(
 
     page = organizer.get("/staff/teams")
     assert page.status_code == 200 and "组建志愿队" in page.text
-    blank = post_form(organizer, "/staff/teams", "/staff/teams", community_id=str(home),
-                      name="", description="", captain=captain)  # fmt: skip
+    blank = post_form(
+        organizer,
+        "/staff/teams",
+        "/staff/teams",
+        community_id=str(home),
+        name="",
+        description="",
+        captain=captain,
+    )
     assert blank.status_code == 422 and "请填写队名" in blank.text and count(sessions, Team) == 0
-    made = post_form(organizer, "/staff/teams", "/staff/teams", community_id=str(home),
-                     name="北山河道清洁志愿队", description="每月清理河道", captain=captain)  # fmt: skip
+    made = post_form(
+        organizer,
+        "/staff/teams",
+        "/staff/teams",
+        community_id=str(home),
+        name="北山河道清洁志愿队",
+        description="每月清理河道",
+        captain=captain,
+    )
     assert made.status_code == 303, made.text
     team_page = made.headers["location"]
     team_id = uuid.UUID(team_page.rsplit("/", 1)[1])
@@ -103,8 +117,9 @@ def test_staff_build_a_team_and_spend_its_pool_and_members_see_it(
     activity = make_activity(utcnow() + timedelta(days=2), hours=4, title="西湖沿岸河道清理")
     shown = organizer.get(team_page)
     assert "设为积分挑战赛" in shown.text and "西湖沿岸河道清理" in shown.text
-    challenged = post_form(organizer, team_page, f"{team_page}/challenges",
-                           activity_id=str(activity))  # fmt: skip
+    challenged = post_form(
+        organizer, team_page, f"{team_page}/challenges", activity_id=str(activity)
+    )
     assert challenged.status_code == 303, challenged.text
     with sessions() as s:
         assert s.get(Activity, activity).team_id == team_id  # type: ignore[union-attr]
@@ -114,17 +129,45 @@ def test_staff_build_a_team_and_spend_its_pool_and_members_see_it(
     item = rewards.items["COMMUNITY-FUND"]
     staff_page = civil.get(team_page)
     assert staff_page.status_code == 200 and "从积分池支付" in staff_page.text
-    paid = post_form(civil, team_page, f"{team_page}/redeem", item_id=str(item.id),
-                     quantity="3", note="活动室装修", key="k1")  # fmt: skip
+    paid = post_form(
+        civil,
+        team_page,
+        f"{team_page}/redeem",
+        item_id=str(item.id),
+        quantity="3",
+        note="活动室装修",
+        key="k1",
+    )
     assert paid.status_code == 303, paid.text
-    again = post_form(civil, team_page, f"{team_page}/redeem", item_id=str(item.id),
-                      quantity="3", note="活动室装修", key="k1")  # fmt: skip
+    again = post_form(
+        civil,
+        team_page,
+        f"{team_page}/redeem",
+        item_id=str(item.id),
+        quantity="3",
+        note="活动室装修",
+        key="k1",
+    )
     assert again.status_code == 303 and count(sessions, TeamRedemption) == 1  # paid once
-    over = post_form(civil, team_page, f"{team_page}/redeem", item_id=str(item.id),
-                     quantity="1", note="", key="k2")  # fmt: skip
+    over = post_form(
+        civil,
+        team_page,
+        f"{team_page}/redeem",
+        item_id=str(item.id),
+        quantity="1",
+        note="",
+        key="k2",
+    )
     assert over.status_code == 409 and "积分不足" in over.text
-    zero = post_form(civil, team_page, f"{team_page}/redeem", item_id=str(item.id),
-                     quantity="0", note="", key="k3")  # fmt: skip
+    zero = post_form(
+        civil,
+        team_page,
+        f"{team_page}/redeem",
+        item_id=str(item.id),
+        quantity="0",
+        note="",
+        key="k3",
+    )
     assert zero.status_code == 422 and "1 至 1000" in zero.text
     assert count(sessions, TeamRedemption) == 1
     with sessions() as s:
