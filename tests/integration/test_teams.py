@@ -32,7 +32,7 @@ from civicpoints.kit.db import transaction
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger import LedgerService, team_pool_of, wallet_of
 from civicpoints.ledger.models import Entry
-from civicpoints.rewards.models import Item
+from civicpoints.rewards.models import Booking, Item
 from civicpoints.scoring import RuleSetCreate, ScoringService
 from civicpoints.scoring.rules import DEFAULT_RULE_SET
 from civicpoints.scoring.schemas import rule_set_to_dict
@@ -215,6 +215,10 @@ def test_the_seed_clean_up_fills_the_team_pool_and_pays_the_room_fund(
         assert entry.amount == -2000 and entry.kind == "hold"  # the pool's debit
         assert s.get(Item, item.id).stock_remaining == stock - 20  # type: ignore[union-attr]
     assert count(sessions, TeamRedemption) == 1
+    with sessions() as s:  # booked against the item's sponsor, as a resident's would be
+        booked = s.scalars(select(Booking).where(Booking.redemption_id.is_(None))).one()
+        assert (booked.points, booked.sponsor_id) == (2000, item.sponsor_id)
+        assert booked.face_value_fen == item.face_value_fen * 20
     assert wallets(sessions, ids) == before_wallets
     assert [month_use(sessions, r, month) for r in ids] == caps_before
     verifies()
@@ -355,3 +359,25 @@ def test_only_members_join_a_challenge_and_only_the_community_staff_act(
 
     # a non-member does not see the team (404, as an unknown id)
     assert client.get(f"{API}/me/teams/{team}", headers=outsider).status_code == 404
+
+
+def test_the_demo_has_a_river_clean_up_team(
+    sessions: sessionmaker[Session], ctx: Context, settings: Settings
+) -> None:
+    """The demo's 北山河道清洁志愿队: members of the first community, 4.0 h each in their own
+    register, the pool paid to the room fund, a second challenge open; the ledger verifies."""
+    from civicpoints.cli.demo import load_demo
+    from civicpoints.cli.demo_teams import TEAM
+    from civicpoints.community import TeamService
+    from civicpoints.community.team_models import Team
+
+    assert load_demo(sessions, ctx, residents=60, seed=7)
+    with sessions() as s:
+        team = s.scalars(select(Team).where(Team.name == TEAM)).one()
+        view = TeamService(s).view(team)
+        assert len(view.members) >= 2 and len(view.challenges) == 2
+        assert {c.hours for c in view.contributions} == {"4.0"}
+        earned = sum(c.points for c in view.contributions)
+        assert earned == 40 * len(view.members) and view.pool == earned % 100
+        assert [r.points for r, _ in view.redemptions] == [earned - earned % 100]
+    Verifies(sessions, settings)()

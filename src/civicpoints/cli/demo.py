@@ -65,6 +65,7 @@ from civicpoints.cli.demo_data import (
 from civicpoints.cli.demo_donations import load_donations
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
+from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
 from civicpoints.identity import IdentityService, Resident, ResidentCreate, hash_password
@@ -132,6 +133,7 @@ def load_demo(
     _farm_found_later(sessions, demo)
     _hazards(sessions, demo)
     _star_volunteer(sessions, demo)
+    load_teams(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free, demo.book)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "

@@ -3,8 +3,9 @@
 A volunteer team's pool (积分挑战赛 points) is spent only on community items, decided by the
 community's staff (the caller checks who). Rewards takes the stock under the item's lock and
 moves the points through the ledger as a resident's entitlement would end: held from the pool
-and posted at once to the sponsor's redemption sink. No new path around the journal. Never
-commits.
+and posted at once to the sponsor's redemption sink, and books the value against the sponsor's
+budget (a `Booking` without a resident's redemption), so the sink, the budget and the
+settlement still add up. No new path around the journal. Never commits.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from civicpoints.kit.clock import as_utc, utcnow
+from civicpoints.kit.clock import as_utc, month_key, utcnow
 from civicpoints.ledger import Hold, HoldRequest, HoldService, InsufficientPoints, Resolution
+from civicpoints.rewards import rules
+from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.errors import ItemNotFound, NotYet, OutOfStock, OutsideRegion, Unavailable
-from civicpoints.rewards.models import Category, Item
+from civicpoints.rewards.models import Booking, Category, Item
 from civicpoints.rewards.repository import RewardsRepository
 
 HOLD_MINUTES = 5  # posted in the same transaction; the timeout only bounds a crash
@@ -72,8 +75,26 @@ def fund_item(session: Session, order: FundOrder) -> tuple[Item, Hold]:
     )  # fmt: skip
     hold = holds.post(hold.bucket, hold.id, Resolution(order.reason[:500], order.actor))
     item.stock_remaining -= order.quantity
-    session.flush()
+    _book(session, item, order.quantity, hold)
     return item, hold
+
+
+def _book(session: Session, item: Item, quantity: int, hold: Hold) -> None:
+    """Book the posted value against the item's sponsor: points value plus subsidy = face."""
+    assert hold.resolve_transfer_id is not None
+    when = hold.resolved_at or utcnow()
+    rate = CatalogService(session).fen_per_point(when)
+    face = item.face_value_fen * quantity
+    value, subsidy = rules.split_value(hold.amount, rate, face)
+    RewardsRepository(session).add(
+        Booking(
+            sponsor_id=item.sponsor_id, redemption_id=None, voucher_id=None, merchant_id=None,
+            month=month_key(when), points=hold.amount, fen_per_point=rate,
+            points_value_fen=value, subsidy_fen=subsidy, face_value_fen=face,
+            hold_transfer_id=hold.hold_transfer_id, wallet_entry_id=hold.hold_entry_id,
+            post_transfer_id=hold.resolve_transfer_id,
+        )
+    )  # fmt: skip
 
 
 def _check_open(item: Item, now: datetime, region_ids: Collection[str]) -> None:
