@@ -15,7 +15,8 @@ from civicpoints.activities import Activity, Participation
 from civicpoints.activities.models import Evidence
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
-from civicpoints.community import HazardReport
+from civicpoints.cli.demo_teams import TEAM
+from civicpoints.community import HazardReport, Team
 from civicpoints.hours import Certificate
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
@@ -50,6 +51,7 @@ RESIDENT_PAGES = [
     "/certificates",
     "/donate",
     "/savings",
+    "/teams",
 ]
 PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
@@ -65,6 +67,8 @@ STAFF_PAGES = {
         "/staff/slips/blank",
         "/staff/import",
         "/staff/certificates",
+        "/staff/teams",
+        "/staff/teams/{team}",
     ],
     "reviewer": [
         "/staff",
@@ -80,7 +84,7 @@ STAFF_PAGES = {
     "auditor": ["/staff/records?number={li}", "/staff/reviews/{approved}", "/staff/rechecks"],
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
-    "civil": ["/staff", "/staff/pool"],
+    "civil": ["/staff", "/staff/pool", "/staff/teams", "/staff/teams/{team}"],
     "admin": [
         "/admin",
         "/admin/rules",
@@ -151,6 +155,7 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
         assert hazard is not None
         certificate = s.scalars(select(Certificate.number).order_by(Certificate.number)).first()
         assert certificate is not None
+        team = s.scalars(select(Team.id).where(Team.name == TEAM)).one()  # the demo's 志愿队
         return {
             "activity": str(activity.id),
             "item": str(item.id),
@@ -159,6 +164,7 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             "li": li.public_no,
             "hazard": str(hazard.id),
             "certificate": certificate,
+            "team": str(team),
         }
 
 

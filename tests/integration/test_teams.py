@@ -376,8 +376,9 @@ def test_the_demo_has_a_river_clean_up_team(
         team = s.scalars(select(Team).where(Team.name == TEAM)).one()
         view = TeamService(s).view(team)
         assert len(view.members) >= 2 and len(view.challenges) == 2
-        assert {c.hours for c in view.contributions} == {"4.0"}
-        earned = sum(c.points for c in view.contributions)
-        assert earned == 40 * len(view.members) and view.pool == earned % 100
+        assert {c.hours for c in view.contributions} == {"4.0"}  # everyone's hours
+        earned = sum(c.points for c in view.contributions)  # the verified members' points
+        assert earned > 0 and {c.points for c in view.contributions} <= {0, 40}
+        assert view.pool == earned % 100
         assert [r.points for r, _ in view.redemptions] == [earned - earned % 100]
     Verifies(sessions, settings)()

@@ -57,14 +57,14 @@ def load_teams(
     end = start + timedelta(hours=HOURS)
     with transaction(sessions) as s:
         people = _members(s, home, pool, start, end, free)
-    if len(people) < 2:
+    if not people:
         return None
     for person in people:
         book(person.id, start, end)
     organizer, reviewer, civil = staff["organizer"], staff["reviewer"], staff["civil"]
     with transaction(sessions) as s:
         service = TeamService(s)
-        team = service.create(organizer, home, TEAM, ABOUT, people[1].id)
+        team = service.create(organizer, home, TEAM, ABOUT, people[min(1, len(people) - 1)].id)
         service.add_members(organizer, team.id, [p.id for p in people])
         past = _publish(s, city, organizer, "沿湖步道与河口清洁（志愿队积分挑战赛）", start)
         service.make_challenge(organizer, team.id, past.id)
@@ -102,23 +102,12 @@ def _members(
     end: datetime,
     free: Free,
 ) -> list[Resident]:
-    """Up to MEMBERS verified residents of the community, free then, in the order of `ids`."""
-    rows = {
-        r.id: r
-        for r in s.scalars(
-            select(Resident).where(
-                Resident.community_id == community,
-                Resident.verification == Verification.VERIFIED,
-            )
-        )
-    }
-    chosen = []
-    for rid in dict.fromkeys(ids):
-        if rid in rows and free(rid, start, end):
-            chosen.append(rows[rid])
-        if len(chosen) == MEMBERS:
-            break
-    return chosen
+    """Up to MEMBERS residents of the community free then, verified ones first."""
+    rows = {r.id: r for r in s.scalars(select(Resident).where(Resident.community_id == community))}
+    free_ids = [rid for rid in dict.fromkeys(ids) if rid in rows and free(rid, start, end)]
+    # verified ones first: their points reach the pool at once (the others' once verified)
+    free_ids.sort(key=lambda rid: rows[rid].verification != Verification.VERIFIED)
+    return [rows[rid] for rid in free_ids[:MEMBERS]]
 
 
 def _publish(s: Session, city: City, by: Principal, title: str, start: datetime) -> Activity:
