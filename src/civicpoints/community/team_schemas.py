@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from civicpoints.community.donation_schemas import _no_bool
 from civicpoints.community.team_rules import MAX_QUANTITY, NAME_MAX
+from civicpoints.kit.schemas import Line, Text
 
 Quantity = Annotated[int, BeforeValidator(_no_bool), Field(ge=1, le=MAX_QUANTITY)]
 
@@ -20,8 +21,8 @@ class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     community_id: uuid.UUID
-    name: Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
-    description: Annotated[str, Field(max_length=300)] = ""
+    name: Line = Field(min_length=1, max_length=NAME_MAX)
+    description: Text = Field(default="", max_length=300)
     captain_id: uuid.UUID
 
 
@@ -56,7 +57,7 @@ class TeamRedeem(BaseModel):
 
     item_id: uuid.UUID
     quantity: Quantity
-    note: Annotated[str, Field(max_length=200)] = ""
+    note: Line = Field(default="", max_length=200)
 
 
 class TeamBrief(BaseModel):

@@ -39,6 +39,7 @@ from civicpoints.hours import HoursService
 from civicpoints.identity import Resident, ResidentNotFound
 from civicpoints.kit.clock import month_key, utcnow
 from civicpoints.kit.errors import Conflict, InvalidInput
+from civicpoints.kit.schemas import has_hidden
 from civicpoints.ledger import HoldService, team_pool_of
 from civicpoints.regions import RegionService
 from civicpoints.rewards import FundOrder, Item, community_items, fund_item
@@ -148,8 +149,10 @@ class TeamService:
         """A new team with its captain (its first member)."""
         self.check_staff(who, community_id, Role.ORGANIZER, "建立志愿队 / create teams")
         clean = rules.clean_name(name)
-        if clean is None:
+        if clean is None or has_hidden(clean):
             raise InvalidInput("name")
+        if has_hidden(description, frozenset("\n")):
+            raise InvalidInput("description")
         captain = self._residents([captain_id], "captain_id")[0]
         self._in_community(captain, community_id, "captain_id")
         if self.repo.by_name(community_id, clean) is not None:
@@ -303,6 +306,8 @@ class TeamService:
                          "决定志愿队积分池的用途 / decide what a team pool pays for")  # fmt: skip
         if not rules.quantity_ok(quantity):
             raise InvalidInput("quantity")
+        if has_hidden(note):
+            raise InvalidInput("note")
         digest = _digest("team-redeem", item_id, quantity, note)
         earlier = self.repo.redemption_by_key(team.id, key)
         if earlier is not None:
