@@ -5,6 +5,7 @@ from civicpoints.activities import models as activities
 from civicpoints.audit import models as audit
 from civicpoints.community import donation_models as community_donations
 from civicpoints.community import hazard_models as community_hazards
+from civicpoints.community import team_models as community_teams
 from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
 from civicpoints.identity import education_models as identity_education
@@ -25,6 +26,7 @@ __all__ = [
     "audit",
     "community_donations",
     "community_hazards",
+    "community_teams",
     "fraud",
     "hours",
     "idempotency",

@@ -15,7 +15,8 @@ from civicpoints.activities import Activity, Participation
 from civicpoints.activities.models import Evidence
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD
 from civicpoints.cli.demo_data import DEMO_PASSWORD, LI_PHONE
-from civicpoints.community import HazardReport
+from civicpoints.cli.demo_teams import TEAM
+from civicpoints.community import HazardReport, Team
 from civicpoints.hours import Certificate
 from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import utcnow
@@ -51,6 +52,7 @@ RESIDENT_PAGES = [
     "/donate",
     "/savings",
     "/children",
+    "/teams",
 ]
 PUBLIC_PAGES = ["/login", "/register", "/verify/{certificate}"]
 STAFF_PAGES = {
@@ -67,6 +69,8 @@ STAFF_PAGES = {
         "/staff/import",
         "/staff/certificates",
         "/staff/volunteer-records",
+        "/staff/teams",
+        "/staff/teams/{team}",
     ],
     "reviewer": [
         "/staff",
@@ -83,7 +87,13 @@ STAFF_PAGES = {
     "clerk": ["/merchant"],
     "police_officer": ["/staff/hazards", "/staff/hazards/{hazard}"],
     "edu_officer": ["/staff", "/staff/education"],
-    "civil": ["/staff", "/staff/pool", "/staff/pool?q=无此人"],
+    "civil": [
+        "/staff",
+        "/staff/pool",
+        "/staff/pool?q=无此人",
+        "/staff/teams",
+        "/staff/teams/{team}",
+    ],
     "admin": [
         "/admin",
         "/admin/rules",
@@ -156,6 +166,7 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
         assert hazard is not None
         certificate = s.scalars(select(Certificate.number).order_by(Certificate.number)).first()
         assert certificate is not None
+        team = s.scalars(select(Team.id).where(Team.name == TEAM)).one()  # the demo's 志愿队
         return {
             "activity": str(activity.id),
             "item": str(item.id),
@@ -164,6 +175,7 @@ def ids(live_sessions: sessionmaker[Session], live_settings: Settings) -> dict[s
             "li": li.public_no,
             "hazard": str(hazard.id),
             "certificate": certificate,
+            "team": str(team),
         }
 
 

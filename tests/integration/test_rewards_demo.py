@@ -24,6 +24,7 @@ from civicpoints.ledger.models import Account, Entry, Hold, Transfer
 from civicpoints.ledger.service import LedgerService
 from civicpoints.rewards.budget import BudgetService, settlement_csv, settlement_xlsx
 from civicpoints.rewards.models import (
+    Booking,
     Clerk,
     Item,
     Merchant,
@@ -78,6 +79,10 @@ def sums(s: Session) -> dict[str, Any]:
     for r, item in approved:
         spent[codes[item.sponsor_id], "face"] += item.face_value_fen * r.quantity
         spent[codes[item.sponsor_id], "points"] += r.points
+    # community items paid from a volunteer team's pool: booked without a resident's redemption
+    for b in s.scalars(select(Booking).where(Booking.redemption_id.is_(None))):
+        spent[codes[b.sponsor_id], "face"] += b.face_value_fen
+        spent[codes[b.sponsor_id], "points"] += b.points
     wallets = sum(int(n) for owner, n in by_owner.items() if owner.startswith("wallet:"))
     held = int(s.scalar(select(func.sum(Hold.amount)).where(Hold.status == "pending")) or 0)
     return {

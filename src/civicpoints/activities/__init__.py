@@ -4,6 +4,7 @@ from civicpoints.activities.certify import CERTIFIERS, CertificateDesk, Certific
 from civicpoints.activities.csvrows import COLUMNS as IMPORT_COLUMNS
 from civicpoints.activities.education import EducationCredit
 from civicpoints.activities.erasure import erase_activity_data
+from civicpoints.activities.events import Joining, joining
 from civicpoints.activities.evidence import PhotoFacts, inspect_photo
 from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.geo import Circle, Geofence, Polygon, geofence_from_dict
@@ -60,6 +61,7 @@ __all__ = [
     "FraudDesk",
     "Geofence",
     "ImportReport",
+    "Joining",
     "ListingService",
     "LookAlike",
     "OfflineRecordCreate",
@@ -89,6 +91,7 @@ __all__ = [
     "erase_activity_data",
     "geofence_from_dict",
     "inspect_photo",
+    "joining",
     "may_see_id_numbers",
     "participation_view",
     "store_blob",

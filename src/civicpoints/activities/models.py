@@ -84,6 +84,10 @@ class Activity(Base):
     # The key of its rotating venue code (签到码, activities/venue.py): made with the activity,
     # never sent anywhere; only the codes derived from it are shown, to its organizers.
     venue_secret: Mapped[bytes] = mapped_column(LargeBinary(32), default=new_venue_secret)
+    # A team challenge (积分挑战赛): the points go to this volunteer team's pool (community
+    # domain, named by table only: activities does not import community), the hours to each
+    # member's own register. Only the team's members may join (the `joining` guard).
+    team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("community_team.id"), index=True)
 
 
 class Enrollment(Base):

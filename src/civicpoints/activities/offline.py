@@ -19,6 +19,7 @@ from civicpoints.activities.errors import (
     NotLowRisk,
     ReviewState,
 )
+from civicpoints.activities.events import Joining, joining
 from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.models import Activity, Participation, RecordStatus, Source
 from civicpoints.activities.records import RecordService
@@ -166,6 +167,8 @@ class OfflineService:
         resident = IdentityService(self.session, self.ctx).find_resident(data.resident)
         if resident is None:
             raise ResidentNotFound(field="resident")
+        if activity.team_id is not None:  # a team challenge: members only (community decides)
+            joining.ask(self.session, Joining(activity.id, activity.team_id, resident.id))
         if self.repo.participation_of(activity.id, resident.id) is not None:
             raise AlreadyRecorded(
                 field="resident",

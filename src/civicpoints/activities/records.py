@@ -49,6 +49,7 @@ from civicpoints.identity import IdentityService, may_process, require_consent
 from civicpoints.kit import months
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
+from civicpoints.ledger import team_pool_of
 from civicpoints.regions import RegionService
 from civicpoints.scoring import (
     AwardRequest,
@@ -268,17 +269,22 @@ class RecordService:
         suspended = CaseService(self.session).suspended_until(record.resident_id, utcnow())
         facts = _facts(record, activity, bool(self.repo.evidence(record.id)), suspended is not None)
         occurred = record.ended_at or activity.ends_at
+        team = activity.team_id  # a team challenge: the team's pool and cap, not the wallet's
         education = EducationCredit(self.session, self.ctx)
-        child_id = education.destination(record.resident_id, activity)  # 教育积分, else wallet
+        # 教育积分 (a guardian's choice on a 教育支持 activity), else the wallet
+        child_id = None if team is not None else education.destination(record.resident_id, activity)
         award = ScoringService(self.session).award(
             AwardRequest(
                 participation_id=record.id,
                 resident_id=record.resident_id,
-                wallet=education.wallet(record.resident_id, child_id),
+                wallet=team_pool_of(team)
+                if team
+                else education.wallet(record.resident_id, child_id),
                 region_ids=self.ancestry(activity),
                 facts=facts,
                 occurred_at=as_utc(occurred),
                 actor=actor,
+                team_id=team,
             )
         )
         if child_id is not None:
@@ -356,6 +362,7 @@ def _facts(
         photo=photo or staff_attested,
         gps_verified=bool(record.checkin_inside) or staff_attested,
         suspended=suspended,
+        team=activity.team_id is not None,
     )
 
 

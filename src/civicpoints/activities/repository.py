@@ -77,6 +77,15 @@ class ActivityRepository:
         )
         return int(self.session.scalar(stmt) or 0)
 
+    def has_people(self, activity_id: uuid.UUID) -> bool:
+        """Whether anyone ever enrolled on, or has a record at, the activity."""
+        enrolled = select(Enrollment.id).where(Enrollment.activity_id == activity_id).limit(1)
+        recorded = select(Participation.id).where(Participation.activity_id == activity_id)
+        return (
+            self.session.scalar(enrolled) is not None
+            or self.session.scalar(recorded.limit(1)) is not None
+        )
+
     def count_enrolled_many(self, activity_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
         """Places taken on each of several activities (absent: none)."""
         stmt = (

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal, Role
 from civicpoints.activities import geo
 from civicpoints.activities.errors import ActivityNotFound, ActivityState, InvalidSchedule
+from civicpoints.activities.events import Joining, joining
 from civicpoints.activities.models import (
     Activity,
     ActivityStatus,
@@ -147,6 +148,8 @@ class ActivityService:
         """Take a place, or a waitlist position when the activity is full."""
         activity = self.get(activity_id, lock=True)  # serializes enrollments against capacity
         _require_open(activity, now or utcnow())
+        if activity.team_id is not None:  # a team challenge: members only (community decides)
+            joining.ask(self.session, Joining(activity.id, activity.team_id, resident_id))
         existing = self.repo.enrollment(activity_id, resident_id)
         if existing is not None and existing.status != EnrollmentStatus.CANCELLED:
             raise AlreadyEnrolled()
@@ -158,6 +161,22 @@ class ActivityService:
         enrollment = Enrollment(activity_id=activity_id, resident_id=resident_id, status=status)
         self.repo.add(enrollment)
         return enrollment
+
+    def make_team_challenge(self, activity_id: uuid.UUID, team_id: uuid.UUID) -> Activity:
+        """Send an activity's points to a team's pool (the caller checked the staff and the
+        team). Refused once anyone has enrolled or been recorded: their points are decided
+        for their own wallets, and a challenge is for the team's members only."""
+        activity = self.get(activity_id, lock=True)
+        if activity.team_id == team_id:
+            return activity
+        if activity.team_id is not None or self.repo.has_people(activity_id):
+            raise ActivityState(
+                why_zh="活动已有报名或服务记录（或已是积分挑战赛），不能再改为团队挑战",
+                why_en="the activity already has enrolments or records (or is a team challenge)",
+            )
+        activity.team_id = team_id
+        self.session.flush()
+        return activity
 
     def cancel_enrollment(self, activity_id: uuid.UUID, resident_id: uuid.UUID) -> Enrollment:
         """Give up a place; the first on the waitlist moves up."""

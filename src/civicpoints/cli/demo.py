@@ -66,6 +66,7 @@ from civicpoints.cli.demo_donations import load_donations, star_gives_and_saves
 from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
+from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
 from civicpoints.identity import IdentityService, Resident, ResidentCreate, hash_password
@@ -136,6 +137,7 @@ def load_demo(
     if star is not None:
         star_gives_and_saves(sessions, demo.city, star)
     load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
+    load_teams(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free, demo.book)
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "

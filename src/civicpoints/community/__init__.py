@@ -1,5 +1,6 @@
 """Community (issue 11): 隐患随手拍 (hazard reports); donations to the 爱心积分池 and their
-allocation; the 积分银行. Teams and education accounts join here too (DESIGN.md §3)."""
+allocation; the 积分银行; volunteer teams (志愿队) and their 积分挑战赛. Education accounts join
+here too (DESIGN.md §3)."""
 
 from civicpoints.community.donation_errors import (
     InvalidDonationSetting,
@@ -20,11 +21,21 @@ from civicpoints.community.hazard_schemas import HazardDecision, HazardReportCre
 from civicpoints.community.hazard_service import Candidate, HazardService
 from civicpoints.community.hazards import HazardCategory, HazardStatus
 from civicpoints.community.savings import SavingsService, SavingsView
+from civicpoints.community.team_errors import (
+    NotCommunityItem,
+    NotTeamMember,
+    NotTeamStaff,
+    TeamNotFound,
+)
+from civicpoints.community.team_models import Team, TeamMember, TeamRedemption
+from civicpoints.community.team_rules import Contribution, hours_text
+from civicpoints.community.teams import Member, TeamService, TeamView, subscribe
 
 __all__ = [
     "SEARCH_MAX",
     "SEARCH_PAGES",
     "Candidate",
+    "Contribution",
     "DonationService",
     "DonationSettingCreate",
     "DonationSettingService",
@@ -37,14 +48,27 @@ __all__ = [
     "HazardService",
     "HazardStatus",
     "InvalidDonationSetting",
+    "Member",
     "NotCivilAffairs",
+    "NotCommunityItem",
     "NotLowIncome",
+    "NotTeamMember",
+    "NotTeamStaff",
     "NotYourCommunity",
     "OverMonthlyLimit",
     "OverSavingsCap",
     "PoolView",
     "SavingsService",
     "SavingsView",
+    "Team",
+    "TeamMember",
+    "TeamNotFound",
+    "TeamRedemption",
+    "TeamService",
+    "TeamView",
     "erase_hazard_data",
+    "hours_text",
     "mask_name",
 ]
+
+subscribe()

@@ -42,3 +42,31 @@ class Hook(Generic[E]):
     def handlers(self) -> tuple[Handler[E], ...]:
         """The subscribed handlers, in order."""
         return tuple(self._handlers)
+
+
+Check = Callable[[Session, E], None]
+
+
+class Guard(Generic[E]):
+    """A question a lower domain asks the domains above before it acts: "may this happen?".
+
+    Activities knows nothing of volunteer teams, yet only a team's members may join its team
+    challenge. The lower domain owns a `Guard` and asks it; a higher domain subscribes a check
+    that raises a domain error to refuse. Checks run in the caller's transaction, before
+    anything is written, in subscription order.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._checks: list[Check[E]] = []
+
+    def subscribe(self, check: Check[E]) -> Check[E]:
+        """Add a check once (re-importing a module does not add it twice)."""
+        if check not in self._checks:
+            self._checks.append(check)
+        return check
+
+    def ask(self, session: Session, event: E) -> None:
+        """Run every check; the first to refuse raises."""
+        for check in list(self._checks):
+            check(session, event)

@@ -9,6 +9,7 @@ from civicpoints.ledger.accounts import (
     education_of,
     pool_of,
     savings_of,
+    team_pool_of,
     wallet_of,
 )
 from civicpoints.ledger.carry import CarriedLot, CarryRequest, CarryResult
@@ -116,6 +117,7 @@ __all__ = [
     "sequencer_backlog",
     "sign_note",
     "switch_to_next",
+    "team_pool_of",
     "verify_ledger",
     "verify_receipt",
     "wallet_of",

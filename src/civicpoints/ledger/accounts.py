@@ -45,3 +45,8 @@ def education_intake_of(resident_id: uuid.UUID) -> str:
     account: the award is credited here (a lot as scoring decides) and carried on at once
     under the enrolment-year rule, so `ledger verify` can recompute the education expiry."""
     return f"education-intake:resident:{resident_id}"
+
+
+def team_pool_of(team_id: uuid.UUID) -> str:
+    """The ledger owner name of a volunteer team's pool (志愿队积分池, kind `team_pool`)."""
+    return f"team_pool:team:{team_id}"

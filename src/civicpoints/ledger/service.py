@@ -56,6 +56,7 @@ class CreditRequest:
     move: Movement
     expires_at: datetime
     source: str = "general"
+    kind: str = "wallet"  # the kind of `owner`'s account when it is opened ("team_pool")
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class LedgerService:
             name = f"{ISSUANCE}:{r.source}"
             issuer = _system_id(bucket, name)
             specs.append(AccountSpec(bucket, issuer, f"system:{name}", "system", True))
-            specs.append(AccountSpec(bucket, wallet, r.owner, "wallet", False))
+            specs.append(AccountSpec(bucket, wallet, r.owner, r.kind, False))
             orders.append(CreditOrder(bucket, issuer, wallet, r.move, r.expires_at))
             owners[(bucket, wallet)] = r.owner
         return orders, specs, owners

@@ -14,6 +14,7 @@ from civicpoints.rewards.budget import (
 )
 from civicpoints.rewards.catalog import CatalogService
 from civicpoints.rewards.erasure import erase_rewards_data
+from civicpoints.rewards.funds import FundOrder, community_items, fund_item
 from civicpoints.rewards.importer import CatalogImporter, read_rows
 from civicpoints.rewards.models import (
     Category,
@@ -49,6 +50,7 @@ __all__ = [
     "Category",
     "CounterDay",
     "Fulfilment",
+    "FundOrder",
     "Item",
     "ItemCreate",
     "ItemUpdate",
@@ -68,7 +70,9 @@ __all__ = [
     "VoucherRead",
     "VoucherService",
     "VoucherStatus",
+    "community_items",
     "erase_rewards_data",
+    "fund_item",
     "may_read_money",
     "normalize_code",
     "read_rows",

@@ -241,7 +241,9 @@ class Booking(Base):
 
     id: Mapped[uuid.UUID] = id_column()
     sponsor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards_sponsor.id"), index=True)
-    redemption_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rewards_redemption.id"))
+    # None for a community item paid from a community's own pool (a volunteer team's, see
+    # funds.py): no resident redeemed it; `wallet_entry_id` is then the pool's ledger line.
+    redemption_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rewards_redemption.id"))
     voucher_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("rewards_voucher.id"))
     merchant_id: Mapped[uuid.UUID | None]
     month: Mapped[str] = mapped_column(String(7), index=True)  # Beijing YYYY-MM of the post

@@ -27,7 +27,8 @@ class RuleSetRow(Base):
 
 
 class MonthUsage(Base):
-    """Points a resident was awarded in a Beijing calendar month; locked while awarding."""
+    """Points a resident (or, under its id, a volunteer team) was awarded in a Beijing calendar
+    month; locked while awarding."""
 
     __tablename__ = "scoring_month_usage"
 
@@ -44,6 +45,9 @@ class AwardRow(Base):
     id: Mapped[uuid.UUID] = id_column()
     participation_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     resident_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # A team challenge's award: paid to this team's pool, counted against its cap (its usage
+    # row is keyed by the team id); None for the resident's own wallet.
+    team_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     rule_set_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("scoring_rule_set.id"))
     month: Mapped[str] = mapped_column(String(7))
     category: Mapped[str] = mapped_column(String(32))

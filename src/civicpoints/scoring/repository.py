@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -66,6 +66,15 @@ class ScoringRepository:
         """Awards of several participations."""
         stmt = select(AwardRow).where(AwardRow.participation_id.in_(participation_ids))
         return self.session.scalars(stmt).all()
+
+    def team_awards(self, team_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+        """A team's awards by member: (points, participations that earned any)."""
+        stmt = (
+            select(AwardRow.resident_id, func.sum(AwardRow.awarded), func.count())
+            .where(AwardRow.team_id == team_id, AwardRow.awarded > 0)
+            .group_by(AwardRow.resident_id)
+        )
+        return {r: (int(p or 0), int(n)) for r, p, n in self.session.execute(stmt).all()}
 
     # -- the award hot path: set-based statements on the DBAPI cursor (kit/dbapi.py) --------
 

@@ -13,6 +13,8 @@ Rules (积分规则):
 * The monthly cap (月度上限) cuts what would go over it; the cut is reported, never hidden.
 * hazard_reports (隐患随手拍): `points` once per confirmed first report of a hazard, under
   the same monthly cap; 0 means reports earn nothing in that region.
+* Team challenges (积分挑战赛): the points of a participation go to the team's pool, under the
+  team's own monthly cap (`team_monthly_cap`), never counted against the member's cap.
 * Presence (在场时长): a stay shorter than the rule set's minimum goes to a reviewer instead
   of being paid automatically (`presence_shortfall`); see docs/scoring.md for the defaults.
 """
@@ -74,6 +76,9 @@ ROUNDING_CHOICES = (1, 5, 10, 15, 30, 60)
 MAX_POINTS = 10_000
 MAX_MONTHLY_CAP = 1_000_000  # points per resident per month: far above any real scheme
 MAX_EXPIRY_MONTHS = 60
+# Our assumption until a city sets its own: a team pool earns at most this much a month
+# (the seed's 50-person clean-up, 2,000 points, fits with room for a second event).
+DEFAULT_TEAM_MONTHLY_CAP = 5_000
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,15 @@ class ReportRule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """A complete rule set: per-category rules, the monthly cap, how long points last, and
-    the presence a participation needs."""
+    """A complete rule set: per-category rules, the monthly cap, how long points last, the
+    presence a participation needs, and a volunteer team's monthly cap (团队月度上限)."""
 
     categories: Mapping[Category, CategoryRule]
     monthly_cap: int
     expiry_months: int
     presence: Presence = Presence()
     hazard_reports: ReportRule = ReportRule()
+    team_monthly_cap: int = DEFAULT_TEAM_MONTHLY_CAP
 
     def __post_init__(self) -> None:
         # Read-only copy, so a shared rule set (DEFAULT_RULE_SET) cannot be changed in place.
@@ -153,6 +159,9 @@ class Facts:
     suspended: bool = False
     # A confirmed hazard report (隐患随手拍), paid by `RuleSet.hazard_reports`, not a category.
     report: bool = False
+    # A team challenge (积分挑战赛): paid to the team's pool under `RuleSet.team_monthly_cap`;
+    # `awarded_this_month` is then the team's, not the member's.
+    team: bool = False
 
 
 @dataclass(frozen=True)
@@ -268,7 +277,8 @@ def compute_award(rules: RuleSet, facts: Facts, awarded_this_month: int) -> Awar
     if refusal is not None:
         return _refused(refusal, facts, rule.rounding_minutes)
     # Clamped to [0, cap]: a month already over the cap (the cap was lowered) leaves nothing.
-    remaining = min(rules.monthly_cap, max(0, rules.monthly_cap - awarded_this_month))
+    cap = rules.team_monthly_cap if facts.team else rules.monthly_cap
+    remaining = min(cap, max(0, cap - awarded_this_month))
     return _capped(rule, facts, credited, remaining)
 
 
@@ -292,6 +302,8 @@ def _capped(rule: CategoryRule, facts: Facts, credited: int, remaining: int) -> 
     awarded = min(base, remaining)
     zh, en = _computation(rule, facts, credited, base)
     cap_zh, cap_en = _cap_text(remaining, awarded, base - awarded)
+    if facts.team:
+        cap_zh, cap_en = f"计入团队积分池，团队{cap_zh}", f"to the team pool, team: {cap_en}"
     explanation = {"zh-CN": f"{zh}；{cap_zh}", "en": f"{en}; {cap_en}"}
     return Award(base, awarded, base - awarded, credited, None, explanation)
 

@@ -72,13 +72,19 @@ class RuleSetDoc(BaseModel):
     expiry_months: Annotated[StrictInt, Field(ge=1, le=rules.MAX_EXPIRY_MONTHS)]
     presence: PresenceDoc = PresenceDoc()
     hazard_reports: ReportRuleDoc = ReportRuleDoc()
+    team_monthly_cap: Annotated[StrictInt, Field(ge=0, le=rules.MAX_MONTHLY_CAP)] = (
+        rules.DEFAULT_TEAM_MONTHLY_CAP
+    )
 
     def to_rules(self) -> rules.RuleSet:
         """The pure rule set."""
         categories = {c: rules.CategoryRule(**r.model_dump()) for c, r in self.categories.items()}
         presence = rules.Presence(**self.presence.model_dump())
         reports = rules.ReportRule(**self.hazard_reports.model_dump())
-        return rules.RuleSet(categories, self.monthly_cap, self.expiry_months, presence, reports)
+        return rules.RuleSet(
+            categories, self.monthly_cap, self.expiry_months, presence, reports,
+            self.team_monthly_cap,
+        )  # fmt: skip
 
     @classmethod
     def of(cls, rs: rules.RuleSet) -> RuleSetDoc:
@@ -93,6 +99,7 @@ class RuleSetDoc(BaseModel):
             expiry_months=rs.expiry_months,
             presence=PresenceDoc(**vars(rs.presence)),
             hazard_reports=ReportRuleDoc(**vars(rs.hazard_reports)),
+            team_monthly_cap=rs.team_monthly_cap,
         )
 
 

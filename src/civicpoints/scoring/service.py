@@ -46,6 +46,14 @@ class AwardRequest:
     # What `participation_id` names in the ledger's ref: "participation", or "hazard_report"
     # for a confirmed hazard report (its id is the decision's key, as a record's is).
     ref_kind: str = "participation"
+    # A team challenge (积分挑战赛): `wallet` is the team's pool, and the month counted against
+    # the cap is the team's (its usage row is keyed by the team id), not the resident's.
+    team_id: uuid.UUID | None = None
+
+    @property
+    def cap_key(self) -> uuid.UUID:
+        """Whose month the cap counts: the team's for a team challenge, else the resident's."""
+        return self.team_id or self.resident_id
 
 
 CITY_WIDE = "全市 / city-wide"
@@ -87,23 +95,27 @@ class ScoringService:
 
     def _decide(self, reqs: list[AwardRequest], version: object) -> dict[uuid.UUID, AwardRow]:
         """Apply the rules and the caps, credit the ledger, record the decisions."""
-        months = self.repo.lock_months([(r.resident_id, month_key(r.occurred_at)) for r in reqs])
+        months = self.repo.lock_months([(r.cap_key, month_key(r.occurred_at)) for r in reqs])
         now = utcnow()
         awards: list[AwardRow] = []
         credits: list[CreditRequest] = []
         for r in reqs:
             rule_set_id, rule_set = self._rules(version, r.region_ids, local_date(r.occurred_at))
-            month = (r.resident_id, month_key(r.occurred_at))
+            month = (r.cap_key, month_key(r.occurred_at))
             decision = rules.compute_award(rule_set, r.facts, months[month])
             months[month] += decision.awarded
             expires_at = expiry_instant(r.occurred_at, rule_set.expiry_months)
             if decision.awarded:
-                credits.append(CreditRequest(r.wallet, _movement(r, decision), expires_at))
+                kind = "wallet" if r.team_id is None else "team_pool"
+                credits.append(
+                    CreditRequest(r.wallet, _movement(r, decision), expires_at, kind=kind)
+                )
             awards.append(
                 AwardRow(
                     id=new_id(),
                     participation_id=r.participation_id,
                     resident_id=r.resident_id,
+                    team_id=r.team_id,
                     rule_set_id=rule_set_id,
                     month=month[1],
                     category=r.facts.category,
@@ -143,6 +155,14 @@ class ScoringService:
                 memo.clear()
             memo[key] = rules.in_force(cached[1], region_ids, on)
         return memo[key]
+
+    def team_awards(self, team_id: uuid.UUID) -> dict[uuid.UUID, tuple[int, int]]:
+        """A team's challenge awards by member: (points to the pool, participations)."""
+        return self.repo.team_awards(team_id)
+
+    def month_points(self, key: uuid.UUID, month: str) -> int:
+        """Points counted against a cap in a month: a resident's, or a team's (by its id)."""
+        return self.repo.month_points(key, month)
 
     def award_of(self, participation_id: uuid.UUID) -> AwardRow | None:
         """The decision on a participation, if made."""

@@ -22,6 +22,7 @@ from civicpoints.audit import AuditHook
 from civicpoints.audit.router import router as audit
 from civicpoints.community.donation_router import router as donations
 from civicpoints.community.hazard_router import router as community_hazards
+from civicpoints.community.team_router import router as community_teams
 from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         activities_fraud,
         community_hazards,
         donations,
+        community_teams,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/operations.md)

@@ -37,6 +37,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    teams,
     venue_screen,
     verification,
     vouchers,
@@ -75,6 +76,7 @@ ROUTERS = (
     hazards.router,
     donations.router,
     education.router,
+    teams.router,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from civicpoints.community import TeamService
 from civicpoints.fraud import CaseService
 from civicpoints.hours import HoursService, StarPolicyService
 from civicpoints.identity import IdentityService, Verification
@@ -40,6 +41,7 @@ def home(p: ResidentPage) -> Response:
         hours=hours.total_minutes / 60,
         stars=StarPolicyService(p.db).level_of(me.id, me.community_id, local_date(now)),
         newest=newest,
+        teams=TeamService(p.db).teams_of(me.id),
     )
 
 
