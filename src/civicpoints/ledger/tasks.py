@@ -1,9 +1,6 @@
-"""Ledger jobs: `ledger.sequence` (one pass, or a loop inside the server)."""
+"""Ledger jobs: `ledger.sequence`, one pass (run in a loop by jobs.Background)."""
 
 from __future__ import annotations
-
-import logging
-import threading
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,8 +10,6 @@ from civicpoints.ledger.models import SigningKey
 from civicpoints.ledger.note import Signer
 from civicpoints.ledger.sequencer import PassReport, Sequencer
 from civicpoints.ledger.service import LedgerService
-
-log = logging.getLogger("civicpoints.ledger.sequence")
 
 
 def register_key(session: Session, signer: Signer, role: str = "log") -> None:
@@ -39,20 +34,3 @@ def sequence_once(
     with transaction(sessions) as s:
         register_key(s, signer)
         return Sequencer(s, signer, origin).run(LedgerService(s).buckets(), batch)
-
-
-def start_loop(
-    sessions: sessionmaker[Session], signer: Signer, origin: str, interval: float
-) -> threading.Event:
-    """Run passes every `interval` seconds in a daemon thread; set the returned event to stop."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                sequence_once(sessions, signer, origin, SERVER_BATCH)
-            except Exception:  # keep serving; the next pass retries what is still queued
-                log.exception("ledger.sequence pass failed")
-
-    threading.Thread(target=loop, name="ledger.sequence", daemon=True).start()
-    return stop
