@@ -106,6 +106,9 @@ def serve(
         factory=True,
         workers=workers,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        # The supervisor kills a child that does not answer its ping in time; a child still
+        # importing on a busy host is not hung.
+        timeout_worker_healthcheck=60,
     )
 
     def banner(base_url: str) -> None:
