@@ -1,4 +1,4 @@
-"""The in-process scheduler started by `civicpoints serve` (Beijing time)."""
+"""The scheduler the background leader runs (`serve` or `civicpoints worker`; Beijing time)."""
 
 from __future__ import annotations
 

@@ -27,11 +27,11 @@ class Settings(BaseSettings):
     ledger_key_file: Path | None = None
     # Public keys of retired checkpoint keys (vkey text) that the nightly verification trusts.
     ledger_trusted_vkeys: list[str] = Field(default_factory=list)
-    # Seconds between sequencer passes inside `serve` (0: off, e.g. when a separate job runs it).
+    # Seconds between sequencer passes of the background leader (0: none; jobs/background.py).
     sequencer_interval_s: float = Field(default=1.0, ge=0)
     # The longest an entry may wait for the sequencer before `ledger verify` calls it a fault.
     sequencer_max_lag_s: float = Field(default=300.0, gt=0)
-    # Run the daily jobs (expiry, nightly verification) inside `serve`.
+    # Run the scheduled jobs (expiry, nightly verification) in the background leader.
     scheduler_enabled: bool = True
     # Where the background work (sequencer and scheduled jobs) runs (docs/operations-processes.md):
     # "inline": every `serve` process competes for it and one at a time runs it (on PostgreSQL
