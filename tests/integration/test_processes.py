@@ -30,7 +30,7 @@ from civicpoints.kit.clock import utcnow
 from civicpoints.kit.db import make_engine, transaction
 from civicpoints.kit.migrate import downgrade, upgrade
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import LedgerService, Movement, log_signer
+from civicpoints.ledger import LedgerService, Movement, VerifyReport, log_signer
 from civicpoints.ledger.models import CheckpointRow, Entry, LogHead, LogLeaf
 from civicpoints.ledger.sequencer import Sequencer
 from civicpoints.ledger.tasks import register_key
@@ -247,7 +247,7 @@ def test_stop_lets_the_pass_under_way_commit_and_the_next_start_continues(
     assert report.ok, report.faults[:5]
 
 
-def _verify(settings: Settings) -> object:
+def _verify(settings: Settings) -> VerifyReport:
     from civicpoints.jobs.tasks import pinned_keys
     from civicpoints.kit.db import make_session_factory
     from civicpoints.ledger import verify_ledger
