@@ -340,3 +340,52 @@ def test_serve_with_two_workers_serves_and_one_of_them_leads(
     text_out = out.read_text()
     assert text_out.count("background leader") == 1, text_out
     assert len({r.runner for r in runs(sessions)}) == 1
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sigterm_lets_a_request_in_flight_finish(
+    settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """SIGTERM while a request's body is still arriving: the request is answered, then exit.
+
+    uvicorn ends by re-raising the signal it caught, so the exit status is "killed by SIGTERM"
+    after its "Finished server process" line (under `--workers N` the supervisor exits 0).
+    """
+    import json
+    import socket
+
+    log_signer(settings)
+    out = tmp_path / "serve.log"
+    proc = subprocess.Popen(
+        [CLI, "serve", "--port", "8113"],
+        env={**worker_env(settings), "CIVICPOINTS_SCHEDULER_ENABLED": "false"},
+        stdout=out.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while "Application startup complete" not in out.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.3)
+        body = json.dumps({"username": "nobody", "password": "not-this-one"}).encode()
+        conn = socket.create_connection(("127.0.0.1", 8113), timeout=60)
+        conn.sendall(
+            b"POST /api/v1/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body[:10]
+        )
+        time.sleep(1)
+        proc.send_signal(signal.SIGTERM)  # the request is in flight: half its body sent
+        while "Shutting down" not in out.read_text():
+            assert time.monotonic() < deadline, out.read_text()
+            time.sleep(0.1)
+        conn.sendall(body[10:])
+        answer = conn.recv(65536).decode("latin-1")
+        conn.close()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    assert proc.wait(90) in (0, -signal.SIGTERM), out.read_text()
+    assert "Finished server process" in out.read_text()
+    assert answer.startswith("HTTP/1.1 401"), answer[:200]
