@@ -68,16 +68,40 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(f"数据库已是最新 / database up to date ({buckets} ledger bucket(s))")
 
 
+def _require_head(url: str) -> None:
+    """Serving needs the database at this code's head: `db upgrade` runs first, once."""
+    from civicpoints.kit.migrate import NotAtHead, require_head
+
+    try:
+        require_head(url)
+    except NotAtHead as exc:
+        console.print(f"[red]✗ {escape(str(exc))}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
+    workers: int = typer.Option(1, min=1, help="web processes (PostgreSQL only for more than 1)"),
     demo_logins: bool = typer.Option(False, help="print the demo logins once serving"),
 ) -> None:
-    """Serve the web app and the API; print the address really served once it is listening."""
-    from civicpoints.web.serving import BannerServer, server_config
+    """Serve the web app and the API; print the address really served once it is listening.
+
+    Refuses to start unless the database is at this version's head (`civicpoints db upgrade`).
+    SIGTERM: no new connections, requests in flight finish (up to shutdown_grace_s), then the
+    background work's pass under way finishes before the process exits.
+    """
+    from civicpoints.web.serving import BannerServer, serve_workers, server_config
 
     settings = get_settings()
+    url = settings.resolved_database_url()
+    if workers > 1 and not url.startswith("postgres"):
+        _refuse(
+            "SQLite 只支持一个进程，请去掉 --workers 或改用 PostgreSQL / SQLite serves from one "
+            "process only: drop --workers or use PostgreSQL (CIVICPOINTS_DATABASE_URL)"
+        )
+    _require_head(url)
     config = server_config(
         "civicpoints.web.app:create_app",
         host,
@@ -85,6 +109,11 @@ def serve(
         log_format=settings.resolved_log_format,
         log_level=settings.log_level,
         factory=True,
+        workers=workers,
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s),
+        # The supervisor kills a child that does not answer its ping in time; a child still
+        # importing on a busy host is not hung.
+        timeout_worker_healthcheck=60,
     )
 
     def banner(base_url: str) -> None:
@@ -97,7 +126,50 @@ def serve(
         else:
             console.print(f"网页 / web app: {base_url}/   API 文档 / API docs: {base_url}/docs")
 
-    BannerServer(config, banner).run()
+    if workers > 1:
+        serve_workers(config, banner)
+    else:
+        BannerServer(config, banner).run()
+
+
+@app.command()
+def worker() -> None:
+    """Run the background work (sequencer passes, scheduled jobs) apart from the web processes.
+
+    Start one or more on any hosts: one leads (a PostgreSQL advisory lock), the others stand by
+    and take over within CIVICPOINTS_LEADER_POLL_S when it stops or dies. SIGTERM or Ctrl-C:
+    the pass and jobs under way finish, then it exits 0. Pair with CIVICPOINTS_BACKGROUND=off
+    for `serve` (docs/operations.md).
+    """
+    import signal
+    import threading
+
+    from civicpoints.kit.db import make_engine, make_session_factory
+    from civicpoints.web.app import background_of
+
+    settings = get_settings()
+    url = settings.resolved_database_url()
+    _require_head(url)
+    engine = make_engine(url)
+    background = background_of(settings, engine, make_session_factory(engine))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    background.start()
+    _say(f"后台进程已启动 / worker started ({_runner()}); waiting to lead or leading")
+    while not stop.wait(0.5):
+        pass
+    finished = background.stop(settings.shutdown_grace_s)
+    engine.dispose()
+    _say(f"后台进程已停止 / worker stopped ({_runner()})")
+    if not finished:
+        raise typer.Exit(1)
+
+
+def _runner() -> str:
+    from civicpoints.jobs import runner_name
+
+    return runner_name()
 
 
 @app.command()

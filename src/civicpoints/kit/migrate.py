@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -10,9 +11,10 @@ from alembic import command, op
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from civicpoints.kit.db import normalize_url
+from civicpoints.kit.db import make_engine, normalize_url
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -25,9 +27,62 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+# Held by `db upgrade` on PostgreSQL while it migrates: a second upgrader waits, then finds
+# the database at head and does nothing.
+MIGRATE_LOCK = zlib.crc32(b"civicpoints.migrate")
+
+
+class NotAtHead(Exception):
+    """The database is not at the migrations' head: `civicpoints db upgrade` first."""
+
+    def __init__(self, current: str | None, head: str) -> None:
+        self.current, self.head = current, head
+        super().__init__(
+            f"数据库版本 {current or '空 / empty'} 不是最新 {head}，请先运行 "
+            f"`civicpoints db upgrade` / the database is at revision {current or '(empty)'}, "
+            f"not {head}: run `civicpoints db upgrade` (one process) before serving"
+        )
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` up to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+    """Bring the database at `url` up to `revision`; on PostgreSQL one upgrader at a time."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            command.upgrade(alembic_config(url), revision)
+            return
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATE_LOCK})
+            try:
+                command.upgrade(alembic_config(url), revision)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATE_LOCK})
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration this code ships."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at (None: never migrated)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def require_head(url: str) -> None:
+    """Raise NotAtHead unless the database is at this code's head (serve and worker check)."""
+    current, head = current_revision(url), head_revision()
+    if current != head:
+        raise NotAtHead(current, head)
 
 
 def downgrade(url: str, revision: str) -> None:

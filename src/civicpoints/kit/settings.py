@@ -30,12 +30,23 @@ class Settings(BaseSettings):
     ledger_key_file: Path | None = None
     # Public keys of retired checkpoint keys (vkey text) that the nightly verification trusts.
     ledger_trusted_vkeys: list[str] = Field(default_factory=list)
-    # Seconds between sequencer passes inside `serve` (0: off, e.g. when a separate job runs it).
+    # Seconds between sequencer passes of the background leader (0: none; jobs/background.py).
     sequencer_interval_s: float = Field(default=1.0, ge=0)
     # The longest an entry may wait for the sequencer before `ledger verify` calls it a fault.
     sequencer_max_lag_s: float = Field(default=300.0, gt=0)
-    # Run the daily jobs (expiry, nightly verification) inside `serve`.
+    # Run the scheduled jobs (expiry, nightly verification) in the background leader.
     scheduler_enabled: bool = True
+    # Where the background work (sequencer and scheduled jobs) runs (docs/operations.md):
+    # "inline": every `serve` process competes for it and one at a time runs it (on PostgreSQL
+    # the holder of an advisory lock); "off": never in `serve` — a `civicpoints worker` does it.
+    background: Literal["inline", "off"] = "inline"
+    # Seconds a standby waits between attempts to become the background leader.
+    leader_poll_s: float = Field(default=5.0, gt=0)
+    # For drills and tests only: run every scheduled job each N seconds instead of its cron time
+    # (0: the cron times of jobs/schedule.py).
+    jobs_every_s: float = Field(default=0.0, ge=0)
+    # Seconds `serve` gives in-flight requests after SIGTERM before closing them.
+    shutdown_grace_s: float = Field(default=30.0, gt=0)
     upload_max_bytes: int = 10 * 1024 * 1024
     # A CSV of paper slips imported through the API.
     import_max_bytes: int = 5 * 1024 * 1024

@@ -1,10 +1,8 @@
-"""Ledger jobs: `ledger.sequence` (one pass, or a loop inside the server)."""
+"""Ledger jobs: `ledger.sequence`, one pass (run in a loop by jobs.Background)."""
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +14,7 @@ from civicpoints.ledger.note import Signer
 from civicpoints.ledger.sequencer import PassReport, Sequencer
 from civicpoints.ledger.service import LedgerService
 
-log = logging.getLogger("civicpoints.ledger.sequence")
+log = logging.getLogger(__name__)
 
 
 def register_key(session: Session, signer: Signer, role: str = "log") -> None:
@@ -60,27 +58,3 @@ def sequence_once(
     with transaction(sessions) as s:
         register_key(s, signer)
         return Sequencer(s, signer, origin).run(LedgerService(s).buckets(), batch)
-
-
-def start_loop(
-    sessions: sessionmaker[Session],
-    signer: Signer | Callable[[], Signer],
-    origin: str,
-    interval: float,
-) -> threading.Event:
-    """Run passes every `interval` seconds in a daemon thread; set the returned event to stop.
-
-    A callable `signer` is asked before each pass, so a rotated key file is picked up without a
-    restart (`keys rotate-signing`)."""
-    stop = threading.Event()
-    current = signer if callable(signer) else lambda: signer
-
-    def loop() -> None:
-        while not stop.wait(interval):
-            try:
-                sequence_once(sessions, current(), origin, SERVER_BATCH)
-            except Exception:  # keep serving; the next pass retries what is still queued
-                log.exception("ledger.sequence pass failed")
-
-    threading.Thread(target=loop, name="ledger.sequence", daemon=True).start()
-    return stop

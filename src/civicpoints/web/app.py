@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -14,6 +15,8 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints import __version__
 from civicpoints.activities.fraud_router import router as activities_fraud
@@ -26,12 +29,12 @@ from civicpoints.community.team_router import router as community_teams
 from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
-from civicpoints.jobs import start_scheduler
+from civicpoints.jobs import Background
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.settings import Settings, get_settings
 from civicpoints.ledger import log_signer
-from civicpoints.ledger.tasks import start_loop
+from civicpoints.ledger.tasks import SERVER_BATCH, sequence_once
 from civicpoints.privacy.router import router as privacy
 from civicpoints.regions.router import router as regions
 from civicpoints.rewards.admin_router import router as rewards_admin_router
@@ -120,12 +123,30 @@ def _docs(app: FastAPI) -> None:
         return HTMLResponse(page.body, headers={"Content-Security-Policy": policy})
 
 
+def background_of(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session]
+) -> Background:
+    """The sequencer passes and scheduled jobs, run by whichever process leads (jobs/leader.py).
+
+    A pass stays short (SERVER_BATCH): on SQLite it holds the only write lock.
+    """
+    log_signer(settings)  # refuse to start without the checkpoint key
+    return Background(
+        engine,
+        sessions,
+        settings,
+        # the key is read for each pass: a rotated key file is followed (`keys rotate-signing`)
+        lambda: sequence_once(sessions, log_signer(settings), settings.ledger_origin, SERVER_BATCH),
+    )
+
+
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """Background work of `serve`: the sequencer loop (checkpoints within ~2 s), daily jobs."""
+    """Background work of `serve` with CIVICPOINTS_BACKGROUND=inline (the default): the
+    sequencer loop (checkpoints within ~2 s) and the scheduled jobs, in the one process of all
+    that leads; with `off`, a `civicpoints worker` does it (docs/operations.md)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = scheduler = None
         app.state.signer = None  # /readyz is unready until the checkpoint key is loaded
         try:
             app.state.signer = log_signer(settings)
@@ -133,19 +154,14 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
             if settings.sequencer_interval_s > 0:
                 raise  # the sequencer cannot sign without it: refuse to start
             log.exception("the checkpoint signing key could not be loaded")
-        if settings.sequencer_interval_s > 0:
-            stop = start_loop(
-                app.state.sessions,
-                lambda: log_signer(settings),  # re-read: follows `keys rotate-signing`
-                settings.ledger_origin,
-                settings.sequencer_interval_s,
-            )
-        if settings.scheduler_enabled:
-            scheduler = start_scheduler(app.state.sessions, settings)
+        background = None
+        wanted = settings.sequencer_interval_s > 0 or settings.scheduler_enabled
+        if settings.background == "inline" and wanted:
+            background = background_of(settings, app.state.engine, app.state.sessions)
+            background.start()
         yield
-        if stop is not None:
-            stop.set()
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if background is not None:
+            # After uvicorn has finished the requests in flight: the pass under way finishes.
+            await asyncio.to_thread(background.stop, settings.shutdown_grace_s)
 
     return lifespan

@@ -71,3 +71,18 @@ class BannerServer(uvicorn.Server):
                 host = "127.0.0.1"  # reachable here; on the network use this machine's address
             shown = f"[{host}]" if ":" in host else host
             self.banner(f"http://{shown}:{port}")
+
+
+def serve_workers(config: uvicorn.Config, banner: Callable[[str], None]) -> None:
+    """`serve --workers N`: uvicorn's supervisor forks N processes on one bound socket.
+
+    Each runs the app (its lifespan competes for the background work's lead: one runs it);
+    SIGTERM to the supervisor is passed on and each finishes its requests in flight.
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    sock = config.bind_socket()
+    host, port = sock.getsockname()[:2]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    banner(f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}")
+    Multiprocess(config, sockets=[sock]).run()
