@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicpoints.access import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.activities.schemas import ActivityCreate
 from civicpoints.activities.service import ActivityService
 from civicpoints.cli.city import City, build_city
@@ -146,3 +146,13 @@ def fund(sessions: sessionmaker[Session]) -> Callable[..., None]:
             LedgerService(s).credit(wallet_of(resident_id), move, now + timedelta(days=days))
 
     return give
+
+
+@pytest.fixture
+def second_reviewer(sessions: sessionmaker[Session], ctx: Context, city: City) -> Principal:
+    """Another reviewer of the first street, for appeals."""
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        member = identity.add_staff("reviewer_b", "北山街道审核员 马审核", None, password_hash="x")
+        identity.grant(member, Role.REVIEWER, region_id=city.streets[0].id)
+        return identity.staff_principal(member)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from civicpoints.access import Principal, Role
+from civicpoints.access import Principal
 from civicpoints.activities.fraud_desk import FraudDesk
 from civicpoints.activities.models import Participation
 from civicpoints.activities.offline import OfflineService
@@ -30,16 +30,6 @@ from civicpoints.ledger import LedgerService, wallet_of
 from tests.integration.conftest import WEST_LAKE
 from tests.integration.test_api import login, resident_headers
 from tests.integration.test_review_queue import pending
-
-
-@pytest.fixture
-def second_reviewer(sessions: sessionmaker[Session], ctx: Context, city: City) -> Principal:
-    """Another reviewer of the first street, for appeals."""
-    with transaction(sessions) as s:
-        identity = IdentityService(s, ctx)
-        member = identity.add_staff("reviewer_b", "北山街道审核员 马审核", None, password_hash="x")
-        identity.grant(member, Role.REVIEWER, region_id=city.streets[0].id)
-        return identity.staff_principal(member)
 
 
 def refuse_as_fraud(

@@ -382,3 +382,61 @@ def test_the_demo_has_a_river_clean_up_team(
         assert view.pool == earned % 100
         assert [r.points for r, _ in view.redemptions] == [earned - earned % 100]
     Verifies(sessions, settings)()
+
+
+def test_a_false_team_challenge_record_is_taken_back_from_the_pool(
+    client: TestClient,
+    city: City,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ctx: Context,
+    staff: Callable[[str], Principal],
+    make_resident: Callable[..., Resident],
+    make_activity: Maker,
+    second_reviewer: Principal,
+) -> None:
+    """A reviewer claws back one member's record found false: its 40 points leave the team's
+    pool (where the award went), not the member's wallet, and the member's 4 h leave the
+    register; an upheld appeal gives the 40 back to the pool. The ledger verifies."""
+    from civicpoints.activities import FraudDesk
+    from civicpoints.fraud import CaseService
+
+    verifies = Verifies(sessions, settings)
+    home = city.communities[0].id
+    people = [make_resident(n) for n in ("陈河清", "林水秀")]
+    organizer = login(client, "organizer")
+    team = uuid.UUID(create_team(client, organizer, home, people[0].id).json()["id"])
+    client.post(
+        f"{API}/teams/{team}/members", json={"resident_ids": [str(people[1].id)]}, headers=organizer
+    )
+    start = recent_start()
+    activity = make_activity(start, hours=4, title="河道清理")
+    client.post(
+        f"{API}/teams/{team}/challenges", json={"activity_id": str(activity)}, headers=organizer
+    )
+    sign_sheet(sessions, ctx, staff, activity, people, start)
+    with sessions() as s:
+        false_one = s.scalars(
+            select(Participation).where(
+                Participation.activity_id == activity, Participation.resident_id == people[1].id
+            )
+        ).one()
+        assert LedgerService(s).balance(team_pool_of(team)) == 80
+    reviewer = staff("reviewer")
+    with transaction(sessions) as s:
+        case = FraudDesk(s, ctx).claw_back(false_one.id, "签到表代签 / signed by another", reviewer)
+    with sessions() as s:
+        ledger = LedgerService(s)
+        assert ledger.balance(team_pool_of(team)) == 40
+        assert ledger.balance(wallet_of(people[1].id)) == 0
+        assert ledger.debt(wallet_of(people[1].id)) == 0
+        assert HoursService(s).summary(people[1].id).total_minutes == 0
+    verifies()
+    with transaction(sessions) as s:
+        appeal = CaseService(s).file_appeal(s.merge(case), "是本人签到 / it was me", utcnow())
+    with transaction(sessions) as s:
+        FraudDesk(s, ctx).decide_appeal(appeal.id, True, "核实为本人 / checked", second_reviewer)
+    with sessions() as s:
+        assert LedgerService(s).balance(team_pool_of(team)) == 80
+        assert HoursService(s).summary(people[1].id).total_minutes == 4 * 60
+    verifies()

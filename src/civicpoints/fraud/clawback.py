@@ -23,6 +23,7 @@ from civicpoints.ledger import (
     LedgerService,
     RestoreRequest,
     education_intake_of,
+    team_pool_of,
     wallet_of,
 )
 from civicpoints.scoring import ScoringService
@@ -44,7 +45,7 @@ class Clawbacks:
         if award is not None and award.transfer_id is not None and award.awarded > 0:
             reason = f"经核查不属实，追回积分 / found false, taken back: {finding.reason}"
             result = None
-            for owner in _award_owners(finding.resident_id):
+            for owner in _award_owners(finding.resident_id, award.team_id):
                 try:
                     result = LedgerService(self.session).claw_back(
                         ClawbackRequest(
@@ -80,7 +81,8 @@ class Clawbacks:
         """Give back what a clawback took (an upheld appeal): points with their expiry, the
         debt forgiven, the minutes back in the register."""
         if case.clawback_id is not None:
-            owners = _award_owners(case.resident_id)
+            award = ScoringService(self.session).award_of(case.participation_id)
+            owners = _award_owners(case.resident_id, award.team_id if award else None)
             for n, owner in enumerate(owners, start=1):
                 try:
                     LedgerService(self.session).restore(
@@ -102,8 +104,11 @@ class Clawbacks:
         )
 
 
-def _award_owners(resident_id: object) -> tuple[str, str]:
-    """Where a record's award may have been credited: the wallet, or (教育积分) the guardian's
-    education intake, from which it was carried to a child's education account."""
+def _award_owners(resident_id: object, team_id: uuid.UUID | None) -> tuple[str, ...]:
+    """Where a record's award may have been credited: a team challenge's pool (积分挑战赛); else
+    the wallet, or (教育积分) the guardian's education intake, from which it was carried to a
+    child's education account."""
     assert isinstance(resident_id, uuid.UUID)
+    if team_id is not None:
+        return (team_pool_of(team_id),)
     return wallet_of(resident_id), education_intake_of(resident_id)
