@@ -440,3 +440,58 @@ def test_a_false_team_challenge_record_is_taken_back_from_the_pool(
         assert LedgerService(s).balance(team_pool_of(team)) == 80
         assert HoursService(s).summary(people[1].id).total_minutes == 4 * 60
     verifies()
+
+
+def test_what_the_pool_spent_becomes_its_debt_repaid_by_the_next_challenge(
+    client: TestClient,
+    city: City,
+    rewards: Rewards,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ctx: Context,
+    staff: Callable[[str], Principal],
+    make_resident: Callable[..., Resident],
+    make_activity: Maker,
+) -> None:
+    """120 in the pool, 100 paid to the room fund, then a 40-point record found false: 20 are
+    taken and the pool owes 20; the team's next challenge repays that first. Verifies."""
+    from civicpoints.activities import FraudDesk
+
+    verifies = Verifies(sessions, settings)
+    home = city.communities[0].id
+    people = [make_resident(n) for n in ("陈河清", "林水秀", "周岸青")]
+    organizer = login(client, "organizer")
+    team = uuid.UUID(create_team(client, organizer, home, people[0].id).json()["id"])
+    members = {"resident_ids": [str(p.id) for p in people[1:]]}
+    client.post(f"{API}/teams/{team}/members", json=members, headers=organizer)
+    start = recent_start()
+    activity = make_activity(start, hours=4, title="河道清理")
+    challenge = {"activity_id": str(activity)}
+    client.post(f"{API}/teams/{team}/challenges", json=challenge, headers=organizer)
+    sign_sheet(sessions, ctx, staff, activity, people, start)
+    paid = redeem(client, login(client, "civil"), str(team), fund_item(sessions), 1, "room-1")
+    assert paid.status_code == 201, paid.text
+    with sessions() as s:
+        false_one = s.scalars(
+            select(Participation.id).where(
+                Participation.activity_id == activity, Participation.resident_id == people[2].id
+            )
+        ).one()
+        assert LedgerService(s).balance(team_pool_of(team)) == 20
+    with transaction(sessions) as s:
+        case = FraudDesk(s, ctx).claw_back(false_one, "代签 / signed by another", staff("reviewer"))
+        assert (case.points_taken, case.debt) == (20, 20)
+    with sessions() as s:
+        ledger = LedgerService(s)
+        assert ledger.balance(team_pool_of(team)) == 0 and ledger.debt(team_pool_of(team)) == 20
+        assert ledger.debt(wallet_of(people[2].id)) == 0
+    verifies()
+    later = make_activity(start - timedelta(days=1), hours=4, title="河道清理（二）")
+    client.post(
+        f"{API}/teams/{team}/challenges", json={"activity_id": str(later)}, headers=organizer
+    )
+    sign_sheet(sessions, ctx, staff, later, people[:1], start - timedelta(days=1), first=10)
+    with sessions() as s:
+        ledger = LedgerService(s)
+        assert ledger.debt(team_pool_of(team)) == 0 and ledger.balance(team_pool_of(team)) == 20
+    verifies()
