@@ -88,6 +88,8 @@ def test_a_guardian_links_chooses_and_applies_by_form_and_staff_decide_by_form(
     attend(sessions, ctx, activity, uuid.UUID(me["id"]), start, start + timedelta(hours=2))
     page = client.get("/children").text
     assert "20 积分" in page and "到期" in page
+    # 子女入学优先审核 costs 500: no form to press in vain, but how far there is to go
+    assert f"/children/{child_id}/apply" not in page and "教育积分还不够" in page
 
     admin = login(client, "admin")
     item = rewards.items["EDU-PRIORITY"].id
