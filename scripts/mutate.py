@@ -45,7 +45,7 @@ MODULES: dict[str, list[str]] = {
     "scoring/rules.py": [],
     "identity/idcard.py": [],
     "kit/ids.py": [],
-    "kit/versions.py": ["test_rules.py"],
+    "kit/versions.py": ["test_rules.py", "test_versions.py", "test_education_rules.py"],
     "kit/earth.py": ["test_geo.py", "test_fraud_positions.py"],
     "activities/geo.py": [],
     "rewards/rules.py": [],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -17,11 +17,8 @@ from civicpoints.hours.schemas import StarPolicyCreate
 from civicpoints.hours.service import HoursService
 from civicpoints.hours.stars import DEFAULT_STARS, StarLevel, StarThresholds, star_level
 from civicpoints.kit.clock import local_date, utcnow
-from civicpoints.kit.errors import Forbidden, NotFound
-from civicpoints.kit.versions import in_force
+from civicpoints.kit.versions import in_force, start_refusal
 from civicpoints.regions import RegionService
-
-MAX_AHEAD = timedelta(days=731)  # a version may be scheduled up to two years ahead
 
 
 class StarPolicyService:
@@ -67,18 +64,7 @@ class StarPolicyService:
 
         The scope is checked before the region's existence: an unknown region is 403 for a
         regional administrator (only a city-wide one learns that it does not exist, 404)."""
-        if region_id is None:
-            allowed = who.may_citywide(Role.ADMIN)
-        else:
-            try:
-                path = RegionService(self.session).get(region_id).path
-            except NotFound:
-                if who.may_citywide(Role.ADMIN):
-                    raise
-                raise Forbidden() from None
-            allowed = who.may(Role.ADMIN, path)
-        if not allowed:
-            raise Forbidden()
+        RegionService(self.session).require_role_over(who, Role.ADMIN, region_id)
 
     def add(
         self, data: StarPolicyCreate, by: Principal, today: date | None = None
@@ -88,18 +74,9 @@ class StarPolicyService:
         true)."""
         self.check_may_set(by, data.region_id)
         today = today or local_date(utcnow())
-        if data.effective_from < today:
-            raise InvalidStarPolicy(
-                "effective_from",
-                reason_zh="生效日期不能早于今天",
-                reason_en="it cannot start before today",
-            )
-        if data.effective_from > today + MAX_AHEAD:
-            raise InvalidStarPolicy(
-                "effective_from",
-                reason_zh="生效日期最多可提前两年设定",
-                reason_en="it can be scheduled at most two years ahead",
-            )
+        refusal = start_refusal(data.effective_from, today)
+        if refusal is not None:
+            raise InvalidStarPolicy("effective_from", reason_zh=refusal[0], reason_en=refusal[1])
         return self.create(
             data.region_id,
             data.effective_from,

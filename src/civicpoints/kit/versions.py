@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 
@@ -81,3 +81,17 @@ def in_force(versions: Iterable[V], region_ids: Sequence[uuid.UUID], on: date) -
         on,
     )
     return None if chosen is None else eligible[chosen]
+
+
+# A new version starts today at the earliest (never back-dated: what was decided under the old
+# one stays decided) and at most two years ahead.
+MAX_AHEAD = timedelta(days=731)
+
+
+def start_refusal(effective_from: date, today: date) -> tuple[str, str] | None:
+    """Why a new version may not start on `effective_from` (zh-CN, en), or None if it may."""
+    if effective_from < today:
+        return "生效日期不能早于今天", "it cannot start before today"
+    if effective_from > today + MAX_AHEAD:
+        return "生效日期最多可提前两年设定", "it can be scheduled at most two years ahead"
+    return None

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from civicpoints.access import Principal
+from civicpoints.kit.errors import Forbidden, NotFound
 from civicpoints.regions.errors import NotACommunity, OrganizationNotFound, RegionNotFound
 from civicpoints.regions.models import Level, Organization, Region
 from civicpoints.regions.repository import RegionRepository
@@ -39,6 +41,24 @@ class RegionService:
         if region.level != Level.COMMUNITY:
             raise NotACommunity(field=field)
         return region
+
+    def require_role_over(self, who: Principal, role: str, region_id: uuid.UUID | None) -> None:
+        """Refuse (403) anyone without `role` over the region (None: city-wide).
+
+        The scope is checked before the region's existence: an unknown region is 403 for a
+        regional holder of the role (only a city-wide one learns that it does not exist, 404)."""
+        if region_id is None:
+            allowed = who.may_citywide(role)
+        else:
+            try:
+                path = self.get(region_id).path
+            except NotFound:
+                if who.may_citywide(role):
+                    raise
+                raise Forbidden() from None
+            allowed = who.may(role, path)
+        if not allowed:
+            raise Forbidden()
 
     def ancestry(self, region: Region) -> list[Region]:
         """The region and its ancestors, most specific first."""
