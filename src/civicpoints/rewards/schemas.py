@@ -311,4 +311,9 @@ class ChildRedemptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_id: uuid.UUID
-    quantity: Whole = Field(1, description="1–5; anything else is refused with a reason")
+    # As for RedemptionCreate: the bounds stated in the spec, checked by the service.
+    quantity: Whole = Field(
+        1,
+        description="1–5; anything else is refused with a reason",
+        json_schema_extra={"minimum": 1, "maximum": 5},
+    )
