@@ -6,10 +6,12 @@ links, decide applications). The same services and errors as the API's /api/v1 r
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from civicpoints.access import Principal
 from civicpoints.activities import EducationCredit
 from civicpoints.identity import (
     GuardianService,
@@ -151,24 +153,22 @@ def education_desk(p: StaffPage) -> Response:
 @router.post("/staff/education/links/{link_id}")
 async def decide_link(p: StaffPage, link_id: uuid.UUID) -> Response:
     """Confirm or reject a link, as `POST /api/v1/education/links/{id}/decision` does."""
-    assert p.who is not None
-    values = await form_data(p.request, ("decision", "reason"))
-    approve = values["decision"] == "approve"
-    if not approve and not values["reason"].strip():
-        message = p._("Give a reason: the guardian reads it")
-        return _staff_page(p, 422, FormErrors([(None, message)]))
-    try:
-        GuardianService(p.db, p.ctx).decide(link_id, approve, values["reason"][:200], p.who)
-    except DomainError as exc:
-        p.db.rollback()
-        errors = FormErrors([(None, m) for _f, m in FormErrors.of(exc, p.locale).items])
-        return _staff_page(p, exc.status, errors)
-    return p.redirect("/staff/education")
+    guardians = GuardianService(p.db, p.ctx)
+    return await _decide(p, lambda ok, why, who: guardians.decide(link_id, ok, why[:200], who))
 
 
 @router.post("/staff/education/applications/{redemption_id}")
 async def decide_application(p: StaffPage, redemption_id: uuid.UUID) -> Response:
     """Approve or refuse an application paid from a child's education points."""
+    redemptions = RedemptionService(p.db, p.ctx)
+    return await _decide(
+        p, lambda ok, why, who: redemptions.decide(redemption_id, ok, why[:500], who)
+    )
+
+
+async def _decide(p: StaffPage, decide: Callable[[bool, str, Principal], object]) -> Response:
+    """A decision form (approve, or refuse with a reason the guardian reads): the staff page
+    again with the reason when it fails, else back to it."""
     assert p.who is not None
     values = await form_data(p.request, ("decision", "reason"))
     approve = values["decision"] == "approve"
@@ -176,7 +176,7 @@ async def decide_application(p: StaffPage, redemption_id: uuid.UUID) -> Response
         message = p._("Give a reason: the guardian reads it")
         return _staff_page(p, 422, FormErrors([(None, message)]))
     try:
-        RedemptionService(p.db, p.ctx).decide(redemption_id, approve, values["reason"][:500], p.who)
+        decide(approve, values["reason"], p.who)
     except DomainError as exc:
         p.db.rollback()
         errors = FormErrors([(None, m) for _f, m in FormErrors.of(exc, p.locale).items])
