@@ -18,8 +18,19 @@ from civicpoints.kit.db import make_engine, make_session_factory
 from civicpoints.kit.migrate import upgrade
 from civicpoints.kit.settings import Settings
 
+pytest_plugins = ["tests.leakwatch"]  # no log line with personal data or a secret
+
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 PII_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The leak watch also looks for the tests' PII key."""
+    from tests.leakwatch import WATCH
+
+    WATCH.remember(PII_KEY, "PII key")
+
+
 _counter = itertools.count()
 
 
