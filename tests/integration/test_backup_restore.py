@@ -436,3 +436,23 @@ def test_missing_pii_or_signing_key_on_the_target_is_reported(
     assert result.exit_code == 1 and "no checkpoint signing key" in result.output
     assert not (target.var_dir / "civicpoints.db").exists() and not target.signing_key_path.exists()
     assert PII_KEY not in result.output
+
+
+def test_nightly_backups_keep_the_newest(run: Run, tmp_path: Path) -> None:
+    """`backup --out DIR --keep 2` three times: the two newest archives stay, each 0600."""
+    settings = sqlite_server(tmp_path / "src", PII_KEY)
+    env = env_of(settings)
+    ok(run(env, "db", "upgrade"))
+    ok(run(env, "ledger", "sequence"))
+    out = tmp_path / "nightly"
+    out.mkdir()
+    made = []
+    for day in (1, 2, 3):
+        stale = out / f"civicpoints-backup-2026010{day}T020000Z.tar"
+        ok(run(env, "backup", "--out", stale))
+        made.append(stale)
+    output = ok(run(env, "backup", "--out", out, "--keep", "2"))
+    kept = sorted(p.name for p in out.iterdir())
+    assert len(kept) == 2 and made[0].name not in kept and made[1].name not in kept
+    assert made[2].name in kept and "removed old backup" in output
+    assert all(stat.S_IMODE((out / k).stat().st_mode) == 0o600 for k in kept)

@@ -199,6 +199,13 @@ def backup(
     pg_bin: Path | None = typer.Option(
         None, "--pg-bin", help="directory of pg_dump matching the server's major version"
     ),
+    keep: int | None = typer.Option(
+        None,
+        "--keep",
+        min=1,
+        max=10_000,
+        help="with --out DIR: then delete all but the newest KEEP archives in DIR",
+    ),
 ) -> None:
     """Write one archive: the database (consistent snapshot), every photo, a manifest with the
     latest signed checkpoint and the keys' public metadata. Never the private keys."""
@@ -271,6 +278,9 @@ def backup(
                 raise
     except BackupError as exc:
         _stop(exc)
+    if keep is not None and out.is_dir():
+        for gone in kit.prune(out, keep):
+            _say(f"  已删除旧备份 / removed old backup {gone.name}")
     size = target.stat().st_size
     _say(f"✓ 备份完成 / backup written: {target} ({size:,} bytes, mode 0600)")
     if checkpoint:
@@ -478,6 +488,11 @@ def restore(
                 "目标数据库不是空的；确认要覆盖请加 --replace，未写入任何内容",
                 "the target database is not empty: pass --replace to overwrite it "
                 "(nothing written)",
+            )
+        if engine == "postgresql" and (others := kit.pg_other_sessions(url)):
+            warnings.append(
+                f"目标数据库还有 {others} 个其他连接，请先停止 serve 和 worker / {others} other "
+                "session(s) are connected to the target database: stop serve and worker first"
             )
         for text in warnings:
             _say(f"! {text}")

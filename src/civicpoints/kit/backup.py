@@ -512,6 +512,30 @@ def pg_is_empty(url: str) -> bool:
     return row is not None and int(row[0]) == 0
 
 
+def pg_other_sessions(url: str) -> int:
+    """How many other sessions are connected to the database (a server still running?)."""
+    import psycopg
+
+    dbname, env = libpq_target(url)
+    with psycopg.connect(dbname, password=env.get("PGPASSWORD"), connect_timeout=10) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def prune(directory: Path, keep: int) -> list[Path]:
+    """Delete all but the newest `keep` archives this command named in `directory`."""
+    archives = sorted(directory.glob("civicpoints-backup-*Z.tar"))
+    doomed = archives[:-keep] if keep > 0 else []
+    for path in doomed:
+        path.unlink()
+    if doomed:
+        fsync_dir(directory)
+    return doomed
+
+
 def pg_server_major(url: str) -> int:
     """The PostgreSQL server's major version."""
     import psycopg
