@@ -456,3 +456,45 @@ def test_nightly_backups_keep_the_newest(run: Run, tmp_path: Path) -> None:
     assert len(kept) == 2 and made[0].name not in kept and made[1].name not in kept
     assert made[2].name in kept and "removed old backup" in output
     assert all(stat.S_IMODE((out / k).stat().st_mode) == 0o600 for k in kept)
+
+
+def _rewritten(tmp_path: Path, archive: Path, change: Callable[[dict], None]) -> Path:
+    """The archive with its manifest changed by `change` (the members untouched)."""
+    out = tmp_path / "rewritten.tar"
+    with tarfile.open(archive) as src, tarfile.open(out, "w") as dst:
+        for member in src.getmembers():
+            if member.name != kit.MANIFEST:
+                dst.addfile(member, src.extractfile(member))
+        manifest = json.loads(src.extractfile(kit.MANIFEST).read())  # type: ignore[union-attr]
+        change(manifest)
+        body = json.dumps(manifest).encode()
+        info = tarfile.TarInfo(kit.MANIFEST)
+        info.size = len(body)
+        dst.addfile(info, io.BytesIO(body))
+    return out
+
+
+def test_a_newer_database_or_another_engine_is_refused(
+    source: tuple[Settings, Path], run: Run, tmp_path: Path
+) -> None:
+    """An archive from a newer release (unknown revision), or a PostgreSQL dump for a SQLite
+    server: refused before anything is written; the manifest's own checksums are what the
+    members are held to, so a rewritten manifest that lists a wrong hash is refused too."""
+    settings, archive = source
+    target = target_of(tmp_path)
+    with_keys(settings, target)
+    newer = _rewritten(tmp_path, archive, lambda m: m.update(migration_revision="9999"))
+    result = run(env_of(target), "restore", newer)
+    assert result.exit_code == 1 and "newer than this code knows" in result.output
+    nothing_written(target)
+    other = _rewritten(tmp_path, archive, lambda m: m.update(engine="postgresql"))
+    result = run(env_of(target), "restore", other)
+    assert result.exit_code == 1 and "the target is sqlite" in result.output
+    nothing_written(target)
+
+    def wrong_hash(m: dict) -> None:
+        m["files"][0]["sha256"] = "0" * 64
+
+    result = run(env_of(target), "restore", _rewritten(tmp_path, archive, wrong_hash))
+    assert result.exit_code == 1 and "does not match its checksum" in result.output
+    nothing_written(target)
