@@ -492,6 +492,13 @@ def test_a_newer_database_or_another_engine_is_refused(
     assert result.exit_code == 1 and "the target is sqlite" in result.output
     nothing_written(target)
 
+    def garbled(m: dict) -> None:
+        m["keys"]["pii"]["in_use"] = ["not", "a", "mapping"]
+
+    result = run(env_of(target), "restore", _rewritten(tmp_path, archive, garbled))
+    assert result.exit_code == 1 and "fields are malformed" in result.output
+    nothing_written(target)
+
     def wrong_hash(m: dict) -> None:
         m["files"][0]["sha256"] = "0" * 64
 

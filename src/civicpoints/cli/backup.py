@@ -71,12 +71,18 @@ def _sessions(settings: Settings) -> sessionmaker[Session]:
 
 def _signing_metadata(settings: Settings) -> dict[str, Any]:
     """The checkpoint key's public half (never the skey), the retired vkeys beside it."""
-    from civicpoints.ledger import Signer, retired_verifiers
+    from civicpoints.ledger import NoteError, Signer, retired_verifiers
 
     path = settings.signing_key_path
     out: dict[str, Any] = {"path": str(path), "present": path.exists()}
     if path.exists():
-        signer = Signer.from_skey(path.read_text(encoding="utf-8").strip())
+        try:
+            signer = Signer.from_skey(path.read_text(encoding="utf-8").strip())
+        except NoteError as exc:
+            raise BackupError(
+                f"签名密钥文件 {path} 无法读取：{exc.zh}",
+                f"cannot read the key file {path}: {exc.en}",
+            ) from None
         out |= {
             "name": signer.name,
             "key_hash": f"{signer.key_hash:08x}",
@@ -302,13 +308,18 @@ def _check_keys(manifest: dict[str, Any], settings: Settings) -> list[str]:
     """Refuse (BackupError) unless this server holds the keys the data needs; warnings."""
     from civicpoints.kit.context import existing_ring
     from civicpoints.kit.crypto import FieldCipher
-    from civicpoints.ledger import Signer, retired_verifiers
+    from civicpoints.ledger import NoteError, Signer, retired_verifiers
 
     warnings: list[str] = []
     keys = manifest.get("keys") or {}
     pii, signing = keys.get("pii") or {}, keys.get("signing") or {}
     needed = {k for k, n in (pii.get("in_use") or {}).items() if n}
-    ring = existing_ring(settings)
+    try:
+        ring = existing_ring(settings)
+    except ValueError as exc:  # a malformed keyring, or a PII key not in it (never quoted)
+        raise BackupError(
+            f"本服务器的 PII 密钥配置无法使用：{exc}", f"this server's PII keys are unusable: {exc}"
+        ) from None
     if needed and ring is None:
         raise BackupError(
             f"本服务器没有 PII 密钥；数据需要密钥 {', '.join(sorted(needed))}。请先从密钥托管处"
@@ -340,7 +351,12 @@ def _check_keys(manifest: dict[str, Any], settings: Settings) -> list[str]:
             f"no checkpoint signing key at {path} (a new, unrelated key would be made). "
             "Install ledger.skey from the key escrow first: nothing written",
         )
-    here = Signer.from_skey(path.read_text(encoding="utf-8").strip()).verifier.vkey()
+    try:
+        here = Signer.from_skey(path.read_text(encoding="utf-8").strip()).verifier.vkey()
+    except NoteError as exc:
+        raise BackupError(
+            f"签名密钥文件 {path} 无法读取：{exc.zh}", f"cannot read the key file {path}: {exc.en}"
+        ) from None
     then = signing.get("vkey")
     if then and here != then:
         trusted = {v.vkey() for v in retired_verifiers(path)} | set(settings.ledger_trusted_vkeys)

@@ -245,6 +245,7 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
         raise BackupError(
             "清单不是 CivicPoints 备份清单", f"the manifest is not a {FORMAT} manifest"
         )
+    _check_fields(doc)
     files = doc.get("files")
     if not isinstance(files, list):
         raise BackupError("清单缺少文件列表", "the manifest lists no files")
@@ -259,6 +260,35 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
             raise BackupError("清单的文件条目格式错误", "a file line of the manifest is malformed")
         check_member_name(f["name"])
     return doc
+
+
+def _check_fields(doc: dict[str, Any]) -> None:
+    """The manifest's fields have the types restore relies on (a crafted one may not)."""
+    cp = doc.get("checkpoint")
+    keys = doc.get("keys")
+    pii = keys.get("pii") if isinstance(keys, dict) else None
+    in_use = pii.get("in_use") if isinstance(pii, dict) else None
+    good = (
+        doc.get("engine") in ("postgresql", "sqlite")
+        and isinstance(doc.get("migration_revision"), str | None)
+        and type(doc.get("pg_dump_major")) in (int, type(None))
+        and isinstance(cp, dict)
+        and (
+            not cp
+            or (
+                isinstance(cp.get("note"), str)
+                and type(cp.get("size")) is int
+                and isinstance(cp.get("root_hash"), str)
+            )
+        )
+        and isinstance(keys, dict)
+        and isinstance(pii, dict)
+        and isinstance(keys.get("signing"), dict)
+        and isinstance(in_use, dict)
+        and all(isinstance(k, str) and type(n) is int for k, n in in_use.items())
+    )
+    if not good:
+        raise BackupError("清单字段格式错误", "the manifest's fields are malformed")
 
 
 def read_archive(path: Path, on_member: Callable[[int], None] | None = None) -> Archive:
