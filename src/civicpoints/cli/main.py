@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.cli.backup import backup, restore
 from civicpoints.cli.keys import keys_app
 from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.cli.privacy import audit_app, privacy_app
@@ -459,6 +460,8 @@ def jobs_run(
 
 
 ledger_app.command("verify")(ledger_verify)
+app.command("backup")(backup)
+app.command("restore")(restore)
 
 
 @rewards_app.command("import")

@@ -46,3 +46,13 @@ def load_ring(settings: Settings) -> KeyRing:
     if settings.pii_key:
         return ring_of(key_from_b64(settings.pii_key))
     return ring_of(load_or_create_key(settings.pii_key_path))
+
+
+def existing_ring(settings: Settings) -> KeyRing | None:
+    """The PII keys configured here, as `load_ring` reads them, but never creating a key:
+    None when there is no keyring, no CIVICPOINTS_PII_KEY and no dev key file."""
+    if settings.pii_keyring_path.exists() or settings.pii_key:
+        return load_ring(settings)
+    if settings.pii_key_path.exists():
+        return ring_of(key_from_b64(settings.pii_key_path.read_text(encoding="ascii")))
+    return None

@@ -254,8 +254,13 @@ class FieldCipher:
 
 def _key_id_in(blob: bytes, ring: KeyRing) -> str | None:
     """The key id a blob names (0x02), or the ring's legacy key for a 0x01 blob."""
+    return key_id_in(blob, ring.legacy)
+
+
+def key_id_in(blob: bytes, legacy: str | None) -> str | None:
+    """The key id a blob names (0x02), or `legacy` for a 0x01 blob (None: not a blob)."""
     if len(blob) >= 1 and blob[0] == VERSION:
-        return ring.legacy
+        return legacy
     if len(blob) >= 1 + KEY_ID_BYTES and blob[0] == VERSION_KEYED:
         return blob[1 : 1 + KEY_ID_BYTES].hex()
     return None

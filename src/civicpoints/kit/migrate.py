@@ -68,6 +68,17 @@ def head_revision() -> str:
     return head
 
 
+def known_revision(revision: str) -> bool:
+    """True when this code's migrations hold `revision` (so it is this head or older)."""
+    from alembic.util import CommandError
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def current_revision(url: str) -> str | None:
     """The revision the database at `url` is at (None: never migrated)."""
     engine = make_engine(url)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from civicpoints.kit.crypto import DecryptionError, FieldCipher
+from civicpoints.kit.crypto import DecryptionError, FieldCipher, key_id_in
 from civicpoints.kit.db import transaction
 
 log = logging.getLogger("civicpoints.keys")
@@ -222,3 +222,30 @@ class Rekeyer:
                 )
                 after = rows[-1][0]
         return found
+
+
+def key_ids_in_use(
+    sessions: sessionmaker[Session],
+    columns: Sequence[EncryptedColumn],
+    legacy: str | None,
+    batch: int = 1_000,
+) -> dict[str, int]:
+    """How many ciphertexts each PII key id encrypted, over every declared column (a scan in
+    batches; blobs of the first layout count under `legacy`, or "legacy" when it is unknown)."""
+    found: dict[str, int] = {}
+    for col in columns:
+        after: Any = None
+        while True:
+            with sessions() as s:
+                stmt = select(col.pk, col.column).order_by(col.pk).limit(batch)
+                if after is not None:
+                    stmt = stmt.where(col.pk > after)
+                rows = s.execute(stmt).all()
+            if not rows:
+                break
+            for _, blob in rows:
+                if blob is not None:
+                    kid = key_id_in(bytes(blob), legacy) or "unknown"
+                    found[kid] = found.get(kid, 0) + 1
+            after = rows[-1][0]
+    return found
