@@ -417,14 +417,14 @@ def _place_photos(staging: Path, uploads: Path, archive: kit.Archive) -> int:
 
 def _verify(settings: Settings, notes: list[str]) -> Any:
     """Verify the restored ledger, trusting the saved checkpoints `notes`."""
-    from civicpoints.cli.ledger_verify import _progress, _summary, _verifiers
+    from civicpoints.cli.ledger_verify import print_summary, trusted_verifiers, verify_progress
     from civicpoints.ledger import verify_ledger
 
     sessions = _sessions(settings)
     try:
         with sessions() as s:
-            verifiers = _verifiers(s, [], settings)
-        with sessions() as s, _progress() as on_progress:
+            verifiers = trusted_verifiers(s, [], settings)
+        with sessions() as s, verify_progress() as on_progress:
             report = verify_ledger(
                 s,
                 verifiers,
@@ -434,7 +434,7 @@ def _verify(settings: Settings, notes: list[str]) -> Any:
             )
         for found in report.faults[:20]:
             console.print(f"[red]✗[/red] {escape(str(found))}", highlight=False, soft_wrap=True)
-        _summary(report)
+        print_summary(report)
         return report
     finally:
         sessions.kw["bind"].dispose()
@@ -460,7 +460,7 @@ def restore(
     Nothing is written unless the archive verifies, the keys fit and the database is empty
     (or --replace). Stop the servers and workers first. Exit 0: restored and verified; 1:
     refused or the verification failed; 2: bad usage."""
-    from civicpoints.cli.ledger_verify import _saved_notes
+    from civicpoints.cli.ledger_verify import saved_notes
     from civicpoints.kit.migrate import current_revision, head_revision
 
     settings = get_settings()
@@ -470,7 +470,7 @@ def restore(
     saved: list[str] = []
     for path in checkpoint or []:
         try:
-            saved += _saved_notes(path)
+            saved += saved_notes(path)
         except (OSError, ValueError, KeyError, TypeError):
             _stop(f"无法读取检查点 {path} / cannot read the checkpoint {path}", 2)
     try:

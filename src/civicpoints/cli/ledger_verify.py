@@ -59,12 +59,12 @@ def ledger_verify(
     from civicpoints.ledger import verify_ledger
 
     sessions = _sessions()
-    trusted = [note for path in checkpoint or [] for note in _saved_notes(path)]
+    trusted = [note for path in checkpoint or [] for note in saved_notes(path)]
     with sessions() as s:
-        verifiers = _verifiers(s, public_key or [], get_settings())
+        verifiers = trusted_verifiers(s, public_key or [], get_settings())
     # A session that has not begun: verify reads its own read-only snapshot (on SQLite without
     # the write lock, which this session would have taken for the whole run).
-    with sessions() as s, _progress() as on_progress:
+    with sessions() as s, verify_progress() as on_progress:
         report = verify_ledger(
             s,
             verifiers,
@@ -77,7 +77,7 @@ def ledger_verify(
         console.print(f"[red]✗[/red] {escape(str(found))}", highlight=False, soft_wrap=True)
     if report.total_faults > show:
         console.print(f"… {report.total_faults - show} more / 另有 {report.total_faults - show} 项")
-    _summary(report)
+    print_summary(report)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -87,7 +87,7 @@ def _sessions() -> sessionmaker[Session]:
     return make_session_factory(make_engine(get_settings().resolved_database_url()))
 
 
-def _verifiers(session: Session, keys: list[str], settings: Settings) -> list[Verifier]:
+def trusted_verifiers(session: Session, keys: list[str], settings: Settings) -> list[Verifier]:
     """The given keys; by default every registered key plus the local log signer's."""
     from sqlalchemy import select
 
@@ -106,7 +106,7 @@ def _verifiers(session: Session, keys: list[str], settings: Settings) -> list[Ve
     return found
 
 
-def _saved_notes(path: Path) -> list[str]:
+def saved_notes(path: Path) -> list[str]:
     """Checkpoint notes from a file: one signed note, or a saved /checkpoints/latest JSON."""
     text = path.read_text(encoding="utf-8")
     if not text.lstrip().startswith("{"):
@@ -117,7 +117,7 @@ def _saved_notes(path: Path) -> list[str]:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
+def verify_progress() -> Iterator[Callable[[str, int, int], None]]:
     """A progress callback drawing one rich bar per phase, added when the phase first reports."""
     tasks: dict[str, TaskID] = {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
@@ -134,7 +134,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-def _summary(report: VerifyReport) -> None:
+def print_summary(report: VerifyReport) -> None:
     """What was read, how fast, and the verdict with the faults counted by kind."""
     n = report.counts
     console.print(
