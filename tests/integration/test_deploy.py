@@ -370,7 +370,13 @@ def test_keys_init_writes_private_keys_once_that_production_then_reads(tmp_path:
     from civicpoints.ledger import log_signer
 
     skey, ring = tmp_path / "keys" / "ledger.skey", tmp_path / "keys" / "pii.keyring"
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    # as the image runs it (its ENV): production, before any key or database exists
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "CIVICPOINTS_ENV": "production",
+        "CIVICPOINTS_IDENTITY_PROVIDER": "in_person",
+    }
     run: dict[str, Any] = {"cwd": tmp_path, "env": env, "capture_output": True, "text": True}
     cmd = [PROJECT_CLI, "keys", "init", "--signing-key-file", str(skey)]
     made = subprocess.run([*cmd, "--pii-keyring-file", str(ring)], **run)
