@@ -5,11 +5,13 @@ stage's one command) builds a fresh virtual environment from this checkout; that
 migrates a PostgreSQL database and serves in production mode as an unprivileged user (uid
 65534) in a mount namespace whose root filesystem is read-only but for its var/ and /tmp, as
 the image runs with `read_only: true`; nginx with deploy/nginx/civicpoints.conf stands in
-front. Structural checks of the Dockerfile, compose file and systemd units come beside it.
+front, and the image's HEALTHCHECK command probes it. `systemd-analyze verify` checks the units
+against the install; structural checks of the Dockerfile, compose file and units come beside.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -40,6 +42,7 @@ PROJECT_CLI = str(Path(sys.executable).with_name("civicpoints"))
 NOBODY = 65534
 APP_PORT, HTTP_PORT, HTTPS_PORT, REFUSED_PORT = 8742, 8743, 8744, 8745
 SITE = "lib/python3.11/site-packages/civicpoints"
+DOCKERFILE_HEALTHCHECK = re.compile(r"^HEALTHCHECK [^\n]*\\\n\s*CMD (\[.*\])$", re.M)
 
 
 def system_python() -> str:
@@ -260,6 +263,16 @@ def test_the_install_serves_in_production_as_nobody_on_a_read_only_root_behind_n
         static = httpx.get(f"{base}/static/{js}", timeout=10)
         source = ROOT / "src" / "civicpoints" / "web" / "static" / js
         assert static.status_code == 200 and static.content == source.read_bytes()
+        # the image's HEALTHCHECK command itself, with the installed Python, on this port
+        found = DOCKERFILE_HEALTHCHECK.search((DEPLOY / "Dockerfile").read_text())
+        assert found is not None
+        check = json.loads(found[1])
+        assert check[0] == "python" and ":8000/healthz" in check[2]
+        probe_cmd = [str(install / "bin" / "python"), *check[1:]]
+        probe_cmd[-1] = probe_cmd[-1].replace(":8000/", f":{APP_PORT}/")
+        assert subprocess.run(probe_cmd, timeout=30).returncode == 0
+        wrong = [*probe_cmd[:-1], probe_cmd[-1].replace("/healthz", "/no-such-page")]
+        assert subprocess.run(wrong, timeout=30, capture_output=True).returncode != 0
         # the worker leads the background work with the production key (BACKGROUND=off above)
         deadline = time.monotonic() + 120
         while "worker started" not in (work / "worker.log").read_text():
@@ -496,6 +509,17 @@ def test_systemd_units_upgrade_first_harden_and_outwait_the_grace_period() -> No
     assert "Environment=CIVICPOINTS_BACKGROUND=off" in web
     assert "--host 127.0.0.1 --port 8000" in web  # where deploy/nginx/upstream.conf points
     assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx" / "upstream.conf").read_text()
+
+
+def test_systemd_verifies_the_units_against_the_install(install: Path, tmp_path: Path) -> None:
+    """`systemd-analyze verify`: every directive known, every command executable."""
+    for name in ("civicpoints.service", "civicpoints-worker.service"):
+        unit = (DEPLOY / "systemd" / name).read_text().replace("/opt/civicpoints/", f"{install}/")
+        (tmp_path / name).write_text(unit)
+        done = subprocess.run(
+            ["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and not done.stderr.strip(), done.stderr
 
 
 def test_nginx_body_limit_sits_just_above_the_apps_largest_body() -> None:
