@@ -181,13 +181,20 @@ def nginx_config(work: Path, install: Path) -> Path:
     return main
 
 
+@pytest.fixture
+def work() -> Iterator[Path]:
+    """A directory every user may enter (pytest's tmp_path is under a 0700 one), removed after."""
+    path = Path(tempfile.mkdtemp(prefix="cp_deploy_run_"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def test_the_install_serves_in_production_as_nobody_on_a_read_only_root_behind_nginx(
-    install: Path, pg_database: str
+    install: Path, pg_database: str, work: Path
 ) -> None:
     """db upgrade, serve --workers 2 and worker from the fresh install, confined as the image
     runs; /healthz, /readyz, a page and a static file, then the same through nginx."""
-    work = Path(tempfile.mkdtemp(prefix="cp_deploy_run_"))
-    work.chmod(0o755)
     var, tmp, keys = work / "var", work / "tmp", work / "keys"
     var.mkdir()
     tmp.mkdir(mode=0o1777)
@@ -304,7 +311,6 @@ def test_the_install_serves_in_production_as_nobody_on_a_read_only_root_behind_n
         "ledger.skey",
         "pii.keyring",
     ]
-    shutil.rmtree(work, ignore_errors=True)
 
 
 def through_nginx(work: Path, static_source: Path) -> None:
