@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck browser unit integration bench mutation clean
+.PHONY: setup run test lint typecheck browser deploy-tools unit integration bench mutation clean
 
 setup: $(STAMP)
 
@@ -53,10 +53,24 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 chromium fonts-noto-cjk poppler-utils; \
 	fi
 
+# tests/integration/test_deploy.py runs the image's steps without Docker (no engine here):
+# nginx in front, a system Python 3.11 with venv for the fresh install (as the image's), and
+# openssl, unshare and setpriv (util-linux) for a read-only root as an unprivileged user, and
+# systemd-analyze to verify the units.
+deploy-tools:
+	@if command -v nginx >/dev/null && command -v openssl >/dev/null \
+	    && command -v unshare >/dev/null && command -v setpriv >/dev/null \
+	    && command -v systemd-analyze >/dev/null \
+	    && dpkg -s python3.11-venv >/dev/null 2>&1; then :; else \
+	  echo "安装部署测试所需的 nginx、openssl、python3.11-venv / installing nginx, openssl and python3.11-venv for the deployment test"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=600 nginx openssl util-linux systemd python3.11-venv; \
+	fi
+
 # PostgreSQL: CIVICPOINTS_TEST_PG_URL, else the local server, else a throwaway cluster
 # (scripts/with-test-postgres). Fails loudly when a named server cannot be reached.
 # Browser tests run in the same pytest run and fail (never skip) without `make browser`.
-test: setup lint typecheck browser
+test: setup lint typecheck browser deploy-tools
 	scripts/with-test-postgres $(BIN)/pytest -q
 
 bench: setup

@@ -47,6 +47,53 @@ def encrypted_columns() -> list[EncryptedColumn]:
     return [*IDENTITY]
 
 
+# --- a new installation's keys ------------------------------------------------------------
+
+
+@keys_app.command("init")
+def init(
+    signing_key_file: Path | None = typer.Option(
+        None, "--signing-key-file", help="write a new checkpoint signing key here (0600)"
+    ),
+    pii_keyring_file: Path | None = typer.Option(
+        None, "--pii-keyring-file", help="write a new PII keyring with one key here (0600)"
+    ),
+) -> None:
+    """Create a production installation's keys, once: an existing file is never replaced.
+
+    Point CIVICPOINTS_LEDGER_KEY_FILE and CIVICPOINTS_PII_KEYRING_FILE at the files written;
+    the key's name is CIVICPOINTS_LEDGER_ORIGIN. Prints the public vkey and the PII key's id.
+    """
+    from civicpoints.kit.crypto import KEY_BYTES, ring_of, ring_to_json
+    from civicpoints.kit.files import create_secret_once
+    from civicpoints.ledger import load_or_create_signer
+
+    if signing_key_file is None and pii_keyring_file is None:
+        raise _refuse(
+            "请指定 --signing-key-file 和/或 --pii-keyring-file / "
+            "name --signing-key-file and/or --pii-keyring-file"
+        )
+    for path in (signing_key_file, pii_keyring_file):
+        if path is not None and (path.exists() or path.is_symlink()):
+            raise _refuse(f"{path} 已存在，不会覆盖 / {path} exists and is never replaced", 1)
+    if signing_key_file is not None:
+        signer = load_or_create_signer(signing_key_file, get_settings().ledger_origin)
+        console.print(
+            f"签名密钥 / signing key: {signing_key_file}\n公钥 / vkey: {signer.verifier.vkey()}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if pii_keyring_file is not None:
+        ring = ring_of(os.urandom(KEY_BYTES))
+        if not create_secret_once(pii_keyring_file, ring_to_json(ring)):
+            raise _refuse(f"{pii_keyring_file} 已存在 / {pii_keyring_file} exists", 1)
+        console.print(
+            f"个人信息密钥环 / PII keyring: {pii_keyring_file} (key {ring.current})",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 # --- the checkpoint signing key ------------------------------------------------------------
 
 

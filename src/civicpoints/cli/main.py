@@ -20,7 +20,7 @@ from civicpoints.cli.privacy import audit_app, privacy_app
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import sessions_of, transaction
-from civicpoints.kit.settings import get_settings
+from civicpoints.kit.settings import Settings, get_settings
 
 app = typer.Typer(help="CivicPoints 公共服务积分平台", no_args_is_help=True)
 db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
@@ -69,6 +69,41 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(f"数据库已是最新 / database up to date ({buckets} ledger bucket(s))")
 
 
+def _startup_settings() -> Settings:
+    """The settings `serve` and `worker` start with; in production every refusal of
+    kit/production.py is printed at once and the command exits 1 before binding or connecting."""
+    from pydantic import ValidationError
+
+    from civicpoints.kit.production import (
+        DEV_PROVIDER,
+        KeyFiles,
+        Problem,
+        production_problems,
+    )
+
+    refused: list[Problem] = []
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        if "CIVICPOINTS_IDENTITY_PROVIDER" not in str(exc):
+            raise
+        # The settings refuse the `dev` provider in production themselves; read the rest with
+        # it set aside, so every other problem is listed in the same run.
+        settings = Settings(identity_provider="in_person")
+        refused.append(DEV_PROVIDER)
+    refused += production_problems(settings, KeyFiles.of(settings))
+    if refused:
+        console.print(
+            "[red]✗ 生产环境拒绝启动 / refusing to start in production "
+            "(CIVICPOINTS_ENV=production):[/red]",
+            highlight=False,
+        )
+        for problem in refused:
+            console.print(f"  - {escape(str(problem))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    return settings
+
+
 def _require_head(url: str) -> None:
     """Serving needs the database at this code's head: `db upgrade` runs first, once."""
     from civicpoints.kit.migrate import NotAtHead, require_head
@@ -95,7 +130,7 @@ def serve(
     """
     from civicpoints.web.serving import BannerServer, serve_workers, server_config
 
-    settings = get_settings()
+    settings = _startup_settings()
     url = settings.resolved_database_url()
     if workers > 1 and not url.startswith("postgres"):
         _refuse(
@@ -111,6 +146,9 @@ def serve(
         log_level=settings.log_level,
         factory=True,
         workers=workers,
+        # X-Forwarded-For/-Proto are believed from these addresses only (the reverse proxy):
+        # the client address of sign-in throttling and logs, and https for Secure cookies.
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s),
         # The supervisor kills a child that does not answer its ping in time; a child still
         # importing on a busy host is not hung.
@@ -148,7 +186,7 @@ def worker() -> None:
     from civicpoints.kit.db import make_engine, make_session_factory
     from civicpoints.web.app import background_of
 
-    settings = get_settings()
+    settings = _startup_settings()
     url = settings.resolved_database_url()
     _require_head(url)
     engine = make_engine(url)

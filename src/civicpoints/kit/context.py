@@ -13,6 +13,7 @@ from civicpoints.kit.crypto import (
     ring_from_json,
     ring_of,
 )
+from civicpoints.kit.production import refuse_generating
 from civicpoints.kit.settings import Settings
 
 
@@ -45,6 +46,7 @@ def load_ring(settings: Settings) -> KeyRing:
         return ring
     if settings.pii_key:
         return ring_of(key_from_b64(settings.pii_key))
+    refuse_generating(settings, path, "个人信息加密密钥", "PII key")
     return ring_of(load_or_create_key(settings.pii_key_path))
 
 

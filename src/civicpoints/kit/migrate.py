@@ -16,7 +16,15 @@ from sqlalchemy.engine import Connection
 
 from civicpoints.kit.db import make_engine, normalize_url
 
-MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+def _migrations_dir() -> Path:
+    """The Alembic scripts: inside the installed package (a wheel, pyproject.toml's
+    force-include), else the repository's migrations/ (a checkout, `uv sync`)."""
+    packaged = Path(__file__).resolve().parents[1] / "migrations"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[3] / "migrations"
+
+
+MIGRATIONS = _migrations_dir()
 
 
 def alembic_config(url: str) -> Config:

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # Log lines as one JSON object each ("json") or as text; empty: JSON in production.
     log_format: Literal["", "json", "text"] = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Addresses or networks (comma-separated) of the reverse proxy whose X-Forwarded-For and
+    # X-Forwarded-Proto `serve` believes (uvicorn's forwarded_allow_ips); "*" trusts anyone.
+    forwarded_allow_ips: str = Field(default="127.0.0.1,::1", max_length=1024)
 
     @model_validator(mode="after")
     def _no_dev_shortcuts_in_production(self) -> Settings:

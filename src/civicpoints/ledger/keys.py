@@ -10,6 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from civicpoints.kit.files import create_secret_once, fsync_dir
+from civicpoints.kit.production import refuse_generating
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger.note import NoteError, Signer, Verifier, open_note, sign_note
 
@@ -48,8 +49,12 @@ def _read_signer(path: Path, name: str) -> Signer:
 
 
 def log_signer(settings: Settings) -> Signer:
-    """The checkpoint signer named by the settings (created under var/ for a demo)."""
-    return load_or_create_signer(settings.signing_key_path, settings.ledger_origin)
+    """The checkpoint signer named by the settings (created under var/ for a demo; production
+    reads only the file CIVICPOINTS_LEDGER_KEY_FILE names and never creates one)."""
+    path = settings.signing_key_path
+    if settings.ledger_key_file is None or not path.exists():
+        refuse_generating(settings, path, "检查点签名密钥", "checkpoint signing key")
+    return load_or_create_signer(path, settings.ledger_origin)
 
 
 # --- rotation (docs/keys.md) ---------------------------------------------------------------
