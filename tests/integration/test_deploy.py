@@ -306,6 +306,12 @@ def test_the_install_serves_in_production_as_nobody_on_a_read_only_root_behind_n
         worker_log.close()
     output = (work / "serve.log").read_text() + (work / "worker.log").read_text()
     assert "PRIVATE+KEY" not in output and "Traceback" not in output, output
+    # the worker writes JSON lines in production, as serve does (the journal holds both)
+    worker_lines = [line for line in (work / "worker.log").read_text().splitlines() if line]
+    assert worker_lines and all(line.startswith("{") for line in worker_lines), worker_lines
+    messages = [json.loads(line)["message"] for line in worker_lines]
+    assert any("worker started" in m for m in messages), messages
+    assert any("worker stopped" in m for m in messages), messages
     # only var/ was written: the uploads dir and nothing from the keys
     assert not list(keys.glob("*.tmp")) and sorted(p.name for p in keys.iterdir()) == [
         "ledger.skey",

@@ -187,6 +187,7 @@ def worker() -> None:
     from civicpoints.web.app import background_of
 
     settings = _startup_settings()
+    json_lines = _worker_logging(settings)
     url = settings.resolved_database_url()
     _require_head(url)
     engine = make_engine(url)
@@ -194,15 +195,28 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    say = logging.getLogger("civicpoints.worker").info if json_lines else _say
     background.start()
-    _say(f"后台进程已启动 / worker started ({_runner()}); waiting to lead or leading")
+    say(f"后台进程已启动 / worker started ({_runner()}); waiting to lead or leading")
     while not stop.wait(0.5):
         pass
     finished = background.stop(settings.shutdown_grace_s)
     engine.dispose()
-    _say(f"后台进程已停止 / worker stopped ({_runner()})")
+    say(f"后台进程已停止 / worker stopped ({_runner()})")
     if not finished:
         raise typer.Exit(1)
+
+
+def _worker_logging(settings: Settings) -> bool:
+    """The worker logs as `serve` does: JSON lines in production (CIVICPOINTS_LOG_FORMAT),
+    at CIVICPOINTS_LOG_LEVEL, every handler redacting. True when the lines are JSON."""
+    import logging.config
+
+    from civicpoints.web.serving import log_config
+
+    log_format = settings.resolved_log_format
+    logging.config.dictConfig(log_config(log_format, settings.log_level))
+    return log_format == "json"
 
 
 def _runner() -> str:
