@@ -521,17 +521,27 @@ def test_systemd_units_upgrade_first_harden_and_outwait_the_grace_period() -> No
     assert "Environment=CIVICPOINTS_BACKGROUND=off" in web
     assert "--host 127.0.0.1 --port 8000" in web  # where deploy/nginx/upstream.conf points
     assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx" / "upstream.conf").read_text()
+    # the nightly backup runs the same install, as the same user, with the same settings
+    backup = (DEPLOY / "systemd" / "civicpoints-backup.service").read_text()
+    lines = [line for line in backup.splitlines() if "=" in line and line[0] != "#"]
+    keys = dict(line.split("=", 1) for line in lines)
+    assert keys["User"] == "civicpoints" and keys["WorkingDirectory"] == "/var/lib/civicpoints"
+    assert keys["EnvironmentFile"] == "/etc/civicpoints/civicpoints.env"
+    assert keys["ExecStart"].startswith("/opt/civicpoints/bin/civicpoints backup --out ")
+    assert "/var/lib/civicpoints" in keys["ReadWritePaths"].split()
 
 
 def test_systemd_verifies_the_units_against_the_install(install: Path, tmp_path: Path) -> None:
     """`systemd-analyze verify`: every directive known, every command executable."""
-    for name in ("civicpoints.service", "civicpoints-worker.service"):
+    names = ("civicpoints.service", "civicpoints-worker.service", "civicpoints-backup.service")
+    for name in (*names, "civicpoints-backup.timer"):
         unit = (DEPLOY / "systemd" / name).read_text().replace("/opt/civicpoints/", f"{install}/")
         (tmp_path / name).write_text(unit)
+    for name in (*names, "civicpoints-backup.timer"):
         done = subprocess.run(
             ["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True
         )
-        assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+        assert done.returncode == 0 and not done.stderr.strip(), (name, done.stderr)
 
 
 def test_nginx_body_limit_sits_just_above_the_apps_largest_body() -> None:
