@@ -18,49 +18,11 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from psycopg.pq import TransactionStatus
 from psycopg.types.json import Json
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import Pool
 
-_IDLE = TransactionStatus.IDLE
 _MISSING = object()
-_QUEUE = "kit.raw.queued"  # in the connection's info: the Raw whose queue is not sent yet
-
-
-@event.listens_for(Engine, "before_cursor_execute")
-def _flush_first(conn: Connection, *_: Any) -> None:
-    """Any statement the ORM sends goes after the queued ones (see `Raw`)."""
-    queued = conn.info.get(_QUEUE)
-    if queued is not None:
-        queued.flush()
-
-
-@event.listens_for(Engine, "commit")
-def _flush_with_commit(conn: Connection) -> None:
-    """The queued statements and COMMIT in one round trip (the DBAPI commit that follows finds
-    the transaction done and does nothing)."""
-    queued = conn.info.get(_QUEUE)
-    if queued is not None:
-        queued.flush(commit=True)
-
-
-@event.listens_for(Engine, "rollback")
-def _drop_on_rollback(conn: Connection) -> None:
-    """A rolled-back transaction's queue is never sent."""
-    queued = conn.info.get(_QUEUE)
-    if queued is not None:
-        queued.drop()
-
-
-@event.listens_for(Pool, "reset")
-def _drop_on_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
-    """Nor is one left behind by a connection returned to the pool without commit."""
-    queued = connection_record.info.get(_QUEUE)
-    if queued is not None:
-        queued.drop()
 
 
 @lru_cache(maxsize=512)
@@ -101,111 +63,34 @@ def raw(session: Session) -> Raw:
 
 
 class Raw:
-    """The DBAPI connection under a session, with parameter adaptation per engine.
-
-    On PostgreSQL, statements without rows may be sent `later`: they are queued and travel in
-    one pipeline with the next statement on the connection (ours, or the ORM's: see
-    `_flush_first`), or with the COMMIT (`_flush_with_commit`), so that the few writes of an
-    award and its commit cost one round trip instead of three. The server runs them in the
-    same order as ever, each its own statement; only the client stops waiting between them.
-    An error in a queued statement is raised where the queue is sent, at the latest by the
-    commit, which then does not happen (the transaction rolls back as for any failed commit).
-    """
+    """The DBAPI connection under a session, with parameter adaptation per engine."""
 
     def __init__(self, conn: Connection, tx: object) -> None:
         self.tx = tx
         self.postgres = conn.dialect.name == "postgresql"
         self.dbapi: Any = conn.connection.driver_connection
-        self.info: dict[Any, Any] = conn.info
-        self.queued: list[tuple[str, Sequence[Any]]] = []
 
     # -- statements ---------------------------------------------------------------------
 
-    def rows(
-        self, sql: str, params: Sequence[Any] = (), first: bool = False
-    ) -> list[tuple[Any, ...]]:
-        """Run one statement and return its rows.
-
-        `first`: the statement may be the transaction's first. On PostgreSQL it is then sent
-        in pipeline mode, so psycopg's implicit BEGIN travels with it (one round trip, not two).
-        """
-        return self.rows_of([(sql, params)], first)[0]
-
-    def rows_of(
-        self, statements: Sequence[tuple[str, Sequence[Any]]], first: bool = False
-    ) -> list[list[tuple[Any, ...]]]:
-        """Run statements in order; the rows of each. On PostgreSQL they (and any queued
-        statement before them) are sent in one pipeline: each still runs as its own statement,
-        after the one before it, so each sees what the ones before it did and locked."""
-        if not self.postgres:
-            return [self._one(sql, params) for sql, params in statements]
-        pipelined = (
-            len(statements) > 1
-            or bool(self.queued)
-            or (first and self.dbapi.info.transaction_status == _IDLE)
-        )
-        if not pipelined:
-            return [self._one(_pg_text(sql), params) for sql, params in statements]
-        cursors = [self.dbapi.cursor() for _ in statements]
-        try:
-            with self.dbapi.pipeline():
-                self._send_queued()
-                for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(_pg_text(sql), params)
-            return [list(cur.fetchall()) if cur.description else [] for cur in cursors]
-        finally:
-            for cur in cursors:
-                cur.close()
-
-    def _one(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """One statement, waited for."""
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement and return its rows."""
         cur = self.dbapi.cursor()
         try:
-            cur.execute(sql, params)
+            cur.execute(_pg_text(sql) if self.postgres else sql, params)
             return list(cur.fetchall()) if cur.description else []
         finally:
             cur.close()
 
-    def run(self, sql: str, params: Sequence[Any] = (), later: bool = False) -> None:
-        """Run one statement without rows; `later` (PostgreSQL): queue it (see the class)."""
-        if later and self.postgres:
-            self.queued.append((_pg_text(sql), params))
-            self.info[_QUEUE] = self
-            return
-        self.rows_of([(sql, params)])
-
-    def flush(self, commit: bool = False) -> None:
-        """Send the queued statements (and COMMIT, if asked) in one pipeline; wait for them."""
-        if not self.queued and not commit:
-            return
-        with self.dbapi.pipeline():
-            self._send_queued()
-            if commit:
-                self.dbapi.commit()
-
-    def _send_queued(self) -> None:
-        """Send the queued statements (inside a pipeline) and empty the queue."""
-        queued, self.queued = self.queued, []
-        if self.info.get(_QUEUE) is self:
-            del self.info[_QUEUE]
-        if queued:
-            cur = self.dbapi.cursor()
-            try:
-                for sql, params in queued:
-                    cur.execute(sql, params)
-            finally:
-                cur.close()
-
-    def drop(self) -> None:
-        """Forget the queue (the transaction rolled back)."""
-        self.queued = []
-        if self.info.get(_QUEUE) is self:
-            del self.info[_QUEUE]
+    def run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement without rows."""
+        cur = self.dbapi.cursor()
+        try:
+            cur.execute(_pg_text(sql) if self.postgres else sql, params)
+        finally:
+            cur.close()
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement per parameter row (psycopg pipelines them; sqlite3 loops in C)."""
-        if self.queued:
-            self.flush()
         cur = self.dbapi.cursor()
         try:
             cur.executemany(_pg_text(sql) if self.postgres else sql, list(rows))

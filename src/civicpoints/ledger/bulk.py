@@ -83,21 +83,6 @@ class CreditRepository:
 
     def lock_accounts(self, specs: Iterable[AccountSpec], now: datetime) -> dict[Any, Head]:
         """Lock every account (creating missing ones), in key order; their heads by key."""
-        return self.lock_and_read_keys(specs, now, [])[0]
-
-    def used_keys(self, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
-        """Which (bucket, idempotency key) pairs already name a transfer."""
-        if not pairs:
-            return set()
-        raw = dbapi.raw(self.session)
-        return self._used(raw.rows(*self._keys_query(raw, pairs)), pairs)
-
-    def lock_and_read_keys(
-        self, specs: Iterable[AccountSpec], now: datetime, pairs: Sequence[tuple[int, str]]
-    ) -> tuple[dict[Any, Head], set[tuple[int, str]]]:
-        """`lock_accounts`, then `used_keys`: two statements, the keys read after the locks
-        are held (so a transfer committed while we waited is seen), sent in one round trip
-        on PostgreSQL (a pipeline; kit/dbapi.py)."""
         raw = dbapi.raw(self.session)
         unique = {(s.bucket, s.id): s for s in specs}
         ordered = [unique[k] for k in sorted(unique)]
@@ -110,30 +95,25 @@ class CreditRepository:
         }
         rows = [ACCOUNT.row(raw, s, **opened) for s in ordered]
         values, params = raw.rowset(ACCOUNT.table, ACCOUNT.text, rows)
-        statements = [(_LOCK_ACCOUNTS.format(values=values), params)]
-        if pairs:
-            statements.append(self._keys_query(raw, pairs))
-        results = raw.rows_of(statements)
+        sql = _LOCK_ACCOUNTS.format(values=values)
         heads = {}
-        for bucket, aid, _neg, balance, count, head_hash, owed in results[0]:
+        for bucket, aid, _neg, balance, count, head_hash, owed in raw.rows(sql, params):
             account_id = raw.to_uuid(aid)
             heads[(bucket, account_id)] = Head(bucket, account_id, balance, count, head_hash, owed)
-        return heads, self._used(results[1], pairs) if pairs else set()
+        return heads
 
-    @staticmethod
-    def _keys_query(raw: Raw, pairs: Sequence[tuple[int, str]]) -> tuple[str, list[Any]]:
-        """The statement reading which of the pairs' keys name a transfer, and its params."""
-        in_buckets, p1 = raw.any_of(sorted({b for b, _ in pairs}))
-        in_keys, p2 = raw.any_of(sorted({k for _, k in pairs}))
-        return _KEYS.format(buckets=in_buckets, keys=in_keys), [*p1, *p2]
-
-    @staticmethod
-    def _used(
-        rows: Sequence[tuple[Any, ...]], pairs: Sequence[tuple[int, str]]
-    ) -> set[tuple[int, str]]:
-        """The pairs found by the keys query."""
+    def used_keys(self, pairs: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which (bucket, idempotency key) pairs already name a transfer."""
+        if not pairs:
+            return set()
+        raw = dbapi.raw(self.session)
+        buckets = sorted({b for b, _ in pairs})
+        keys = sorted({k for _, k in pairs})
         wanted = set(pairs)
-        return {(b, k) for b, k in rows if (b, k) in wanted}
+        in_buckets, p1 = raw.any_of(buckets)
+        in_keys, p2 = raw.any_of(keys)
+        sql = _KEYS.format(buckets=in_buckets, keys=in_keys)
+        return {(b, k) for b, k in raw.rows(sql, [*p1, *p2]) if (b, k) in wanted}
 
     def write(self, plan: CreditPlan, queued_at: datetime) -> None:
         """Insert the plan's transfers, entries, lots and log-queue rows; move the heads."""
@@ -189,7 +169,7 @@ class CreditRepository:
         )
         doc = {k: records(table.text, rows[table]) for table, k in keys.items()}
         doc["a"] = records("bucket, id, balance, entry_count, head_hash, owed", heads)
-        raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)], later=True)
+        raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
 
     def forget(self, keys: Iterable[tuple[int, uuid.UUID]]) -> None:
         """Expire ORM copies of accounts written here, so the session reads them afresh."""

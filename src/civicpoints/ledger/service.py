@@ -120,8 +120,8 @@ class LedgerService:
                 raise InvalidAmount(amount=r.move.amount)
         orders, specs, owners = self._orders(requests)
         now = utcnow()
-        pairs = [(o.bucket, o.move.idempotency_key) for o in orders]
-        heads, used = self.credits.lock_and_read_keys(specs, now, pairs)
+        heads = self.credits.lock_accounts(specs, now)
+        used = self.credits.used_keys([(o.bucket, o.move.idempotency_key) for o in orders])
         fresh = fresh_orders(orders, used)
         owing = {(o.bucket, o.wallet) for o in fresh.values() if heads[(o.bucket, o.wallet)].owed}
         if owing:  # only then: the debt accounts, locked after their wallets as everywhere

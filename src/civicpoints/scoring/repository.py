@@ -21,22 +21,6 @@ _LOCK_MONTHS = (
     "ON CONFLICT (resident_id, month) DO UPDATE SET points = scoring_month_usage.points "
     "RETURNING resident_id, month, points"
 )
-# PostgreSQL: the rule sets' version, the participations already decided, and the month rows
-# of the others created-or-locked (in key order), in one statement (see start_awards).
-_START_AWARDS = (
-    "WITH v AS (SELECT count(*) AS n, max(CAST(id AS TEXT)) AS last FROM scoring_rule_set), "
-    "d AS (SELECT participation_id FROM scoring_award WHERE participation_id = ANY(?)), "
-    "m AS (INSERT INTO scoring_month_usage (resident_id, month, points) "
-    "SELECT x.r, x.m, 0 FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(r uuid, m text, p uuid[]) "
-    "WHERE EXISTS (SELECT 1 FROM unnest(x.p) AS u(pid) "
-    "WHERE u.pid NOT IN (SELECT participation_id FROM d)) "
-    "ORDER BY x.r, x.m "
-    "ON CONFLICT (resident_id, month) DO UPDATE SET points = scoring_month_usage.points "
-    "RETURNING resident_id, month, points) "
-    "SELECT 'v', n, last, NULL::uuid, NULL::text FROM v "
-    "UNION ALL SELECT 'd', 0, NULL, participation_id, NULL FROM d "
-    "UNION ALL SELECT 'm', points, NULL, resident_id, month FROM m"
-)
 AWARD = Columns(AwardRow)  # the award columns, from the model
 
 
@@ -110,35 +94,6 @@ class ScoringRepository:
         version = next((int(n), last) for tag, n, last, _ in rows if tag == "v")
         return {raw.to_uuid(pid) for tag, _, _, pid in rows if tag == "d"}, version
 
-    def start_awards(
-        self, months_of: Sequence[tuple[uuid.UUID, tuple[uuid.UUID, str]]]
-    ) -> tuple[set[uuid.UUID], tuple[int, str | None], dict[tuple[uuid.UUID, str], int]]:
-        """`decided` and then `lock_months` for the participations not decided yet.
-
-        `months_of` pairs each participation with the (cap key, month) it counts against. On
-        PostgreSQL this is one statement: the month rows are created and locked (in key order)
-        in a data-modifying CTE, skipping months whose participations are all decided, which
-        read the same snapshot the separate statements would have read before any lock.
-        """
-        raw = dbapi.raw(self.session)
-        if not raw.postgres:
-            done, version = self.decided([pid for pid, _ in months_of])
-            keys = [m for pid, m in months_of if pid not in done]
-            return done, version, self.lock_months(keys) if keys else {}
-        by_month: dict[tuple[uuid.UUID, str], list[str]] = {}
-        for pid, month in months_of:
-            by_month.setdefault(month, []).append(str(pid))
-        doc = [{"r": str(r), "m": m, "p": pids} for (r, m), pids in sorted(by_month.items())]
-        rows = raw.rows(
-            _START_AWARDS,
-            [[pid for pid, _ in months_of], json.dumps(doc)],
-            first=True,
-        )
-        version = next((int(n), last) for tag, n, last, _, _ in rows if tag == "v")
-        done = {pid for tag, _, _, pid, _ in rows if tag == "d"}
-        months = {(rid, month): int(n) for tag, n, _, rid, month in rows if tag == "m"}
-        return done, version, months
-
     def lock_months(
         self, keys: Sequence[tuple[uuid.UUID, str]]
     ) -> dict[tuple[uuid.UUID, str], int]:
@@ -162,7 +117,7 @@ class ScoringRepository:
                 f"a AS (INSERT INTO scoring_award ({AWARD.text}) SELECT {AWARD.text} FROM "
                 "jsonb_populate_recordset(NULL::scoring_award, (SELECT j->'a' FROM d))) "
                 # The rows exist and are locked (lock_months); an upsert on the primary key
-                # always finds them by its index, where an UPDATE … FROM the JSON rows was
+                # always finds them by its index, where an UPDATE … FROM the JSON rows can be
                 # planned as a hash join over a sequential scan of the whole table.
                 "INSERT INTO scoring_month_usage (resident_id, month, points) "
                 "SELECT resident_id, month, points FROM "
@@ -173,7 +128,7 @@ class ScoringRepository:
                 "a": [AWARD.record(raw, a) for a in awards],
                 "m": [{"points": p, "resident_id": r, "month": m} for p, r, m in usage],
             }
-            raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)], later=True)
+            raw.run(sql, [json.dumps(doc, default=str, ensure_ascii=False)])
         else:
             raw.many(AWARD.insert(), [AWARD.row(raw, a) for a in awards])
             raw.many(

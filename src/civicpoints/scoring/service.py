@@ -84,25 +84,18 @@ class ScoringService:
         the given order, so a resident's cap is consumed in that order. Participations already
         decided (before, or earlier in `reqs`) return their first decision.
         """
+        done, version = self.repo.decided([r.participation_id for r in reqs])
+        earlier = self.awards_of(list(done)) if done else {}
         todo: dict[uuid.UUID, AwardRequest] = {}
         for r in reqs:
-            todo.setdefault(r.participation_id, r)
-        done, version, months = self.repo.start_awards(
-            [(pid, (r.cap_key, month_key(r.occurred_at))) for pid, r in todo.items()]
-        )
-        earlier = self.awards_of(list(done)) if done else {}
-        fresh = [r for pid, r in todo.items() if pid not in done]
-        decided = self._decide(fresh, version, months) if fresh else {}
+            if r.participation_id not in done:
+                todo.setdefault(r.participation_id, r)
+        decided = self._decide(list(todo.values()), version) if todo else {}
         return [earlier.get(r.participation_id) or decided[r.participation_id] for r in reqs]
 
-    def _decide(
-        self,
-        reqs: list[AwardRequest],
-        version: object,
-        months: dict[tuple[uuid.UUID, str], int],
-    ) -> dict[uuid.UUID, AwardRow]:
-        """Apply the rules and the caps (`months`: the locked usage rows), credit the ledger,
-        record the decisions."""
+    def _decide(self, reqs: list[AwardRequest], version: object) -> dict[uuid.UUID, AwardRow]:
+        """Apply the rules and the caps, credit the ledger, record the decisions."""
+        months = self.repo.lock_months([(r.cap_key, month_key(r.occurred_at)) for r in reqs])
         now = utcnow()
         awards: list[AwardRow] = []
         credits: list[CreditRequest] = []
