@@ -171,12 +171,6 @@ def _password(from_stdin: bool) -> str:
         if not line:
             _stop("标准输入没有密码 / no password on standard input", 2)
         return line
-    if not sys.stdin.isatty():
-        _stop(
-            "没有终端可输入密码：请用 --password-stdin / no terminal to type the password on: "
-            "use --password-stdin",
-            2,
-        )
     return str(
         typer.prompt("密码 / password", hide_input=True, confirmation_prompt="再输入一次 / repeat")
     )
