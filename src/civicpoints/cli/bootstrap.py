@@ -23,9 +23,15 @@ from civicpoints.kit.db import sessions_of, transaction
 from civicpoints.kit.settings import get_settings
 from civicpoints.regions import Problem
 
-regions_app = typer.Typer(help="地区 / regions", no_args_is_help=True)
-organizations_app = typer.Typer(help="组织 / organizations", no_args_is_help=True)
-staff_app = typer.Typer(help="工作人员 / staff", no_args_is_help=True)
+regions_app = typer.Typer(
+    help="地区树（首次初始化）/ the region tree (first-time setup)", no_args_is_help=True
+)
+organizations_app = typer.Typer(
+    help="部门与居委会 / departments and committees", no_args_is_help=True
+)
+staff_app = typer.Typer(
+    help="工作人员：首位管理员 / staff: the first administrator", no_args_is_help=True
+)
 console = Console()
 SHOWN_PROBLEMS = 20
 PASSWORD_MAX = 128
