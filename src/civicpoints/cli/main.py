@@ -1,4 +1,5 @@
-"""The `civicpoints` command line: database, server, demo, imports, ledger, rewards, jobs."""
+"""The `civicpoints` command line: database, server, first-time setup, demo, imports, ledger,
+rewards, jobs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.backup import backup, restore
+from civicpoints.cli.bootstrap import organizations_app, regions_app, staff_app
 from civicpoints.cli.keys import keys_app
 from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.cli.privacy import audit_app, privacy_app
@@ -34,6 +36,9 @@ app.add_typer(rewards_app, name="rewards")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(regions_app, name="regions")
+app.add_typer(organizations_app, name="organizations")
+app.add_typer(staff_app, name="staff")
 fraud_app = typer.Typer(help="风险核查 / fraud and review", no_args_is_help=True)
 app.add_typer(fraud_app, name="fraud")
 console = Console()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -204,24 +204,29 @@ class Rekeyer:
 
     def count_using(self, kid: str, batch: int = 1_000) -> int:
         """Ciphertexts still written under key `kid` (a full scan, in batches)."""
-        found = 0
-        for col in self.columns:
-            after: Any = None
-            while True:
-                with self.sessions() as s:
-                    stmt = select(col.pk, col.column).order_by(col.pk).limit(batch)
-                    if after is not None:
-                        stmt = stmt.where(col.pk > after)
-                    rows = s.execute(stmt).all()
-                if not rows:
-                    break
-                found += sum(
-                    1
-                    for _, blob in rows
-                    if blob is not None and self.cipher.key_id_of(bytes(blob)) == kid
-                )
-                after = rows[-1][0]
-        return found
+        return sum(
+            1
+            for blob in stored_blobs(self.sessions, self.columns, batch)
+            if self.cipher.key_id_of(blob) == kid
+        )
+
+
+def stored_blobs(
+    sessions: sessionmaker[Session], columns: Sequence[EncryptedColumn], batch: int = 1_000
+) -> Iterator[bytes]:
+    """Every ciphertext of the declared columns, read in batches of `batch` in key order."""
+    for col in columns:
+        after: Any = None
+        while True:
+            with sessions() as s:
+                stmt = select(col.pk, col.column).order_by(col.pk).limit(batch)
+                if after is not None:
+                    stmt = stmt.where(col.pk > after)
+                rows = s.execute(stmt).all()
+            if not rows:
+                break
+            yield from (bytes(blob) for _, blob in rows if blob is not None)
+            after = rows[-1][0]
 
 
 def key_ids_in_use(
@@ -233,19 +238,7 @@ def key_ids_in_use(
     """How many ciphertexts each PII key id encrypted, over every declared column (a scan in
     batches; blobs of the first layout count under `legacy`, or "legacy" when it is unknown)."""
     found: dict[str, int] = {}
-    for col in columns:
-        after: Any = None
-        while True:
-            with sessions() as s:
-                stmt = select(col.pk, col.column).order_by(col.pk).limit(batch)
-                if after is not None:
-                    stmt = stmt.where(col.pk > after)
-                rows = s.execute(stmt).all()
-            if not rows:
-                break
-            for _, blob in rows:
-                if blob is not None:
-                    kid = key_id_in(bytes(blob), legacy) or "unknown"
-                    found[kid] = found.get(kid, 0) + 1
-            after = rows[-1][0]
+    for blob in stored_blobs(sessions, columns, batch):
+        kid = key_id_in(blob, legacy) or "unknown"
+        found[kid] = found.get(kid, 0) + 1
     return found
