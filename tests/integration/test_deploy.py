@@ -482,6 +482,9 @@ def test_dockerfile_is_multi_stage_non_root_with_the_font_and_a_healthcheck() ->
     assert "deploy/build-venv.sh /opt/civicpoints" in text.split("AS nginx", 1)[0]
     assert "COPY --from=builder /opt/civicpoints /opt/civicpoints" in runtime
     assert re.search(r"install -y --no-install-recommends fonts-noto-cjk\s", runtime)
+    # `civicpoints backup` / `restore` run pg_dump, pg_restore and psql of the server's major
+    postgres_major = re.search(r"image: postgres:(\d+)", (DEPLOY / "compose.yaml").read_text())
+    assert postgres_major and f"postgresql-client-{postgres_major[1]}" in runtime
     assert not re.search(r"\b(gcc|build-essential|uv)\b", runtime.split("ENTRYPOINT")[0])
     [user] = re.findall(r"^USER (\S+)$", runtime, re.M)
     assert user == "10001:10001"
