@@ -34,6 +34,7 @@ import yaml
 from civicpoints.kit.settings import Settings
 
 from ..conftest import pg_admin_url
+from ..leakwatch import WATCH
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -187,6 +188,8 @@ def work() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="cp_deploy_run_"))
     path.chmod(0o755)
     yield path
+    for log in sorted(path.rglob("*.log")):  # outside basetemp: the leak watch reads them here
+        WATCH.scan_file(log, f"file {log.name}")
     shutil.rmtree(path, ignore_errors=True)
 
 
