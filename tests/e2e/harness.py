@@ -146,6 +146,9 @@ def run_axe(page: Page, options: dict[str, Any] | None = None) -> dict[str, Any]
     On the live server the file comes from the app's own /static (the pages' CSP allows
     `script-src 'self'` only); on a page without a server (`set_content`) it is inlined.
     """
+    # A check right after a click that navigates would otherwise run on a document still being
+    # parsed (no <head> yet: add_script_tag fails) or on the page being left.
+    page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe === 'object'"):
         origin = urlsplit(page.url)
         if origin.hostname == LOCAL_HOST:

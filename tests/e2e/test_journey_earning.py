@@ -51,6 +51,7 @@ def test_journey_1_earn_review_approve_and_verify_the_receipt(
     register(phone)
     expect(phone.get_by_text("您还没有完成实名认证。")).to_be_visible()
     phone.get_by_role("link", name="去实名认证").click()
+    phone.wait_for_url("**/verify")
     check_axe(phone)
     phone.get_by_role("button", name="立即认证").click()  # the demo's `dev` provider
     expect(phone.get_by_text("您已完成实名认证。")).to_be_visible()
