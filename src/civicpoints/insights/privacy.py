@@ -3,8 +3,8 @@
 A count of people under 10 is never shown (PIPL): it reads "<10". Where counts add up to a
 total that is shown (new + returning = participants; age band × sex with its margins),
 suppressing one cell alone would let anyone subtract it back out of the total, so a line
-with exactly one hidden value also hides its smallest other value (complementary
-suppression), until no line has exactly one hidden value."""
+with exactly one hidden value also hides its smallest other cell (complementary suppression,
+shown as "x": it is 10 or more, but hidden), until no line has exactly one hidden value."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from datetime import date
 
 THRESHOLD = 10
 SUPPRESSED = "<10"
+COMPLEMENT = "x"
+Shown = int | str  # a count, "<10" (suppressed) or "x" (hidden as a complement)
 # Age bands (years reached on the reference day); the last is open-ended.
 BANDS: tuple[tuple[str, int], ...] = (
     ("0-17", 0),
@@ -36,27 +38,31 @@ def hidden(values: Sequence[int], lines: Sequence[Sequence[int]]) -> set[int]:
             inside = [i for i in line if i in out]
             if len(inside) == 1:
                 rest = [i for i in line if i not in out]
-                if rest:
-                    out.add(min(rest, key=lambda i: (values[i], i)))
+                if rest:  # a cell rather than the line's total (the last), the smallest
+                    out.add(min(rest, key=lambda i: (i == line[-1], values[i], i)))
                     changed = True
     return out
 
 
-def shown(values: Sequence[int], lines: Sequence[Sequence[int]]) -> list[int | None]:
-    """The values as published: None where hidden."""
+def shown(values: Sequence[int], lines: Sequence[Sequence[int]]) -> list[Shown]:
+    """The values as published: "<10" where small, "x" where hidden as a complement."""
     gone = hidden(values, lines)
-    return [None if i in gone else v for i, v in enumerate(values)]
+    return [_mark(v) if i in gone else v for i, v in enumerate(values)]
+
+
+def _mark(v: int) -> str:
+    return SUPPRESSED if v < THRESHOLD else COMPLEMENT
 
 
 @dataclass(frozen=True)
 class Grid:
     """A table of counts with its row totals, column totals and grand total, as published
-    (None: suppressed)."""
+    ("<10" or "x": hidden)."""
 
-    cells: list[list[int | None]]
-    row_totals: list[int | None]
-    col_totals: list[int | None]
-    total: int | None
+    cells: list[list[Shown]]
+    row_totals: list[Shown]
+    col_totals: list[Shown]
+    total: Shown
 
 
 def grid(cells: Sequence[Sequence[int]]) -> Grid:
@@ -79,7 +85,7 @@ def grid(cells: Sequence[Sequence[int]]) -> Grid:
     )
 
 
-def split(total: int, first: int) -> tuple[int | None, int | None, int | None]:
+def split(total: int, first: int) -> tuple[Shown, Shown, Shown]:
     """(total, first, rest) as published, where first + rest = total (new and returning
     volunteers of the participants)."""
     out = shown([total, first, total - first], [[1, 2, 0]])
@@ -105,8 +111,8 @@ def born_before(on: date, age: int) -> date:
         return date(on.year - age, 2, 28)
 
 
-def rate(part: int | None, whole: int | None) -> float | None:
-    """A percentage to one decimal, or None when either side is unknown or the whole is 0."""
-    if part is None or not whole:
+def rate(part: Shown | None, whole: Shown | None) -> float | None:
+    """A percentage to one decimal, or None when either side is hidden or the whole is 0."""
+    if not isinstance(part, int) or not isinstance(whole, int) or not whole:
         return None
     return round(100 * part / whole, 1)

@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
-Shown = int | Literal["<10"]  # a count of people: "<10" when suppressed (PIPL)
+# A count of people: "<10" when under 10 (PIPL), "x" when hidden so that a "<10" cannot be
+# worked out from a total (docs/insights.md).
+Shown = int | Literal["<10", "x"]
 
 
 class RegionRef(BaseModel):

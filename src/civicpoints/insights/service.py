@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal, Role
 from civicpoints.insights.errors import InvalidRange, RegionUnknown
 from civicpoints.insights.people import People, count, merge
-from civicpoints.insights.privacy import BANDS, SEXES, THRESHOLD, grid, rate, shown
+from civicpoints.insights.privacy import BANDS, SEXES, SUPPRESSED, THRESHOLD, grid, rate, shown
 from civicpoints.insights.privacy import split as split_new
 from civicpoints.insights.repository import InsightsRepository
 from civicpoints.insights.rollup import SOURCES, Delta, Rollup
@@ -59,8 +59,8 @@ def default_range(now: datetime) -> tuple[date, date]:
     return add_months(this, -11), this
 
 
-def _shown(v: int | None) -> Shown:
-    return "<10" if v is None else v
+def _shown(v: int | str) -> Shown:
+    return v if isinstance(v, int) else ("<10" if v == SUPPRESSED else "x")
 
 
 def _one(v: int) -> Shown:
@@ -232,15 +232,14 @@ class InsightsService:
         registered = self.repo.registered(region, end)
         population = self.repo.population(region.id)
         fen = held * CatalogService(self.session).fen_per_point(now)
-        n = participants if isinstance(participants, int) else None
         shown_registered = _one(registered)
         channels = part("channel")
         return TotalsRead(
             participants=participants,
             registered_residents=shown_registered,
-            participation_rate=rate(n, registered if isinstance(shown_registered, int) else None),
+            participation_rate=rate(participants, shown_registered),
             population=population,
-            population_rate=rate(n, population),
+            population_rate=rate(participants, population),
             hours=round(total[("hours", "minutes")] / 60, 1),
             participations=sum(part("participations").values()),
             by_category={k: v for k, v in sorted(part("participations").items()) if v},
