@@ -187,7 +187,7 @@ def test_figures_agree_with_the_ledger_and_the_hours_register(
 ) -> None:
     """City-wide, month by month: the ledger's own flows and the register's own minutes
     (independent queries over the source tables) are what the rollup says."""
-    people, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
+    _, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
     approve(sessions, ctx, staff("reviewer"), records)
     run(sessions)
     reviewer = staff("reviewer")
@@ -215,7 +215,7 @@ def test_the_job_twice_in_a_row_counts_nothing_twice(
     make_resident: Callable[..., Resident],
 ) -> None:
     """Idempotent: a second run finds nothing new; the figures do not move."""
-    people, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
+    _, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
     approve(sessions, ctx, staff("reviewer"), records[:12])
     first = run(sessions)
     before = tables(sessions)

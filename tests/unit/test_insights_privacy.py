@@ -51,7 +51,7 @@ def grid_lines(rows: int, cols: int) -> list[list[int]]:
     rt, ct, gt = rows * cols, rows * cols + rows, rows * cols + rows + cols
     lines = [[*(r * cols + c for c in range(cols)), rt + r] for r in range(rows)]
     lines += [[*(r * cols + c for r in range(rows)), ct + c] for c in range(cols)]
-    return lines + [[*(rt + r for r in range(rows)), gt], [*(ct + c for c in range(cols)), gt]]
+    return [*lines, [*(rt + r for r in range(rows)), gt], [*(ct + c for c in range(cols)), gt]]
 
 
 @settings(max_examples=300, deadline=None)
