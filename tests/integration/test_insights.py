@@ -225,3 +225,19 @@ def test_the_job_twice_in_a_row_counts_nothing_twice(
     assert street["totals"]["points"]["issued"] == 480
     other = figures(sessions, city, city.streets[1])
     assert other["totals"]["points"]["issued"] == 0 and other["totals"]["participants"] == "<10"
+
+
+def test_the_demo_leaves_the_rollup_current(sessions: sessionmaker[Session], ctx: Context) -> None:
+    """`civicpoints demo` runs the job at its end: nothing is left to the live delta, and the
+    city's figures are the ledger's own, month by month."""
+    from civicpoints.cli.demo import load_demo
+    from civicpoints.regions import Region
+
+    assert load_demo(sessions, ctx, residents=20, seed=7) is True
+    with transaction(sessions) as s:
+        city = s.scalars(select(Region).where(Region.parent_id.is_(None))).one()
+        read = InsightsService(s).figures(city, FIRST, THIS, utcnow())
+        flows = LedgerService(s).flows_by_month(recent_months(local_date(utcnow()), 2))
+    assert read.live_rows == 0 and read.rolled_up_to is not None
+    assert [m.points.issued for m in read.months] == [f.issued for f in flows]
+    assert sum(m.points.issued for m in read.months) > 0
