@@ -23,10 +23,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = civicpoints.kit.db.UTCDateTime(timezone=True)
+FEED_INDEXES = [
+    ("ix_ledger_transfer_recorded", "ledger_transfer", ["recorded_at", "id"]),
+    ("ix_ledger_hold_resolve", "ledger_hold", ["bucket", "resolve_transfer_id"]),
+    ("ix_ledger_hold_expired", "ledger_hold", ["bucket", "expired_transfer_id"]),
+    ("ix_hours_entry_recorded", "hours_entry", ["recorded_at", "id"]),
+    ("ix_hours_correction_recorded", "hours_correction", ["recorded_at", "id"]),
+    ("ix_fraud_case_decided", "fraud_case", ["decided_at", "id"]),
+]
 
 
 def upgrade() -> None:
-    """The five insights tables."""
+    """The five insights tables, and indexes to read the sources by time."""
     op.create_table(
         "insights_figure",
         sa.Column("community_id", sa.Uuid(), nullable=False),
@@ -76,10 +84,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("region_id", name=op.f("pk_insights_population")),
     )
+    # The sources are read by time, a window after each watermark (never a scan).
+    for name, table, columns in FEED_INDEXES:
+        op.create_index(name, table, columns)
 
 
 def downgrade() -> None:
     """Drop them."""
+    for name, table, _ in reversed(FEED_INDEXES):
+        op.drop_index(name, table_name=table)
     op.drop_table("insights_population")
     op.drop_table("insights_watermark")
     op.drop_index(op.f("ix_insights_seen_recorded_at"), table_name="insights_seen")
