@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +21,7 @@ from civicpoints.community import DonationService
 from civicpoints.hours import HoursService
 from civicpoints.identity.models import Resident
 from civicpoints.insights import InsightsService, Rollup
+from civicpoints.insights.errors import RegionUnknown
 from civicpoints.insights.models import Figure, Member
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
 from civicpoints.kit.context import Context
@@ -221,8 +223,14 @@ def test_the_job_twice_in_a_row_counts_nothing_twice(
     before = tables(sessions)
     assert run(sessions) == {"ledger": 0, "hours": 0, "fraud": 0}
     assert tables(sessions) == before and first["hours"] == 12
+    with transaction(sessions) as s:  # `civicpoints insights population 001 200`
+        InsightsService(s).set_population(city.streets[0].code, 200, utcnow())
+        with pytest.raises(RegionUnknown):
+            InsightsService(s).set_population("NOPE", 200, utcnow())
     street = figures(sessions, city, city.streets[0])
     assert street["totals"]["points"]["issued"] == 480
+    assert street["totals"]["participants"] == 12 and street["totals"]["population"] == 200
+    assert street["totals"]["population_rate"] == 6.0
     other = figures(sessions, city, city.streets[1])
     assert other["totals"]["points"]["issued"] == 0 and other["totals"]["participants"] == "<10"
 
@@ -241,3 +249,36 @@ def test_the_demo_leaves_the_rollup_current(sessions: sessionmaker[Session], ctx
     assert read.live_rows == 0 and read.rolled_up_to is not None
     assert [m.points.issued for m in read.months] == [f.issued for f in flows]
     assert sum(m.points.issued for m in read.months) > 0
+
+
+def test_the_commands_rebuild_and_enter_a_population(
+    sessions: sessionmaker[Session],
+    city: City,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    make_resident: Callable[..., Resident],
+    fund: Callable[..., None],
+) -> None:
+    """`civicpoints insights rebuild`, `… population CODE N`; `jobs run insights.rollup`."""
+    from typer.testing import CliRunner
+
+    from civicpoints.cli.main import app
+    from civicpoints.kit.settings import get_settings
+
+    monkeypatch.setenv("CIVICPOINTS_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("CIVICPOINTS_PII_KEY", settings.pii_key or "")
+    get_settings.cache_clear()
+    fund(make_resident().id, 70)
+    try:
+        runner = CliRunner()
+        ran = runner.invoke(app, ["jobs", "run", "insights.rollup"])
+        assert ran.exit_code == 0 and "'ledger': 1" in ran.output, ran.output
+        rebuilt = runner.invoke(app, ["insights", "rebuild"])
+        assert rebuilt.exit_code == 0 and "'ledger': 1" in rebuilt.output, rebuilt.output
+        entered = runner.invoke(app, ["insights", "population", city.city.code, "500000"])
+        assert entered.exit_code == 0, entered.output
+        refused = runner.invoke(app, ["insights", "population", "NOPE", "5"])
+        assert refused.exit_code == 2 and "区域代码 NOPE 不存在" in refused.output
+    finally:
+        get_settings.cache_clear()
+    assert figures(sessions, city)["totals"]["population"] == 500000
