@@ -282,3 +282,41 @@ def test_the_commands_rebuild_and_enter_a_population(
     finally:
         get_settings.cache_clear()
     assert figures(sessions, city)["totals"]["population"] == 500000
+
+
+def test_two_workers_at_once_count_every_row_once(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    staff: Callable[[str], Principal],
+    make_activity: Maker,
+    make_resident: Callable[..., Resident],
+) -> None:
+    """Two runs started together (two workers past the slot claim, or a run by hand beside
+    the scheduler's) add each row once: the seen rows decide, whoever commits first."""
+    import threading
+
+    _, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
+    approve(sessions, ctx, staff("reviewer"), records[:20])
+    run(sessions)
+    approve(sessions, ctx, staff("reviewer"), records[20:])
+    start, counted, failed = threading.Barrier(2), [], []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            counted.append(run(sessions)["hours"])
+        except Exception as exc:  # pragma: no cover - reported below
+            failed.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failed and sorted(counted) == [0, 30]
+    concurrent = tables(sessions)
+    with transaction(sessions) as s:
+        Rollup(s).rebuild(utcnow())
+    assert tables(sessions) == concurrent
+    assert sum(v for k, v in concurrent[0].items() if k[2:] == ("points", "issued")) == 2000

@@ -195,3 +195,14 @@ def test_months_are_beijing_months() -> None:
         uuid.uuid4(), late, late + timedelta(hours=1), "award", "issued", 10, f"wallet:resident:{r}"
     )
     assert (c, "2026-04", "points", "issued") in of_flows([row], {r: c}).figures
+
+
+def test_the_rollup_slot_is_its_five_minutes() -> None:
+    """`insights.rollup` runs every five minutes: its slot is the five minutes (Beijing)."""
+    from civicpoints.jobs import scheduled_jobs, slot_of
+    from civicpoints.kit.settings import Settings
+
+    cron = scheduled_jobs(Settings())["insights.rollup"][1]
+    assert slot_of(cron, datetime(2026, 12, 7, 1, 7, 59, tzinfo=UTC)) == "2026-12-07T09:05"
+    assert slot_of(cron, datetime(2026, 12, 7, 1, 10, tzinfo=UTC)) == "2026-12-07T09:10"
+    assert slot_of({"minute": 5}, datetime(2026, 12, 7, 1, 7, tzinfo=UTC)) == "2026-12-07T09"
