@@ -49,6 +49,16 @@ class Target:
 
 
 @dataclass
+class Context:
+    """A figure shown in the table beside the targets, for context only: no target, no verdict."""
+
+    key: str
+    label: str
+    value: float | None
+    unit: str = ""
+
+
+@dataclass
 class Run:
     """Options shared by every benchmark of one `python -m bench.run` invocation."""
 
@@ -175,6 +185,7 @@ def write_result(
     figures: dict[str, Any],
     parameters: dict[str, Any],
     notes: str = "",
+    context: list[Context] | None = None,
 ) -> dict[str, Any]:
     """Write bench/results/<name>.json (atomically) and return what was written."""
     statuses = [t.passed for t in targets]
@@ -186,6 +197,7 @@ def write_result(
         "title": title,
         "status": status,
         "targets": [asdict(t) | {"passed": t.passed} for t in targets],
+        "context": [asdict(c) for c in context or []],
         "figures": figures,
         "parameters": parameters,
         "command": run.command,

@@ -74,17 +74,89 @@ def args_for(seconds: int, db: str, logdir: str) -> list[str]:
 
 
 def window(url: str, seconds: int) -> dict[str, Any]:
-    """One timed TPC-B run: tps (without connection time) and latency percentiles."""
-    _, db = _env_and_db(url)
+    """One timed TPC-B run: tps (without connection time), latency percentiles, and the CPU
+    one transaction costs (`cpu_per_txn_ms`, see `_cpu_sampler`)."""
+    env, db = _env_and_db(url)
     with tempfile.TemporaryDirectory(prefix="pgbench-log-") as logdir:
         args = args_for(seconds, db, logdir)
-        out = _run([pgbench_bin(), *args[1:]], url)
-        latencies = read_logs(Path(logdir))
+        proc = subprocess.Popen(
+            [pgbench_bin(), *args[1:]],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            samples = _cpu_sampler(url, db, proc.pid, seconds)
+        finally:
+            out, _ = proc.communicate(timeout=seconds + 60)
+        if proc.returncode != 0:
+            raise BenchError(f"{' '.join(args)} failed ({proc.returncode}): {out[-2000:]}")
+        done = read_log_times(Path(logdir))
+    latencies = [lat for _, lat in done]
     match = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out)
     if not match:
         raise BenchError(f"could not read tps from pgbench output:\n{out[-2000:]}")
     shown = " ".join(args).replace(logdir, "$TMP")
-    return {"tps": float(match.group(1)), "latency": latency_summary(latencies), "command": shown}
+    return {
+        "tps": float(match.group(1)),
+        "latency": latency_summary(latencies),
+        "cpu_per_txn_ms": cpu_per_txn_from(samples, done),
+        "command": shown,
+    }
+
+
+def _cpu_sampler(
+    url: str, db: str, client_pid: int, seconds: int
+) -> list[tuple[float, float, float]]:
+    """(wall time, CPU of pgbench's backends, CPU of the pgbench client) at two instants inside
+    the run: 1.5 s after its start and 1.5 s before its end. The backends are the client
+    backends of the pgbench database other than this sampling connection (so no autovacuum
+    worker), read from /proc as `award_pg` reads an award worker and its backend."""
+    samples = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        time.sleep(1.5)
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                "pg_backend_pid() AND backend_type = 'client backend'",
+                [db],
+            ).fetchall()
+        ]
+        for pause in (0.0, max(seconds - 3.0, 1.0)):
+            time.sleep(pause)
+            server = sum(proc_cpu_s(p) or 0.0 for p in pids)
+            samples.append((time.time(), server, proc_cpu_s(client_pid) or 0.0))
+    return samples
+
+
+def cpu_per_txn_from(
+    samples: list[tuple[float, float, float]], done: list[tuple[float, float]]
+) -> dict[str, float]:
+    """CPU per transaction between the two samples: the transactions are those the
+    per-transaction log says ended between them (exact, unlike pg_stat_database's counters,
+    which a busy backend reports only about once a second)."""
+    (t0, s0, c0), (t1, s1, c1) = samples
+    txns = max(sum(1 for end, _ in done if t0 <= end < t1), 1)
+    return {
+        "server_ms": round((s1 - s0) / txns * 1e3, 4),
+        "client_ms": round((c1 - c0) / txns * 1e3, 4),
+        "total_ms": round(((s1 - s0) + (c1 - c0)) / txns * 1e3, 4),
+        "transactions_sampled": txns,
+    }
+
+
+def read_log_times(logdir: Path) -> list[tuple[float, float]]:
+    """(end time as epoch seconds, latency in seconds) of every transaction in pgbench -l logs
+    (fields: client, transaction, latency µs, script, end epoch s, end µs)."""
+    out = []
+    for path in logdir.glob("tx*"):
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 6 and parts[2].isdigit():
+                out.append((int(parts[4]) + int(parts[5]) / 1e6, int(parts[2]) / 1e6))
+    return out
 
 
 def read_logs(logdir: Path) -> list[float]:
@@ -105,46 +177,3 @@ def proc_cpu_s(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_per_txn(url: str, seconds: int = 6) -> dict[str, float]:
-    """CPU one TPC-B transaction costs in the server backends and in the pgbench client.
-
-    Samples the backends serving the pgbench database (pg_stat_activity) and the committed
-    transactions (pg_stat_database) over the middle of a run, as `award_pg.cpu_per_award`
-    does for awards: the two together say what share of the machine each workload needs.
-    """
-    env, db = _env_and_db(url)
-    args = [pgbench_bin(), "-M", "prepared", "-c", str(CLIENTS), "-j", str(THREADS)]
-    proc = subprocess.Popen([*args, "-T", str(seconds), db], env=env, stdout=subprocess.DEVNULL)
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            time.sleep(1.5)
-            pids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                    "pg_backend_pid()",
-                    [db],
-                ).fetchall()
-            ]
-
-            def sample() -> tuple[float, float, int]:
-                commits = conn.execute(
-                    "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [db]
-                ).fetchone()
-                conn.execute("SELECT pg_stat_clear_snapshot()")
-                server = sum(proc_cpu_s(p) or 0.0 for p in pids)
-                return server, proc_cpu_s(proc.pid) or 0.0, int(commits[0]) if commits else 0
-
-            s0, c0, n0 = sample()
-            time.sleep(max(seconds - 3.0, 1.0))
-            s1, c1, n1 = sample()
-    finally:
-        proc.wait(timeout=seconds + 30)
-    txns = max(n1 - n0, 1)
-    return {
-        "server_ms": round((s1 - s0) / txns * 1e3, 3),
-        "client_ms": round((c1 - c0) / txns * 1e3, 3),
-        "transactions_sampled": txns,
-    }

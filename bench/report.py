@@ -52,6 +52,9 @@ def table(docs: list[dict[str, Any]]) -> list[str]:
             verdict = VERDICT[t["passed"]]
             cells = [d["title"], t["label"], target, measured, verdict, run, cmd]
             lines.append("| " + " | ".join(cells) + " |")
+        for c in d.get("context", []):
+            cells = [d["title"], c["label"], "—", fmt(c["value"], c["unit"]), "context", run, cmd]
+            lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -114,7 +117,8 @@ def render(docs: list[dict[str, Any]]) -> str:
         "",
         "Each figure is a ratio or a percentile measured in the same run as its reference, "
         "because the benchmark machine is shared and noisy. A failed target is shown as "
-        "**FAIL** and makes `make bench` exit non-zero.",
+        "**FAIL** and makes `make bench` exit non-zero. Rows marked *context* have no target: "
+        "they are raw figures kept beside the targets for comparison.",
         "",
         *table(docs),
         "",
@@ -144,4 +148,6 @@ def summary(docs: list[dict[str, Any]]) -> str:
             got = fmt(t["value"], t["unit"])
             want = f"{t['op']} {fmt(t['threshold'], t['unit'])}"
             lines.append(f"{verdict:<9} {d['name']}: {t['label']} = {got} (target {want})")
+        for c in d.get("context", []):
+            lines.append(f"context   {d['name']}: {c['label']} = {fmt(c['value'], c['unit'])}")
     return "\n".join(lines)

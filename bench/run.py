@@ -30,7 +30,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Run], dict[str, Any]]]] = {
     "award_sqlite": ("Award on SQLite (WAL), single writer", award_sqlite.run),
     "award_pg": ("Award on PostgreSQL vs pgbench TPC-B", award_pg.run),
     "sequencer": ("Sequencer: queue → log → checkpoints", sequencer.run),
-    "verify": ("ledger verify vs bare SHA-256", verify.run),
+    "verify": ("ledger verify vs encode + SHA-256", verify.run),
     "proof_api": ("Inclusion proof from the API", proof_api.run),
     "photo_index": (photo_index.TITLE, photo_index.run),
     "fraud": (fraud.TITLE, fraud.run),

@@ -34,6 +34,7 @@ import yaml
 from civicpoints.kit.settings import Settings
 
 from ..conftest import pg_admin_url
+from ..leakwatch import WATCH
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -187,6 +188,8 @@ def work() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="cp_deploy_run_"))
     path.chmod(0o755)
     yield path
+    for log in sorted(path.rglob("*.log")):  # outside basetemp: the leak watch reads them here
+        WATCH.scan_file(log, f"file {log.name}")
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -306,6 +309,12 @@ def test_the_install_serves_in_production_as_nobody_on_a_read_only_root_behind_n
         worker_log.close()
     output = (work / "serve.log").read_text() + (work / "worker.log").read_text()
     assert "PRIVATE+KEY" not in output and "Traceback" not in output, output
+    # the worker writes JSON lines in production, as serve does (the journal holds both)
+    worker_lines = [line for line in (work / "worker.log").read_text().splitlines() if line]
+    assert worker_lines and all(line.startswith("{") for line in worker_lines), worker_lines
+    messages = [json.loads(line)["message"] for line in worker_lines]
+    assert any("worker started" in m for m in messages), messages
+    assert any("worker stopped" in m for m in messages), messages
     # only var/ was written: the uploads dir and nothing from the keys
     assert not list(keys.glob("*.tmp")) and sorted(p.name for p in keys.iterdir()) == [
         "ledger.skey",
@@ -476,6 +485,9 @@ def test_dockerfile_is_multi_stage_non_root_with_the_font_and_a_healthcheck() ->
     assert "deploy/build-venv.sh /opt/civicpoints" in text.split("AS nginx", 1)[0]
     assert "COPY --from=builder /opt/civicpoints /opt/civicpoints" in runtime
     assert re.search(r"install -y --no-install-recommends fonts-noto-cjk\s", runtime)
+    # `civicpoints backup` / `restore` run pg_dump, pg_restore and psql of the server's major
+    postgres_major = re.search(r"image: postgres:(\d+)", (DEPLOY / "compose.yaml").read_text())
+    assert postgres_major and f"postgresql-client-{postgres_major[1]}" in runtime
     assert not re.search(r"\b(gcc|build-essential|uv)\b", runtime.split("ENTRYPOINT")[0])
     [user] = re.findall(r"^USER (\S+)$", runtime, re.M)
     assert user == "10001:10001"
@@ -515,17 +527,27 @@ def test_systemd_units_upgrade_first_harden_and_outwait_the_grace_period() -> No
     assert "Environment=CIVICPOINTS_BACKGROUND=off" in web
     assert "--host 127.0.0.1 --port 8000" in web  # where deploy/nginx/upstream.conf points
     assert "server 127.0.0.1:8000;" in (DEPLOY / "nginx" / "upstream.conf").read_text()
+    # the nightly backup runs the same install, as the same user, with the same settings
+    backup = (DEPLOY / "systemd" / "civicpoints-backup.service").read_text()
+    lines = [line for line in backup.splitlines() if "=" in line and line[0] != "#"]
+    keys = dict(line.split("=", 1) for line in lines)
+    assert keys["User"] == "civicpoints" and keys["WorkingDirectory"] == "/var/lib/civicpoints"
+    assert keys["EnvironmentFile"] == "/etc/civicpoints/civicpoints.env"
+    assert keys["ExecStart"].startswith("/opt/civicpoints/bin/civicpoints backup --out ")
+    assert "/var/lib/civicpoints" in keys["ReadWritePaths"].split()
 
 
 def test_systemd_verifies_the_units_against_the_install(install: Path, tmp_path: Path) -> None:
     """`systemd-analyze verify`: every directive known, every command executable."""
-    for name in ("civicpoints.service", "civicpoints-worker.service"):
+    names = ("civicpoints.service", "civicpoints-worker.service", "civicpoints-backup.service")
+    for name in (*names, "civicpoints-backup.timer"):
         unit = (DEPLOY / "systemd" / name).read_text().replace("/opt/civicpoints/", f"{install}/")
         (tmp_path / name).write_text(unit)
+    for name in (*names, "civicpoints-backup.timer"):
         done = subprocess.run(
             ["systemd-analyze", "verify", str(tmp_path / name)], capture_output=True, text=True
         )
-        assert done.returncode == 0 and not done.stderr.strip(), done.stderr
+        assert done.returncode == 0 and not done.stderr.strip(), (name, done.stderr)
 
 
 def test_nginx_body_limit_sits_just_above_the_apps_largest_body() -> None:

@@ -349,6 +349,20 @@ def test_staff_forms_show_the_services_messages(client: TestClient, city: City) 
     assert r.status_code == 409 and "不能修改自己的角色" in r.text
 
 
+def test_every_role_has_a_chinese_name_on_the_staff_pages(client: TestClient, city: City) -> None:
+    """The role choices of /admin/staff/new name each role in Chinese, never by its code."""
+    import re
+
+    from civicpoints.access import Role
+
+    as_admin(client)
+    page = client.get("/admin/staff/new").text
+    labels = dict(re.findall(r'<option value="([a-z_]+)"[^>]*>([^<]+)', page))
+    for role in Role:
+        assert role.value in labels, role
+        assert re.search("[\u4e00-\u9fff]", labels[role.value]), (role, labels[role.value])
+
+
 def test_a_regional_admin_stays_inside_their_region(
     client: TestClient, city: City, rewards: Rewards, sessions: sessionmaker[Session]
 ) -> None:

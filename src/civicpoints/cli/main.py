@@ -1,4 +1,5 @@
-"""The `civicpoints` command line: database, server, demo, imports, ledger, rewards, jobs."""
+"""The `civicpoints` command line: database, server, first-time setup, demo, imports, ledger,
+rewards, jobs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rich.progress import Progress
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.backup import backup, restore
+from civicpoints.cli.bootstrap import organizations_app, regions_app, staff_app
 from civicpoints.cli.keys import keys_app
 from civicpoints.cli.ledger_verify import ledger_verify
 from civicpoints.cli.privacy import audit_app, privacy_app
@@ -34,6 +36,9 @@ app.add_typer(rewards_app, name="rewards")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(regions_app, name="regions")
+app.add_typer(organizations_app, name="organizations")
+app.add_typer(staff_app, name="staff")
 fraud_app = typer.Typer(help="风险核查 / fraud and review", no_args_is_help=True)
 app.add_typer(fraud_app, name="fraud")
 insights_app = typer.Typer(help="统计分析 / insights", no_args_is_help=True)
@@ -189,6 +194,7 @@ def worker() -> None:
     from civicpoints.web.app import background_of
 
     settings = _startup_settings()
+    json_lines = _worker_logging(settings)
     url = settings.resolved_database_url()
     _require_head(url)
     engine = make_engine(url)
@@ -196,15 +202,28 @@ def worker() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    say = logging.getLogger("civicpoints.worker").info if json_lines else _say
     background.start()
-    _say(f"后台进程已启动 / worker started ({_runner()}); waiting to lead or leading")
+    say(f"后台进程已启动 / worker started ({_runner()}); waiting to lead or leading")
     while not stop.wait(0.5):
         pass
     finished = background.stop(settings.shutdown_grace_s)
     engine.dispose()
-    _say(f"后台进程已停止 / worker stopped ({_runner()})")
+    say(f"后台进程已停止 / worker stopped ({_runner()})")
     if not finished:
         raise typer.Exit(1)
+
+
+def _worker_logging(settings: Settings) -> bool:
+    """The worker logs as `serve` does: JSON lines in production (CIVICPOINTS_LOG_FORMAT),
+    at CIVICPOINTS_LOG_LEVEL, every handler redacting. True when the lines are JSON."""
+    import logging.config
+
+    from civicpoints.web.serving import log_config
+
+    log_format = settings.resolved_log_format
+    logging.config.dictConfig(log_config(log_format, settings.log_level))
+    return log_format == "json"
 
 
 def _runner() -> str:

@@ -22,6 +22,8 @@ from psycopg.types.json import Json
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+_MISSING = object()
+
 
 @lru_cache(maxsize=512)
 def _pg_text(sql: str) -> str:
@@ -165,8 +167,9 @@ class Columns:
                 out.append(given[name])
                 continue
             for source in sources:
-                if hasattr(source, name):
-                    out.append(getattr(source, name))
+                value = getattr(source, name, _MISSING)
+                if value is not _MISSING:
+                    out.append(value)
                     break
             else:
                 raise AttributeError(f"no value for {self.table}.{name}")

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from civicpoints.access import Principal
 from civicpoints.kit.errors import Forbidden, NotFound
 from civicpoints.regions.errors import NotACommunity, OrganizationNotFound, RegionNotFound
-from civicpoints.regions.models import Level, Organization, Region
+from civicpoints.regions.importer import OrgRow, Plan, RegionRow
+from civicpoints.regions.models import Department, Level, Organization, OrgKind, Region
 from civicpoints.regions.repository import RegionRepository
 
 PARENT_LEVEL = {
@@ -104,6 +105,66 @@ class RegionService:
         if org is None:
             raise OrganizationNotFound(field=field)
         return org
+
+    def region_rows(self) -> dict[str, RegionRow]:
+        """Every region as an import file would describe it, by code (for `plan_regions`)."""
+        tree = self.repo.all()
+        code_of = {r.id: r.code for r in tree}
+        return {
+            r.code: RegionRow(
+                r.code,
+                r.name,
+                r.name_en,
+                Level(r.level),
+                code_of[r.parent_id] if r.parent_id else "",
+            )
+            for r in tree
+        }
+
+    def organization_rows(self) -> dict[str, OrgRow]:
+        """Every organization as an import file would describe it, by code."""
+        code_of = {r.id: r.code for r in self.repo.all()}
+        return {
+            o.code: OrgRow(
+                o.code,
+                o.name,
+                o.name_en,
+                OrgKind(o.kind),
+                Department(o.department),
+                code_of[o.region_id],
+            )
+            for o in self.repo.organizations()
+        }
+
+    def apply_regions(self, plan: Plan[RegionRow]) -> None:
+        """Create and rename as a checked plan says (parents come first in it)."""
+        for row in plan.create:
+            parent = self.repo.by_code(row.parent_code) if row.parent_code else None
+            self.add_region(row.code, row.name, row.level, parent, row.name_en)
+        for row in plan.rename:
+            region = self.repo.by_code(row.code)
+            assert region is not None
+            region.name, region.name_en = row.name, row.name_en
+        self.repo.session.flush()
+
+    def apply_organizations(self, plan: Plan[OrgRow]) -> None:
+        """Create and rename organizations as a checked plan says."""
+        by_code = {o.code: o for o in self.repo.organizations()}
+        for row in plan.create:
+            region = self.repo.by_code(row.region_code)
+            assert region is not None
+            self.add_organization(row.code, row.name, row.kind, row.department, region, row.name_en)
+        for row in plan.rename:
+            org = by_code[row.code]
+            org.name, org.name_en = row.name, row.name_en
+        self.repo.session.flush()
+
+    def by_code(self, code: str) -> Region:
+        """A region by its administrative code, or RegionNotFound."""
+        region = self.repo.by_code(code)
+        if region is None:
+            raise RegionNotFound(field="region")
+        return region
 
     def tree(self) -> Sequence[Region]:
         """Every region, parents first."""

@@ -116,9 +116,13 @@ class ScoringRepository:
                 "WITH d AS (SELECT CAST(? AS jsonb) AS j), "
                 f"a AS (INSERT INTO scoring_award ({AWARD.text}) SELECT {AWARD.text} FROM "
                 "jsonb_populate_recordset(NULL::scoring_award, (SELECT j->'a' FROM d))) "
-                "UPDATE scoring_month_usage AS m SET points = v.points FROM "
-                "jsonb_populate_recordset(NULL::scoring_month_usage, (SELECT j->'m' FROM d)) AS v "
-                "WHERE m.resident_id = v.resident_id AND m.month = v.month"
+                # The rows exist and are locked (lock_months); an upsert on the primary key
+                # always finds them by its index, where an UPDATE … FROM the JSON rows can be
+                # planned as a hash join over a sequential scan of the whole table.
+                "INSERT INTO scoring_month_usage (resident_id, month, points) "
+                "SELECT resident_id, month, points FROM "
+                "jsonb_populate_recordset(NULL::scoring_month_usage, (SELECT j->'m' FROM d)) "
+                "ON CONFLICT (resident_id, month) DO UPDATE SET points = EXCLUDED.points"
             )
             doc = {
                 "a": [AWARD.record(raw, a) for a in awards],
