@@ -10,6 +10,7 @@ from civicpoints.fraud import models as fraud
 from civicpoints.hours import models as hours
 from civicpoints.identity import education_models as identity_education
 from civicpoints.identity import models as identity
+from civicpoints.insights import models as insights
 from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
 from civicpoints.kit.db import Base
@@ -32,6 +33,7 @@ __all__ = [
     "idempotency",
     "identity",
     "identity_education",
+    "insights",
     "jobs",
     "ledger",
     "metadata",

@@ -96,6 +96,7 @@ STAFF_PAGES = {
     ],
     "admin": [
         "/admin",
+        "/admin/insights",
         "/admin/rules",
         "/admin/risk",
         "/admin/stars",

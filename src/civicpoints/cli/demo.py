@@ -70,6 +70,7 @@ from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
 from civicpoints.identity import IdentityService, Resident, ResidentCreate, hash_password
+from civicpoints.insights import Rollup
 from civicpoints.kit.clock import BUSINESS_TZ, as_utc, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -138,6 +139,8 @@ def load_demo(
         star_gives_and_saves(sessions, demo.city, star)
     load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
     load_teams(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free, demo.book)
+    with transaction(sessions) as s:  # the dashboards' figures (/admin/insights) at once
+        Rollup(s).run(utcnow())
     _say(
         console,
         f"演示数据已加载 / demo loaded in {timer.perf_counter() - began:.1f} s: "

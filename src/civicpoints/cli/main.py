@@ -41,6 +41,8 @@ app.add_typer(organizations_app, name="organizations")
 app.add_typer(staff_app, name="staff")
 fraud_app = typer.Typer(help="风险核查 / fraud and review", no_args_is_help=True)
 app.add_typer(fraud_app, name="fraud")
+insights_app = typer.Typer(help="统计分析 / insights", no_args_is_help=True)
+app.add_typer(insights_app, name="insights")
 console = Console()
 
 
@@ -501,7 +503,8 @@ def jobs_run(
     name: str = typer.Argument(
         ...,
         help="ledger.expire | rewards.expire_vouchers | ledger.void_stale_holds | "
-        "rewards.check_budget | ledger.verify | privacy.erase_due | activities.review_alerts",
+        "rewards.check_budget | ledger.verify | privacy.erase_due | activities.review_alerts | "
+        "insights.rollup",
     ),
 ) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""
@@ -514,6 +517,32 @@ def jobs_run(
     console.print(f"{name}: {'正常 ok' if run.ok else '告警 ALERT'} {run.summary}")
     if not run.ok:
         raise typer.Exit(1)
+
+
+@insights_app.command("rebuild")
+def insights_rebuild() -> None:
+    """Empty the rollup and count every source row again (the full recomputation)."""
+    from civicpoints.insights.tasks import rebuild
+
+    counted = rebuild(_sessions())
+    console.print(f"统计已重建 / rollup rebuilt: {counted}")
+
+
+@insights_app.command("population")
+def insights_population(
+    region: str = typer.Argument(..., max=16, help="region code, e.g. HZ or HZ-SC-BS"),
+    people: int = typer.Argument(..., min=1, max=2_000_000_000, help="population"),
+) -> None:
+    """Enter a region's population (for participation rates of the population)."""
+    from civicpoints.insights import InsightsService
+    from civicpoints.kit.errors import DomainError
+
+    try:
+        with transaction(_sessions()) as s:
+            InsightsService(s).set_population(region, people, utcnow())
+    except DomainError as exc:
+        _refuse(f"{exc.message('zh-CN')} / {exc.message('en')}")
+    console.print(f"人口已登记 / population set: {escape(region)} = {people}")
 
 
 ledger_app.command("verify")(ledger_verify)

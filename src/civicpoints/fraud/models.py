@@ -97,6 +97,7 @@ class Case(Base):
     """
 
     __tablename__ = "fraud_case"
+    __table_args__ = (Index("ix_fraud_case_decided", "decided_at", "id"),)
 
     id: Mapped[uuid.UUID] = id_column()
     resident_id: Mapped[uuid.UUID] = mapped_column(index=True)

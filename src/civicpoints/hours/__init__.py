@@ -13,6 +13,7 @@ from civicpoints.hours.certificates import (
     statement,
 )
 from civicpoints.hours.errors import CertificateNotFound, CertificateRefused, InvalidStarPolicy
+from civicpoints.hours.feed import HoursRow, hours_recorded
 from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.pdf import certificate_pdf
 from civicpoints.hours.policy import StarPolicyService
@@ -40,6 +41,7 @@ __all__ = [
     "CertificateService",
     "Check",
     "CheckRead",
+    "HoursRow",
     "HoursService",
     "InvalidStarPolicy",
     "Issuer",
@@ -54,6 +56,7 @@ __all__ = [
     "Volunteer",
     "certificate_pdf",
     "check_note",
+    "hours_recorded",
     "mask_name",
     "star_level",
     "statement",

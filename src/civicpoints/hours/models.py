@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpoints.kit.db import Base, created_at_column, id_column
@@ -16,6 +16,8 @@ class HoursEntry(Base):
     """Minutes of service credited for one participation; corrections are new entries."""
 
     __tablename__ = "hours_entry"
+    # The feed analytics read by time (hours/feed.py): a window, never a scan.
+    __table_args__ = (Index("ix_hours_entry_recorded", "recorded_at", "id"),)
 
     id: Mapped[uuid.UUID] = id_column()
     resident_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -36,7 +38,10 @@ class HoursCorrection(Base):
     """
 
     __tablename__ = "hours_correction"
-    __table_args__ = (UniqueConstraint("participation_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("participation_id", "seq"),
+        Index("ix_hours_correction_recorded", "recorded_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = id_column()
     participation_id: Mapped[uuid.UUID]

@@ -12,14 +12,18 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.insights.tasks import rollup as insights_rollup
 from civicpoints.jobs import tasks
 from civicpoints.jobs.runner import Job, run_scheduled
 from civicpoints.kit.clock import BUSINESS_TZ, utcnow
 from civicpoints.kit.settings import Settings
 from civicpoints.privacy.tasks import erase_due_with
 
+ROLLUP_MINUTES = "*/5"
+Cron = dict[str, int | str]
 
-def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
+
+def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, Cron]]:
     """name → (job, cron fields in Beijing time)."""
     return {
         "ledger.expire": (tasks.expire, {"hour": 0, "minute": 10}),
@@ -32,16 +36,23 @@ def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, dict[str, int]]]:
         "ledger.verify": (tasks.verify_with(settings), {"hour": 2, "minute": 30}),
         "privacy.erase_due": (erase_due_with(settings), {"hour": 3, "minute": 30}),
         "activities.review_alerts": (tasks.review_alerts_with(settings), {"minute": 5}),
+        # Every five minutes (its slot: the five minutes, docs/insights.md).
+        "insights.rollup": (insights_rollup, {"minute": ROLLUP_MINUTES}),
     }
 
 
-def slot_of(cron: dict[str, int], now: datetime) -> str:
-    """The period a cron-scheduled run is for: its Beijing day, or hour for an hourly job."""
+def slot_of(cron: Cron, now: datetime) -> str:
+    """The period a cron-scheduled run is for: its Beijing day, or hour for an hourly job,
+    or its n minutes for a job every n minutes (minute "*/n")."""
     local = now.astimezone(BUSINESS_TZ)
+    minute = cron.get("minute")
+    if isinstance(minute, str) and minute.startswith("*/"):
+        step = int(minute[2:])
+        return local.strftime("%Y-%m-%dT%H:") + f"{local.minute // step * step:02d}"
     return local.strftime("%Y-%m-%d" if "hour" in cron else "%Y-%m-%dT%H")
 
 
-def _cron_run(sessions: sessionmaker[Session], name: str, job: Job, cron: dict[str, int]) -> None:
+def _cron_run(sessions: sessionmaker[Session], name: str, job: Job, cron: Cron) -> None:
     run_scheduled(sessions, name, job, slot_of(cron, utcnow()))
 
 

@@ -31,6 +31,7 @@ from civicpoints.ledger.errors import (
     InvalidAmount,
     LedgerNotInitialized,
 )
+from civicpoints.ledger.feed import FlowRow, flows_recorded
 from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
@@ -72,6 +73,7 @@ __all__ = [
     "Entry",
     "EntryNotFound",
     "ExpiryReport",
+    "FlowRow",
     "Hold",
     "HoldNotPending",
     "HoldRequest",
@@ -100,6 +102,7 @@ __all__ = [
     "education_of",
     "entry_fields",
     "entry_to_json",
+    "flows_recorded",
     "load_or_create_signer",
     "load_verifier",
     "log_signer",

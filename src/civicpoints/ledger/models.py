@@ -60,7 +60,11 @@ class Transfer(Base):
     """One movement of points between two accounts of the same bucket."""
 
     __tablename__ = "ledger_transfer"
-    __table_args__ = (UniqueConstraint("bucket", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("bucket", "idempotency_key"),
+        # The feed analytics read by time (ledger/feed.py): a window, never a scan.
+        Index("ix_ledger_transfer_recorded", "recorded_at", "id"),
+    )
 
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
@@ -250,6 +254,9 @@ class Hold(Base):
     __table_args__ = (
         UniqueConstraint("bucket", "idempotency_key"),
         Index("ix_ledger_hold_timeout", "bucket", "status", "timeout_at"),
+        # A posted (or partly expired) hold's transfer → its wallet (ledger/feed.py).
+        Index("ix_ledger_hold_resolve", "bucket", "resolve_transfer_id"),
+        Index("ix_ledger_hold_expired", "bucket", "expired_transfer_id"),
     )
 
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)

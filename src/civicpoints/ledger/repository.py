@@ -22,8 +22,23 @@ def _flows() -> tuple[ColumnElement[str | None], Select[Any]]:
     the clawback sink or to its debt account: a clawback, a repayment) or restored (from the
     clawback sink back to a wallet); others (holds, debts, forgiving) are left out."""
     debit, credit = aliased(Account), aliased(Account)
+    flow: Any = flow_case(debit, credit)  # typed as the columns it is selected with
+    stmt = (
+        select(flow, func.sum(Transfer.amount))
+        .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
+        .join(
+            credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
+        )
+        .where(flow.is_not(None))
+    )
+    return flow, stmt
+
+
+def flow_case(debit: type[Account], credit: type[Account]) -> ColumnElement[str | None]:
+    """SQL: the flow of a transfer between the accounts `debit` and `credit` (aliases), or
+    NULL for transfers that leave circulation as it is (see `_flows`)."""
     from_clawback = debit.owner == "system:clawback"
-    flow = case(
+    return case(
         (debit.owner.like("system:issuance:%"), "issued"),
         (credit.owner.like("system:redemption:%"), "redeemed"),
         (from_clawback & (credit.kind == "wallet"), "restored"),
@@ -34,15 +49,6 @@ def _flows() -> tuple[ColumnElement[str | None], Select[Any]]:
         ((debit.kind == "wallet") & (credit.kind == "debt"), "clawed"),
         else_=None,
     )
-    stmt = (
-        select(flow, func.sum(Transfer.amount))
-        .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
-        .join(
-            credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
-        )
-        .where(flow.is_not(None))
-    )
-    return flow, stmt
 
 
 class LedgerRepository:

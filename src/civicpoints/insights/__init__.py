@@ -1,0 +1,21 @@
+"""Insights: analytics rollups per community and Beijing month, the figures of a region
+(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed."""
+
+from civicpoints.insights.errors import InvalidRange
+from civicpoints.insights.export import as_file
+from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
+from civicpoints.insights.rollup import Rollup
+from civicpoints.insights.schemas import FiguresRead
+from civicpoints.insights.service import InsightsService, default_range, month_start
+
+__all__ = [
+    "SUPPRESSED",
+    "THRESHOLD",
+    "FiguresRead",
+    "InsightsService",
+    "InvalidRange",
+    "Rollup",
+    "as_file",
+    "default_range",
+    "month_start",
+]

@@ -1,0 +1,26 @@
+"""The insights domain's errors, with zh-CN and en text."""
+
+from __future__ import annotations
+
+from civicpoints.kit.errors import DomainError
+
+
+class InvalidRange(DomainError):
+    """A month range that is empty, reversed or too long (nothing is read)."""
+
+    code = "insights.invalid_range"
+    status = 422
+    title = {"zh-CN": "月份范围无效", "en": "Invalid month range"}
+    messages = {
+        "zh-CN": "月份范围无效：起始月不得晚于结束月，且最多 {most} 个月",
+        "en": "invalid month range: from must not be after to, at most {most} months",
+    }
+
+
+class RegionUnknown(DomainError):
+    """No region has this code (nothing is written)."""
+
+    code = "insights.region_unknown"
+    status = 404
+    title = {"zh-CN": "未找到", "en": "Not found"}
+    messages = {"zh-CN": "区域代码 {code} 不存在", "en": "no region has the code {code}"}

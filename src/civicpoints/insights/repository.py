@@ -1,0 +1,305 @@
+"""All SQL of insights: the rollup tables, and the reads of other domains' public tables
+(residents, participations, fraud cases, regions) the rollup and the figures need."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from civicpoints.activities import Participation, RecordStatus
+from civicpoints.fraud import Case
+from civicpoints.identity import Resident
+from civicpoints.insights.models import CITY, Figure, Member, Population, Seen, Watermark
+from civicpoints.insights.privacy import BANDS, born_before
+from civicpoints.insights.tally import CaseRow, FigureKey, MemberKey
+from civicpoints.regions import Region
+
+CHUNK = 500  # ids per IN list
+
+
+def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+class InsightsRepository:
+    """Reads and writes the rollup; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.postgres else sqlite.insert)(table)
+
+    # -- watermarks and rows seen ---------------------------------------------------------
+
+    def watermark(self, source: str) -> Watermark | None:
+        """A source's watermark, locked for this run where the database can."""
+        stmt = select(Watermark).where(Watermark.source == source)
+        if self.postgres:
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt.execution_options(populate_existing=True)).first()
+
+    def watermarks(self) -> dict[str, datetime]:
+        """Every source's watermark (no lock: for the live delta)."""
+        rows = self.session.execute(select(Watermark.source, Watermark.upto)).all()
+        return {s: u for s, u in rows}
+
+    def set_watermark(self, source: str, upto: datetime) -> None:
+        """Move a source's watermark forward (never back)."""
+        stmt = self._insert(Watermark).values(source=source, upto=upto, runs=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["source"],
+            set_={
+                "upto": case(
+                    (Watermark.upto > stmt.excluded.upto, Watermark.upto), else_=stmt.excluded.upto
+                ),
+                "runs": Watermark.runs + 1,
+            },
+        )
+        self.session.execute(stmt)
+
+    def mark_seen(self, source: str, rows: Sequence[tuple[uuid.UUID, datetime]]) -> set[uuid.UUID]:
+        """Record rows as counted; returns those not counted before (a concurrent run that
+        recorded one first waits, then gets nothing back for it)."""
+        fresh: set[uuid.UUID] = set()
+        for part in _chunks(rows):
+            values = [{"source": source, "row_id": i, "recorded_at": at} for i, at in part]
+            stmt = self._insert(Seen).values(values).on_conflict_do_nothing()
+            fresh.update(self.session.scalars(stmt.returning(Seen.row_id)).all())
+        return fresh
+
+    def seen_of(self, source: str, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these rows are counted already."""
+        out: set[uuid.UUID] = set()
+        for part in _chunks(ids):
+            stmt = select(Seen.row_id).where(Seen.source == source, Seen.row_id.in_(part))
+            out.update(self.session.scalars(stmt).all())
+        return out
+
+    def forget_seen(self, source: str, before: datetime) -> int:
+        """Drop the record of rows far enough behind the watermark to never come again."""
+        stmt = delete(Seen).where(Seen.source == source, Seen.recorded_at < before)
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    def clear(self) -> None:
+        """Empty the rollup (a rebuild starts from nothing)."""
+        for table in (Figure, Member, Seen, Watermark):
+            self.session.execute(delete(table))
+
+    # -- increments ------------------------------------------------------------------------
+
+    def add_figures(self, figures: dict[FigureKey, int]) -> None:
+        """Add to figures (upsert: commutative, so concurrent runs add up)."""
+        items = [(k, v) for k, v in sorted(figures.items()) if v]
+        for part in _chunks(items):
+            values = [
+                {"community_id": c, "month": m, "figure": f, "key": k, "value": v}
+                for (c, m, f, k), v in part
+            ]
+            stmt = self._insert(Figure).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["community_id", "month", "figure", "key"],
+                set_={"value": Figure.value + stmt.excluded.value},
+            )
+            self.session.execute(stmt)
+
+    def add_members(self, members: dict[MemberKey, int]) -> None:
+        """Add to residents' counted participations per community and month."""
+        items = [(k, v) for k, v in sorted(members.items()) if v]
+        for part in _chunks(items):
+            values = [
+                {"community_id": c, "month": m, "resident_id": r, "n": n} for (c, m, r), n in part
+            ]
+            stmt = self._insert(Member).values(values)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["community_id", "month", "resident_id"],
+                set_={"n": Member.n + stmt.excluded.n},
+            )
+            self.session.execute(stmt)
+
+    # -- other domains' rows ------------------------------------------------------------
+
+    def communities_of(self, resident_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """Each resident's community."""
+        out: dict[uuid.UUID, uuid.UUID] = {}
+        for part in _chunks(sorted(set(resident_ids))):
+            stmt = select(Resident.id, Resident.community_id).where(Resident.id.in_(part))
+            out.update({r: c for r, c in self.session.execute(stmt).all()})
+        return out
+
+    def people_of(self, resident_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[date, str]]:
+        """Birth day and sex (as derived from the ID card at registration) of residents."""
+        out: dict[uuid.UUID, tuple[date, str]] = {}
+        for part in _chunks(sorted(set(resident_ids))):
+            stmt = select(Resident.id, Resident.birth_date, Resident.sex).where(
+                Resident.id.in_(part)
+            )
+            out.update({r: (b, s) for r, b, s in self.session.execute(stmt).all()})
+        return out
+
+    def channels_of(self, participation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """How each participation was recorded (app, offline, import)."""
+        out: dict[uuid.UUID, str] = {}
+        for part in _chunks(sorted(set(participation_ids))):
+            stmt = select(Participation.id, Participation.source).where(Participation.id.in_(part))
+            out.update({p: s for p, s in self.session.execute(stmt).all()})
+        return out
+
+    def cases_recorded(
+        self,
+        since: datetime,
+        until: datetime,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[CaseRow]:
+        """Fraud cases decided in [since, until), keyset-paged by (decided_at, id)."""
+        stmt = (
+            select(Case.id, Case.decided_at, Case.resident_id, Case.kind)
+            .where(Case.decided_at >= since, Case.decided_at < until)
+            .order_by(Case.decided_at, Case.id)
+            .limit(limit)
+        )
+        if after is not None:
+            at, last = after
+            stmt = stmt.where(
+                or_(Case.decided_at > at, and_(Case.decided_at == at, Case.id > last))
+            )
+        return [CaseRow(*row) for row in self.session.execute(stmt).all()]
+
+    # -- figures of a region -------------------------------------------------------------
+
+    def _communities(self, region: Region) -> Any:
+        """SQL: the ids of the communities (and other regions) in the region's subtree."""
+        return select(Region.id).where(Region.path.startswith(region.path, autoescape=True))
+
+    def _owned(self, column: Any, region: Region) -> ColumnElement[bool]:
+        inside = column.in_(self._communities(region))
+        return or_(inside, column == CITY) if region.parent_id is None else inside
+
+    def figures(self, region: Region, first: str, last: str) -> dict[tuple[str, str, str], int]:
+        """Sums of every figure by (month, figure, key), months first..last."""
+        stmt = (
+            select(Figure.month, Figure.figure, Figure.key, func.sum(Figure.value))
+            .where(self._owned(Figure.community_id, region))
+            .where(Figure.month >= first, Figure.month <= last)
+            .group_by(Figure.month, Figure.figure, Figure.key)
+        )
+        return {(m, f, k): int(v or 0) for m, f, k, v in self.session.execute(stmt).all()}
+
+    def points_upto(self, region: Region, last: str) -> dict[str, int]:
+        """Every points flow of the region up to and including month `last`."""
+        stmt = (
+            select(Figure.key, func.sum(Figure.value))
+            .where(self._owned(Figure.community_id, region), Figure.figure == "points")
+            .where(Figure.month <= last)
+            .group_by(Figure.key)
+        )
+        return {k: int(v or 0) for k, v in self.session.execute(stmt).all()}
+
+    def _live_members(
+        self, region: Region, first: str, last: str, skip: Sequence[uuid.UUID]
+    ) -> Any:
+        stmt = select(Member).where(
+            Member.community_id.in_(self._communities(region)),
+            Member.month >= first,
+            Member.month <= last,
+            Member.n > 0,
+        )
+        if skip:
+            stmt = stmt.where(Member.resident_id.not_in(skip))
+        return stmt.subquery()
+
+    def participants(
+        self, region: Region, first: str, last: str, skip: Sequence[uuid.UUID]
+    ) -> dict[str, tuple[int, int]]:
+        """(participants, new volunteers) per month, leaving out the residents `skip`."""
+        m = self._live_members(region, first, last, skip)
+        earlier = aliased(Member)
+        before = (
+            select(earlier.resident_id)
+            .where(earlier.resident_id == m.c.resident_id, earlier.month < m.c.month)
+            .where(earlier.n > 0)
+            .exists()
+        )
+        new = case((before, None), else_=m.c.resident_id)
+        stmt = select(
+            m.c.month,
+            func.count(func.distinct(m.c.resident_id)),
+            func.count(func.distinct(new)),
+        ).group_by(m.c.month)
+        return {mo: (int(p), int(n)) for mo, p, n in self.session.execute(stmt).all()}
+
+    def cells(
+        self, region: Region, first: str, last: str, skip: Sequence[uuid.UUID], on: date
+    ) -> dict[tuple[str, str], int]:
+        """The period's participants by (age band on `on`, sex), leaving out `skip`."""
+        m = self._live_members(region, first, last, skip)
+        people = select(func.distinct(m.c.resident_id).label("rid")).subquery()
+        whens = [
+            (Resident.birth_date > born_before(on, BANDS[i + 1][1]), BANDS[i][0])
+            for i in range(len(BANDS) - 1)
+        ]
+        band = case(*whens, else_=BANDS[-1][0])
+        stmt = (
+            select(band, Resident.sex, func.count())
+            .join(people, people.c.rid == Resident.id)
+            .group_by(band, Resident.sex)
+        )
+        return {(b, s): int(n) for b, s, n in self.session.execute(stmt).all()}
+
+    def members_of(
+        self, resident_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[uuid.UUID, str, uuid.UUID, int]]:
+        """Every stored membership row of these residents (any community, any month)."""
+        out: list[tuple[uuid.UUID, str, uuid.UUID, int]] = []
+        for part in _chunks(sorted(set(resident_ids))):
+            stmt = select(Member.community_id, Member.month, Member.resident_id, Member.n).where(
+                Member.resident_id.in_(part)
+            )
+            out.extend((c, m, r, n) for c, m, r, n in self.session.execute(stmt).all())
+        return out
+
+    def registered(self, region: Region, before: datetime) -> int:
+        """Residents registered in the region's communities before an instant."""
+        stmt = select(func.count()).where(
+            Resident.community_id.in_(self._communities(region)), Resident.created_at < before
+        )
+        return int(self.session.scalar(stmt) or 0)
+
+    def backlog(self, region: Region) -> int:
+        """Participation records of the region's residents waiting for a reviewer now."""
+        stmt = (
+            select(func.count())
+            .select_from(Participation)
+            .join(Resident, Resident.id == Participation.resident_id)
+            .where(
+                Participation.status == RecordStatus.PENDING_REVIEW,
+                Resident.community_id.in_(self._communities(region)),
+            )
+        )
+        return int(self.session.scalar(stmt) or 0)
+
+    def region_by_code(self, code: str) -> Region | None:
+        """A region by its code."""
+        return self.session.scalars(select(Region).where(Region.code == code)).one_or_none()
+
+    def population(self, region_id: uuid.UUID) -> int | None:
+        """A region's population as entered, or None."""
+        row = self.session.get(Population, region_id)
+        return row.population if row else None
+
+    def set_population(self, region_id: uuid.UUID, population: int, now: datetime) -> None:
+        """Enter (or replace) a region's population."""
+        row = self.session.get(Population, region_id)
+        if row is None:
+            self.session.add(Population(region_id=region_id, population=population, set_at=now))
+        else:
+            row.population, row.set_at = population, now

@@ -1,0 +1,258 @@
+"""The figures of a region and a range of months, for those whose scope covers the region:
+the rollup plus the live delta (rollup.py), people counts suppressed (privacy.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from civicpoints.access import Principal, Role
+from civicpoints.insights.errors import InvalidRange, RegionUnknown
+from civicpoints.insights.people import People, count, merge
+from civicpoints.insights.privacy import BANDS, SEXES, SUPPRESSED, THRESHOLD, grid, rate, shown
+from civicpoints.insights.privacy import split as split_new
+from civicpoints.insights.repository import InsightsRepository
+from civicpoints.insights.rollup import SOURCES, Delta, Rollup
+from civicpoints.insights.schemas import (
+    DemographicsRead,
+    FiguresRead,
+    MonthRead,
+    PointsRead,
+    RegionRef,
+    Shown,
+    TotalsRead,
+)
+from civicpoints.insights.tally import CITY, outstanding
+from civicpoints.kit.clock import add_months, local_date
+from civicpoints.kit.errors import Forbidden
+from civicpoints.kit.months import bounds, key_of
+from civicpoints.regions import Region, RegionService
+from civicpoints.rewards import CatalogService
+
+MAX_MONTHS = 36
+OFFLINE = ("offline", "import")  # paper slips at the service point, typed or imported
+
+
+def months_of(first: date, last: date) -> list[date]:
+    """First days of the months first..last, refused when reversed or too long."""
+    out: list[date] = []
+    m = first.replace(day=1)
+    while m <= last and len(out) <= MAX_MONTHS:
+        out.append(m)
+        m = add_months(m, 1)
+    if not out or len(out) > MAX_MONTHS:
+        raise InvalidRange(field="from", most=MAX_MONTHS)
+    return out
+
+
+def month_start(text: str) -> date:
+    """The first day of a 'YYYY-MM' month (the pattern is checked at the edge)."""
+    return date(int(text[:4]), int(text[5:7]), 1)
+
+
+def default_range(now: datetime) -> tuple[date, date]:
+    """The last twelve Beijing months, this one included."""
+    this = local_date(now).replace(day=1)
+    return add_months(this, -11), this
+
+
+def _shown(v: int | str) -> Shown:
+    return v if isinstance(v, int) else ("<10" if v == SUPPRESSED else "x")
+
+
+def _one(v: int) -> Shown:
+    return _shown(shown([v], [])[0])
+
+
+class InsightsService:
+    """Reads the figures; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.repo = InsightsRepository(session)
+        self.regions = RegionService(session)
+
+    def region_for(self, who: Principal, region_id: uuid.UUID | None) -> Region:
+        """The region asked for (None: the caller's widest), once the caller's admin or
+        auditor scope is known to cover it (scope before existence, as everywhere)."""
+        if not {Role.ADMIN, Role.AUDITOR} & set(who.roles):
+            raise Forbidden()
+        if region_id is None:
+            region_id = self.scope(who)[0].id
+        self.regions.require_role_over(who, Role.AUDITOR, region_id)
+        return self.regions.get(region_id)
+
+    def scope(self, who: Principal) -> list[Region]:
+        """The regions the caller may read figures of, in tree order (for the picker)."""
+        tree = sorted(self.regions.tree(), key=lambda r: r.path)
+        return [r for r in tree if who.may(Role.AUDITOR, r.path)]
+
+    def set_population(self, code: str, population: int, now: datetime) -> None:
+        """Enter a region's population by the region's code (operators: the CLI)."""
+        region = self.repo.region_by_code(code)
+        if region is None:
+            raise RegionUnknown(field="region", code=code)
+        self.repo.set_population(region.id, population, now)
+
+    def figures(self, region: Region, first: date, last: date, now: datetime) -> FiguresRead:
+        """The region's figures for months first..last (Beijing), as of `now`."""
+        months = [key_of(m) for m in months_of(first, last)]
+        end = min(now, bounds(months_of(last, last)[0])[1])
+        inside = self._inside(region)
+        delta = Rollup(self.session).live(now)
+        sums = self._sums(region, months, delta, inside)
+        people = self._people(region, months, delta, inside, local_date(end - timedelta(seconds=1)))
+        return self._assemble(region, months, sums, people, delta, end, now)
+
+    def _inside(self, region: Region) -> set[uuid.UUID]:
+        ids = {r.id for r in self.regions.tree() if r.path.startswith(region.path)}
+        return ids | {CITY} if region.parent_id is None else ids
+
+    def _sums(
+        self, region: Region, months: list[str], delta: Delta, inside: set[uuid.UUID]
+    ) -> Counter[tuple[str, str, str]]:
+        """Figures by (month, figure, key); the key ('upto', 'points', flow) holds each flow
+        up to the last month (for what is outstanding)."""
+        sums: Counter[tuple[str, str, str]] = Counter(
+            self.repo.figures(region, months[0], months[-1])
+        )
+        upto = Counter(self.repo.points_upto(region, months[-1]))
+        for (c, m, f, k), v in delta.increments.figures.items():
+            if c not in inside:
+                continue
+            if months[0] <= m <= months[-1]:
+                sums[(m, f, k)] += v
+            if f == "points" and m <= months[-1]:
+                upto[k] += v
+        for k, v in upto.items():
+            sums[("upto", "points", k)] = v
+        return sums
+
+    def _people(
+        self, region: Region, months: list[str], delta: Delta, inside: set[uuid.UUID], on: date
+    ) -> People:
+        """People counted by the database (all but the residents the delta touches) plus
+        those residents counted here from their rows merged with the delta."""
+        skip = sorted(delta.residents)
+        out = People()
+        for m, (p, n) in self.repo.participants(region, months[0], months[-1], skip).items():
+            out.participants[m], out.new[m] = p, n
+        out.cells.update(self.repo.cells(region, months[0], months[-1], skip, on))
+        if skip:
+            rows = merge(self.repo.members_of(skip), delta.increments.members)
+            rows = [row for row in rows if row[2] in delta.residents]
+            who = self.repo.people_of(skip)
+            out.add(count(rows, lambda c: c in inside, months, who, on))
+        return out
+
+    def _assemble(
+        self,
+        region: Region,
+        months: list[str],
+        sums: Counter[tuple[str, str, str]],
+        people: People,
+        delta: Delta,
+        end: datetime,
+        now: datetime,
+    ) -> FiguresRead:
+        rows = [self._month(m, sums, people) for m in months]
+        demo = self._demographics(people)
+        total = Counter[tuple[str, str]]()
+        for (m, f, k), v in sums.items():
+            if m != "upto":
+                total[(f, k)] += v
+        marks = self.repo.watermarks()
+        return FiguresRead(
+            region=RegionRef(
+                id=region.id, name=region.name, name_en=region.name_en, level=region.level
+            ),
+            first=months[0],
+            last=months[-1],
+            generated_at=now,
+            rolled_up_to=min((marks[s] for s in SOURCES if s in marks), default=None),
+            live_rows=delta.rows,
+            suppressed_below=THRESHOLD,
+            months=rows,
+            totals=self._totals(region, total, sums, demo.total, end, now),
+            demographics=demo,
+        )
+
+    def _points(self, get: dict[str, int]) -> PointsRead:
+        return PointsRead(
+            issued=get.get("issued", 0),
+            redeemed=get.get("redeemed", 0),
+            expired=get.get("expired", 0),
+            donated=get.get("donated", 0),
+            clawed_back=get.get("clawed", 0) - get.get("restored", 0),
+        )
+
+    def _month(self, m: str, sums: Counter[tuple[str, str, str]], people: People) -> MonthRead:
+        p, new, back = split_new(people.participants[m], people.new[m])
+        flows = {k: v for (mo, f, k), v in sums.items() if mo == m and f == "points"}
+        return MonthRead(
+            month=m,
+            participants=_shown(p),
+            new_volunteers=_shown(new),
+            returning_volunteers=_shown(back),
+            hours=round(sums[(m, "hours", "minutes")] / 60, 1),
+            participations=sum(
+                v for (mo, f, _), v in sums.items() if mo == m and f == "participations"
+            ),
+            points=self._points(flows),
+        )
+
+    def _demographics(self, people: People) -> DemographicsRead:
+        table = grid([[people.cells[(b, s)] for s in SEXES] for b, _ in BANDS])
+        return DemographicsRead(
+            bands=[b for b, _ in BANDS],
+            sexes=list(SEXES),
+            cells=[[_shown(v) for v in row] for row in table.cells],
+            band_totals=[_shown(v) for v in table.row_totals],
+            sex_totals=[_shown(v) for v in table.col_totals],
+            total=_shown(table.total),
+        )
+
+    def _totals(
+        self,
+        region: Region,
+        total: Counter[tuple[str, str]],
+        sums: Counter[tuple[str, str, str]],
+        participants: Shown,
+        end: datetime,
+        now: datetime,
+    ) -> TotalsRead:
+        def part(figure: str) -> dict[str, int]:
+            return {k: v for (f, k), v in total.items() if f == figure}
+
+        points = self._points(part("points"))
+        held = outstanding({k: v for (m, f, k), v in sums.items() if m == "upto"})
+        registered = self.repo.registered(region, end)
+        population = self.repo.population(region.id)
+        fen = held * CatalogService(self.session).fen_per_point(now)
+        shown_registered = _one(registered)
+        channels = part("channel")
+        return TotalsRead(
+            participants=participants,
+            registered_residents=shown_registered,
+            participation_rate=rate(participants, shown_registered),
+            population=population,
+            population_rate=rate(participants, population),
+            hours=round(total[("hours", "minutes")] / 60, 1),
+            participations=sum(part("participations").values()),
+            by_category={k: v for k, v in sorted(part("participations").items()) if v},
+            by_channel={
+                "app": channels.get("app", 0),
+                "offline": sum(channels.get(k, 0) for k in OFFLINE),
+            },
+            points=points,
+            outstanding=held,
+            redemption_rate=rate(points.redeemed, points.issued),
+            liability_fen=fen,
+            liability_yuan=round(fen / 100, 2),
+            clawbacks=_one(total[("clawbacks", "correct")] - total[("clawbacks", "restore")]),
+            fraud_flags=_one(sum(part("fraud").values())),
+            review_backlog=self.repo.backlog(region),
+        )

@@ -1,0 +1,129 @@
+"""Pure: what rows of the sources add to the rollup (values in, increments out).
+
+Every source row is immutable and counted once, so the rollup is a sum of increments: the
+ledger's transfers (points, by the Beijing month they occurred), the hours register's entries
+and corrections (hours, participations and participants, by the month served) and the fraud
+cases (by the month decided). A clawback is its own row: it subtracts what the entry added
+(docs/insights.md)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from civicpoints.hours import HoursRow
+from civicpoints.kit.clock import month_key
+from civicpoints.ledger import FlowRow
+
+# Figures no community owns (points of team pools, education accounts) count city-wide only.
+CITY = uuid.UUID(int=0)
+FigureKey = tuple[uuid.UUID, str, str, str]  # community, month, figure, key
+MemberKey = tuple[uuid.UUID, str, uuid.UUID]  # community, month, resident
+# What each entry kind of the hours register adds to participations (and clawbacks).
+SIGN = {"entry": 1, "correct": -1, "restore": 1}
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A fraud case as decided (append-only): the resident, how and when."""
+
+    id: uuid.UUID
+    recorded_at: datetime
+    resident_id: uuid.UUID
+    kind: str
+
+
+@dataclass
+class Increments:
+    """What a batch of rows adds: figures, and participation counts per member."""
+
+    figures: Counter[FigureKey] = field(default_factory=Counter)
+    members: Counter[MemberKey] = field(default_factory=Counter)
+
+    def merge(self, other: Increments) -> None:
+        """Add another batch's increments to these."""
+        self.figures.update(other.figures)
+        self.members.update(other.members)
+
+
+def day_month(d: date) -> str:
+    """'YYYY-MM' of a calendar day."""
+    return f"{d.year:04d}-{d.month:02d}"
+
+
+def owner_community(owner: str, residents: Mapping[uuid.UUID, uuid.UUID]) -> uuid.UUID:
+    """The community a ledger account belongs to: a resident's (wallet, savings…) or a
+    community's pool; anything else (teams, children's education accounts) city-wide."""
+    parts = owner.split(":")
+    if len(parts) != 3:
+        return CITY
+    try:
+        ident = uuid.UUID(parts[2])
+    except ValueError:
+        return CITY
+    if parts[1] == "resident":
+        return residents.get(ident, CITY)
+    return ident if parts[1] == "community" else CITY
+
+
+def owner_resident(owner: str) -> uuid.UUID | None:
+    """The resident a ledger account belongs to, if any."""
+    parts = owner.split(":")
+    if len(parts) == 3 and parts[1] == "resident":
+        try:
+            return uuid.UUID(parts[2])
+        except ValueError:
+            return None
+    return None
+
+
+def of_flows(rows: Iterable[FlowRow], residents: Mapping[uuid.UUID, uuid.UUID]) -> Increments:
+    """Points by flow (issued, redeemed, expired, clawed, restored, carried in and out, and
+    donated: the carries out of kind `donate`) per owner's community and month occurred."""
+    out = Increments()
+    for r in rows:
+        at = (owner_community(r.owner, residents), month_key(r.occurred_at), "points")
+        out.figures[(*at, r.flow)] += r.amount
+        if r.flow == "carried_out" and r.kind == "donate":
+            out.figures[(*at, "donated")] += r.amount
+    return out
+
+
+def of_hours(
+    rows: Iterable[HoursRow],
+    residents: Mapping[uuid.UUID, uuid.UUID],
+    channels: Mapping[uuid.UUID, str],
+) -> Increments:
+    """Hours, participations by category and channel, clawbacks and the participants'
+    counts, per resident's community and month served."""
+    out = Increments()
+    for r in rows:
+        community, month = residents.get(r.resident_id, CITY), day_month(r.served_on)
+        sign = SIGN.get(r.kind, 0)
+        at = (community, month)
+        out.figures[(*at, "hours", "minutes")] += r.minutes
+        out.figures[(*at, "participations", r.category)] += sign
+        out.figures[(*at, "channel", channels.get(r.participation_id, "unknown"))] += sign
+        if r.kind != "entry":
+            out.figures[(*at, "clawbacks", r.kind)] += 1
+        out.members[(*at, r.resident_id)] += sign
+    return out
+
+
+def of_cases(rows: Iterable[CaseRow], residents: Mapping[uuid.UUID, uuid.UUID]) -> Increments:
+    """Fraud cases confirmed, by kind (rejection, clawback), per community and month."""
+    out = Increments()
+    for r in rows:
+        at = (residents.get(r.resident_id, CITY), month_key(r.recorded_at))
+        out.figures[(*at, "fraud", r.kind)] += 1
+    return out
+
+
+def outstanding(points: Mapping[str, int]) -> int:
+    """What a region's flows do to the points its accounts hold."""
+    p = points.get
+    plus = p("issued", 0) + p("restored", 0) + p("carried_in", 0)
+    return plus - p("redeemed", 0) - p("expired", 0) - p("clawed", 0) - p("carried_out", 0)

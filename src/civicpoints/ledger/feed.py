@@ -1,0 +1,79 @@
+"""The transfers recorded in a window, each named by what it does to points in circulation:
+the feed that analytics roll up (insights), read in pages by (recorded_at, id)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from civicpoints.ledger.models import Account, Hold, Transfer
+from civicpoints.ledger.repository import flow_case
+
+TRANSIT_OWNER = "system:transit"
+HOLD_OWNER = "system:hold"
+# The flows whose account is the transfer's credit side (the others: its debit side).
+CREDIT_SIDE = frozenset({"issued", "restored", "carried_in"})
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """One transfer that changes the points an owner holds: `owner` is the user account's
+    owner name (a wallet, a pool, ...), `flow` one of issued, redeemed, expired, clawed,
+    restored, carried_out, carried_in (carries pass through the transit accounts)."""
+
+    id: uuid.UUID
+    recorded_at: datetime
+    occurred_at: datetime
+    kind: str
+    flow: str
+    amount: int
+    owner: str
+
+
+def flows_recorded(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[FlowRow]:
+    """Transfers recorded in [since, until) that move points in or out of a user account,
+    in (recorded_at, id) order after the keyset `after`; at most `limit`."""
+    debit, credit, held = aliased(Account), aliased(Account), aliased(Account)
+    flow = case(
+        (credit.owner == TRANSIT_OWNER, "carried_out"),
+        (debit.owner == TRANSIT_OWNER, "carried_in"),
+        else_=flow_case(debit, credit),
+    )
+    stmt = (
+        select(Transfer, flow, func.coalesce(held.owner, debit.owner), credit.owner)
+        .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
+        .join(
+            credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
+        )
+        # A redemption is posted from the hold account: the wallet is the hold's.
+        .outerjoin(
+            Hold,
+            (debit.owner == HOLD_OWNER)
+            & (Hold.bucket == Transfer.bucket)
+            & or_(Hold.resolve_transfer_id == Transfer.id, Hold.expired_transfer_id == Transfer.id),
+        )
+        .outerjoin(held, (held.bucket == Hold.bucket) & (held.id == Hold.account_id))
+        .where(Transfer.recorded_at >= since, Transfer.recorded_at < until, flow.is_not(None))
+        .order_by(Transfer.recorded_at, Transfer.id)
+        .limit(limit)
+    )
+    if after is not None:
+        at, last = after
+        stmt = stmt.where(
+            or_(Transfer.recorded_at > at, and_(Transfer.recorded_at == at, Transfer.id > last))
+        )
+    rows = []
+    for t, f, d_owner, c_owner in session.execute(stmt).all():
+        owner = c_owner if f in CREDIT_SIDE else d_owner
+        rows.append(FlowRow(t.id, t.recorded_at, t.occurred_at, t.kind, str(f), t.amount, owner))
+    return rows
