@@ -65,6 +65,7 @@ from civicpoints.cli.demo_data import (
 from civicpoints.cli.demo_donations import load_donations, star_gives_and_saves
 from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
+from civicpoints.cli.demo_outcomes import load_outcomes
 from civicpoints.cli.demo_rewards import load_rewards
 from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
@@ -139,6 +140,9 @@ def load_demo(
         star_gives_and_saves(sessions, demo.city, star)
     load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
     load_teams(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free, demo.book)
+    district = demo.city.streets[0].parent_id  # 西湖区: 成效指标 before and after it joined
+    assert district is not None
+    load_outcomes(sessions, district, demo.principals, utcnow())
     with transaction(sessions) as s:  # the dashboards' figures (/admin/insights) at once
         Rollup(s).run(utcnow())
     _say(

@@ -3,6 +3,9 @@
 
 from civicpoints.insights.errors import InvalidRange
 from civicpoints.insights.export import as_file
+from civicpoints.insights.outcome_rules import Unit
+from civicpoints.insights.outcome_schemas import IndicatorCreate, OutcomeCreate
+from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
@@ -12,9 +15,13 @@ __all__ = [
     "SUPPRESSED",
     "THRESHOLD",
     "FiguresRead",
+    "IndicatorCreate",
     "InsightsService",
     "InvalidRange",
+    "OutcomeCreate",
+    "OutcomeService",
     "Rollup",
+    "Unit",
     "as_file",
     "default_range",
     "month_start",

@@ -29,6 +29,7 @@ from civicpoints.community.team_router import router as community_teams
 from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
+from civicpoints.insights.outcome_router import router as insights_outcomes
 from civicpoints.insights.router import router as insights
 from civicpoints.jobs import Background
 from civicpoints.kit.context import build_context
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         donations,
         community_teams,
         insights,
+        insights_outcomes,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/operations.md)
