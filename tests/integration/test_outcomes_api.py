@@ -47,7 +47,7 @@ def waste(client: TestClient) -> None:
     assert r.status_code == 201, r.text
 
 
-def value(city: City, v: float = 65.5, **over: object) -> dict[str, object]:
+def value(city: City, v: float = 65.5, /, **over: object) -> dict[str, object]:
     """A value of 垃圾分类执行率 in the first community, last month."""
     body = {
         "indicator": "waste_sorting_rate",
