@@ -27,7 +27,9 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         """The problem as the API lists it."""
-        return {"line": self.line, "field": self.field, "message": f"{self.zh} / {self.en}"}
+        zh = f"第 {self.line} 行：{self.zh}" if self.line else self.zh
+        en = f"line {self.line}: {self.en}" if self.line else self.en
+        return {"line": self.line, "field": self.field, "message": f"{zh} / {en}"}
 
 
 @dataclass(frozen=True)
