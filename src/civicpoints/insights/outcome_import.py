@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_BYTES = 1_048_576
@@ -116,6 +117,11 @@ def _form(n: int, row: dict[str, str]) -> list[Problem]:
                     f"{name} 超过 {most} 个字符",
                     f"{name} is longer than {most} characters",
                 )
+            )
+    for name, cell in row.items():
+        if any(unicodedata.category(ch) == "Cc" for ch in cell):
+            out.append(
+                Problem(n, name, f"{name} 含有控制字符", f"{name} holds a control character")
             )
     if row.get("month") and not MONTH.match(row["month"]):
         out.append(Problem(n, "month", "月份格式应为 YYYY-MM", "the month must be YYYY-MM"))

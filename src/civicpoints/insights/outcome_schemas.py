@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
 from civicpoints.insights.outcome_rules import MAX_VALUE
 from civicpoints.insights.schemas import MONTH_PATTERN
+from civicpoints.kit.schemas import Line
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
 UnitName = Literal["%", "件", "件/万人", "分"]
@@ -22,10 +23,10 @@ class IndicatorCreate(BaseModel):
     """A new indicator (administrators)."""
 
     code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=1, max_length=60)
-    name_en: str = Field(min_length=1, max_length=80)
+    name: Line = Field(min_length=1, max_length=60)
+    name_en: Line = Field(min_length=1, max_length=80)
     unit: UnitName
-    higher_is_better: bool = True
+    higher_is_better: StrictBool = True
     department: DepartmentName
 
     model_config = {"extra": "forbid"}
@@ -50,9 +51,9 @@ class OutcomeCreate(BaseModel):
     indicator: str = Field(pattern=CODE_PATTERN)
     region_id: uuid.UUID
     month: str = Field(pattern=MONTH_PATTERN)
-    value: float = Field(ge=0, le=MAX_VALUE, allow_inf_nan=False)
-    source: str = Field(min_length=1, max_length=200)
-    reason: str | None = Field(None, min_length=1, max_length=200)
+    value: StrictFloat = Field(ge=0, le=MAX_VALUE, allow_inf_nan=False)
+    source: Line = Field(min_length=1, max_length=200)
+    reason: Line | None = Field(None, min_length=1, max_length=200)
 
     model_config = {"extra": "forbid"}
 

@@ -170,7 +170,7 @@ async def enter(p: StaffPage) -> Response:
     try:
         body = OutcomeCreate(
             indicator=got["indicator"], region_id=got["region"], month=got["month"],
-            value=got["value"] or "x", source=got["source"], reason=got["reason"] or None,
+            value=_number(got["value"]), source=got["source"], reason=got["reason"] or None,
         )  # fmt: skip
         OutcomeService(p.db).record(p.who, body, utcnow())
     except (ValidationError, DomainError) as exc:
@@ -179,6 +179,14 @@ async def enter(p: StaffPage) -> Response:
         errors = FormErrors.of(exc, p.locale, labels=_labels(p))
         return _render(p, q, 422, entry=got, entry_errors=errors)
     return p.redirect(_back(q, "value"))
+
+
+def _number(text: str) -> float | str:
+    """The form's number as a float (the schema then checks it), else the text (refused)."""
+    try:
+        return float(text.strip())
+    except ValueError:
+        return text or "x"
 
 
 def _labels(p: Page) -> dict[str, str]:
