@@ -97,6 +97,7 @@ STAFF_PAGES = {
     "admin": [
         "/admin",
         "/admin/insights",
+        "/admin/outcomes",
         "/admin/rules",
         "/admin/risk",
         "/admin/stars",
