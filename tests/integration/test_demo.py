@@ -76,6 +76,7 @@ def test_demo_tells_the_seed_stories(sessions: sessionmaker[Session], ctx: Conte
         _a_star_volunteer_with_certificates(s, ctx)
         _a_pool_with_donations_and_allocations(s)
         _the_pool_has_points_expiring_soon_and_savings_last_longer(s)
+        _xihu_after_joining(s)
 
 
 def _zhang_earned_480_in_48_hours(s: Session, ctx: Context) -> None:
@@ -228,3 +229,16 @@ def _the_pool_has_points_expiring_soon_and_savings_last_longer(s: Session) -> No
     assert saved
     lots = [x for o in saved for x in LedgerService(s).lots(o) if x.remaining]
     assert lots and max(as_utc(x.expires_at) for x in lots) > now + timedelta(days=366)
+
+
+def _xihu_after_joining(s: Session) -> None:
+    """西湖区 joined twelve months ago: 垃圾分类执行率 65% → 82%, hazard reports +25% (the
+    seed's 成效); one mistyped value was corrected and its history kept."""
+    from civicpoints.insights import OutcomeService
+
+    outcomes = OutcomeService(s)
+    xihu = s.scalars(select(Region).where(Region.code == "330106")).one()
+    _, waste = outcomes.comparison(outcomes.indicator("waste_sorting_rate"), xihu)
+    _, hazards = outcomes.comparison(outcomes.indicator("hazard_reports"), xihu)
+    assert waste is not None and (waste.before, waste.after) == (65.0, 82.0)
+    assert hazards is not None and hazards.change_pct == 25.0

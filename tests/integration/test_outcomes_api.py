@@ -248,3 +248,31 @@ def test_the_seed_story_before_and_after_the_join_date(
     ).json()
     assert street["joined_on"] == joined.isoformat() and street["before"] is None
     assert count(sessions)[1] == 1  # the one corrected typo
+
+
+def test_a_cell_written_meanwhile_is_a_conflict_not_an_error(
+    client: TestClient, city: City, waste: None, sessions: sessionmaker[Session], ctx: Context
+) -> None:
+    """Two first entries of one cell at once: the second finds the unique key taken (in a
+    savepoint) and answers 409, its transaction still usable."""
+    from civicpoints.insights import OutcomeService
+
+    assert (
+        client.post(OUT, json=value(city), headers=login(client, "env_officer")).status_code == 201
+    )
+    with transaction(sessions) as s:
+        service = OutcomeService(s)
+        indicator = service.indicator("waste_sorting_rate")
+        late = OutcomeValue(
+            indicator_id=indicator.id,
+            region_id=city.communities[0].id,
+            month=last_month(),
+            milli=1,
+            source="x",
+            entered_by=uuid.uuid4(),
+            entered_at=utcnow(),
+            revision=1,
+        )
+        assert service.repo.add_cell(late) is False
+        assert service.repo.cell(indicator.id, city.communities[0].id, last_month()) is not None
+    assert count(sessions) == (1, 0)

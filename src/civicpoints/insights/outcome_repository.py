@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicpoints.insights.outcome_models import Indicator, OutcomeRevision, OutcomeValue, RegionJoin
@@ -32,6 +33,15 @@ class OutcomeRepository:
         """Stage a new row."""
         self.session.add(row)
         self.session.flush()
+
+    def add_cell(self, row: OutcomeValue) -> bool:
+        """Stage a new cell in a savepoint; False when another transaction just wrote it."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return False
+        return True
 
     def department_paths(self, org_ids: Iterable[uuid.UUID], department: str) -> list[str]:
         """Region paths of the given organizations that belong to `department`."""

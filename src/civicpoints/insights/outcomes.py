@@ -137,7 +137,8 @@ class OutcomeService:
                 entered_at=now,
                 revision=1,
             )
-            self.repo.add(cell)
+            if not self.repo.add_cell(cell):  # entered at the same moment by someone else
+                raise CorrectionNeedsReason(field="reason", month=e.month, value="?")
             return cell, False
         if not e.reason:
             raise CorrectionNeedsReason(field="reason", month=e.month, value=cell.milli / 1000)
