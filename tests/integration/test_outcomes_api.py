@@ -276,3 +276,29 @@ def test_a_cell_written_meanwhile_is_a_conflict_not_an_error(
         assert service.repo.add_cell(late) is False
         assert service.repo.cell(indicator.id, city.communities[0].id, last_month()) is not None
     assert count(sessions) == (1, 0)
+
+
+def test_join_days_are_entered_by_the_regions_administrators(
+    client: TestClient,
+    city: City,
+    waste: None,
+    street_admin: str,  # noqa: F811
+) -> None:
+    """A street's administrator sets their street's day (its communities inherit it); another
+    street, an auditor or a department officer are refused; the comparison reads it."""
+    url, mine = "/api/v1/insights/joins", login(client, street_admin)
+    day = {"region_id": str(city.streets[0].id), "joined_on": "2026-03-15"}
+    assert client.put(url, json=day, headers=mine).status_code == 200
+    other = day | {"region_id": str(city.streets[1].id)}
+    assert client.put(url, json=other, headers=mine).status_code == 403
+    for who in ("auditor", "env_officer"):
+        assert client.put(url, json=day, headers=login(client, who)).status_code == 403
+    assert client.put(url, json=day | {"joined_on": "1999-12-31"}, headers=mine).status_code == 422
+    env = login(client, "env_officer")
+    for month, v in (("2026-02", 60), ("2026-03", 70), ("2026-04", 80)):
+        body = value(city, v, month=month)
+        assert client.post(OUT, json=body, headers=env).status_code == 201
+    params = {"indicator": "waste_sorting_rate", "region": str(city.communities[0].id)}
+    c = client.get(OUT + "/comparison", params=params, headers=login(client, "auditor")).json()
+    assert c["joined_on"] == "2026-03-15" and (c["before"], c["after"], c["change"]) == (60, 75, 15)
+    assert client.get(OUT + "/comparison", params=params, headers=env).status_code == 403

@@ -109,3 +109,22 @@ def test_bad_filters_and_other_staff(client: TestClient, city: City) -> None:
     assert client.get("/admin/outcomes?region=nope").status_code == 400
     sign_in(client, "env_officer", DEMO_STAFF_PASSWORD)
     assert client.get("/admin/outcomes").status_code == 403
+
+
+def test_an_admin_enters_the_join_day(client: TestClient, city: City) -> None:
+    sign_in(client, "admin", DEMO_STAFF_PASSWORD)
+    street = str(city.streets[1].id)
+    page = f"/admin/outcomes?region={street}"
+    assert "无法对比加入前后" in text_of(client.get(page).text)
+    r = post_form(client, page, "/admin/outcomes/joined", region=street, joined_on="2026-02-30")
+    assert r.status_code == 422 and "加入积分制日期" in text_of(r.text)
+    r = post_form(client, page, "/admin/outcomes/joined", region=street, joined_on="2026-02-01")
+    assert r.status_code == 303, r.text
+    assert "于 2026年2月1日 加入积分制" in text_of(client.get(page).text)
+    community = str(city.communities[3].id)  # the street's first community inherits it
+    assert "于 2026年2月1日 加入积分制" in text_of(
+        client.get(f"/admin/outcomes?region={community}").text
+    )
+    sign_in(client, "auditor", DEMO_STAFF_PASSWORD)
+    r = post_form(client, page, "/admin/outcomes/joined", region=street, joined_on="2026-03-01")
+    assert r.status_code == 403

@@ -4,7 +4,7 @@
 from civicpoints.insights.errors import InvalidRange
 from civicpoints.insights.export import as_file
 from civicpoints.insights.outcome_rules import Unit
-from civicpoints.insights.outcome_schemas import IndicatorCreate, OutcomeCreate
+from civicpoints.insights.outcome_schemas import IndicatorCreate, JoinSet, OutcomeCreate
 from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.rollup import Rollup
@@ -18,6 +18,7 @@ __all__ = [
     "IndicatorCreate",
     "InsightsService",
     "InvalidRange",
+    "JoinSet",
     "OutcomeCreate",
     "OutcomeService",
     "Rollup",

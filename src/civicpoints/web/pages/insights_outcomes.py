@@ -15,7 +15,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from civicpoints.insights import InsightsService, OutcomeCreate, OutcomeService, month_start
+from civicpoints.insights import (
+    InsightsService,
+    JoinSet,
+    OutcomeCreate,
+    OutcomeService,
+    month_start,
+)
 from civicpoints.kit.clock import add_months, local_date, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
 from civicpoints.regions import Level, Region
@@ -137,7 +143,8 @@ def _render(p: Page, q: dict[str, str], status: int = 200, **extra: Any) -> Resp
     return p.render(
         "admin/outcomes.html", status, regions=regions, data=_chart(p, view),
         may_enter=may_change(p), entry=entry, entry_errors=extra.pop("entry_errors", FormErrors()),
-        import_errors=extra.pop("import_errors", FormErrors()), saved=extra.pop("saved", ""),
+        import_errors=extra.pop("import_errors", FormErrors()),
+        join_errors=extra.pop("join_errors", FormErrors()), saved=extra.pop("saved", ""),
         place_name=_name(p, view["place"]) if view.get("place") else "", **view, **extra,
     )  # fmt: skip
 
@@ -222,3 +229,20 @@ async def import_values(p: StaffImportPage) -> Response:
         lines = FormErrors.of(exc, p.locale).items
         return _render(p, q, 422, import_errors=FormErrors([("file", m) for _, m in lines]))
     return p.redirect(_back(q, f"import-{created}-{corrected}"))
+
+
+@router.post("/admin/outcomes/joined")
+async def set_joined(p: StaffPage) -> Response:
+    """Enter the day the region joined the scheme (its administrators)."""
+    got = await form_data(p.request, ("region", "joined_on"))
+    q = {"region": got["region"][:36], "indicator": "", "from": "", "to": ""}
+    assert p.who is not None
+    try:
+        body = JoinSet.model_validate({"region_id": got["region"], "joined_on": got["joined_on"]})
+        OutcomeService(p.db).set_joined(p.who, body.region_id, body.joined_on)
+    except (ValidationError, DomainError) as exc:
+        if isinstance(exc, Forbidden):
+            raise
+        labels = {"joined_on": p._("Joined the scheme on")}
+        return _render(p, q, 422, join_errors=FormErrors.of(exc, p.locale, labels=labels))
+    return p.redirect(_back(q, "joined"))
