@@ -73,6 +73,7 @@ def _view(p: Page, q: dict[str, str]) -> dict[str, Any]:
         raise Forbidden()
     values, errors = _asked(p, service, q)
     view: dict[str, Any] = {"values": values, "errors": errors, "scope": scope, "f": None}
+    view["asked"] = {"from": q["from"], "to": q["to"]}  # empty: around the join day
     if errors:
         return view
     place = insights.region_for(p.who, uuid.UUID(values["region"]) if values["region"] else None)
@@ -130,6 +131,7 @@ def _render(p: Page, q: dict[str, str], status: int = 200, **extra: Any) -> Resp
             raise
         view = {"values": q, "errors": FormErrors.of(exc, p.locale), "scope": [], "f": None}
         status = 422
+    view.setdefault("asked", {"from": q.get("from", ""), "to": q.get("to", "")})
     for key, empty in (("indicators", []), ("series", {}), ("joined", None), ("join_month", "")):
         view.setdefault(key, empty)
     view.setdefault("chosen", None)
