@@ -25,6 +25,7 @@ def test_a_resident_gives_points_without_javascript(
     newcomer = register(page)
     page.get_by_role("link", name="去实名认证").click()
     page.get_by_role("button", name="立即认证").click()
+    expect(page.get_by_text("您已完成实名认证。")).to_be_visible()  # not left mid-navigation
     _fund(live_sessions, newcomer.phone[-4:], 100)
     page.goto("/")
     page.get_by_role("link", name="捐赠积分").click()
@@ -50,6 +51,7 @@ def test_the_donation_pages_look_right_at_360_and_in_elder_mode(
     newcomer = register(page)
     page.get_by_role("link", name="去实名认证").click()
     page.get_by_role("button", name="立即认证").click()
+    expect(page.get_by_text("您已完成实名认证。")).to_be_visible()  # not left mid-navigation
     _fund(live_sessions, newcomer.phone[-4:], 200)
     page.goto("/donate")
     look(page, "donate")

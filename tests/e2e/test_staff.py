@@ -199,6 +199,13 @@ def test_journey_1_a_reviewer_sees_the_evidence_and_approves(
     page.locator(f'a[href="/staff/reviews/{record_id}"]').click()
     image = page.get_by_role("img", name="居民上传的照片")
     expect(image).to_be_visible()
+    image.scroll_into_view_if_needed()
+    # visible is not loaded: on a busy machine the bytes may still be on their way
+    image.evaluate(
+        "img => img.complete ? null : new Promise(done => {"
+        " img.addEventListener('load', done, {once: true});"
+        " img.addEventListener('error', done, {once: true}); })"
+    )
     assert image.evaluate("img => img.naturalWidth") == 640
     expect(page.get_by_text("拍摄时间（EXIF）")).to_be_visible()
     expect(page.get_by_text("在活动区域外", exact=False).first).to_be_visible()
