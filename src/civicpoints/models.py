@@ -11,6 +11,7 @@ from civicpoints.hours import models as hours
 from civicpoints.identity import education_models as identity_education
 from civicpoints.identity import models as identity
 from civicpoints.insights import models as insights
+from civicpoints.insights import survey_models as insights_surveys
 from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
 from civicpoints.kit.db import Base
@@ -34,6 +35,7 @@ __all__ = [
     "identity",
     "identity_education",
     "insights",
+    "insights_surveys",
     "jobs",
     "ledger",
     "metadata",

@@ -7,15 +7,29 @@ from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.survey_errors import AlreadyAnswered, InvalidSurvey, SurveyNotFound
+from civicpoints.insights.survey_schemas import AnswerIn, QuestionIn, SurveyCreate
+from civicpoints.insights.surveys import Results, SurveyService, SurveyView, state
 
 __all__ = [
     "SUPPRESSED",
     "THRESHOLD",
+    # surveys (问卷)
+    "AlreadyAnswered",
+    "AnswerIn",
     "FiguresRead",
     "InsightsService",
     "InvalidRange",
+    "InvalidSurvey",
+    "QuestionIn",
+    "Results",
     "Rollup",
+    "SurveyCreate",
+    "SurveyNotFound",
+    "SurveyService",
+    "SurveyView",
     "as_file",
     "default_range",
     "month_start",
+    "state",
 ]
