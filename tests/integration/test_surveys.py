@@ -19,8 +19,14 @@ from civicpoints.activities import OfflineRecordCreate, OfflineService
 from civicpoints.cli.city import City
 from civicpoints.identity import IdentityService, ResidentCreate
 from civicpoints.identity.models import Resident
-from civicpoints.insights import AlreadyAnswered, AnswerIn, InvalidSurvey, SurveyCreate
-from civicpoints.insights import SurveyNotFound, SurveyService
+from civicpoints.insights import (
+    AlreadyAnswered,
+    AnswerIn,
+    InvalidSurvey,
+    SurveyCreate,
+    SurveyNotFound,
+    SurveyService,
+)
 from civicpoints.insights.survey_models import SurveyAnswer, SurveyResponse
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
@@ -183,13 +189,11 @@ def test_drafts_are_the_owners_and_closed_surveys_take_no_answers(
             SurveyService(s).open(admin, sid, utcnow() + timedelta(days=1), utcnow())
         with pytest.raises(InvalidSurvey):
             SurveyService(s).open(organizer, sid, utcnow() - timedelta(days=1), utcnow())
-    with pytest.raises(Forbidden):  # a region outside the organizer's street
-        with transaction(sessions) as s:
-            SurveyService(s).create(organizer, draft(city, region_id=city.streets[1].id))
-    with pytest.raises(InvalidSurvey):  # a choice question with one option
-        with transaction(sessions) as s:
-            q = [{"kind": "single", "text": "是否满意", "options": ["是"]}]
-            SurveyService(s).create(organizer, draft(city, questions=q))
+    with pytest.raises(Forbidden), transaction(sessions) as s:  # outside the organizer's street
+        SurveyService(s).create(organizer, draft(city, region_id=city.streets[1].id))
+    with pytest.raises(InvalidSurvey), transaction(sessions) as s:  # a choice of one option
+        q = [{"kind": "single", "text": "是否满意", "options": ["是"]}]
+        SurveyService(s).create(organizer, draft(city, questions=q))
     with transaction(sessions) as s:
         service = SurveyService(s)
         service.open(organizer, sid, utcnow() + timedelta(days=1), utcnow())
@@ -206,7 +210,8 @@ def residents(sessions: sessionmaker[Session], ctx: Context, city: City, n: int)
         identity = IdentityService(s, ctx)
         for i in range(n):
             data = ResidentCreate(
-                name="居民", id_number=id_number(i, birth=f"1961{i % 12 + 1:02d}{i // 12 + 1:02d}"), phone=f"1370000{i:04d}",
+                name="居民", phone=f"1370000{i:04d}",
+                id_number=id_number(i, birth=f"1961{i % 12 + 1:02d}{i // 12 + 1:02d}"),
                 password="Qiantang-tide-1958", community_id=city.communities[0].id, consent=True,
             )  # fmt: skip
             out.append(identity.register(data, password_hash="x").id)
@@ -273,8 +278,14 @@ def test_the_api_keeps_free_text_from_all_but_the_owner(client: TestClient, city
     assert [x["id"] for x in client.get("/api/v1/surveys/waiting", headers=me).json()] == [sid]
     form = client.get(f"/api/v1/surveys/{sid}/questionnaire", headers=me).json()
     qs = [q["id"] for q in form["questions"]]
-    reply = {"answers": [{"question_id": qs[0], "choices": [0]}, {"question_id": qs[1], "choices": [2]},
-                         {"question_id": qs[2], "value": 5}, {"question_id": qs[3], "text": "很好"}]}  # fmt: skip
+    reply = {
+        "answers": [
+            {"question_id": qs[0], "choices": [0]},
+            {"question_id": qs[1], "choices": [2]},
+            {"question_id": qs[2], "value": 5},
+            {"question_id": qs[3], "text": "很好"},
+        ]
+    }
     for evil in ("坏\u0000字", "x" * 501):
         bad = {"answers": [*reply["answers"][:3], {"question_id": qs[3], "text": evil}]}
         assert (
