@@ -38,6 +38,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    surveys,
     teams,
     venue_screen,
     verification,
@@ -78,6 +79,7 @@ ROUTERS = (
     hazards.router,
     donations.router,
     education.router,
+    surveys.router,
     teams.router,
 )
 
