@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 
 import httpx
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
