@@ -66,6 +66,7 @@ from civicpoints.cli.demo_donations import load_donations, star_gives_and_saves
 from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_rewards import load_rewards
+from civicpoints.cli.demo_surveys import load_surveys
 from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
@@ -139,6 +140,8 @@ def load_demo(
         star_gives_and_saves(sessions, demo.city, star)
     load_education(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free)
     load_teams(sessions, ctx, demo.city, demo.principals, demo.pool, demo.free, demo.book)
+    zhang = demo.people.get(ZHANG_PHONE)
+    load_surveys(sessions, demo.city, demo.principals, demo.pool, zhang, Random(seed))
     with transaction(sessions) as s:  # the dashboards' figures (/admin/insights) at once
         Rollup(s).run(utcnow())
     _say(
