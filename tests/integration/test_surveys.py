@@ -275,7 +275,7 @@ def test_the_api_keeps_free_text_from_all_but_the_owner(client: TestClient, city
     )
     assert opened_.status_code == 200 and opened_.json()["status"] == "open"
     me = resident_headers(client, city)
-    assert [x["id"] for x in client.get("/api/v1/surveys/waiting", headers=me).json()] == [sid]
+    assert [x["id"] for x in client.get("/api/v1/surveys", headers=me).json()] == [sid]
     form = client.get(f"/api/v1/surveys/{sid}/questionnaire", headers=me).json()
     qs = [q["id"] for q in form["questions"]]
     reply = {

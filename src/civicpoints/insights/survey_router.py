@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter
 
 from civicpoints.access import Principal
-from civicpoints.identity import ResidentCaller, StaffCaller
+from civicpoints.identity import Caller, ResidentCaller, StaffCaller
 from civicpoints.insights.privacy import THRESHOLD
 from civicpoints.insights.survey_models import Survey
 from civicpoints.insights.survey_schemas import (
@@ -91,12 +91,6 @@ def results_read(r: Results) -> ResultsRead:
 # -- residents (literal paths before /surveys/{id}) ---------------------------------------
 
 
-@router.get("/surveys/waiting", response_model=list[SurveyBrief])
-def waiting(who: ResidentCaller, db: ReadSession) -> list[SurveyBrief]:
-    """Open surveys that target you and wait for your answer."""
-    return [brief(s) for s in SurveyService(db).waiting(who.id, utcnow())]
-
-
 @router.get("/surveys/{survey_id}/questionnaire", response_model=SurveyRead)
 def questionnaire(survey_id: uuid.UUID, who: ResidentCaller, db: ReadSession) -> SurveyRead:
     """A survey that targets you, with its questions and whether you answered it (404 if it
@@ -117,9 +111,13 @@ def respond(
 
 
 @router.get("/surveys", response_model=list[SurveyBrief])
-def surveys(who: StaffCaller, db: ReadSession) -> list[SurveyBrief]:
-    """The surveys of the regions you organize or audit, newest first."""
-    return [brief(s) for s in SurveyService(db).staff_list(who)]
+def surveys(who: Caller, db: ReadSession) -> list[SurveyBrief]:
+    """Staff: the surveys of the regions you organize or audit, newest first. Residents: the
+    open surveys that target you and wait for your answer."""
+    service = SurveyService(db)
+    if who.kind == "resident":
+        return [brief(s) for s in service.waiting(who.id, utcnow())]
+    return [brief(s) for s in service.staff_list(who)]
 
 
 @router.post("/surveys", response_model=SurveyRead, status_code=201)
