@@ -172,7 +172,7 @@ async def build(p: StaffPage) -> Response:
     try:
         view = SurveyService(p.db).create(p.who, SurveyCreate.model_validate(body))
     except ValidationError as exc:
-        labels = {"title": p._("Title"), "questions": p._("Questions")}
+        labels = {"title": p._("Survey title"), "questions": p._("Questions")}
         return _builder(p, 422, values, rows, FormErrors.of(exc, p.locale, labels))
     except DomainError as exc:
         return _builder(p, exc.status, values, rows, FormErrors.of(exc, p.locale))
