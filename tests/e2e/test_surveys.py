@@ -1,7 +1,8 @@
 """问卷 in a real browser: the organizer builds a questionnaire with plain forms (a row added by
-a submit button), opens it; new residents answer at 360 px (a plain form: the page tests post
-it without any script) — once in normal mode, once in 长辈模式 (elderly rules measured, axe) — see the thank-you and the answered state;
-the organizer reads the results with "<10" where people are few. Screenshots of each step."""
+a submit button) and opens it; new residents answer at 360 px (a plain form: the page tests
+post it without any script), once in normal mode and once in 长辈模式 (elderly rules measured,
+axe), and see the thank-you and the answered state; the organizer reads the results, "<10"
+where people are few. Screenshots of each step."""
 
 from __future__ import annotations
 
