@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     assert_elderly_rules,
     check_axe,
     first_load_bytes,
+    shoot,
     small_targets,
 )
 
@@ -298,3 +299,5 @@ def test_every_survey_page(
         for pattern in patterns:
             staff.goto(pattern.format(**survey_ids))
             check_axe(staff)
+            if pattern.endswith("{annual}/results") and (locale, elder) == ("zh-CN", "0"):
+                shoot(staff, f"staff-survey-annual-results-{username}")
