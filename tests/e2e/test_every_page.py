@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     assert_elderly_rules,
     check_axe,
     first_load_bytes,
+    shoot,
     small_targets,
 )
 
@@ -248,3 +249,56 @@ def test_every_staff_page(
             total, items = first_load_bytes(page, r"/(photos|rewards)/|/photo$")
             assert total <= 200 * 1024, (pattern, total, items)
         check_axe(page)
+
+
+# -- 问卷 (surveys): 张女士's open feedback survey and the district's yearly results ---------
+
+
+@pytest.fixture(scope="module")
+def survey_ids(live_sessions: sessionmaker[Session]) -> dict[str, str]:
+    """The demo's open activity survey (张女士 is asked) and the closed yearly survey."""
+    from civicpoints.cli.demo_surveys import ANNUAL
+    from civicpoints.insights.survey_models import Survey
+
+    with live_sessions() as s:
+        rows = {x.title: x.id for x in s.scalars(select(Survey)).all()}
+    return {"feedback": str(rows["活动反馈问卷"]), "annual": str(rows[ANNUAL])}
+
+
+SURVEY_STAFF_PAGES = {
+    "organizer": ["/staff/surveys", "/staff/surveys/new", "/staff/surveys/{feedback}",
+                  "/staff/surveys/{feedback}/results"],
+    "admin": ["/staff/surveys", "/staff/surveys/{annual}", "/staff/surveys/{annual}/results"],
+    "auditor": ["/staff/surveys/{annual}/results"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("locale", "elder"), MODES)
+def test_every_survey_page(
+    new_context: Callable[..., BrowserContext],
+    live_url: str,
+    survey_ids: dict[str, str],
+    locale: str,
+    elder: str,
+) -> None:
+    from civicpoints.cli.demo_data import ZHANG_PHONE
+
+    page = _context(new_context, live_url, locale, elder, **RESIDENT)
+    _sign_in(page, ZHANG_PHONE, DEMO_PASSWORD)
+    for url in ("/", "/surveys", "/surveys/{feedback}".format(**survey_ids)):
+        page.goto(url)
+        total, items = first_load_bytes(page)
+        assert total <= 200 * 1024, (url, total, items)
+        check_axe(page)
+        if elder == "1":
+            assert_elderly_rules(page)
+        else:
+            assert small_targets(page, 48) == [], (url, small_targets(page, 48))
+    for username, patterns in SURVEY_STAFF_PAGES.items():
+        staff = _context(new_context, live_url, locale, elder, **DESKTOP)
+        _sign_in(staff, username, DEMO_STAFF_PASSWORD)
+        for pattern in patterns:
+            staff.goto(pattern.format(**survey_ids))
+            check_axe(staff)
+            if pattern.endswith("{annual}/results") and (locale, elder) == ("zh-CN", "0"):
+                shoot(staff, f"staff-survey-annual-results-{username}")

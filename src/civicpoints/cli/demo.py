@@ -67,6 +67,7 @@ from civicpoints.cli.demo_education import load_education
 from civicpoints.cli.demo_hazards import load_hazards
 from civicpoints.cli.demo_outcomes import load_outcomes
 from civicpoints.cli.demo_rewards import load_rewards
+from civicpoints.cli.demo_surveys import load_surveys
 from civicpoints.cli.demo_teams import load_teams
 from civicpoints.cli.fraud_sim_images import with_exif
 from civicpoints.hours import Kind
@@ -143,6 +144,8 @@ def load_demo(
     district = demo.city.streets[0].parent_id  # 西湖区: 成效指标 before and after it joined
     assert district is not None
     load_outcomes(sessions, district, demo.principals, utcnow())
+    zhang = demo.people.get(ZHANG_PHONE)
+    load_surveys(sessions, demo.city, demo.principals, demo.pool, zhang, Random(seed))
     with transaction(sessions) as s:  # the dashboards' figures (/admin/insights) at once
         Rollup(s).run(utcnow())
     _say(

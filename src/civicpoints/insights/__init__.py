@@ -10,20 +10,33 @@ from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.survey_errors import AlreadyAnswered, InvalidSurvey, SurveyNotFound
+from civicpoints.insights.survey_schemas import AnswerIn, QuestionIn, SurveyCreate
+from civicpoints.insights.surveys import Results, SurveyService, SurveyView, state
 
 __all__ = [
     "SUPPRESSED",
     "THRESHOLD",
+    "AlreadyAnswered",
+    "AnswerIn",
     "FiguresRead",
     "IndicatorCreate",
     "InsightsService",
     "InvalidRange",
+    "InvalidSurvey",
     "JoinSet",
     "OutcomeCreate",
     "OutcomeService",
+    "QuestionIn",
+    "Results",
     "Rollup",
+    "SurveyCreate",
+    "SurveyNotFound",
+    "SurveyService",
+    "SurveyView",
     "Unit",
     "as_file",
     "default_range",
     "month_start",
+    "state",
 ]

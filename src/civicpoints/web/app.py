@@ -31,6 +31,7 @@ from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
 from civicpoints.insights.outcome_router import router as insights_outcomes
 from civicpoints.insights.router import router as insights
+from civicpoints.insights.survey_router import router as insights_surveys
 from civicpoints.jobs import Background
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         community_teams,
         insights,
         insights_outcomes,
+        insights_surveys,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/operations.md)

@@ -39,6 +39,7 @@ from civicpoints.web.pages import (
     reviews,
     rewards,
     staff,
+    surveys,
     teams,
     venue_screen,
     verification,
@@ -80,6 +81,7 @@ ROUTERS = (
     hazards.router,
     donations.router,
     education.router,
+    surveys.router,
     teams.router,
 )
 

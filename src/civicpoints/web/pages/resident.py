@@ -9,6 +9,7 @@ from civicpoints.community import TeamService
 from civicpoints.fraud import CaseService
 from civicpoints.hours import HoursService, StarPolicyService
 from civicpoints.identity import IdentityService, Verification
+from civicpoints.insights import SurveyService
 from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.ledger import LedgerService, wallet_of
@@ -42,6 +43,7 @@ def home(p: ResidentPage) -> Response:
         stars=StarPolicyService(p.db).level_of(me.id, me.community_id, local_date(now)),
         newest=newest,
         teams=TeamService(p.db).teams_of(me.id),
+        surveys=SurveyService(p.db).waiting(me.id, now),
     )
 
 
