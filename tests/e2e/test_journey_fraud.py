@@ -301,6 +301,7 @@ def test_a_suspended_resident_reads_until_when_and_why_in_elder_mode(
     for _ in range(2):  # a warning, then a suspension
         found_false(live_sessions, live_settings, who.phone)
     phone.get_by_role("button", name="长辈模式").click()
+    expect(phone.locator("body.elder")).to_have_count(1)  # the switch's page has loaded
     phone.goto("/")
     banner = phone.locator(".suspended-banner")
     expect(banner).to_contain_text("您暂时不能获取积分")

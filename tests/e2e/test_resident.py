@@ -197,6 +197,7 @@ def test_the_pages_in_elder_mode_and_in_english(
         assert small_targets(page, 60) == [], small_targets(page, 60)
         shoot(page, f"resident-{name}")
     page.get_by_role("link", name="English").click()
+    expect(page.locator("html[lang=en]")).to_have_count(1)  # the switch's page has loaded
     page.goto(f"/activities/{activity}")
     expect(page.get_by_text("50 points per participation")).to_be_visible()
     check_axe(page)

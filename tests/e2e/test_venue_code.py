@@ -132,6 +132,7 @@ def test_a_misread_code_checks_in_and_says_to_ask_the_organizer(
     ).new_page()
     register(phone)
     phone.get_by_role("button", name="长辈模式").click()
+    expect(phone.locator("body.elder")).to_have_count(1)  # the switch's page has loaded
     phone.goto(f"/activities/{activity}")
     phone.get_by_role("button", name="报名参加").click()
     phone.get_by_role("link", name="签到").click()
