@@ -1,12 +1,15 @@
 """Insights: analytics rollups per community and Beijing month, the figures of a region
-(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed."""
+(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed;
+outcome indicators, surveys and recommendations (为您推荐)."""
 
-from civicpoints.insights.errors import InvalidRange
+from civicpoints.insights.errors import InvalidChoice, InvalidRange
 from civicpoints.insights.export import as_file
 from civicpoints.insights.outcome_rules import Unit
 from civicpoints.insights.outcome_schemas import IndicatorCreate, JoinSet, OutcomeCreate
 from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
+from civicpoints.insights.recs import RecsService, Suggestion
+from civicpoints.insights.recs_rules import Reason
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
@@ -22,14 +25,18 @@ __all__ = [
     "FiguresRead",
     "IndicatorCreate",
     "InsightsService",
+    "InvalidChoice",
     "InvalidRange",
     "InvalidSurvey",
     "JoinSet",
     "OutcomeCreate",
     "OutcomeService",
     "QuestionIn",
+    "Reason",
+    "RecsService",
     "Results",
     "Rollup",
+    "Suggestion",
     "SurveyCreate",
     "SurveyNotFound",
     "SurveyService",

@@ -24,3 +24,15 @@ class RegionUnknown(DomainError):
     status = 404
     title = {"zh-CN": "未找到", "en": "Not found"}
     messages = {"zh-CN": "区域代码 {code} 不存在", "en": "no region has the code {code}"}
+
+
+class InvalidChoice(DomainError):
+    """A recommendations setting that is neither on nor off (nothing is written)."""
+
+    code = "insights.invalid_choice"
+    status = 422
+    title = {"zh-CN": "选项无效", "en": "Invalid choice"}
+    messages = {
+        "zh-CN": "请选择开启或关闭为您推荐",
+        "en": "choose whether recommendations are on or off",
+    }

@@ -1,0 +1,308 @@
+"""Pure: the recommendation model of 为您推荐 (docs/insights.md, "Recommendations").
+
+An item-kNN over participations, blended with content features. Activities are one-off
+sessions, so the kNN runs over what recurs: a *series* (one organizer's activities of one
+category at one place). Two series are similar when the same residents take part in both
+(cosine over residents, shrunk for rare pairs; each series keeps its `k` nearest). An
+upcoming activity is scored for a resident by
+
+    w_knn · mean similarity of its series to the resident's past series (1 for the same one)
+  + w_category · log share of its category in the resident's past (age band's share as prior)
+  + w_time · log share of its time slot (weekday/weekend × morning/afternoon/evening), alike
+  − w_distance · km from the resident's home point / scale_km
+  + w_popularity · log(1 + past participations of its series), normalised
+
+A new resident has no past: the priors of their age band, distance and popularity decide
+(the cold start: popular nearby, for their age). Each pick carries the one reason that sets
+it most apart from the other candidates. Values in, values out: no clock, no session.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from civicpoints.kit.earth import EARTH_RADIUS_M
+
+SLOTS = (
+    "weekday_morning",
+    "weekday_afternoon",
+    "weekday_evening",
+    "weekend_morning",
+    "weekend_afternoon",
+    "weekend_evening",
+)
+WEEKEND = 3  # slots from here on are on Saturday or Sunday
+Point = tuple[float, float]  # (lat, lon), WGS-84
+
+
+def slot_of(local: datetime) -> int:
+    """The time slot of a local (Beijing) start time: index into SLOTS."""
+    part = 0 if local.hour < 12 else 1 if local.hour < 18 else 2
+    return part + (WEEKEND if local.weekday() >= 5 else 0)
+
+
+@dataclass(frozen=True)
+class Item:
+    """An upcoming activity to rank: `key` names it, `series` is what recurs."""
+
+    key: Hashable
+    series: Hashable
+    category: str
+    slot: int
+    point: Point | None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One past participation of a resident."""
+
+    series: Hashable
+    category: str
+    slot: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the model knows of a resident: age band, home point, past participations."""
+
+    band: str
+    home: Point | None
+    past: tuple[Taken, ...] = ()
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the parts are blended (chosen on a validation city, docs/insights.md)."""
+
+    knn: float = 1.0
+    category: float = 1.0
+    time: float = 0.5
+    distance: float = 1.3
+    popularity: float = 3.0
+    scale_km: float = 1.5
+    prior: float = 2.0  # pseudo-participations of the age band's shares
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an activity is recommended: a code and its one argument (title, category, km).
+
+    joined (因为您参加过「title」) · often (您常参加 category) · age (与您年龄相仿的居民常参加
+    category) · near (离您 km 公里) · weekend (适合周末) · usual_time (在您常参加的时段) ·
+    popular (附近很受欢迎)."""
+
+    code: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One recommended activity, its score and reason."""
+
+    key: Hashable
+    score: float
+    reason: Reason
+
+
+PARTS = ("knn", "category", "time", "distance", "popularity")
+Affinity = dict[Hashable, tuple[float, Taken]]
+
+
+@dataclass
+class Model:
+    """The fitted model: series neighbours, series popularity, the age bands' priors."""
+
+    neighbours: dict[Hashable, dict[Hashable, float]] = field(default_factory=dict)
+    popularity: dict[Hashable, int] = field(default_factory=dict)
+    band_category: dict[str, dict[str, float]] = field(default_factory=dict)
+    band_slot: dict[str, list[float]] = field(default_factory=dict)
+    weights: Weights = field(default_factory=Weights)
+
+    @classmethod
+    def fit(
+        cls,
+        histories: Iterable[tuple[str, Sequence[Taken]]],
+        k: int = 30,
+        shrink: float = 5.0,
+        weights: Weights | None = None,
+        cap: int = 40,
+    ) -> Model:
+        """Fit from every resident's (age band, past participations); each resident's last
+        `cap` distinct series count for similarity (bounds the pairs)."""
+        users: Counter[Hashable] = Counter()
+        pairs: Counter[tuple[Hashable, Hashable]] = Counter()
+        popularity: Counter[Hashable] = Counter()
+        cats: dict[str, Counter[str]] = defaultdict(Counter)
+        slots: dict[str, Counter[int]] = defaultdict(Counter)
+        for band, past in histories:
+            seen = list(dict.fromkeys(t.series for t in past))[-cap:]
+            users.update(seen)
+            for i, a in enumerate(seen):
+                for b in seen[i + 1 :]:
+                    pairs[(a, b)] += 1
+            for t in past:
+                popularity[t.series] += 1
+                cats[band][t.category] += 1
+                slots[band][t.slot] += 1
+        return cls(
+            neighbours=_neighbours(users, pairs, k, shrink),
+            popularity=dict(popularity),
+            band_category={b: _shares(c) for b, c in cats.items()},
+            band_slot={b: _slot_shares(c) for b, c in slots.items()},
+            weights=weights or Weights(),
+        )
+
+    def parts(
+        self, person: Person, items: Sequence[Item], near: Affinity | None = None
+    ) -> dict[str, np.ndarray]:
+        """Each part of the score of every item, before weighting."""
+        w, n = self.weights, len(person.past)
+        cat_n = Counter(t.category for t in person.past)
+        slot_n = Counter(t.slot for t in person.past)
+        band_cat = self.band_category.get(person.band) or _overall(self.band_category)
+        band_slot = self.band_slot.get(person.band) or [1 / len(SLOTS)] * len(SLOTS)
+        top = max(self.popularity.values(), default=0)
+        near = self.affinity(person) if near is None else near
+        return {
+            "knn": np.array([near.get(it.series, (0.0, None))[0] for it in items]),
+            "category": np.log(
+                [
+                    (cat_n[it.category] + w.prior * band_cat.get(it.category, 0.02) + 1e-3)
+                    / (n + w.prior + 1e-3)
+                    for it in items
+                ]
+            ),
+            "time": np.log(
+                [(slot_n[it.slot] + w.prior * band_slot[it.slot]) / (n + w.prior) for it in items]
+            ),
+            "distance": -_km(person.home, items) / w.scale_km,
+            "popularity": np.array([math.log1p(self.popularity.get(it.series, 0)) for it in items])
+            / (math.log1p(top) or 1.0),
+        }
+
+    def affinity(self, person: Person) -> Affinity:
+        """Series → (mean similarity to the person's past series, the most similar past
+        participation); the same series counts 1."""
+        past = list({t.series: t for t in person.past}.values())
+        acc: dict[Hashable, list[Any]] = {}
+        for t in past:
+            for series, s in [(t.series, 1.0), *self.neighbours.get(t.series, {}).items()]:
+                got = acc.setdefault(series, [0.0, t, 0.0])
+                got[0] += s / len(past)
+                if s > got[2]:
+                    got[1], got[2] = t, s
+        return {series: (v[0], v[1]) for series, v in acc.items()}
+
+    def rank(self, person: Person, items: Sequence[Item], n: int = 10) -> list[Pick]:
+        """The top `n` items for the person, best first (ties by key), each with its reason."""
+        if not items:
+            return []
+        w, near = self.weights, self.affinity(person)
+        parts = self.parts(person, items, near)
+        weighted = {p: getattr(w, p) * parts[p] for p in PARTS}
+        score = sum(weighted.values())
+        assert isinstance(score, np.ndarray)
+        order = sorted(range(len(items)), key=lambda i: (-score[i], str(items[i].key)))[:n]
+        means = {p: float(v.mean()) for p, v in weighted.items()}
+        lift = [
+            (
+                {p: float(weighted[p][i]) - means[p] for p in PARTS},
+                float(-parts["distance"][i]) * w.scale_km,
+            )
+            for i in range(len(items))
+        ]
+        return [
+            Pick(items[i].key, float(score[i]), self.reason(person, items[i], lift[i], near))
+            for i in order
+        ]
+
+    def reason(
+        self,
+        person: Person,
+        item: Item,
+        lift: tuple[Mapping[str, float], float],
+        near: Affinity,
+    ) -> Reason:
+        """The one reason for an item: the part that lifts it most above the candidates'
+        mean (`lift`: each part's lift, and the km from home); a part that cannot be said in
+        words for this person is skipped."""
+        ups, km = lift
+        for part in sorted(PARTS, key=lambda p: (-ups[p], PARTS.index(p))):
+            said = _said(part, person, item, km, near)
+            if said is not None:
+                return said
+        return Reason("popular")
+
+
+def _said(part: str, person: Person, item: Item, km: float, near: Affinity) -> Reason | None:
+    """A part in words, or None where it says nothing for this person and item."""
+    if part == "knn":
+        best = near.get(item.series)
+        return Reason("joined", best[1].title) if best is not None else None
+    if part == "category":
+        code = "often" if any(t.category == item.category for t in person.past) else "age"
+        return Reason(code, item.category)
+    if part == "distance":
+        return Reason("near", f"{km:.1f}") if person.home and item.point else None
+    if part == "time":
+        return Reason("weekend" if item.slot >= WEEKEND else "usual_time")
+    return Reason("popular")
+
+
+def _neighbours(
+    users: Counter[Hashable], pairs: Counter[tuple[Hashable, Hashable]], k: int, shrink: float
+) -> dict[Hashable, dict[Hashable, float]]:
+    """Each series' `k` most similar: shrunk cosine over the residents who took part."""
+    found: dict[Hashable, list[tuple[float, Hashable]]] = defaultdict(list)
+    for (a, b), both in pairs.items():
+        s = both / math.sqrt(users[a] * users[b]) * both / (both + shrink)
+        found[a].append((s, b))
+        found[b].append((s, a))
+    return {
+        a: dict((b, s) for s, b in sorted(near, key=lambda x: (-x[0], str(x[1])))[:k])
+        for a, near in found.items()
+    }
+
+
+def _shares(counts: Counter[str]) -> dict[str, float]:
+    total = sum(counts.values()) or 1
+    return {c: n / total for c, n in counts.items()}
+
+
+def _slot_shares(counts: Counter[int]) -> list[float]:
+    total = sum(counts.values()) + len(SLOTS)  # add-one: no slot is impossible
+    return [(counts[s] + 1) / total for s in range(len(SLOTS))]
+
+
+def _overall(by_band: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """The bands' shares averaged: the prior of a band nobody of has taken part yet."""
+    out: defaultdict[str, float] = defaultdict(float)
+    for shares in by_band.values():
+        for c, v in shares.items():
+            out[c] += v / len(by_band)
+    return dict(out)
+
+
+def _km(home: Point | None, items: Sequence[Item]) -> np.ndarray:
+    """Great-circle km from home to each item (0 where either point is unknown)."""
+    if home is None:
+        return np.zeros(len(items))
+    known = np.array([it.point is not None for it in items])
+    pts = np.array([it.point if it.point is not None else home for it in items], dtype=float)
+    lat1, lon1 = math.radians(home[0]), math.radians(home[1])
+    lat2, lon2 = np.radians(pts[:, 0]), np.radians(pts[:, 1])
+    h = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    km = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) / 1000
+    return np.where(known, km, 0.0)
