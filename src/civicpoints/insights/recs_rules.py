@@ -232,10 +232,14 @@ class Model:
         lift: tuple[Mapping[str, float], float],
         near: Affinity,
     ) -> Reason:
-        """The one reason for an item: the part that lifts it most above the candidates'
-        mean (`lift`: each part's lift, and the km from home); a part that cannot be said in
-        words for this person is skipped."""
+        """The one reason for an item: "joined" when the person took part in its series
+        before, else the part that lifts it most above the candidates' mean (`lift`: each
+        part's lift, and the km from home); a part that cannot be said for this person is
+        skipped."""
         ups, km = lift
+        again = near.get(item.series)
+        if again is not None and again[1].series == item.series:
+            return Reason("joined", again[1].title)  # the same series: the clearest reason
         for part in sorted(PARTS, key=lambda p: (-ups[p], PARTS.index(p))):
             said = _said(part, person, item, km, near)
             if said is not None:
