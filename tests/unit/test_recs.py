@@ -3,6 +3,7 @@ neighbours, the ranking and its reasons (properties), the simulated city's deter
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import datetime
 
@@ -136,7 +137,7 @@ def test_a_ranking_is_a_best_first_top_n_of_the_items_with_reasons_that_hold(
     assert len(picks) == min(n, len(items))
     assert len({p.key for p in picks}) == len(picks) <= len(items)
     assert {p.key for p in picks} <= {it.key for it in items}
-    assert all(a.score >= b.score for a, b in zip(picks, picks[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(picks))
     by_key = {it.key: it for it in items}
     for p in picks:
         it = by_key[p.key]
