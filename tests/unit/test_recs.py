@@ -149,6 +149,10 @@ def test_a_ranking_is_a_best_first_top_n_of_the_items_with_reasons_that_hold(
             assert it.category in {t.category for t in past}
         if p.reason.code == "weekend":
             assert it.slot >= 3
+        if p.reason.code == "usual_time":
+            assert it.slot in {t.slot for t in past}
+        if p.reason.code == "popular":
+            assert model.popularity.get(it.series, 0) > 0
         if any(t.series == it.series for t in past):
             assert p.reason.code == "joined"
     if not past:

@@ -98,7 +98,7 @@ class Reason:
 
     joined (因为您参加过「title」) · often (您常参加 category) · age (与您年龄相仿的居民常参加
     category) · near (离您 km 公里) · weekend (适合周末) · usual_time (在您常参加的时段) ·
-    popular (附近很受欢迎)."""
+    popular (附近很受欢迎) · upcoming (近两周内的活动: nothing else is true of it)."""
 
     code: str
     arg: str = ""
@@ -235,31 +235,38 @@ class Model:
         """The one reason for an item: "joined" when the person took part in its series
         before, else the part that lifts it most above the candidates' mean (`lift`: each
         part's lift, and the km from home); a part that cannot be said for this person is
-        skipped."""
+        skipped; only a part that lifts it (above 0) is said, else where it is."""
         ups, km = lift
         again = near.get(item.series)
         if again is not None and again[1].series == item.series:
             return Reason("joined", again[1].title)  # the same series: the clearest reason
         for part in sorted(PARTS, key=lambda p: (-ups[p], PARTS.index(p))):
-            said = _said(part, person, item, km, near)
+            said = self._said(part, person, item, km, near) if ups[part] > 0 else None
             if said is not None:
                 return said
-        return Reason("popular")
+        if person.home and item.point:
+            return Reason("near", f"{km:.1f}")  # nothing sets it apart: where it is
+        return Reason("upcoming")
 
-
-def _said(part: str, person: Person, item: Item, km: float, near: Affinity) -> Reason | None:
-    """A part in words, or None where it says nothing for this person and item."""
-    if part == "knn":
-        best = near.get(item.series)
-        return Reason("joined", best[1].title) if best is not None else None
-    if part == "category":
-        code = "often" if any(t.category == item.category for t in person.past) else "age"
-        return Reason(code, item.category)
-    if part == "distance":
-        return Reason("near", f"{km:.1f}") if person.home and item.point else None
-    if part == "time":
-        return Reason("weekend" if item.slot >= WEEKEND else "usual_time")
-    return Reason("popular")
+    def _said(
+        self, part: str, person: Person, item: Item, km: float, near: Affinity
+    ) -> Reason | None:
+        """A part in words, or None where it would not be true for this person and item."""
+        if part == "knn":
+            best = near.get(item.series)
+            return Reason("joined", best[1].title) if best is not None else None
+        if part == "category":
+            if any(t.category == item.category for t in person.past):
+                return Reason("often", item.category)
+            share = self.band_category.get(person.band, {}).get(item.category, 0)
+            return Reason("age", item.category) if share > 0 else None
+        if part == "distance":
+            return Reason("near", f"{km:.1f}") if person.home and item.point else None
+        if part == "time":
+            if item.slot >= WEEKEND:
+                return Reason("weekend")
+            return Reason("usual_time") if any(t.slot == item.slot for t in person.past) else None
+        return Reason("popular") if self.popularity.get(item.series, 0) > 0 else None
 
 
 def _neighbours(
