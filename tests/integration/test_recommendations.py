@@ -221,7 +221,8 @@ def test_each_resident_sees_only_their_own_list_and_joins_drop_out_at_once(
     organizer, now = staff("organizer"), utcnow()
     a, b = make_resident("甲"), make_resident("乙")
     first = publish(sessions, city, organizer, now + timedelta(days=1))
-    second = publish(sessions, city, organizer, now + timedelta(days=2), "社区巡查", NEAR_BY)
+    second = publish(sessions, city, organizer, now + timedelta(days=2), "社区巡查", NEAR_BY,
+                     "宝石山下")  # fmt: skip
     with transaction(sessions) as s:
         RecsService(s).turn(b.id, "0", utcnow())
     recommend(sessions)

@@ -134,7 +134,9 @@ def test_a_ranking_is_a_best_first_top_n_of_the_items_with_reasons_that_hold(
     model = Model.fit([("60-69", p) for p in [past, *others]])
     person = Person("60-69", home, tuple(past))
     picks = model.rank(person, items, n)
-    assert len(picks) == min(n, len(items))
+    by_series = {it.key: it.series for it in items}
+    assert len(picks) == min(n, len({it.series for it in items}))
+    assert len({by_series[p.key] for p in picks}) == len(picks)  # one session per series
     assert len({p.key for p in picks}) == len(picks) <= len(items)
     assert {p.key for p in picks} <= {it.key for it in items}
     assert all(a.score >= b.score for a, b in itertools.pairwise(picks))
@@ -163,7 +165,7 @@ def test_a_ranking_is_a_best_first_top_n_of_the_items_with_reasons_that_hold(
 @given(km=st.lists(st.floats(0, 30), min_size=2, max_size=10, unique=True))
 def test_alike_activities_come_nearest_first(km: list[float]) -> None:
     model = Model.fit([("70+", [taken("A")])])
-    items = [near_item(str(i), "A", d) for i, d in enumerate(km)]
+    items = [near_item(str(i), f"S{i}", d) for i, d in enumerate(km)]
     picks = model.rank(Person("70+", HOME), items, len(items))
     assert [p.key for p in picks] == [it.key for it in sorted(items, key=lambda it: it.point)]
     assert [p.key for p in picks] == nearest_first(Person("70+", HOME), items)

@@ -203,7 +203,8 @@ class Model:
         return {series: (v[0], v[1]) for series, v in acc.items()}
 
     def rank(self, person: Person, items: Sequence[Item], n: int = 10) -> list[Pick]:
-        """The top `n` items for the person, best first (ties by key), each with its reason."""
+        """The top `n` items for the person, best first (ties by key), each with its reason;
+        one session per series (the best), so a weekly activity does not fill the list."""
         if not items:
             return []
         w, near = self.weights, self.affinity(person)
@@ -211,7 +212,9 @@ class Model:
         weighted = {p: getattr(w, p) * parts[p] for p in PARTS}
         score = sum(weighted.values())
         assert isinstance(score, np.ndarray)
-        order = sorted(range(len(items)), key=lambda i: (-score[i], str(items[i].key)))[:n]
+        order = _one_per_series(
+            sorted(range(len(items)), key=lambda i: (-score[i], str(items[i].key))), items, n
+        )
         means = {p: float(v.mean()) for p, v in weighted.items()}
         lift = [
             (
@@ -267,6 +270,19 @@ class Model:
                 return Reason("weekend")
             return Reason("usual_time") if any(t.slot == item.slot for t in person.past) else None
         return Reason("popular") if self.popularity.get(item.series, 0) > 0 else None
+
+
+def _one_per_series(order: Sequence[int], items: Sequence[Item], n: int) -> list[int]:
+    """The first `n` of `order` whose series was not picked before."""
+    seen: set[Hashable] = set()
+    out: list[int] = []
+    for i in order:
+        if items[i].series not in seen:
+            seen.add(items[i].series)
+            out.append(i)
+            if len(out) == n:
+                break
+    return out
 
 
 def _neighbours(
