@@ -82,3 +82,20 @@ def test_the_picks_in_elder_mode_are_large_and_fewer(
     expect(page.get_by_text("为您推荐已开启。")).to_be_visible()
     assert_elderly_rules(page)
     shoot(page, "resident-mydata-recs-elder")
+
+
+def test_the_picks_and_the_switch_work_without_javascript(
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    page = new_context(**RESIDENT, java_script_enabled=False).new_page()
+    register(page)
+    first = page.locator("section.recs a.rec-title").first
+    title = first.inner_text()
+    first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    page.goto("/me/data")
+    page.get_by_role("button", name="关闭为您推荐").click()
+    expect(page.get_by_text("您的推荐列表已删除")).to_be_visible()
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("您好")
+    expect(page.locator("section.recs")).to_have_count(0)
