@@ -49,6 +49,11 @@ def test_home_shows_the_picks_with_reasons_and_the_switch_turns_them_off_and_on(
     elder = client.get("/").text
     assert 'class="elder' in elder or "elder" in elder.split("<body", 1)[1][:80]
     assert "为您推荐" in elder and "断桥垃圾分类指导" in elder
+    client.get("/lang/en")
+    english = client.get("/").text
+    assert "Recommended for you" in english and "Less than 500 m from you" in english
+    assert "km from you" in english  # the planting day, about 24 km away
+    client.get("/lang/zh-CN")
 
     bad = post_form(client, "/me/data", "/me/data/recommendations", on="maybe")
     assert bad.status_code == 422 and "请选择开启或关闭为您推荐" in bad.text

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,9 +27,11 @@ from civicpoints.insights import InvalidChoice, RecsService
 from civicpoints.insights.recs_models import Recommendation, RecSetting
 from civicpoints.insights.recs_repository import RecsRepository
 from civicpoints.insights.tasks import recommend
+from civicpoints.jobs import scheduled_jobs
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
+from civicpoints.kit.settings import Settings
 from civicpoints.privacy import PrivacyService
 
 from .conftest import WEST_LAKE
@@ -250,3 +253,28 @@ def test_a_resident_never_computed_is_ranked_on_first_look(
     assert shown[0].reason.code == "near" and float(shown[0].reason.arg) < 0.5
     with transaction(sessions) as s:
         assert s.get(RecSetting, newcomer.id).computed_at is not None  # type: ignore[union-attr]
+
+
+def test_the_job_runs_from_the_command_line_and_is_recorded(
+    sessions: sessionmaker[Session], settings: Settings, city: City,
+    staff: Callable[[str], Principal], make_resident: Callable[..., Resident],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """`civicpoints jobs run insights.recommend`, as cron would (scheduled at 04:15)."""
+    from typer.testing import CliRunner
+
+    from civicpoints.cli.main import app
+    from civicpoints.kit.settings import get_settings
+
+    assert scheduled_jobs(settings)["insights.recommend"][1] == {"hour": 4, "minute": 15}
+    me = make_resident()
+    publish(sessions, city, staff("organizer"), utcnow() + timedelta(days=1))
+    monkeypatch.setenv("CIVICPOINTS_DATABASE_URL", settings.resolved_database_url())
+    monkeypatch.setenv("CIVICPOINTS_PII_KEY", settings.pii_key or "")
+    get_settings.cache_clear()
+    try:
+        ran = CliRunner().invoke(app, ["jobs", "run", "insights.recommend"])
+    finally:
+        get_settings.cache_clear()
+    assert ran.exit_code == 0 and "'stored': 1" in ran.output, ran.output
+    assert len(stored(sessions, me)) == 1
