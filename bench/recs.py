@@ -15,6 +15,7 @@ from typing import Any
 from bench.common import ROOT, Context, Run, Target, write_result
 from civicpoints.insights.recs_city import generate
 from civicpoints.insights.recs_eval import leave_last_out, participation_counts
+from civicpoints.insights.recs_rules import Weights
 
 NAME = "recs"
 TITLE = "Recommendations (为您推荐): leave-last-out on a simulated city"
@@ -34,6 +35,15 @@ def run(opts: Run) -> dict[str, Any]:
     generated = time.perf_counter()
     scores = leave_last_out(city, k=K)
     done = time.perf_counter()
+    # What each part adds: the model with it left out (same city, same residents asked).
+    ablations = {
+        name: vars(leave_last_out(city, weights, k=K)["model"])
+        for name, weights in (
+            ("without knn", Weights(knn=0)),
+            ("without popularity", Weights(popularity=0)),
+            ("knn and distance only", Weights(category=0, time=0, popularity=0)),
+        )
+    }
     best = max(("popular", "nearest"), key=lambda n: scores[n].recall)
     gain = scores["model"].recall / scores[best].recall - 1 if scores[best].recall else None
     figures = {
@@ -41,6 +51,7 @@ def run(opts: Run) -> dict[str, Any]:
         "best_baseline": best,
         "gain_recall": gain,
         "gain_ndcg": scores["model"].ndcg / scores[best].ndcg - 1 if scores[best].ndcg else None,
+        "ablations": ablations,
         "city": participation_counts(city),
         "seconds_generate": round(generated - started, 2),
         "seconds_evaluate": round(done - generated, 2),
@@ -87,6 +98,8 @@ def section(doc: dict[str, Any]) -> str:
              "nearest": "nearest first"}  # fmt: skip
     for n, s in f["scores"].items():
         lines.append(f"| {names[n]} | {s['recall']:.3f} | {s['ndcg']:.3f} |")
+    for n, s in f["ablations"].items():
+        lines.append(f"| model {n} | {s['recall']:.3f} | {s['ndcg']:.3f} |")
     ok = f["gain_recall"] is not None and f["gain_recall"] >= MIN_GAIN
     lines += [
         "",
