@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -25,7 +25,16 @@ from civicpoints.insights.errors import InvalidChoice
 from civicpoints.insights.privacy import band_of
 from civicpoints.insights.recs_models import Recommendation
 from civicpoints.insights.recs_repository import PastRow, RecsRepository, Someone
-from civicpoints.insights.recs_rules import Item, Model, Person, Point, Reason, Taken, slot_of
+from civicpoints.insights.recs_rules import (
+    Item,
+    Model,
+    Person,
+    Point,
+    Reason,
+    Slate,
+    Taken,
+    slot_of,
+)
 from civicpoints.kit.clock import BUSINESS_TZ, local_date
 from civicpoints.kit.errors import DomainError
 
@@ -47,14 +56,18 @@ class Suggestion:
     reason: Reason
 
 
-@dataclass(frozen=True)
+@dataclass
 class Ground:
-    """What every resident's ranking of one run shares: the model, the candidates, the
-    points of regions (path → centroid of their activities' places)."""
+    """What every resident's ranking of one run shares: the model, the candidates (also
+    prepared as a slate), the points of regions (path → centroid of their activities')."""
 
     model: Model
     items: tuple[Item, ...]
     places: Mapping[str, Point]
+    slate: Slate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.slate = Slate.of(self.items, self.model)
 
 
 class RecsService:
@@ -122,12 +135,13 @@ class RecsService:
         past: dict[uuid.UUID, list[Taken]] = defaultdict(list)
         for row in self.repo.past_of(ids, now):
             past[row[0]].append(_taken(row))
-        joined = self.repo.joined(ids, [it.key for it in ground.items])  # type: ignore[misc]
+        joined: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for r, a in self.repo.joined(ids, [it.key for it in ground.items]):  # type: ignore[misc]
+            joined[r].add(a)
         today, lists = local_date(now), {}
         for rid, birth, path in people:
             person = Person(band_of(birth, today), _home(path, ground.places), tuple(past[rid]))
-            open_ = [it for it in ground.items if (rid, it.key) not in joined]
-            picks = ground.model.rank(person, open_, TOP_N)
+            picks = ground.model.rank(person, ground.slate, TOP_N, exclude=joined[rid])
             lists[rid] = [
                 Recommendation(
                     resident_id=rid,

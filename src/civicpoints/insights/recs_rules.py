@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -162,31 +162,31 @@ class Model:
         )
 
     def parts(
-        self, person: Person, items: Sequence[Item], near: Affinity | None = None
+        self, person: Person, slate: Slate, near: Affinity | None = None
     ) -> dict[str, np.ndarray]:
-        """Each part of the score of every item, before weighting."""
+        """Each part of the score of every item of the slate, before weighting."""
         w, n = self.weights, len(person.past)
         cat_n = Counter(t.category for t in person.past)
         slot_n = Counter(t.slot for t in person.past)
         band_cat = self.band_category.get(person.band) or _overall(self.band_category)
         band_slot = self.band_slot.get(person.band) or [1 / len(SLOTS)] * len(SLOTS)
-        top = max(self.popularity.values(), default=0)
         near = self.affinity(person) if near is None else near
+        knn = np.zeros(len(slate.series))
+        for series, (v, _) in near.items():
+            j = slate.index.get(series)
+            if j is not None:
+                knn[j] = v
+        cat = [
+            (cat_n[c] + w.prior * band_cat.get(c, 0.02) + 1e-3) / (n + w.prior + 1e-3)
+            for c in slate.categories
+        ]
+        slot = [(slot_n[t] + w.prior * band_slot[t]) / (n + w.prior) for t in range(len(SLOTS))]
         return {
-            "knn": np.array([near.get(it.series, (0.0, None))[0] for it in items]),
-            "category": np.log(
-                [
-                    (cat_n[it.category] + w.prior * band_cat.get(it.category, 0.02) + 1e-3)
-                    / (n + w.prior + 1e-3)
-                    for it in items
-                ]
-            ),
-            "time": np.log(
-                [(slot_n[it.slot] + w.prior * band_slot[it.slot]) / (n + w.prior) for it in items]
-            ),
-            "distance": -_km(person.home, items) / w.scale_km,
-            "popularity": np.array([math.log1p(self.popularity.get(it.series, 0)) for it in items])
-            / (math.log1p(top) or 1.0),
+            "knn": knn[slate.series_of],
+            "category": np.log(cat)[slate.category_of],
+            "time": np.log(slot)[slate.slot_of],
+            "distance": -slate.km_from(person.home) / w.scale_km,
+            "popularity": slate.popularity,
         }
 
     def affinity(self, person: Person) -> Affinity:
@@ -202,31 +202,34 @@ class Model:
                     got[1], got[2] = t, s
         return {series: (v[0], v[1]) for series, v in acc.items()}
 
-    def rank(self, person: Person, items: Sequence[Item], n: int = 10) -> list[Pick]:
+    def rank(
+        self,
+        person: Person,
+        items: Sequence[Item] | Slate,
+        n: int = 10,
+        exclude: Collection[Hashable] = (),
+    ) -> list[Pick]:
         """The top `n` items for the person, best first (ties by key), each with its reason;
-        one session per series (the best), so a weekly activity does not fill the list."""
-        if not items:
+        one session per series (the best), so a weekly activity does not fill the list;
+        items whose key is in `exclude` are left out. A `Slate` serves many people."""
+        slate = items if isinstance(items, Slate) else Slate.of(items, self)
+        open_ = np.array([it.key not in exclude for it in slate.items], dtype=bool)
+        if not open_.any():
             return []
         w, near = self.weights, self.affinity(person)
-        parts = self.parts(person, items, near)
+        parts = self.parts(person, slate, near)
         weighted = {p: getattr(w, p) * parts[p] for p in PARTS}
-        score = sum(weighted.values())
-        assert isinstance(score, np.ndarray)
-        order = _one_per_series(
-            sorted(range(len(items)), key=lambda i: (-score[i], str(items[i].key))), items, n
-        )
-        means = {p: float(v.mean()) for p, v in weighted.items()}
-        lift = [
-            (
-                {p: float(weighted[p][i]) - means[p] for p in PARTS},
-                float(-parts["distance"][i]) * w.scale_km,
-            )
-            for i in range(len(items))
-        ]
-        return [
-            Pick(items[i].key, float(score[i]), self.reason(person, items[i], lift[i], near))
-            for i in order
-        ]
+        score = np.sum([weighted[p] for p in PARTS], axis=0)
+        ranked = np.lexsort((slate.tie, -score))
+        order = _one_per_series([int(i) for i in ranked if open_[i]], slate, n)
+        means = {p: float(v[open_].mean()) for p, v in weighted.items()}
+        picks = []
+        for i in order:
+            lift = {p: float(weighted[p][i]) - means[p] for p in PARTS}
+            km = float(-parts["distance"][i]) * w.scale_km
+            reason = self.reason(person, slate.items[i], (lift, km), near)
+            picks.append(Pick(slate.items[i].key, float(score[i]), reason))
+        return picks
 
     def reason(
         self,
@@ -272,13 +275,72 @@ class Model:
         return Reason("popular") if self.popularity.get(item.series, 0) > 0 else None
 
 
-def _one_per_series(order: Sequence[int], items: Sequence[Item], n: int) -> list[int]:
+@dataclass(frozen=True)
+class Slate:
+    """Items prepared once for everyone ranked against them: what does not depend on the
+    person, as arrays (series, category and slot indexes, points, popularity, key order)."""
+
+    items: tuple[Item, ...]
+    series: list[Hashable]
+    index: dict[Hashable, int]  # series → position in `series`
+    series_of: np.ndarray
+    categories: list[str]
+    category_of: np.ndarray
+    slot_of: np.ndarray
+    lat: np.ndarray  # radians; NaN where unknown
+    lon: np.ndarray
+    popularity: np.ndarray  # log(1 + participations of the series), normalised to [0, 1]
+    tie: np.ndarray  # the order of str(key): ties broken by key
+
+    @classmethod
+    def of(cls, items: Sequence[Item], model: Model) -> Slate:
+        """Prepare `items` for ranking with `model`."""
+        index: dict[Hashable, int] = {}
+        cats: dict[str, int] = {}
+        for it in items:
+            index.setdefault(it.series, len(index))
+            cats.setdefault(it.category, len(cats))
+        top = math.log1p(max(model.popularity.values(), default=0)) or 1.0
+        keys = [str(it.key) for it in items]
+        tie = np.empty(len(items), dtype=np.int64)
+        tie[np.argsort(np.array(keys, dtype=object), kind="stable")] = np.arange(len(items))
+        pts = [it.point if it.point is not None else (math.nan, math.nan) for it in items]
+        latlon = np.radians(np.array(pts, dtype=float).reshape(-1, 2))
+        return cls(
+            items=tuple(items),
+            series=list(index),
+            index=index,
+            series_of=np.array([index[it.series] for it in items], dtype=np.int64),
+            categories=list(cats),
+            category_of=np.array([cats[it.category] for it in items], dtype=np.int64),
+            slot_of=np.array([it.slot for it in items], dtype=np.int64),
+            lat=latlon[:, 0],
+            lon=latlon[:, 1],
+            popularity=np.array([math.log1p(model.popularity.get(it.series, 0)) for it in items])
+            / top,
+            tie=tie,
+        )
+
+    def km_from(self, home: Point | None) -> np.ndarray:
+        """Great-circle km from home to each item (0 where either point is unknown)."""
+        if home is None:
+            return np.zeros(len(self.items))
+        lat1, lon1 = math.radians(home[0]), math.radians(home[1])
+        h = (
+            np.sin((self.lat - lat1) / 2) ** 2
+            + math.cos(lat1) * np.cos(self.lat) * np.sin((self.lon - lon1) / 2) ** 2
+        )
+        km = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) / 1000
+        return np.nan_to_num(km, nan=0.0)
+
+
+def _one_per_series(order: Sequence[int], slate: Slate, n: int) -> list[int]:
     """The first `n` of `order` whose series was not picked before."""
-    seen: set[Hashable] = set()
+    seen: set[int] = set()
     out: list[int] = []
     for i in order:
-        if items[i].series not in seen:
-            seen.add(items[i].series)
+        if int(slate.series_of[i]) not in seen:
+            seen.add(int(slate.series_of[i]))
             out.append(i)
             if len(out) == n:
                 break
@@ -317,19 +379,3 @@ def _overall(by_band: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
         for c, v in shares.items():
             out[c] += v / len(by_band)
     return dict(out)
-
-
-def _km(home: Point | None, items: Sequence[Item]) -> np.ndarray:
-    """Great-circle km from home to each item (0 where either point is unknown)."""
-    if home is None:
-        return np.zeros(len(items))
-    known = np.array([it.point is not None for it in items])
-    pts = np.array([it.point if it.point is not None else home for it in items], dtype=float)
-    lat1, lon1 = math.radians(home[0]), math.radians(home[1])
-    lat2, lon2 = np.radians(pts[:, 0]), np.radians(pts[:, 1])
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    km = 2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))) / 1000
-    return np.where(known, km, 0.0)
