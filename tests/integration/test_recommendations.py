@@ -22,6 +22,7 @@ from civicpoints.activities import (
     OfflineService,
 )
 from civicpoints.cli.city import City
+from civicpoints.community import TeamService
 from civicpoints.identity.models import Resident
 from civicpoints.insights import InvalidChoice, RecsService
 from civicpoints.insights.recs_models import Recommendation, RecSetting
@@ -118,17 +119,26 @@ def test_a_new_resident_gets_open_activities_near_them_and_nothing_they_cannot_j
     started = publish(sessions, city, organizer, now - timedelta(hours=1))
     later = publish(sessions, city, organizer, now + timedelta(days=20))
     joined = publish(sessions, city, organizer, now + timedelta(days=4))
+    challenge = publish(sessions, city, organizer, now + timedelta(days=4), "河道挑战赛",
+                        place="北山河道")  # fmt: skip
     newcomer = make_resident("新居民")
     with transaction(sessions) as s:
         ActivityService(s).set_status(cancelled, ActivityStatus.CANCELLED, organizer)
         ActivityService(s).enroll(joined, newcomer.id)
+        teams = TeamService(s)
+        team = teams.create(organizer, city.communities[0].id, "河道队", "", regulars[0].id)
+        teams.make_challenge(organizer, team.id, challenge)  # members only
     ok, summary = recommend(sessions)
     assert ok and summary["residents"] == 4 and summary["candidates"] == 4
     rows = stored(sessions, newcomer)
     keys = [r.activity_id for r in rows]
-    assert set(keys) == {near, close, far}  # not the draft, cancelled, started, later, joined
+    assert set(keys) == {
+        near,
+        close,
+        far,
+    }  # not the draft, cancelled, started, later, joined, challenge
     assert keys[-1] == far  # 24 km away comes last
-    assert {draft, cancelled, started, later, joined}.isdisjoint(keys)
+    assert {draft, cancelled, started, later, joined, challenge}.isdisjoint(keys)
     assert [r.rank for r in rows] == [1, 2, 3]
     assert rows[0].reason in ("near", "popular", "age")  # no "joined": nothing joined yet
     with transaction(sessions) as s:
