@@ -6,6 +6,7 @@ stated), small counts suppressed, scope 404, bad years refused with nothing writ
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ from civicpoints.web.app import create_app
 from .test_api import login
 from .test_receipts import sequence
 
+FIGURE_ID = re.compile(r"^[A-Z][0-9]+(\.[0-9]+)*[a-d]?$")
 YEAR = local_date(utcnow()).year
 # The figures the report must share with the dashboard (its XLSX id → FiguresRead totals).
 SAME = {
@@ -76,7 +78,7 @@ def _sheet(body: bytes) -> dict[str, Any]:
     assert sheet is not None
     out: dict[str, Any] = {}
     for row in sheet.iter_rows(values_only=True):
-        if row and isinstance(row[0], str) and len(row) >= 3 and row[0][:1] in "PHLFBOS":
+        if row and isinstance(row[0], str) and len(row) >= 3 and FIGURE_ID.match(row[0]):
             out.setdefault(row[0], row[2])
     return out
 

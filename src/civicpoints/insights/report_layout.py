@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from civicpoints.insights.report_data import Report, SurveyLine
 from civicpoints.insights.schemas import FiguresRead
+from civicpoints.scoring import CATEGORY_LABELS, Category
 
 Value = int | float | str | None
 DASH = "—"
@@ -254,9 +255,14 @@ def _monthly_chart(f: FiguresRead, cid: str) -> Chart:
     )
 
 
+def _category(code: str) -> str:
+    labels = CATEGORY_LABELS.get(Category(code)) if code in set(Category) else None
+    return labels["zh-CN"] if labels else code
+
+
 def _service(f: FiguresRead) -> Section:
     t = f.totals
-    rows = [[k, fmt(v)] for k, v in t.by_category.items()]
+    rows = [[_category(k), fmt(v)] for k, v in t.by_category.items()]
     return Section(
         "二、服务时长与参与",
         [
@@ -290,16 +296,27 @@ def _points(r: Report) -> Section:
         left = "；".join(f"{k} {v:,}" for k, v in sorted(g.left_out.items()))
         blocks += [
             Note(
-                f"以上积分数字（L1–L7）按签名全局检查点计算：只计入该检查点所含的账本分录"
-                f"（一笔转账的全部分录都在检查点内才计入）。检查点：来源 {c.origin}，"
-                f"树大小 {c.size:,}，签名时间 {c.signed_at:%Y-%m-%d %H:%M:%S} UTC，"
-                f"见证人签名 {c.witnesses} 个。"
+                "以上积分数字（L1–L7）按下列签名全局检查点计算：只计入该检查点所含的账本分录"
+                "（一笔转账的全部分录都在检查点内才计入）。第三方审计可从经验证的账本按同一规则复算。"
             ),
-            Note(f"根哈希（base64，与签名检查点相同）：{c.root_b64}", small=True),
-            Note(f"根哈希（hex）：{c.root_hex}", small=True),
+            Table(
+                "签名全局检查点（附件 checkpoint.note 为签名原文）",
+                ["项目", "值"],
+                [
+                    ["来源 origin", c.origin],
+                    ["树大小 size", f"{c.size:,}"],
+                    ["根哈希 root (base64)", c.root_b64],
+                    ["根哈希 root (hex)", c.root_hex],
+                    ["签名时间 (UTC)", f"{c.signed_at:%Y-%m-%d %H:%M:%S}"],
+                    ["见证人签名", str(c.witnesses)],
+                    [
+                        "检查点之后的分录",
+                        f"{c.pending_entries:,} 条（{c.pending_transfers:,} 笔转账）",
+                    ],
+                ],
+            ),
             Note(
-                f"生成报告时另有 {c.pending_entries:,} 条分录（{c.pending_transfers:,} 笔转账）"
-                "尚未写入该检查点，未计入以上数字"
+                f"生成报告时有 {c.pending_entries:,} 条分录尚未写入该检查点，未计入以上数字"
                 + (
                     f"；它们在本区域本年度的数额：{left}。"
                     if left

@@ -96,7 +96,16 @@ def _note(pdf: _PDF, note: Note) -> None:
     pdf.ln(1.5)
 
 
+def _plain(pdf: _PDF) -> None:
+    """Table colours: black on white, grey rules (a chart leaves its last fill colour set)."""
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_draw_color(*INK)
+    pdf.set_text_color(*INK)
+    pdf.set_line_width(0.2)
+
+
 def _figures(pdf: _PDF, run: Sequence[Figure]) -> None:
+    _plain(pdf)
     pdf.set_font(pdf.family, size=10.5)
     with pdf.table(
         col_widths=(16, 92, 44, 22),
@@ -117,6 +126,7 @@ def _table(pdf: _PDF, t: Table) -> None:
     if not t.rows:
         _note(pdf, Note("（无）", small=True))
         return
+    _plain(pdf)
     pdf.set_font(pdf.family, size=9.5)
     widths = _widths(t)
     with pdf.table(col_widths=widths, line_height=5.6, first_row_as_headings=True) as table:
