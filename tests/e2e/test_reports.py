@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import subprocess
+from pathlib import Path
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
@@ -15,7 +16,9 @@ from civicpoints.kit.clock import local_date, utcnow
 from tests.e2e.harness import check_axe, shoot
 
 
-def test_the_admin_downloads_the_districts_annual_report(desktop_page: Page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_admin_downloads_the_districts_annual_report(
+    desktop_page: Page, tmp_path: Path
+) -> None:
     page = desktop_page
     year = local_date(utcnow()).year
     page.goto("/login")

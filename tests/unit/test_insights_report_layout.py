@@ -55,7 +55,7 @@ def figures(participants: int | str, months: list[int | str]) -> FiguresRead:
         months=[
             MonthRead(
                 month=f"2026-{i + 1:02d}",
-                participants=m,  # type: ignore[arg-type]
+                participants=m,
                 new_volunteers="x",
                 returning_volunteers="x",
                 hours=12.5,
@@ -65,7 +65,7 @@ def figures(participants: int | str, months: list[int | str]) -> FiguresRead:
             for i, m in enumerate(months)
         ],
         totals=TotalsRead(
-            participants=participants,  # type: ignore[arg-type]
+            participants=participants,
             registered_residents=1000,
             participation_rate=None,
             population=None,
