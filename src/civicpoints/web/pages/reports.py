@@ -16,14 +16,13 @@ from civicpoints.insights import InsightsService, ReportService, report_file
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import snapshot
-from civicpoints.regions import Level
 from civicpoints.web.pages.admin import AdminPage
 from civicpoints.web.pages.forms import FormErrors
+from civicpoints.web.pages.insights import region_choices
 from civicpoints.web.pages.kit import Page
 
 router = APIRouter(include_in_schema=False)
 YEARS = 10  # the years offered, this one first
-INDENT = {Level.CITY: 0, Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
 UUID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 
 
@@ -32,14 +31,7 @@ def _regions(p: Page) -> list[tuple[str, str]]:
     scope = InsightsService(p.db).scope(p.who)
     if not scope:
         raise Forbidden()
-    return [
-        (
-            str(r.id),
-            "\u3000" * INDENT.get(Level(r.level), 0)
-            + ((r.name_en or r.name) if p.locale == "en" else r.name),
-        )
-        for r in scope
-    ]
+    return region_choices(p, scope)
 
 
 @router.get("/admin/reports")
