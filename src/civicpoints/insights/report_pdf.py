@@ -148,8 +148,8 @@ def _widths(t: Table) -> tuple[float, ...]:
 
 def _nice(top: float) -> float:
     """A round axis maximum at or above `top`."""
-    if top <= 0:
-        return 1.0
+    if top <= 1:
+        return 1.0  # counts, hours and points: nothing finer than one is worth an axis
     step = 10 ** math.floor(math.log10(top))
     for m in (1, 2, 2.5, 5, 10):
         if m * step >= top:
