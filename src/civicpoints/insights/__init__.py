@@ -2,7 +2,12 @@
 (API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed;
 outcome indicators, surveys and recommendations (为您推荐)."""
 
-from civicpoints.insights.errors import InvalidChoice, InvalidRange
+from civicpoints.insights.errors import (
+    InvalidChoice,
+    InvalidRange,
+    InvalidYear,
+    ReportRegionNotFound,
+)
 from civicpoints.insights.export import as_file
 from civicpoints.insights.outcome_rules import Unit
 from civicpoints.insights.outcome_schemas import IndicatorCreate, JoinSet, OutcomeCreate
@@ -10,6 +15,7 @@ from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.recs import RecsService, Suggestion
 from civicpoints.insights.recs_rules import Reason
+from civicpoints.insights.report import ReportService, report_file
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
@@ -28,12 +34,15 @@ __all__ = [
     "InvalidChoice",
     "InvalidRange",
     "InvalidSurvey",
+    "InvalidYear",
     "JoinSet",
     "OutcomeCreate",
     "OutcomeService",
     "QuestionIn",
     "Reason",
     "RecsService",
+    "ReportRegionNotFound",
+    "ReportService",
     "Results",
     "Rollup",
     "Suggestion",
@@ -45,5 +54,6 @@ __all__ = [
     "as_file",
     "default_range",
     "month_start",
+    "report_file",
     "state",
 ]
