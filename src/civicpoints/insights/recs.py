@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from civicpoints.activities import Activity, Circle, geofence_from_dict
 from civicpoints.insights.errors import InvalidChoice
 from civicpoints.insights.privacy import band_of
-from civicpoints.insights.recs_models import Recommendation
 from civicpoints.insights.recs_repository import PastRow, RecsRepository, Someone
 from civicpoints.insights.recs_rules import (
     Item,
@@ -138,20 +137,20 @@ class RecsService:
         joined: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
         for r, a in self.repo.joined(ids, [it.key for it in ground.items]):  # type: ignore[misc]
             joined[r].add(a)
-        today, lists = local_date(now), {}
+        today, lists = local_date(now), {}  # resident → rows of Recommendation
         for rid, birth, path in people:
             person = Person(band_of(birth, today), _home(path, ground.places), tuple(past[rid]))
             picks = ground.model.rank(person, ground.slate, TOP_N, exclude=joined[rid])
             lists[rid] = [
-                Recommendation(
-                    resident_id=rid,
-                    rank=i,
-                    activity_id=p.key,
-                    score=p.score,
-                    reason=p.reason.code,
-                    reason_arg=p.reason.arg[:200],
-                    computed_at=now,
-                )
+                {
+                    "resident_id": rid,
+                    "rank": i,
+                    "activity_id": p.key,
+                    "score": p.score,
+                    "reason": p.reason.code,
+                    "reason_arg": p.reason.arg[:200],
+                    "computed_at": now,
+                }
                 for i, p in enumerate(picks, start=1)
             ]
         self.repo.replace(lists, now)

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civicpoints.activities import (
@@ -189,25 +190,39 @@ class RecsRepository:
             row.computed_at = None
         self.session.flush()
 
-    def replace(self, lists: dict[uuid.UUID, list[Recommendation]], now: datetime) -> None:
-        """Store each resident's new list in place of the old, and when it was computed."""
+    def replace(self, lists: dict[uuid.UUID, list[dict[str, Any]]], now: datetime) -> None:
+        """Store each resident's new list (rows of `Recommendation`'s columns) in place of the
+        old, and when it was computed. A racing writer of the same resident (two first looks
+        at once, or one during the nightly run) makes the first try fail on the primary key
+        once it commits; the second try replaces what it stored."""
+        for attempt in (1, 2):
+            try:
+                with self.session.begin_nested():
+                    self._replace(lists, now)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    def _replace(self, lists: dict[uuid.UUID, list[dict[str, Any]]], now: datetime) -> None:
         ids = list(lists)
         self.forget(ids)
-        self.session.add_all([r for rows in lists.values() for r in rows])
+        rows = [r for part in lists.values() for r in part]
+        if rows:
+            self.session.execute(insert(Recommendation), rows)
         known: set[uuid.UUID] = set()
         for part in _chunks(ids):
             stmt = update(RecSetting).where(RecSetting.resident_id.in_(part))
             self.session.execute(stmt.values(computed_at=now))
             got = select(RecSetting.resident_id).where(RecSetting.resident_id.in_(part))
             known.update(self.session.scalars(got))
-        self.session.add_all(
-            [
-                RecSetting(resident_id=r, changed_at=now, computed_at=now)
-                for r in ids
-                if r not in known
-            ]
-        )
-        self.session.flush()
+        fresh = [
+            {"resident_id": r, "enabled": True, "changed_at": now, "computed_at": now}
+            for r in ids
+            if r not in known
+        ]
+        if fresh:
+            self.session.execute(insert(RecSetting), fresh)
 
     def forget(self, resident_ids: Sequence[uuid.UUID]) -> int:
         """Delete these residents' stored recommendations."""
