@@ -32,9 +32,14 @@ def test_racing_first_looks_both_answer_and_store_one_list(
                 place=f"地点{days}")  # fmt: skip
     for name in ("王一", "王二", "王三"):
         me = make_resident(name)
-        gate, shown, failed = threading.Barrier(2), [], []
+        gate, shown, failed = threading.Barrier(2), list[int](), list[str]()
 
-        def look(me: Resident = me, gate: threading.Barrier = gate) -> None:
+        def look(
+            me: Resident = me,
+            gate: threading.Barrier = gate,
+            shown: list[int] = shown,
+            failed: list[str] = failed,
+        ) -> None:
             gate.wait()
             try:
                 with transaction(sessions) as s:
