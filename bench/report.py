@@ -13,7 +13,16 @@ from bench.common import RESULTS, ROOT
 
 DOC = ROOT / "docs" / "performance.md"
 NOTES = ROOT / "bench" / "notes.md"
-ORDER = ["award_pg", "award_sqlite", "verify", "proof_api", "sequencer", "photo_index", "fraud"]
+ORDER = [
+    "award_pg",
+    "award_sqlite",
+    "verify",
+    "proof_api",
+    "sequencer",
+    "photo_index",
+    "fraud",
+    "recs",
+]
 VERDICT = {True: "**PASS**", False: "**FAIL**", None: "NOT RUN"}
 
 

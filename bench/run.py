@@ -20,6 +20,7 @@ from bench import (
     fraud,
     photo_index,
     proof_api,
+    recs,
     report,
     sequencer,
     verify,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Run], dict[str, Any]]]] = {
     "proof_api": ("Inclusion proof from the API", proof_api.run),
     "photo_index": (photo_index.TITLE, photo_index.run),
     "fraud": (fraud.TITLE, fraud.run),
+    "recs": (recs.TITLE, recs.run),
 }
 
 

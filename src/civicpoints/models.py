@@ -12,6 +12,7 @@ from civicpoints.identity import education_models as identity_education
 from civicpoints.identity import models as identity
 from civicpoints.insights import models as insights
 from civicpoints.insights import outcome_models as insights_outcomes
+from civicpoints.insights import recs_models as insights_recs
 from civicpoints.insights import survey_models as insights_surveys
 from civicpoints.jobs import models as jobs
 from civicpoints.kit import idempotency
@@ -37,6 +38,7 @@ __all__ = [
     "identity_education",
     "insights",
     "insights_outcomes",
+    "insights_recs",
     "insights_surveys",
     "jobs",
     "ledger",

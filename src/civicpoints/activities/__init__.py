@@ -12,6 +12,7 @@ from civicpoints.activities.listing import Card, ListingService, Rate
 from civicpoints.activities.models import (
     Activity,
     ActivityStatus,
+    Enrollment,
     EnrollmentStatus,
     Participation,
     RecordStatus,
@@ -57,6 +58,7 @@ __all__ = [
     "CheckIn",
     "Circle",
     "EducationCredit",
+    "Enrollment",
     "EnrollmentStatus",
     "FraudDesk",
     "Geofence",

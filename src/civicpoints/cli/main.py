@@ -504,7 +504,7 @@ def jobs_run(
         ...,
         help="ledger.expire | rewards.expire_vouchers | ledger.void_stale_holds | "
         "rewards.check_budget | ledger.verify | privacy.erase_due | activities.review_alerts | "
-        "insights.rollup",
+        "insights.rollup | insights.recommend",
     ),
 ) -> None:
     """Run one scheduled job now (as cron would) and record it; exit 1 if it raised an alert."""

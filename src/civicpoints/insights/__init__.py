@@ -1,12 +1,20 @@
 """Insights: analytics rollups per community and Beijing month, the figures of a region
-(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed."""
+(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed;
+outcome indicators, surveys and recommendations (为您推荐)."""
 
-from civicpoints.insights.errors import InvalidRange, InvalidYear, ReportRegionNotFound
+from civicpoints.insights.errors import (
+    InvalidChoice,
+    InvalidRange,
+    InvalidYear,
+    ReportRegionNotFound,
+)
 from civicpoints.insights.export import as_file
 from civicpoints.insights.outcome_rules import Unit
 from civicpoints.insights.outcome_schemas import IndicatorCreate, JoinSet, OutcomeCreate
 from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
+from civicpoints.insights.recs import RecsService, Suggestion
+from civicpoints.insights.recs_rules import Reason
 from civicpoints.insights.report import ReportService, report_file
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
@@ -23,6 +31,7 @@ __all__ = [
     "FiguresRead",
     "IndicatorCreate",
     "InsightsService",
+    "InvalidChoice",
     "InvalidRange",
     "InvalidSurvey",
     "InvalidYear",
@@ -30,10 +39,13 @@ __all__ = [
     "OutcomeCreate",
     "OutcomeService",
     "QuestionIn",
+    "Reason",
+    "RecsService",
     "ReportRegionNotFound",
     "ReportService",
     "Results",
     "Rollup",
+    "Suggestion",
     "SurveyCreate",
     "SurveyNotFound",
     "SurveyService",

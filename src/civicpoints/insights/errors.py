@@ -26,6 +26,18 @@ class RegionUnknown(DomainError):
     messages = {"zh-CN": "区域代码 {code} 不存在", "en": "no region has the code {code}"}
 
 
+class InvalidChoice(DomainError):
+    """A recommendations setting that is neither on nor off (nothing is written)."""
+
+    code = "insights.invalid_choice"
+    status = 422
+    title = {"zh-CN": "选项无效", "en": "Invalid choice"}
+    messages = {
+        "zh-CN": "请选择开启或关闭为您推荐",
+        "en": "choose whether recommendations are on or off",
+    }
+
+
 class InvalidYear(DomainError):
     """A report year before the platform's records or after this one (nothing is read)."""
 

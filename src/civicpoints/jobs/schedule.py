@@ -12,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.insights.tasks import recommend as insights_recommend
 from civicpoints.insights.tasks import rollup as insights_rollup
 from civicpoints.jobs import tasks
 from civicpoints.jobs.runner import Job, run_scheduled
@@ -38,6 +39,8 @@ def scheduled_jobs(settings: Settings) -> dict[str, tuple[Job, Cron]]:
         "activities.review_alerts": (tasks.review_alerts_with(settings), {"minute": 5}),
         # Every five minutes (its slot: the five minutes, docs/insights.md).
         "insights.rollup": (insights_rollup, {"minute": ROLLUP_MINUTES}),
+        # 为您推荐: after the night's expiry and verify, before residents wake.
+        "insights.recommend": (insights_recommend, {"hour": 4, "minute": 15}),
     }
 
 

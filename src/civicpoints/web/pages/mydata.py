@@ -1,4 +1,5 @@
-"""My data (PIPL 个人信息保护法): download it, withdraw consent, ask for deletion.
+"""My data (PIPL 个人信息保护法): download it, withdraw consent, ask for deletion, turn
+recommendations (为您推荐) on or off.
 
 Each action has its own confirmation page in plain words; each calls the API's own
 `PrivacyService` (the download is the export of `GET /api/v1/me/data`, audited the same way).
@@ -11,14 +12,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from civicpoints.audit import request_facts
 from civicpoints.identity import IdentityService
+from civicpoints.insights import RecsService
+from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.privacy import PrivacyService, to_html
-from civicpoints.web.pages.forms import FormErrors
+from civicpoints.web.pages.forms import FormErrors, form_data
 from civicpoints.web.pages.kit import Page, ResidentPage
 
 router = APIRouter(include_in_schema=False)
 CONSENT_VERSION = "2026-01"  # the privacy notice residents agree to (as the API's default)
-ACTIONS = ("download", "withdraw", "consent", "deletion")
+ACTIONS = ("download", "withdraw", "consent", "deletion", "recs_on", "recs_off")
 CONFIRMED = ("download", "withdraw", "deletion")  # giving consent back needs no warning
 
 
@@ -27,7 +30,10 @@ def _overview(p: Page, status: int = 200, **data: object) -> Response:
     resident = IdentityService(p.db, p.ctx).resident(p.who.id)
     waiting = PrivacyService(p.db, p.ctx).pending_deletion(p.who.id)
     data.setdefault("errors", FormErrors())
-    return p.render("resident/mydata.html", status, resident=resident, waiting=waiting, **data)
+    recs_on = RecsService(p.db).enabled(p.who.id)
+    return p.render(
+        "resident/mydata.html", status, resident=resident, waiting=waiting, recs_on=recs_on, **data
+    )
 
 
 @router.get("/me/data")
@@ -87,3 +93,15 @@ def delete(p: ResidentPage) -> Response:
     except DomainError as exc:
         return _overview(p, exc.status, errors=FormErrors.of(exc, p.locale), done="")
     return p.redirect("/me/data?done=deletion")
+
+
+@router.post("/me/data/recommendations")
+async def recommendations(p: ResidentPage) -> Response:
+    """Turn 为您推荐 on (ranked now) or off (the stored list deleted now, nothing computed)."""
+    assert p.who is not None
+    values = await form_data(p.request, ("on",))
+    try:
+        on = RecsService(p.db).turn(p.who.id, values["on"], utcnow())
+    except DomainError as exc:
+        return _overview(p, exc.status, errors=FormErrors.of(exc, p.locale), done="")
+    return p.redirect(f"/me/data?done=recs_{'on' if on else 'off'}")

@@ -1,4 +1,5 @@
-"""The resident's home: balance, hours, what expires soon, this month against the cap."""
+"""The resident's home: balance, hours, what expires soon, this month against the cap, and
+the activities recommended for them (为您推荐, stored by the nightly job)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from civicpoints.community import TeamService
 from civicpoints.fraud import CaseService
 from civicpoints.hours import HoursService, StarPolicyService
 from civicpoints.identity import IdentityService, Verification
-from civicpoints.insights import SurveyService
+from civicpoints.insights import RecsService, SurveyService
 from civicpoints.kit.clock import as_utc, local_date, utcnow
 from civicpoints.kit.errors import DomainError
 from civicpoints.ledger import LedgerService, wallet_of
@@ -20,6 +21,7 @@ from civicpoints.web.pages.kit import ResidentPage
 
 router = APIRouter(include_in_schema=False)
 NEWEST = 5
+RECOMMENDED, RECOMMENDED_ELDER = 5, 3  # 长辈模式: fewer, larger
 
 
 @router.get("/")
@@ -44,6 +46,10 @@ def home(p: ResidentPage) -> Response:
         newest=newest,
         teams=TeamService(p.db).teams_of(me.id),
         surveys=SurveyService(p.db).waiting(me.id, now),
+        recs_on=RecsService(p.db).enabled(me.id),
+        recs=RecsService(p.db).suggestions(
+            me.id, now, RECOMMENDED_ELDER if p.elder else RECOMMENDED
+        ),
     )
 
 

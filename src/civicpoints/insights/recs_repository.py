@@ -1,0 +1,288 @@
+"""All SQL of 为您推荐: the settings and stored lists, and the reads of other domains' public
+tables (residents, activities, enrolments, participations, regions) the model needs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from civicpoints.activities import (
+    Activity,
+    ActivityStatus,
+    EnrollmentStatus,
+    Participation,
+    RecordStatus,
+)
+from civicpoints.activities import Enrollment as Enrolment
+from civicpoints.identity import ERASED, Resident
+from civicpoints.insights.recs_models import Recommendation, RecSetting
+from civicpoints.regions import Region
+
+CHUNK = 500  # ids per IN list
+NOT_TAKEN = (RecordStatus.REJECTED, RecordStatus.REVOKED)  # records that did not happen
+# Past rows: (resident, birth date, organization, category, place, title, start).
+PastRow = tuple[uuid.UUID, date, uuid.UUID, str, str, str, datetime]
+Someone = tuple[uuid.UUID, date, str]  # (resident, birth date, community path)
+
+
+class RecsRepository:
+    """Reads and writes of recommendations; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- who may be computed ----------------------------------------------------------------
+
+    def _turned_off(self) -> Any:
+        return exists().where(RecSetting.resident_id == Resident.id, RecSetting.enabled.is_(False))
+
+    def _eligible(self) -> Any:
+        """Residents whose data may be used: consent in force, not erased, not turned off."""
+        return and_(
+            Resident.consent_withdrawn_at.is_(None),
+            Resident.verification != ERASED,
+            ~self._turned_off(),
+        )
+
+    def residents_page(self, after: uuid.UUID | None, limit: int) -> list[Someone]:
+        """(id, birth date, community path) of eligible residents after `after`, by id."""
+        stmt = (
+            select(Resident.id, Resident.birth_date, Region.path)
+            .join(Region, Region.id == Resident.community_id)
+            .where(self._eligible())
+            .order_by(Resident.id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(Resident.id > after)
+        return [(r, b, p) for r, b, p in self.session.execute(stmt)]
+
+    def resident(self, resident_id: uuid.UUID) -> Someone | None:
+        """(id, birth date, community path) of one resident, if eligible."""
+        stmt = (
+            select(Resident.id, Resident.birth_date, Region.path)
+            .join(Region, Region.id == Resident.community_id)
+            .where(Resident.id == resident_id, self._eligible())
+        )
+        row = self.session.execute(stmt).first()
+        return None if row is None else (row[0], row[1], row[2])
+
+    # -- what they did, what is on ---------------------------------------------------------
+
+    def _past(self) -> Any:
+        return (
+            select(
+                Participation.resident_id,
+                Resident.birth_date,
+                Activity.organization_id,
+                Activity.category,
+                Activity.place_name,
+                Activity.title,
+                Activity.starts_at,
+            )
+            .join(Activity, Activity.id == Participation.activity_id)
+            .join(Resident, Resident.id == Participation.resident_id)
+            .where(Participation.status.not_in(NOT_TAKEN), self._eligible())
+        )
+
+    def past_all(self, since: datetime, until: datetime) -> Iterator[PastRow]:
+        """Every eligible resident's participations in activities started in [since, until),
+        streamed, by resident then start."""
+        stmt = self._past().where(Activity.starts_at >= since, Activity.starts_at < until)
+        stmt = stmt.order_by(Participation.resident_id, Activity.starts_at)
+        for row in self.session.execute(stmt.execution_options(yield_per=2000)):
+            yield _past_row(row)
+
+    def past_recent(self, until: datetime, limit: int) -> Sequence[PastRow]:
+        """The latest `limit` eligible participations before `until` (a bounded sample)."""
+        stmt = self._past().where(Activity.starts_at < until)
+        stmt = stmt.order_by(Activity.starts_at.desc(), Participation.id).limit(limit)
+        return [_past_row(r) for r in self.session.execute(stmt)]
+
+    def past_of(self, resident_ids: Sequence[uuid.UUID], until: datetime) -> list[PastRow]:
+        """These residents' participations in activities started before `until`."""
+        out: list[PastRow] = []
+        for part in _chunks(resident_ids):
+            stmt = self._past().where(
+                Participation.resident_id.in_(part), Activity.starts_at < until
+            )
+            out += [_past_row(r) for r in self.session.execute(stmt.order_by(Activity.starts_at))]
+        return out
+
+    def upcoming(self, after: datetime, until: datetime, limit: int) -> Sequence[Activity]:
+        """Published activities starting in (after, until] that anyone may join (team
+        challenges are for their team only), soonest first."""
+        stmt = (
+            select(Activity)
+            .where(
+                Activity.status == ActivityStatus.PUBLISHED,
+                Activity.team_id.is_(None),
+                Activity.starts_at > after,
+                Activity.starts_at <= until,
+            )
+            .order_by(Activity.starts_at, Activity.id)
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def joined(
+        self, resident_ids: Sequence[uuid.UUID], activity_ids: Sequence[uuid.UUID]
+    ) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        """(resident, activity) pairs already enrolled (not cancelled) or recorded."""
+        out: set[tuple[uuid.UUID, uuid.UUID]] = set()
+        if not activity_ids:
+            return out
+        for part in _chunks(resident_ids):
+            for model, alive in (
+                (Enrolment, Enrolment.status != EnrollmentStatus.CANCELLED),
+                (Participation, Participation.status.is_not(None)),
+            ):
+                stmt = select(model.resident_id, model.activity_id).where(
+                    model.resident_id.in_(part), alive, model.activity_id.in_(activity_ids)
+                )
+                out.update((r, a) for r, a in self.session.execute(stmt))
+        return out
+
+    def places(self, since: datetime) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(region path, geofence) of every activity not a draft that starts from `since`."""
+        stmt = (
+            select(Region.path, Activity.geofence)
+            .join(Region, Region.id == Activity.region_id)
+            .where(Activity.status != ActivityStatus.DRAFT, Activity.starts_at >= since)
+        )
+        for row in self.session.execute(stmt.execution_options(yield_per=2000)):
+            yield str(row[0]), dict(row[1])
+
+    def places_under(self, path: str, limit: int) -> list[dict[str, Any]]:
+        """Geofences of the latest `limit` activities (not drafts) held under a region."""
+        stmt = (
+            select(Activity.geofence)
+            .join(Region, Region.id == Activity.region_id)
+            .where(
+                Activity.status != ActivityStatus.DRAFT,
+                Region.path.startswith(path, autoescape=True),
+            )
+            .order_by(Activity.starts_at.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    # -- the setting and the stored lists ---------------------------------------------------
+
+    def setting(self, resident_id: uuid.UUID) -> RecSetting | None:
+        """A resident's setting row (None: on, never computed)."""
+        return self.session.get(RecSetting, resident_id)
+
+    def set_enabled(self, resident_id: uuid.UUID, on: bool, now: datetime) -> None:
+        """Store the choice (a row made where none was)."""
+        row = self.setting(resident_id)
+        if row is None:
+            row = RecSetting(resident_id=resident_id, changed_at=now)
+            self.session.add(row)
+        row.enabled, row.changed_at = on, now
+        if not on:
+            row.computed_at = None
+        self.session.flush()
+
+    def replace(self, lists: dict[uuid.UUID, list[dict[str, Any]]], now: datetime) -> None:
+        """Store each resident's new list (rows of `Recommendation`'s columns) in place of the
+        old, and when it was computed. A racing writer of the same resident (two first looks
+        at once, or one during the nightly run) makes the first try fail on the primary key
+        once it commits; the second try replaces what it stored."""
+        for attempt in (1, 2):
+            try:
+                with self.session.begin_nested():
+                    self._replace(lists, now)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+
+    def _replace(self, lists: dict[uuid.UUID, list[dict[str, Any]]], now: datetime) -> None:
+        ids = list(lists)
+        self.forget(ids)
+        rows = [r for part in lists.values() for r in part]
+        if rows:
+            self.session.execute(insert(Recommendation), rows)
+        known: set[uuid.UUID] = set()
+        for part in _chunks(ids):
+            stmt = update(RecSetting).where(RecSetting.resident_id.in_(part))
+            self.session.execute(stmt.values(computed_at=now))
+            got = select(RecSetting.resident_id).where(RecSetting.resident_id.in_(part))
+            known.update(self.session.scalars(got))
+        fresh = [
+            {"resident_id": r, "enabled": True, "changed_at": now, "computed_at": now}
+            for r in ids
+            if r not in known
+        ]
+        if fresh:
+            self.session.execute(insert(RecSetting), fresh)
+
+    def forget(self, resident_ids: Sequence[uuid.UUID]) -> int:
+        """Delete these residents' stored recommendations."""
+        n = 0
+        for part in _chunks(resident_ids):
+            stmt = delete(Recommendation).where(Recommendation.resident_id.in_(part))
+            n += self.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
+        return n
+
+    def forget_ineligible(self) -> int:
+        """Delete the stored lists of residents who turned it off, withdrew consent or were
+        erased since."""
+        gone = select(Resident.id).where(
+            or_(
+                Resident.consent_withdrawn_at.is_not(None),
+                Resident.verification == ERASED,
+                self._turned_off(),
+            )
+        )
+        stmt = delete(Recommendation).where(Recommendation.resident_id.in_(gone))
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    def shown(
+        self, resident_id: uuid.UUID, now: datetime, limit: int
+    ) -> list[tuple[Recommendation, Activity]]:
+        """The resident's stored list, still valid now: (recommendation, activity) of
+        published activities not started yet that they have not joined since, by rank."""
+        enrolled = exists().where(
+            Enrolment.activity_id == Activity.id,
+            Enrolment.resident_id == resident_id,
+            Enrolment.status != EnrollmentStatus.CANCELLED,
+        )
+        recorded = exists().where(
+            Participation.activity_id == Activity.id, Participation.resident_id == resident_id
+        )
+        stmt = (
+            select(Recommendation, Activity)
+            .join(Activity, Activity.id == Recommendation.activity_id)
+            .where(
+                Recommendation.resident_id == resident_id,
+                Activity.status == ActivityStatus.PUBLISHED,
+                Activity.starts_at > now,
+                ~enrolled,
+                ~recorded,
+            )
+            .order_by(Recommendation.rank)
+            .limit(limit)
+        )
+        return [(r, a) for r, a in self.session.execute(stmt)]
+
+    def stored(self, resident_id: uuid.UUID) -> Sequence[Recommendation]:
+        """Every stored row of a resident (tests and the data export), by rank."""
+        stmt = select(Recommendation).where(Recommendation.resident_id == resident_id)
+        return self.session.scalars(stmt.order_by(Recommendation.rank)).all()
+
+
+def _past_row(row: Any) -> PastRow:
+    return row[0], row[1], row[2], row[3], row[4], row[5], row[6]
+
+
+def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
