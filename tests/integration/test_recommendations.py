@@ -1,7 +1,7 @@
 """为您推荐 on both databases: the nightly job ranks only upcoming open activities the resident
 can join and has not joined; a new resident gets activities near them; a returning one is
 told which activity it follows; turning it off deletes the list and keeps them out of the
-model; withdrawn consent does the same at the next run; each resident sees only their own."""
+model; withdrawn consent deletes the list at once; each resident sees only their own."""
 
 from __future__ import annotations
 
@@ -209,19 +209,23 @@ def test_a_bad_choice_is_refused_and_nothing_is_written(
         assert s.scalar(select(func.count()).select_from(RecSetting)) == 0
 
 
-def test_withdrawn_consent_deletes_the_list_at_the_next_run(
+def test_withdrawn_consent_deletes_the_list_at_once(
     sessions: sessionmaker[Session], ctx: Context, city: City,
     staff: Callable[[str], Principal], make_resident: Callable[..., Resident],
 ) -> None:  # fmt: skip
+    """PIPL: nothing derived from the resident is kept once consent is withdrawn — not until the
+    night's run, but in the withdrawal's own transaction (identity's `consent_withdrawn` hook)."""
     organizer, now = staff("organizer"), utcnow()
-    me = make_resident()
+    me, other = make_resident(), make_resident()
     publish(sessions, city, organizer, now + timedelta(days=2))
     recommend(sessions)
-    assert len(stored(sessions, me)) == 1
+    assert len(stored(sessions, me)) == 1 and len(stored(sessions, other)) == 1
     with transaction(sessions) as s:
         PrivacyService(s, ctx).withdraw(me.id)
+    assert stored(sessions, me) == []
+    assert len(stored(sessions, other)) == 1  # only theirs
     ok, summary = recommend(sessions)
-    assert ok and summary["removed"] == 1 and summary["residents"] == 0
+    assert ok and summary["removed"] == 0 and summary["residents"] == 1
     assert stored(sessions, me) == []
     with transaction(sessions) as s:
         assert RecsService(s).suggestions(me.id, utcnow()) == []  # not computed on the spot

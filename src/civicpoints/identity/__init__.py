@@ -6,7 +6,12 @@ from civicpoints.identity.education_errors import (
 from civicpoints.identity.education_models import Child, GuardianLink, LinkStatus
 from civicpoints.identity.education_views import child_link_view, staff_link_view
 from civicpoints.identity.errors import StaffNotFound
-from civicpoints.identity.events import ResidentVerified, resident_verified
+from civicpoints.identity.events import (
+    ConsentWithdrawn,
+    ResidentVerified,
+    consent_withdrawn,
+    resident_verified,
+)
 from civicpoints.identity.guardians import GuardianService, require_education_staff
 from civicpoints.identity.idcard import id_check_char
 from civicpoints.identity.lookup import ResidentLookup
@@ -58,6 +63,7 @@ __all__ = [
     "Caller",
     "Child",
     "ChildNotLinked",
+    "ConsentWithdrawn",
     "GrantCreate",
     "GrantView",
     "GuardianLink",
@@ -84,6 +90,7 @@ __all__ = [
     "TokenRequest",
     "Verification",
     "child_link_view",
+    "consent_withdrawn",
     "erase_personal_data",
     "give_consent",
     "hash_password",

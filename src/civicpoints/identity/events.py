@@ -17,3 +17,14 @@ class ResidentVerified:
 
 
 resident_verified: Hook[ResidentVerified] = Hook("identity.resident_verified")
+
+
+@dataclass(frozen=True)
+class ConsentWithdrawn:
+    """A resident withdrew consent (PIPL; also the first step of an erasure): domains above
+    drop what they derived from the resident, in the same transaction."""
+
+    resident_id: uuid.UUID
+
+
+consent_withdrawn: Hook[ConsentWithdrawn] = Hook("identity.consent_withdrawn")

@@ -19,6 +19,7 @@ from civicpoints.insights.report import ReportService, report_file
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.subscriptions import subscribe
 from civicpoints.insights.survey_errors import AlreadyAnswered, InvalidSurvey, SurveyNotFound
 from civicpoints.insights.survey_schemas import AnswerIn, QuestionIn, SurveyCreate
 from civicpoints.insights.surveys import Results, SurveyService, SurveyView, state
@@ -57,3 +58,5 @@ __all__ = [
     "report_file",
     "state",
 ]
+
+subscribe()

@@ -93,6 +93,10 @@ class RecsService:
             self.repo.forget([resident_id])
         return on
 
+    def forget(self, resident_id: uuid.UUID) -> int:
+        """Delete the resident's stored list (consent withdrawn); the rows deleted."""
+        return self.repo.forget([resident_id])
+
     def suggestions(
         self, resident_id: uuid.UUID, now: datetime, limit: int = SHOWN
     ) -> list[Suggestion]:

@@ -19,8 +19,10 @@ from civicpoints.identity import (
     ERASED,
     ID_CONTEXT,
     PHONE_CONTEXT,
+    ConsentWithdrawn,
     IdentityService,
     Resident,
+    consent_withdrawn,
     erase_personal_data,
     give_consent,
     may_process,
@@ -106,6 +108,7 @@ class PrivacyService:
             )
         )
         self._cancel_open(resident_id)
+        consent_withdrawn.emit(self.session, self.ctx, ConsentWithdrawn(resident_id))
         return resident
 
     def _cancel_open(self, resident_id: uuid.UUID) -> None:
