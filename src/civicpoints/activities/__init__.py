@@ -13,13 +13,14 @@ from civicpoints.activities.models import (
     Activity,
     ActivityStatus,
     EnrollmentStatus,
+    Evidence,
     Participation,
     RecordStatus,
 )
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks, awaits_recheck
-from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records import Phone, RecordService, record_facts
 from civicpoints.activities.records_export import as_csv as volunteer_records_csv
 from civicpoints.activities.records_export import as_json as volunteer_records_json
 from civicpoints.activities.records_export import may_see_id_numbers, volunteer_records
@@ -58,6 +59,7 @@ __all__ = [
     "Circle",
     "EducationCredit",
     "EnrollmentStatus",
+    "Evidence",
     "FraudDesk",
     "Geofence",
     "ImportReport",
@@ -94,6 +96,7 @@ __all__ = [
     "joining",
     "may_see_id_numbers",
     "participation_view",
+    "record_facts",
     "store_blob",
     "venue_words",
     "volunteer_records",

@@ -1,5 +1,6 @@
 """Insights: analytics rollups per community and Beijing month, the figures of a region
-(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed."""
+(API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed; and the
+policy simulator (政策模拟, /admin/simulator)."""
 
 from civicpoints.insights.errors import InvalidRange
 from civicpoints.insights.export import as_file
@@ -10,6 +11,8 @@ from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.simulator import Current, Simulator
+from civicpoints.insights.simulator_schemas import SimulationCreate, SimulationRead
 from civicpoints.insights.survey_errors import AlreadyAnswered, InvalidSurvey, SurveyNotFound
 from civicpoints.insights.survey_schemas import AnswerIn, QuestionIn, SurveyCreate
 from civicpoints.insights.surveys import Results, SurveyService, SurveyView, state
@@ -19,6 +22,7 @@ __all__ = [
     "THRESHOLD",
     "AlreadyAnswered",
     "AnswerIn",
+    "Current",
     "FiguresRead",
     "IndicatorCreate",
     "InsightsService",
@@ -30,6 +34,9 @@ __all__ = [
     "QuestionIn",
     "Results",
     "Rollup",
+    "SimulationCreate",
+    "SimulationRead",
+    "Simulator",
     "SurveyCreate",
     "SurveyNotFound",
     "SurveyService",

@@ -24,3 +24,15 @@ class RegionUnknown(DomainError):
     status = 404
     title = {"zh-CN": "未找到", "en": "Not found"}
     messages = {"zh-CN": "区域代码 {code} 不存在", "en": "no region has the code {code}"}
+
+
+class InvalidSimulation(DomainError):
+    """A simulation asked with too many changes, or a setting twice (nothing is read)."""
+
+    code = "insights.invalid_simulation"
+    status = 422
+    title = {"zh-CN": "模拟条件无效", "en": "Invalid simulation"}
+    messages = {
+        "zh-CN": "模拟条件无效：{zh}",
+        "en": "invalid simulation: {en}",
+    }
