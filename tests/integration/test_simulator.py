@@ -239,7 +239,11 @@ def test_another_streets_administrator_sees_only_their_own_scope(
         ({"expiry_months": 61}, "须不大于", "less than or equal"),
         ({"rates": {"volunteer_service": 0}}, "须不小于", "greater than or equal"),
         ({"rates": {"knitting": 5}}, "", ""),
-        ({"weights": [{"region_id": str(uuid.UUID(int=1)), "percent": 9}]}, "须不小于", "greater than or equal"),
+        (
+            {"weights": [{"region_id": str(uuid.UUID(int=1)), "percent": 9}]},
+            "须不小于",
+            "greater than or equal",
+        ),
         (
             {"prices": [{"item_id": str(uuid.UUID(int=1)), "price_points": 0}]},
             "须不小于",
