@@ -30,6 +30,7 @@ SPENT = (
     RedemptionStatus.COMPLETED,
 )
 CAP_KEY = func.coalesce(AwardRow.team_id, AwardRow.resident_id)
+CHUNK = 1_000  # cap keys per IN list
 
 
 class SimulatorRepository:
@@ -50,16 +51,12 @@ class SimulatorRepository:
             .outerjoin(HazardReport, HazardReport.id == AwardRow.participation_id)
         )
 
-    def awards(self, region: Region, first: str, last: str) -> Sequence[Any]:
+    def awards(self, region: Region, first: str, last: str) -> list[Any]:
         """Awards of months first..last ('YYYY-MM') of every cap key that earned in the
         region then, with the record and activity (or hazard report) they were decided on and
-        whether a photo was uploaded."""
-        inside = self._inside(region)
+        whether a photo was uploaded. The keys are read first, then their awards by the
+        resident and team indexes (a join on the computed key would compare every pair)."""
         in_months = AwardRow.month.between(first, last)
-        keys = self._joined(select(CAP_KEY).select_from(AwardRow)).where(
-            in_months,
-            (Activity.region_id.in_(inside)) | (HazardReport.community_id.in_(inside)),
-        )
         photo = (
             select(Evidence.id).where(Evidence.participation_id == AwardRow.participation_id)
         ).exists()
@@ -80,8 +77,23 @@ class SimulatorRepository:
                 HazardReport.photo_lat,
                 photo,
             ).select_from(AwardRow)
-        ).where(in_months, CAP_KEY.in_(keys.scalar_subquery()))
-        return self.session.execute(stmt).all()
+        ).where(in_months)
+        if region.parent_id is None:  # the whole city: every award is in the scope
+            return list(self.session.execute(stmt).all())
+        inside = self._inside(region)
+        keys = self._joined(select(CAP_KEY).select_from(AwardRow).distinct()).where(
+            in_months,
+            (Activity.region_id.in_(inside)) | (HazardReport.community_id.in_(inside)),
+        )
+        found = sorted(self.session.scalars(keys).all())
+        rows: list[Any] = []
+        for i in range(0, len(found), CHUNK):
+            part = found[i : i + CHUNK]
+            mine = AwardRow.team_id.in_(part) | (
+                AwardRow.team_id.is_(None) & AwardRow.resident_id.in_(part)
+            )
+            rows.extend(self.session.execute(stmt.where(mine)).all())
+        return rows
 
     def city_issued(self, first: str, last: str) -> int:
         """Points awarded in the whole city in months first..last."""
