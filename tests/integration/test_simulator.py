@@ -18,7 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.access import Principal, Role
-from civicpoints.activities import OfflineRecordCreate, OfflineService
+from civicpoints.activities import (
+    ActivityCreate,
+    ActivityService,
+    OfflineRecordCreate,
+    OfflineService,
+)
 from civicpoints.cli.city import DEMO_STAFF_PASSWORD, City
 from civicpoints.identity import IdentityService, hash_password
 from civicpoints.identity.models import Resident
@@ -67,6 +72,35 @@ def serve(
                 organizer,
             )
             service.decide(record.id, True, "纸质签到单核对无误", reviewer)
+
+
+def elsewhere(
+    sessions: sessionmaker[Session], city: City, staff: Callable[[str], Principal]
+) -> Maker:
+    """`make_activity`, but in the second community (the same street's organizer runs it)."""
+
+    def make(
+        starts_at: datetime,
+        hours: float = 2.0,
+        category: str = "volunteer_service",
+        capacity: int = 100,
+    ) -> uuid.UUID:
+        data = ActivityCreate(
+            organization_id=city.committees[1].id,
+            region_id=city.communities[1].id,
+            title="河道巡查",
+            category=category,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=hours),
+            place_name="西湖断桥",
+            geofence={"type": "circle", "lat": 30.259, "lon": 120.1388, "radius_m": 200},
+            capacity=capacity,
+            evidence="none",
+        )
+        with transaction(sessions) as s:
+            return ActivityService(s).create(data, staff("organizer")).id
+
+    return make  # fmt: skip
 
 
 def awarded(sessions: sessionmaker[Session]) -> int:
@@ -181,6 +215,36 @@ def test_a_regional_weight_applies_in_that_region_only(
         sessions, admin, weights=[{"region_id": city.communities[1].id, "percent": 150}]
     )
     assert figure(there, "points_issued").difference == 0
+
+
+def test_a_cap_shared_with_decisions_outside_the_scope_is_counted(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    staff: Callable[[str], Principal],
+    make_activity: Maker,
+    make_resident: Callable[..., Resident],
+) -> None:
+    # 李先生 earns 400 in the first community (two 10-hour high-risk shifts), then 200 in the
+    # second: only 100 of it paid, the month's cap of 500 shared.
+    li = make_resident("李建国")
+    for day in (3, 5):
+        serve(sessions, ctx, staff, make_activity, [li], 1, day, 10.0, "high_risk")
+    other = elsewhere(sessions, city, staff)
+    serve(sessions, ctx, staff, other, [li], 1, 20, 10.0, "high_risk")
+    with transaction(sessions) as s:
+        identity = IdentityService(s, ctx)
+        member = identity.add_staff("c2_admin", "社区管理员 吴主任", None, password_hash="x")
+        identity.grant(member, Role.ADMIN, region_id=city.communities[1].id)
+        community_admin = identity.staff_principal(member)
+    mine = simulate(sessions, community_admin)
+    assert (mine.decisions, mine.reproduced) == (1, 1)
+    assert figure(mine, "points_issued").current == 100
+    raised = simulate(sessions, community_admin, monthly_cap=800)
+    assert figure(raised, "points_issued").proposed == 200  # only the scope's own decision
+    # The first community's 400 stay as they were (not 600): 300 of the 400 left are paid.
+    both = simulate(sessions, community_admin, monthly_cap=800, rates={"high_risk": 30})
+    assert figure(both, "points_issued").proposed == 300
 
 
 @pytest.fixture
