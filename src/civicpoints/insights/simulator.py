@@ -79,8 +79,7 @@ class Simulator:
 
     def scope(self, who: Principal) -> list[Region]:
         """The regions the caller administers, in tree order."""
-        tree = sorted(self.regions.tree(), key=lambda r: r.path)
-        return [r for r in tree if who.may(Role.ADMIN, r.path)]
+        return InsightsService(self.session).scope(who, Role.ADMIN)
 
     def current(self, region: Region, now: datetime) -> Current:
         """The rules in force today for the region, its sub-regions, its redeemed items."""
