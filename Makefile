@@ -40,7 +40,8 @@ typecheck: setup
 # The browser tests (tests/e2e) drive Debian's Chromium with CJK fonts for real glyphs in
 # screenshots; never `playwright install`. Installs them with apt-get (as root, else sudo) only
 # when one is missing: costs nothing when all are there. poppler-utils (pdftoppm, pdfdetach,
-# pdftotext) renders and reads the certificate PDFs in tests/integration/test_certificates.py.
+# pdftotext) renders and reads the certificate PDFs in tests/integration/test_certificates.py
+# and the annual reports' in test_insights_report.py, test_insights_report_layout.py, e2e.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -99,6 +99,7 @@ STAFF_PAGES = {
         "/admin",
         "/admin/insights",
         "/admin/outcomes",
+        "/admin/reports",
         "/admin/rules",
         "/admin/risk",
         "/admin/stars",

@@ -498,7 +498,7 @@ def test_dockerfile_is_multi_stage_non_root_with_the_font_and_a_healthcheck() ->
         and "CIVICPOINTS_VAR_DIR=/var/lib/civicpoints" in runtime
     )
     # the certificate PDFs look for the font where Debian's package puts it
-    from civicpoints.hours.pdf import FONT_FILES
+    from civicpoints.kit.cjkfont import FONT_FILES
 
     assert str(FONT_FILES[0]).startswith("/usr/share/fonts/opentype/noto/")
     # the build context sends only what the builder copies

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import qrcode
@@ -14,26 +13,9 @@ from fpdf.enums import XPos, YPos
 from qrcode.constants import ERROR_CORRECT_M
 
 from civicpoints.hours.models import Certificate
+from civicpoints.kit.cjkfont import FONT, add_cjk_fonts
 
-# Debian's fonts-noto-cjk (the Makefile installs it beside chromium); index 2 of the
-# collection is Simplified Chinese.
-FONT_FILES = (
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
-)
-SC_INDEX = 2
-FONT = "NotoSansSC"
 TITLES = {"record": "志愿服务记录证明", "honour": "优秀志愿者荣誉证书"}
-
-
-def _font_file(bold: bool = False) -> Path:
-    """The first CJK font file present (regular or bold)."""
-    for path in FONT_FILES:
-        if bold:
-            path = path.with_name(path.name.replace("Regular", "Bold"))
-        if path.exists():
-            return path
-    raise FileNotFoundError("Noto Sans CJK is not installed (apt-get install fonts-noto-cjk)")
 
 
 def _qr_png(url: str) -> bytes:
@@ -58,8 +40,7 @@ def certificate_pdf(row: Certificate, verify_url: str, labels: Mapping[str, str]
     pdf.set_title(f"{TITLES[row.kind]} {row.number}")
     pdf.set_author(c["organization"])
     pdf.set_creator("CivicPoints")
-    pdf.add_font(FONT, "", str(_font_file()), collection_font_number=SC_INDEX)
-    pdf.add_font(FONT, "B", str(_font_file(bold=True)), collection_font_number=SC_INDEX)
+    add_cjk_fonts(pdf)
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()

@@ -2,12 +2,13 @@
 (API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed; and the
 policy simulator (政策模拟, /admin/simulator)."""
 
-from civicpoints.insights.errors import InvalidRange
+from civicpoints.insights.errors import InvalidRange, InvalidYear, ReportRegionNotFound
 from civicpoints.insights.export import as_file
 from civicpoints.insights.outcome_rules import Unit
 from civicpoints.insights.outcome_schemas import IndicatorCreate, JoinSet, OutcomeCreate
 from civicpoints.insights.outcomes import OutcomeService
 from civicpoints.insights.privacy import SUPPRESSED, THRESHOLD
+from civicpoints.insights.report import ReportService, report_file
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
@@ -28,10 +29,13 @@ __all__ = [
     "InsightsService",
     "InvalidRange",
     "InvalidSurvey",
+    "InvalidYear",
     "JoinSet",
     "OutcomeCreate",
     "OutcomeService",
     "QuestionIn",
+    "ReportRegionNotFound",
+    "ReportService",
     "Results",
     "Rollup",
     "SimulationCreate",
@@ -45,5 +49,6 @@ __all__ = [
     "as_file",
     "default_range",
     "month_start",
+    "report_file",
     "state",
 ]

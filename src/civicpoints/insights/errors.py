@@ -36,3 +36,28 @@ class InvalidSimulation(DomainError):
         "zh-CN": "模拟条件无效：{zh}",
         "en": "invalid simulation: {en}",
     }
+
+
+class InvalidYear(DomainError):
+    """A report year before the platform's records or after this one (nothing is read)."""
+
+    code = "insights.invalid_year"
+    status = 422
+    title = {"zh-CN": "年份无效", "en": "Invalid year"}
+    messages = {
+        "zh-CN": "年份须为 {first} 至 {last} 年之间的四位数字",
+        "en": "the year must be four digits from {first} to {last}",
+    }
+
+
+class ReportRegionNotFound(DomainError):
+    """A report for a region that does not exist or lies outside the caller's scope: the
+    same answer for both (scope before existence)."""
+
+    code = "insights.report_region_not_found"
+    status = 404
+    title = {"zh-CN": "未找到", "en": "Not found"}
+    messages = {
+        "zh-CN": "找不到该区域，或您无权查看该区域的报告",
+        "en": "no such region, or not one whose report you may read",
+    }

@@ -102,13 +102,14 @@ class InsightsService:
         """The region's figures for months first..last (Beijing), as of `now`."""
         months = [key_of(m) for m in months_of(first, last)]
         end = min(now, bounds(months_of(last, last)[0])[1])
-        inside = self._inside(region)
+        inside = self.inside(region)
         delta = Rollup(self.session).live(now)
         sums = self._sums(region, months, delta, inside)
         people = self._people(region, months, delta, inside, local_date(end - timedelta(seconds=1)))
         return self._assemble(region, months, sums, people, delta, end, now)
 
-    def _inside(self, region: Region) -> set[uuid.UUID]:
+    def inside(self, region: Region) -> set[uuid.UUID]:
+        """The ids of the region and every region below it (and the city-wide id at the root)."""
         ids = {r.id for r in self.regions.tree() if r.path.startswith(region.path)}
         return ids | {CITY} if region.parent_id is None else ids
 

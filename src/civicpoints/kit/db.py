@@ -147,6 +147,18 @@ def make_read_session_factory(engine: Engine) -> sessionmaker[Session]:
     )
 
 
+def make_snapshot_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Read-only sessions whose every statement sees one snapshot: REPEATABLE READ on
+    PostgreSQL (READ COMMITTED takes a new one per statement); on SQLite a deferred read
+    transaction is a WAL snapshot already. For reports whose figures must agree."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
+    return sessionmaker(
+        bind=engine.execution_options(**options), expire_on_commit=False, autoflush=False
+    )
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error (the caller owns it)."""

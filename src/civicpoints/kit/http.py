@@ -9,6 +9,7 @@ response (with the default request scope the commit ran after the client had its
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
@@ -22,7 +23,11 @@ from starlette.exceptions import HTTPException
 
 from civicpoints.kit import idempotency
 from civicpoints.kit.context import Context
-from civicpoints.kit.db import make_read_session_factory, transaction
+from civicpoints.kit.db import (
+    make_read_session_factory,
+    make_snapshot_session_factory,
+    transaction,
+)
 from civicpoints.kit.errors import DEFAULT_LOCALE, ContentTooLarge
 
 
@@ -83,6 +88,17 @@ def read_session(request: Request) -> Iterator[Session]:
     if not hasattr(state, "read_sessions"):  # made once per app, from the app's engine
         state.read_sessions = make_read_session_factory(state.engine)
     with transaction(state.read_sessions) as s:
+        yield s
+
+
+@contextmanager
+def snapshot(request: Request) -> Iterator[Session]:
+    """A read-only transaction on one snapshot of the database (`make_snapshot_session_factory`),
+    besides the request's own: for a report whose figures must agree with each other."""
+    state = request.app.state
+    if not hasattr(state, "snapshot_sessions"):
+        state.snapshot_sessions = make_snapshot_session_factory(state.engine)
+    with transaction(state.snapshot_sessions) as s:
         yield s
 
 

@@ -20,6 +20,7 @@ from civicpoints.ledger.clawback import (
     RestoreRequest,
     RestoreResult,
 )
+from civicpoints.ledger.coverage import CheckpointBehind, Coverage, checkpoint_coverage
 from civicpoints.ledger.errors import (
     AlreadyRestored,
     AwardNotFound,
@@ -31,7 +32,7 @@ from civicpoints.ledger.errors import (
     InvalidAmount,
     LedgerNotInitialized,
 )
-from civicpoints.ledger.feed import FlowRow, flows_recorded
+from civicpoints.ledger.feed import FlowRow, flows_of, flows_recorded
 from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
@@ -65,10 +66,12 @@ __all__ = [
     "CarryRequest",
     "CarryResult",
     "Checkpoint",
+    "CheckpointBehind",
     "ClawbackNotFound",
     "ClawbackRequest",
     "ClawbackResult",
     "ClawbackTooLarge",
+    "Coverage",
     "CreditRequest",
     "Entry",
     "EntryNotFound",
@@ -97,11 +100,13 @@ __all__ = [
     "Verifier",
     "VerifyReport",
     "account_id_for",
+    "checkpoint_coverage",
     "cosign_latest",
     "education_intake_of",
     "education_of",
     "entry_fields",
     "entry_to_json",
+    "flows_of",
     "flows_recorded",
     "load_or_create_signer",
     "load_verifier",

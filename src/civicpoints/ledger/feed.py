@@ -4,10 +4,12 @@ the feed that analytics roll up (insights), read in pages by (recorded_at, id)."
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from civicpoints.ledger.models import Account, Hold, Transfer
@@ -34,15 +36,9 @@ class FlowRow:
     owner: str
 
 
-def flows_recorded(
-    session: Session,
-    since: datetime,
-    until: datetime,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-) -> list[FlowRow]:
-    """Transfers recorded in [since, until) that move points in or out of a user account,
-    in (recorded_at, id) order after the keyset `after`; at most `limit`."""
+def _flows() -> tuple[Select[Any], Any]:
+    """The transfers that move points in or out of a user account, with their flow (the
+    statement both readers filter)."""
     debit, credit, held = aliased(Account), aliased(Account), aliased(Account)
     flow = case(
         (credit.owner == TRANSIT_OWNER, "carried_out"),
@@ -63,7 +59,31 @@ def flows_recorded(
             & or_(Hold.resolve_transfer_id == Transfer.id, Hold.expired_transfer_id == Transfer.id),
         )
         .outerjoin(held, (held.bucket == Hold.bucket) & (held.id == Hold.account_id))
-        .where(Transfer.recorded_at >= since, Transfer.recorded_at < until, flow.is_not(None))
+        .where(flow.is_not(None))
+    )
+    return stmt, flow
+
+
+def _rows(session: Session, stmt: Select[Any]) -> list[FlowRow]:
+    rows = []
+    for t, f, d_owner, c_owner in session.execute(stmt).all():
+        owner = c_owner if f in CREDIT_SIDE else d_owner
+        rows.append(FlowRow(t.id, t.recorded_at, t.occurred_at, t.kind, str(f), t.amount, owner))
+    return rows
+
+
+def flows_recorded(
+    session: Session,
+    since: datetime,
+    until: datetime,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[FlowRow]:
+    """Transfers recorded in [since, until) that move points in or out of a user account,
+    in (recorded_at, id) order after the keyset `after`; at most `limit`."""
+    stmt, _ = _flows()
+    stmt = (
+        stmt.where(Transfer.recorded_at >= since, Transfer.recorded_at < until)
         .order_by(Transfer.recorded_at, Transfer.id)
         .limit(limit)
     )
@@ -72,8 +92,26 @@ def flows_recorded(
         stmt = stmt.where(
             or_(Transfer.recorded_at > at, and_(Transfer.recorded_at == at, Transfer.id > last))
         )
+    return _rows(session, stmt)
+
+
+def flows_of(session: Session, transfers: Sequence[tuple[int, uuid.UUID]]) -> list[FlowRow]:
+    """The flows of the given transfers, by (bucket, id): those that move points of a user
+    account. Both `IN` lists are on the primary key (a probe, never a scan); the pairs are
+    checked exactly here."""
+    if not transfers:
+        return []
+    wanted = set(transfers)
+    stmt, _ = _flows()
+    stmt = stmt.where(
+        Transfer.bucket.in_(sorted({b for b, _ in wanted})),
+        Transfer.id.in_(sorted({t for _, t in wanted})),
+    ).add_columns(Transfer.bucket)
     rows = []
-    for t, f, d_owner, c_owner in session.execute(stmt).all():
-        owner = c_owner if f in CREDIT_SIDE else d_owner
-        rows.append(FlowRow(t.id, t.recorded_at, t.occurred_at, t.kind, str(f), t.amount, owner))
+    for t, f, d_owner, c_owner, bucket in session.execute(stmt.order_by(Transfer.id)).all():
+        if (bucket, t.id) in wanted:
+            owner = c_owner if f in CREDIT_SIDE else d_owner
+            rows.append(
+                FlowRow(t.id, t.recorded_at, t.occurred_at, t.kind, str(f), t.amount, owner)
+            )
     return rows

@@ -30,6 +30,7 @@ from civicpoints.rewards.models import (
 )
 from civicpoints.rewards.rules import Refusal, normalize_code
 from civicpoints.rewards.schemas import (
+    BudgetRead,
     ItemCreate,
     ItemUpdate,
     MerchantCreate,
@@ -45,6 +46,7 @@ from civicpoints.rewards.views import redemption_view, verified, voucher_view
 from civicpoints.rewards.vouchers import CounterDay, VoucherService
 
 __all__ = [
+    "BudgetRead",
     "BudgetService",
     "CatalogImporter",
     "CatalogService",

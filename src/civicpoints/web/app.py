@@ -30,6 +30,7 @@ from civicpoints.fraud.router import router as fraud
 from civicpoints.hours.router import router as hours
 from civicpoints.identity.router import router as identity
 from civicpoints.insights.outcome_router import router as insights_outcomes
+from civicpoints.insights.report_router import router as insights_reports
 from civicpoints.insights.router import router as insights
 from civicpoints.insights.survey_router import router as insights_surveys
 from civicpoints.jobs import Background
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         community_teams,
         insights,
         insights_outcomes,
+        insights_reports,
         insights_surveys,
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)

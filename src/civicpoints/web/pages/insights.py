@@ -60,6 +60,11 @@ def _name(p: Page, r: Any) -> str:
     return (r.name_en or r.name) if p.locale == "en" else r.name
 
 
+def region_choices(p: Page, scope: list[Region]) -> list[tuple[str, str]]:
+    """The region picker's options: id and name, indented by level (the tree's order)."""
+    return [(str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r)) for r in scope]
+
+
 def _chart_data(p: Page, f: FiguresRead) -> dict[str, Any]:
     """The figures the charts draw (suppressed counts are gaps: null)."""
 
@@ -113,9 +118,7 @@ def insights(p: AdminPage, region: str = RegionQ, first: str = FromQ, last: str 
         "admin/insights.html",
         status,
         f=figures,
-        regions=[
-            (str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r)) for r in scope
-        ],
+        regions=region_choices(p, scope),
         values=values,
         errors=errors,
         data=data,

@@ -16,14 +16,14 @@ from pydantic import ValidationError
 from civicpoints.insights import Current, SimulationCreate, SimulationRead, Simulator
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
-from civicpoints.regions import Level, Region
+from civicpoints.regions import Region
 from civicpoints.web.pages.admin import AdminPage, category_label
 from civicpoints.web.pages.forms import FormErrors, form_data
+from civicpoints.web.pages.insights import region_choices
 from civicpoints.web.pages.kit import Page
 
 router = APIRouter(include_in_schema=False)
 RegionQ = Query("", max_length=36)
-INDENT = {Level.CITY: 0, Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
 RATE, WEIGHT, PRICE = "rate_", "weight_", "price_"
 
 
@@ -119,10 +119,7 @@ def _render(
     return p.render(
         "admin/_simulation.html" if partial else "admin/simulator.html",
         status,
-        regions=[
-            (str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r))
-            for r in sim.scope(p.who)
-        ],
+        regions=region_choices(p, sim.scope(p.who)),
         region=region,
         place=_name(p, region),
         current=current,
