@@ -101,6 +101,7 @@ STAFF_PAGES = {
         "/admin/outcomes",
         "/admin/reports",
         "/admin/rules",
+        "/admin/simulator",
         "/admin/risk",
         "/admin/stars",
         "/admin/donations",

@@ -128,13 +128,14 @@ def test_a_regional_administrator_is_shown_only_the_pages_they_may_open(
     nav = client.get("/admin/rules").text.split('class="admin-nav"', 1)[1].split("</nav>", 1)[0]
     links = [part.split('"', 1)[0] for part in nav.split('href="')[1:]]
     # a street's administrator reads its figures, outcome indicators and annual reports, may add
-    # versions of its rules, risk policy, star thresholds and donation settings, and grant roles
-    # within it; the city-wide pages stay hidden
+    # versions of its rules (and try them in the policy simulator first), risk policy, star
+    # thresholds and donation settings, and grant roles within it; the city-wide pages stay hidden
     assert links == [
         "/admin/insights",
         "/admin/outcomes",
         "/admin/reports",
         "/admin/rules",
+        "/admin/simulator",
         "/admin/risk",
         "/admin/stars",
         "/admin/donations",

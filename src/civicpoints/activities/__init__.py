@@ -14,13 +14,14 @@ from civicpoints.activities.models import (
     ActivityStatus,
     Enrollment,
     EnrollmentStatus,
+    Evidence,
     Participation,
     RecordStatus,
 )
 from civicpoints.activities.offline import OfflineService
 from civicpoints.activities.photos import PhotoService
 from civicpoints.activities.recheck import Rechecks, awaits_recheck
-from civicpoints.activities.records import Phone, RecordService
+from civicpoints.activities.records import Phone, RecordService, record_facts
 from civicpoints.activities.records_export import as_csv as volunteer_records_csv
 from civicpoints.activities.records_export import as_json as volunteer_records_json
 from civicpoints.activities.records_export import may_see_id_numbers, volunteer_records
@@ -60,6 +61,7 @@ __all__ = [
     "EducationCredit",
     "Enrollment",
     "EnrollmentStatus",
+    "Evidence",
     "FraudDesk",
     "Geofence",
     "ImportReport",
@@ -96,6 +98,7 @@ __all__ = [
     "joining",
     "may_see_id_numbers",
     "participation_view",
+    "record_facts",
     "store_blob",
     "venue_words",
     "volunteer_records",

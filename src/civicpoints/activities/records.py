@@ -267,7 +267,9 @@ class RecordService:
     def award(self, record: Participation, activity: Activity, actor: str) -> AwardRow:
         """Ask scoring for the points of an approved record (once)."""
         suspended = CaseService(self.session).suspended_until(record.resident_id, utcnow())
-        facts = _facts(record, activity, bool(self.repo.evidence(record.id)), suspended is not None)
+        facts = record_facts(
+            record, activity, bool(self.repo.evidence(record.id)), suspended is not None
+        )
         occurred = record.ended_at or activity.ends_at
         team = activity.team_id  # a team challenge: the team's pool and cap, not the wallet's
         education = EducationCredit(self.session, self.ctx)
@@ -309,7 +311,7 @@ class RecordService:
                     region_ids=ancestry[activity.region_id],
                     on=local_date(ended),
                     order=(ended, record.id),
-                    facts=_facts(record, activity, photo),
+                    facts=record_facts(record, activity, photo),
                 )
             )
         return past
@@ -351,10 +353,11 @@ class RecordService:
         return record
 
 
-def _facts(
+def record_facts(
     record: Participation, activity: Activity, photo: bool, suspended: bool = False
 ) -> Facts:
-    """What scoring decides a record on; staff-entered or reviewed records count as attested."""
+    """What scoring decides a record on; staff-entered or reviewed records count as attested.
+    Public: the policy simulator (insights) replays past awards on the same facts."""
     staff_attested = record.source != Source.APP or record.reviewed_by is not None
     return Facts(
         category=Category(activity.category),

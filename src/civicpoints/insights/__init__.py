@@ -1,6 +1,6 @@
 """Insights: analytics rollups per community and Beijing month, the figures of a region
 (API, CSV/XLSX, the /admin/insights dashboard) with small counts of people suppressed;
-outcome indicators, surveys and recommendations (为您推荐)."""
+outcome indicators, surveys, recommendations (为您推荐) and the policy simulator (政策模拟)."""
 
 from civicpoints.insights.errors import (
     InvalidChoice,
@@ -19,6 +19,8 @@ from civicpoints.insights.report import ReportService, report_file
 from civicpoints.insights.rollup import Rollup
 from civicpoints.insights.schemas import FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.simulator import Current, Simulator
+from civicpoints.insights.simulator_schemas import SimulationCreate, SimulationRead
 from civicpoints.insights.subscriptions import subscribe
 from civicpoints.insights.survey_errors import AlreadyAnswered, InvalidSurvey, SurveyNotFound
 from civicpoints.insights.survey_schemas import AnswerIn, QuestionIn, SurveyCreate
@@ -29,6 +31,7 @@ __all__ = [
     "THRESHOLD",
     "AlreadyAnswered",
     "AnswerIn",
+    "Current",
     "FiguresRead",
     "IndicatorCreate",
     "InsightsService",
@@ -46,6 +49,9 @@ __all__ = [
     "ReportService",
     "Results",
     "Rollup",
+    "SimulationCreate",
+    "SimulationRead",
+    "Simulator",
     "Suggestion",
     "SurveyCreate",
     "SurveyNotFound",

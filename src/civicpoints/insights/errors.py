@@ -38,6 +38,18 @@ class InvalidChoice(DomainError):
     }
 
 
+class InvalidSimulation(DomainError):
+    """A simulation asked with too many changes, or a setting twice (nothing is read)."""
+
+    code = "insights.invalid_simulation"
+    status = 422
+    title = {"zh-CN": "模拟条件无效", "en": "Invalid simulation"}
+    messages = {
+        "zh-CN": "模拟条件无效：{zh}",
+        "en": "invalid simulation: {en}",
+    }
+
+
 class InvalidYear(DomainError):
     """A report year before the platform's records or after this one (nothing is read)."""
 

@@ -12,6 +12,8 @@ from civicpoints.identity import StaffCaller
 from civicpoints.insights.export import XLSX, as_file
 from civicpoints.insights.schemas import MONTH_PATTERN, FiguresRead
 from civicpoints.insights.service import InsightsService, default_range, month_start
+from civicpoints.insights.simulator import Simulator
+from civicpoints.insights.simulator_schemas import SimulationCreate, SimulationRead
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.http import ReadSession
 
@@ -80,3 +82,13 @@ def figures_xlsx(
 ) -> Response:
     """The same figures as XLSX (text cells are never formulas)."""
     return _file("xlsx", who, db, region, first, last)
+
+
+@router.post("/insights/simulations", response_model=SimulationRead)
+def simulate(who: StaffCaller, db: ReadSession, body: SimulationCreate) -> SimulationRead:
+    """政策模拟: try rule changes (rates, the monthly cap, expiry, regional weights, reward
+    prices) against the last 12 months of real award decisions in a region the caller
+    administers. The same scoring rules as real awards, replayed; nothing is saved. Returns
+    points issued, cost and liability in yuan (fen), residents at the cap and months of budget
+    left, current vs proposed, and points by month (docs/insights.md)."""
+    return Simulator(db).simulate(who, body, utcnow())

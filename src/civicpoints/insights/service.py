@@ -85,10 +85,11 @@ class InsightsService:
         self.regions.require_role_over(who, Role.AUDITOR, region_id)
         return self.regions.get(region_id)
 
-    def scope(self, who: Principal) -> list[Region]:
-        """The regions the caller may read figures of, in tree order (for the picker)."""
+    def scope(self, who: Principal, role: str = Role.AUDITOR) -> list[Region]:
+        """The regions the caller may read figures of (or holds `role` over), in tree order
+        (for the picker)."""
         tree = sorted(self.regions.tree(), key=lambda r: r.path)
-        return [r for r in tree if who.may(Role.AUDITOR, r.path)]
+        return [r for r in tree if who.may(role, r.path)]
 
     def set_population(self, code: str, population: int, now: datetime) -> None:
         """Enter a region's population by the region's code (operators: the CLI)."""

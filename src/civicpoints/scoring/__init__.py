@@ -3,10 +3,16 @@ from civicpoints.scoring.models import AwardRow
 from civicpoints.scoring.rules import (
     BACKDATE_GRACE,
     CATEGORY_LABELS,
+    DEFAULT_RULE_SET,
+    MAX_EXPIRY_MONTHS,
+    MAX_MONTHLY_CAP,
+    MAX_POINTS,
     Category,
     Facts,
     Mode,
+    RuleSet,
     backdated,
+    compute_award,
     presence_shortfall,
 )
 from civicpoints.scoring.schemas import AwardRead, RuleSetCreate, RuleSetDoc, RulesOverview
@@ -17,6 +23,10 @@ from civicpoints.scoring.summary import LotRead, PointsRead, points_summary
 __all__ = [
     "BACKDATE_GRACE",
     "CATEGORY_LABELS",
+    "DEFAULT_RULE_SET",
+    "MAX_EXPIRY_MONTHS",
+    "MAX_MONTHLY_CAP",
+    "MAX_POINTS",
     "AwardRead",
     "AwardRequest",
     "AwardRow",
@@ -28,12 +38,14 @@ __all__ = [
     "PastParticipation",
     "PointsRead",
     "ResidentChange",
+    "RuleSet",
     "RuleSetCreate",
     "RuleSetDoc",
     "RulesOverview",
     "ScoringService",
     "Simulation",
     "backdated",
+    "compute_award",
     "points_summary",
     "presence_shortfall",
 ]
