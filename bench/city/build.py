@@ -119,7 +119,11 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
 
     started = time.perf_counter()
     stats, heads = run_workers(url, plan, opts.workers, ticker, opts.residents)
-    phases["residents_year"] = _rate(started, stats.rows) | {"rows": dict(stats.by_table)}
+    phases["residents_year"] = _rate(started, stats.rows) | {
+        "rows": dict(stats.by_table),
+        "worker_generate_s": stats.generate_s,  # summed over the workers
+        "worker_copy_s": stats.copy_s,
+    }
 
     started = time.perf_counter()
     save_issuance_heads(sessions, heads)
@@ -242,6 +246,8 @@ def run_workers(
                     total.by_table[table] = total.by_table.get(table, 0) + n
             elif key == "max_month":
                 total.max_month = max(total.max_month, value)
+            elif key.endswith("_s"):
+                setattr(total, key, round(getattr(total, key) + value, 1))
             else:
                 setattr(total, key, getattr(total, key) + value)
         heads.update({b: Head(**h) for b, h in worker_heads.items()})

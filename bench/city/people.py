@@ -63,28 +63,43 @@ def platform_number(ordinal: int) -> str:
     return f"CP{body}{luhn_digit(body)}"
 
 
+@dataclass(frozen=True)
+class Draw:
+    """A resident's random draws, taken in the same order whichever worker writes them."""
+
+    id: uuid.UUID
+    male: bool
+    name: str
+
+
+def draw(rng: random.Random) -> Draw:
+    """The cheap random part of a resident (so a worker skips others' residents cheaply)."""
+    male = rng.random() < 0.48
+    rid = uuid.UUID(int=rng.getrandbits(128), version=4)
+    given = rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
+    return Draw(rid, male, rng.choice(SURNAMES) + given)
+
+
 def resident(
     ordinal: int,
+    d: Draw,
     community_id: uuid.UUID,
     district_code: str,
-    rng: random.Random,
     cipher: FieldCipher,
     password_hash: str,
     registered: datetime,
     today: date,
 ) -> tuple[Person, tuple]:
     """One resident: the Person and its identity_resident row (COLUMNS order)."""
-    number = id_number(ordinal, district_code, rng.random() < 0.48)
+    number = id_number(ordinal, district_code, d.male)
     info = parse_id_number(number, today)  # the real rules: check digit, region, birth date
     phone = phone_of(ordinal)
-    rid = uuid.UUID(int=rng.getrandbits(128), version=4)
-    name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.7 else "")
     row = (
-        rid, platform_number(ordinal), name,
+        d.id, platform_number(ordinal), d.name,
         cipher.encrypt(info.number, ID_CONTEXT), cipher.blind_index(info.number, ID_CONTEXT),
         mask_id_number(info.number),
         cipher.encrypt(phone, PHONE_CONTEXT), cipher.blind_index(phone, PHONE_CONTEXT),
         mask_phone(phone), info.birth_date, info.sex, community_id, password_hash,
         "verified", registered, "city-generator", "2026-01", registered, registered,
     )  # fmt: skip
-    return Person(rid, ordinal, phone, info.number), row
+    return Person(d.id, ordinal, phone, info.number), row
