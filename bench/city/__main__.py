@@ -7,9 +7,15 @@ import argparse
 import json
 import multiprocessing as mp
 import time
-from typing import Any
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from bench.city import build
 from bench.common import RESULTS
@@ -23,7 +29,9 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--buckets", type=int, default=64)
     p.add_argument("--server", default=build.DEFAULT_SERVER, help="postgresql://… without a db")
-    p.add_argument("--drop-indexes", action="store_true", help="bulk-load without secondary indexes")
+    p.add_argument(
+        "--drop-indexes", action="store_true", help="bulk-load without secondary indexes"
+    )
     p.add_argument("--skip-sequence", action="store_true")
     p.add_argument("--skip-rollup", action="store_true")
     args = p.parse_args()
@@ -56,7 +64,10 @@ class RichTicker:
     """Progress per phase: total, advance, rows/s."""
 
     def __init__(self, bar: Progress) -> None:
-        self.bar, self.tasks, self.rows, self.started = bar, {}, {}, {}
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+        self.rows: dict[str, int] = {}
+        self.started: dict[str, float] = {}
 
     def start(self, phase: str, total: int) -> None:
         self.tasks[phase] = self.bar.add_task(phase, total=total, rate="")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy import bindparam, update
+from sqlalchemy import text
 
 from bench.city import people
 from bench.city.plan import Plan, build_plan, write_activities
@@ -25,7 +25,6 @@ from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.migrate import upgrade
 from civicpoints.kit.settings import Settings
 from civicpoints.ledger import chain, log_signer
-from civicpoints.ledger.models import Account
 from civicpoints.ledger.tasks import sequence_once
 from civicpoints.scoring import rules
 from civicpoints.scoring.repository import ScoringRepository
@@ -265,18 +264,18 @@ def _forward(q: Any, ticker: Ticker) -> None:
 
 def save_issuance_heads(sessions: Any, heads: dict[int, Head]) -> None:
     """Each bucket's issuance account: its balance, entry count and chain head."""
-    table = Account.__table__
-    stmt = (
-        update(table)
-        .where(table.c.bucket == bindparam("b_bucket"), table.c.id == bindparam("b_id"))
-        .values(balance=bindparam("b_balance"), entry_count=bindparam("b_count"))
-        .values(head_hash=bindparam("b_head"))
+    stmt = text(
+        "UPDATE ledger_account SET balance = :b_balance, entry_count = :b_count, "
+        "head_hash = :b_head WHERE bucket = :b_bucket AND id = :b_id"
     )
     rows = [
         {
-            "b_bucket": b, "b_id": chain_issuer(b), "b_balance": h.balance, "b_count": h.count,
+            "b_bucket": b,
+            "b_id": chain_issuer(b),
+            "b_balance": h.balance,
+            "b_count": h.count,
             "b_head": h.head,
-        }  # fmt: skip
+        }
         for b, h in heads.items()
         if h.count
     ]

@@ -32,7 +32,7 @@ COMMUNITIES_PER_STREET = 8
 ACTIVITIES_PER_MONTH = 8
 HANGZHOU = (30.2741, 120.1551)
 CATEGORIES = (
-    ("volunteer_service", 0.60, ("社区助老志愿服务", "垃圾分类督导", "文明交通引导", "图书馆志愿服务")),
+    ("volunteer_service", 0.60, ("社区助老志愿服务", "垃圾分类督导", "文明交通引导", "图书馆值班")),
     ("education_support", 0.15, ("四点半课堂辅导", "青少年科普讲解")),
     ("public_supervision", 0.15, ("食品安全监督巡查", "物业服务监督")),
     ("high_risk", 0.10, ("防汛抢险值守", "消防安全巡查")),
@@ -96,7 +96,11 @@ def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> 
     while len(communities) < needed:
         d_code = f"3301{60 + district_i:02d}"
         district = regions.add_region(
-            d_code, f"新区{district_i + 1}区", Level.DISTRICT, city.city, f"New District {district_i + 1}"
+            d_code,
+            f"新区{district_i + 1}区",
+            Level.DISTRICT,
+            city.city,
+            f"New District {district_i + 1}",
         )
         district_i += 1
         for s in range(STREETS_PER_DISTRICT):
@@ -117,9 +121,13 @@ def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> 
                 communities.append(community)
                 committees.append(
                     regions.add_organization(
-                        f"JW{s_code}{c + 1:03d}", community.name + "居委会", OrgKind.COMMITTEE,
-                        Department.COMMUNITY, community, community.name_en + " Residents' Committee",
-                    )  # fmt: skip
+                        f"JW{s_code}{c + 1:03d}",
+                        community.name + "居委会",
+                        OrgKind.COMMITTEE,
+                        Department.COMMUNITY,
+                        community,
+                        community.name_en + " Residents' Committee",
+                    )
                 )
     _issuance_accounts(session, buckets)
     today = local_date(utcnow())
@@ -153,10 +161,15 @@ def _issuance_accounts(session: Session, buckets: int) -> None:
         name = "system:issuance:general"
         rows.append(
             {
-                "bucket": bucket, "id": uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"{name}#{bucket}"),
-                "owner": name, "kind": "system", "may_go_negative": True, "balance": 0,
-                "entry_count": 0, "head_hash": chain.GENESIS,
-            }  # fmt: skip
+                "bucket": bucket,
+                "id": uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"{name}#{bucket}"),
+                "owner": name,
+                "kind": "system",
+                "may_go_negative": True,
+                "balance": 0,
+                "entry_count": 0,
+                "head_hash": chain.GENESIS,
+            }
         )
     session.execute(insert(Account), rows)
 
@@ -173,26 +186,27 @@ def write_activities(conn: psycopg.Connection, plan: Plan, tick: Any) -> int:
     months = year_months(plan.today)
     weights = [w for _, w, _ in CATEGORIES]
     n = 0
-    with conn.transaction(), conn.cursor() as cur:
-        with cur.copy(f"COPY activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN") as cp:
-            for c in plan.communities:
-                rng = random.Random(c.index)
-                for month in months:
-                    for _ in range(ACTIVITIES_PER_MONTH):
-                        category, _, titles = rng.choices(CATEGORIES, weights)[0]
-                        day = month + timedelta(days=rng.randint(0, 27))
-                        starts = datetime.combine(day, time(rng.choice((9, 14))), BUSINESS_TZ)
-                        lat = c.lat + rng.uniform(-0.005, 0.005)
-                        lon = c.lon + rng.uniform(-0.005, 0.005)
-                        a = ActivityPlan(new_id(), category, starts, lat, lon)
-                        c.activities.append(a)
-                        fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, "radius_m": 300}}'
-                        cp.write_row((
-                            a.id, c.committee_id, c.id, rng.choice(titles), "", category,
-                            "published", starts, starts + timedelta(hours=4), "社区活动中心",
-                            fence, 60, "none", False, 30, 60, plan.organizer_id,
-                            starts - timedelta(days=10), os.urandom(32),
-                        ))  # fmt: skip
-                        n += 1
-                tick(1)
+    sql = f"COPY activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
+    with conn.transaction(), conn.cursor() as cur, cur.copy(sql) as cp:
+        for c in plan.communities:
+            rng = random.Random(c.index)
+            for month in months:
+                for _ in range(ACTIVITIES_PER_MONTH):
+                    category, _, titles = rng.choices(CATEGORIES, weights)[0]
+                    day = month + timedelta(days=rng.randint(0, 27))
+                    starts = datetime.combine(day, time(rng.choice((9, 14))), BUSINESS_TZ)
+                    lat = c.lat + rng.uniform(-0.005, 0.005)
+                    lon = c.lon + rng.uniform(-0.005, 0.005)
+                    a = ActivityPlan(new_id(), category, starts, lat, lon)
+                    c.activities.append(a)
+                    fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, '
+                    fence += '"radius_m": 300}'
+                    cp.write_row((
+                        a.id, c.committee_id, c.id, rng.choice(titles), "", category,
+                        "published", starts, starts + timedelta(hours=4), "社区活动中心",
+                        fence, 60, "none", False, 30, 60, plan.organizer_id,
+                        starts - timedelta(days=10), os.urandom(32),
+                    ))  # fmt: skip
+                    n += 1
+            tick(1)
     return n

@@ -15,11 +15,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from bench.city import people
+from bench.city.build import Options, build, settings_for
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.city import people
-from bench.city.build import Options, build, settings_for
+from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService
 from civicpoints.identity.idcard import parse_id_number
 from civicpoints.identity.ratelimit import SignInGuard
@@ -29,7 +30,6 @@ from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context, build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.months import recent_months
-from civicpoints.hours import HoursService
 from civicpoints.ledger import LedgerService, log_signer, verify_ledger, wallet_of
 from civicpoints.ledger.tasks import sequence_once
 from civicpoints.regions import RegionService
@@ -151,7 +151,9 @@ def test_a_generated_resident_signs_in_and_earns_on_top(wiring: Any) -> None:
         resident = identity.resident(principal.id)
         number = ctx.cipher.decrypt(resident.id_enc, ID_CONTEXT)
         assert parse_id_number(number, local_date(utcnow())).birth_date == resident.birth_date
-        region_ids = [r.id for r in RegionService(s).ancestry(RegionService(s).get(resident.community_id))]
+        region_ids = [
+            r.id for r in RegionService(s).ancestry(RegionService(s).get(resident.community_id))
+        ]
         before = LedgerService(s).balance(wallet_of(resident.id))
         award = ScoringService(s).award(
             AwardRequest(
