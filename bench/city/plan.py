@@ -29,7 +29,7 @@ from civicpoints.regions import Department, Level, OrgKind, RegionService
 PER_COMMUNITY = 2_500
 STREETS_PER_DISTRICT = 10
 COMMUNITIES_PER_STREET = 8
-ACTIVITIES_PER_MONTH = 8
+ACTIVITIES_PER_MONTH = 12
 HANGZHOU = (30.2741, 120.1551)
 CATEGORIES = (
     ("volunteer_service", 0.60, ("社区助老志愿服务", "垃圾分类督导", "文明交通引导", "图书馆值班")),
