@@ -30,7 +30,9 @@ def main() -> None:
     p.add_argument("--buckets", type=int, default=64)
     p.add_argument("--server", default=build.DEFAULT_SERVER, help="postgresql://… without a db")
     p.add_argument(
-        "--drop-indexes", action="store_true", help="bulk-load without secondary indexes"
+        "--drop-indexes",
+        action="store_true",
+        help="bulk-load without secondary indexes and FK checks",
     )
     p.add_argument("--skip-sequence", action="store_true")
     p.add_argument("--skip-rollup", action="store_true")

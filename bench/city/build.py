@@ -32,7 +32,8 @@ from civicpoints.scoring.schemas import rule_set_from_dict
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # Secondary indexes of the bulk-loaded tables, dropped before and rebuilt after with
-# --drop-indexes (primary keys and unique constraints stay: they are the data's invariants).
+# --drop-indexes, which also turns the workers' foreign-key checks off (primary keys and
+# unique constraints stay: they are the data's invariants).
 SECONDARY = (
     "ix_identity_resident_community_id", "ix_activity_participation_recheck_at",
     "ix_activity_participation_resident_id", "ix_activity_participation_status",
@@ -117,7 +118,7 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
                 conn.execute(f"DROP INDEX {ix}")
 
     started = time.perf_counter()
-    stats, heads = run_workers(url, plan, opts.workers, ticker, opts.residents)
+    stats, heads = run_workers(url, plan, opts, ticker)
     phases["residents_year"] = _rate(started, stats.rows) | {
         "rows": dict(stats.by_table),
         "worker_generate_s": stats.generate_s,  # summed over the workers
@@ -206,21 +207,31 @@ def worker_main(job: Job, q: Any, out: Any) -> None:
     settings = settings_for(job.url, "worker")
     year = Year(job, build_context(settings).cipher, load_versions(job.url))
     with psycopg.connect(job.url) as conn:
+        conn.execute("SET synchronous_commit = off")  # a bulk load: one commit per community
+        if job.no_fk_checks:
+            conn.execute("SET session_replication_role = replica")
+        conn.commit()
         stats = year.run(conn, lambda n, rows: q.put((n, rows)))
     out.put((job.worker, asdict(stats), {b: asdict(h) for b, h in year.heads.items()}))
 
 
 def run_workers(
-    url: str, plan: Plan, workers: int, ticker: Ticker, residents: int
+    url: str, plan: Plan, opts: Options, ticker: Ticker
 ) -> tuple[Stats, dict[int, Head]]:
     """Run the workers (spawned processes) and merge what they wrote."""
-    ticker.start("residents + year", residents)
+    workers = opts.workers
+    ticker.start("residents + year", opts.residents)
     password_hash = hash_password(people.DEMO_RESIDENT_PASSWORD)
     spawn = mp.get_context("spawn")
     q, out = spawn.Queue(), spawn.Queue()
     procs = [
         spawn.Process(
-            target=worker_main, args=(Job(url, PII_KEY, w, workers, plan, password_hash), q, out)
+            target=worker_main,
+            args=(
+                Job(url, PII_KEY, w, workers, plan, password_hash, no_fk_checks=opts.drop_indexes),
+                q,
+                out,
+            ),
         )
         for w in range(workers)
     ]
