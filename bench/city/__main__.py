@@ -30,9 +30,9 @@ def main() -> None:
     p.add_argument("--buckets", type=int, default=64)
     p.add_argument("--server", default=build.DEFAULT_SERVER, help="postgresql://… without a db")
     p.add_argument(
-        "--drop-indexes",
+        "--keep-indexes",
         action="store_true",
-        help="bulk-load without secondary indexes and FK checks",
+        help="load with every index and FK check in place (slower: bench/notes.md)",
     )
     p.add_argument("--skip-sequence", action="store_true")
     p.add_argument("--skip-rollup", action="store_true")
@@ -48,7 +48,7 @@ def main() -> None:
         report = build.build(
             build.Options(
                 server=args.server, db=name, residents=args.residents, workers=args.workers,
-                buckets=args.buckets, drop_indexes=args.drop_indexes,
+                buckets=args.buckets, drop_indexes=not args.keep_indexes,
                 sequence=not args.skip_sequence, rollup=not args.skip_rollup,
             ),
             RichTicker(bar),

@@ -31,9 +31,9 @@ from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import rule_set_from_dict
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
-# Secondary indexes of the bulk-loaded tables, dropped before and rebuilt after with
-# --drop-indexes, which also turns the workers' foreign-key checks off (primary keys and
-# unique constraints stay: they are the data's invariants).
+# Secondary indexes of the bulk-loaded tables, dropped before the load and rebuilt after it
+# with `drop_indexes` (the default; --keep-indexes keeps them), which also turns the workers'
+# foreign-key checks off (primary keys and unique constraints stay: the data's invariants).
 SECONDARY = (
     "ix_identity_resident_community_id", "ix_activity_participation_recheck_at",
     "ix_activity_participation_resident_id", "ix_activity_participation_status",
@@ -69,7 +69,8 @@ class Options:
     residents: int
     workers: int = 2
     buckets: int = 64
-    drop_indexes: bool = False
+    # Secondary indexes dropped and FK checks off during the load (faster: bench/notes.md).
+    drop_indexes: bool = True
     sequence: bool = True
     rollup: bool = True
 
