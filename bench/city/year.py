@@ -77,8 +77,8 @@ class Uuid7:
     """Time-ordered UUIDv7s as `kit.ids.new_id` makes them (48-bit Unix milliseconds, version 7,
     variant 10), cheaper than uuid6's (a third of the generator's time went there): the 74
     random bits are a counter starting at the worker's own offset, so ids are unique across
-    workers and strictly increasing within one (the log
-    queue orders entries of one recorded time by id: the chains' order)."""
+    workers and strictly increasing within one (the log queue orders entries of one recorded
+    time by id: the chains' order)."""
 
     def __init__(self, worker: int) -> None:
         self.counter = (worker << 66) | random.getrandbits(40)
