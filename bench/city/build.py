@@ -1,0 +1,321 @@
+"""The phases of a city-year build, each timed: setup (migrations, the demo city, generated
+regions, the ledger's buckets), activities, residents and their year (worker processes, COPY),
+issuance heads and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from sqlalchemy import text
+
+from bench.city import people
+from bench.city.plan import Plan, build_plan, write_activities
+from bench.city.year import Head, Job, Stats, Year
+from bench.common import CACHE, PII_KEY
+from civicpoints.identity import hash_password
+from civicpoints.insights.tasks import rebuild
+from civicpoints.kit.context import build_context
+from civicpoints.kit.db import make_engine, make_session_factory, transaction
+from civicpoints.kit.migrate import upgrade
+from civicpoints.kit.settings import Settings
+from civicpoints.ledger import chain, log_signer
+from civicpoints.ledger.tasks import sequence_once
+from civicpoints.scoring import rules
+from civicpoints.scoring.repository import ScoringRepository
+from civicpoints.scoring.schemas import rule_set_from_dict
+
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
+# Secondary indexes of the bulk-loaded tables, dropped before the load and rebuilt after it
+# with `drop_indexes` (the default; --keep-indexes keeps them), which also turns the workers'
+# foreign-key checks off (primary keys and unique constraints stay: the data's invariants).
+SECONDARY = (
+    "ix_identity_resident_community_id", "ix_activity_participation_recheck_at",
+    "ix_activity_participation_resident_id", "ix_activity_participation_status",
+    "ix_hours_entry_recorded", "ix_hours_entry_resident_id", "ix_scoring_award_resident_id",
+    "ix_scoring_award_team_id", "ix_ledger_transfer_recorded", "ix_ledger_entry_id",
+    "ix_ledger_lot_account", "ix_ledger_lot_expiry", "ix_ledger_log_queue_order",
+)  # fmt: skip
+
+
+class Ticker(Protocol):
+    """Where progress goes (a rich bar, or nothing in tests)."""
+
+    def start(self, phase: str, total: int) -> None: ...
+    def advance(self, phase: str, n: int, rows: int = 0) -> None: ...
+
+
+class Quiet:
+    """No progress shown."""
+
+    def start(self, phase: str, total: int) -> None:
+        pass
+
+    def advance(self, phase: str, n: int, rows: int = 0) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to build."""
+
+    server: str
+    db: str
+    residents: int
+    workers: int = 2
+    buckets: int = 64
+    # Secondary indexes dropped and FK checks off during the load (faster: bench/notes.md).
+    drop_indexes: bool = True
+    sequence: bool = True
+    rollup: bool = True
+
+
+def settings_for(url: str, db: str) -> Settings:
+    """The app's settings for the generated city: its database, the bench PII key, a var dir
+    under bench/.cache holding the log's signing key."""
+    return Settings(
+        var_dir=CACHE / f"{db}-var",
+        database_url=url,
+        pii_key=PII_KEY,
+        sequencer_interval_s=0,
+        scheduler_enabled=False,
+    )
+
+
+def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
+    """Build the city's year in a fresh database `opts.db`; the per-phase figures."""
+    ticker = ticker or Quiet()
+    url = f"{opts.server}/{opts.db}"
+    phases: dict[str, dict[str, Any]] = {}
+    t0 = time.perf_counter()
+    with psycopg.connect(f"{opts.server}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{opts.db}"')
+
+    started = time.perf_counter()
+    upgrade(url)
+    settings = settings_for(url, opts.db)
+    ctx = build_context(settings)
+    engine = make_engine(settings.resolved_database_url())
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as s:
+        plan = build_plan(s, ctx, opts.residents, opts.buckets)
+    phases["setup"] = {"seconds": time.perf_counter() - started}
+
+    started = time.perf_counter()
+    ticker.start("activities", len(plan.communities))
+    with psycopg.connect(url) as conn:
+        n = write_activities(conn, plan, lambda k: ticker.advance("activities", k))
+    phases["activities"] = _rate(started, n)
+
+    if opts.drop_indexes:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for ix in SECONDARY:
+                conn.execute(f"DROP INDEX {ix}")
+
+    started = time.perf_counter()
+    stats, heads = run_workers(url, plan, opts, ticker)
+    phases["residents_year"] = _rate(started, stats.rows) | {
+        "rows": dict(stats.by_table),
+        "worker_generate_s": stats.generate_s,  # summed over the workers
+        "worker_copy_s": stats.copy_s,
+    }
+
+    started = time.perf_counter()
+    save_issuance_heads(sessions, heads)
+    if opts.drop_indexes:
+        recreate_indexes(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    phases["indexes_analyze"] = {"seconds": time.perf_counter() - started}
+
+    if opts.sequence:
+        started = time.perf_counter()
+        entries = stats.by_table.get("ledger_entry", 0)
+        ticker.start("sequencer", entries)
+        signer = log_signer(settings)
+        passes = 0
+        while True:
+            report = sequence_once(sessions, signer, settings.ledger_origin)
+            grown = sum(report.appended.values())
+            if not grown:
+                break
+            passes += 1
+            ticker.advance("sequencer", grown, grown)
+        phases["sequencer"] = _rate(started, entries) | {"passes": passes}
+    if opts.rollup:
+        started = time.perf_counter()
+        ticker.start("insights rebuild", 1)
+        counted = rebuild(sessions)
+        ticker.advance("insights rebuild", 1)
+        phases["rollup"] = _rate(started, sum(counted.values())) | {"counted": counted}
+    engine.dispose()
+    for figures in phases.values():
+        figures["seconds"] = round(figures["seconds"], 1)
+    participants = stats.participants
+    return {
+        "db": opts.db,
+        "url": url,
+        "pii_key_env": "CIVICPOINTS_PII_KEY = bench.common.PII_KEY",
+        "demo_password": people.DEMO_RESIDENT_PASSWORD,
+        "workers": opts.workers,
+        "buckets": opts.buckets,
+        "drop_indexes": opts.drop_indexes,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "phases": phases,
+        "city": {
+            "residents": stats.residents,
+            "communities": len(plan.communities),
+            "participants": participants,
+            "participation_rate": round(100 * participants / max(stats.residents, 1), 2),
+            "participations": stats.participations,
+            "hours": round(stats.minutes / 60),
+            "hours_per_participant": round(stats.minutes / 60 / max(participants, 1), 2),
+            "points_issued": stats.points,
+            "points_per_hour": round(stats.points / max(stats.minutes / 60, 1), 2),
+            "points_cut_by_cap": stats.cut,
+            "refused": stats.refused,
+            "max_points_in_a_resident_month": stats.max_month,
+        },
+    }
+
+
+def _rate(started: float, rows: int) -> dict[str, Any]:
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows_per_s": round(rows / max(seconds, 1e-6))}
+
+
+def load_versions(url: str) -> list[rules.Version]:
+    """The stored rule sets as the pure module's versions (as ScoringService loads them)."""
+    engine = make_engine(url)
+    with transaction(make_session_factory(engine)) as s:
+        rows = ScoringRepository(s).rule_sets()
+        found = [
+            rules.Version(r.id, r.region_id, r.effective_from, rule_set_from_dict(r.rules))
+            for r in rows
+        ]
+    engine.dispose()
+    return found
+
+
+def worker_main(job: Job, q: Any, out: Any) -> None:
+    """A spawned worker: its buckets' residents and their year; sends back stats and heads."""
+    settings = settings_for(job.url, "worker")
+    year = Year(job, build_context(settings).cipher, load_versions(job.url))
+    with psycopg.connect(job.url) as conn:
+        conn.execute("SET synchronous_commit = off")  # a bulk load: one commit per community
+        if job.no_fk_checks:
+            conn.execute("SET session_replication_role = replica")
+        conn.commit()
+        stats = year.run(conn, lambda n, rows: q.put((n, rows)))
+    out.put((job.worker, asdict(stats), {b: asdict(h) for b, h in year.heads.items()}))
+
+
+def run_workers(
+    url: str, plan: Plan, opts: Options, ticker: Ticker
+) -> tuple[Stats, dict[int, Head]]:
+    """Run the workers (spawned processes) and merge what they wrote."""
+    workers = opts.workers
+    ticker.start("residents + year", opts.residents)
+    password_hash = hash_password(people.DEMO_RESIDENT_PASSWORD)
+    spawn = mp.get_context("spawn")
+    q, out = spawn.Queue(), spawn.Queue()
+    procs = [
+        spawn.Process(
+            target=worker_main,
+            args=(
+                Job(url, PII_KEY, w, workers, plan, password_hash, no_fk_checks=opts.drop_indexes),
+                q,
+                out,
+            ),
+        )
+        for w in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    results: list[Any] = []
+    while len(results) < workers:
+        _forward(q, ticker)
+        try:
+            results.append(out.get(timeout=0.2))
+        except queue.Empty:
+            if any(p.exitcode not in (None, 0) for p in procs):
+                raise RuntimeError("a generator worker failed (its traceback is above)") from None
+    for proc in procs:
+        proc.join()
+    _forward(q, ticker)
+    total, heads = Stats(), {}
+    for _, stats, worker_heads in results:
+        for key, value in stats.items():
+            if key == "by_table":
+                for table, n in value.items():
+                    total.by_table[table] = total.by_table.get(table, 0) + n
+            elif key == "max_month":
+                total.max_month = max(total.max_month, value)
+            elif key.endswith("_s"):
+                setattr(total, key, round(getattr(total, key) + value, 1))
+            else:
+                setattr(total, key, getattr(total, key) + value)
+        heads.update({b: Head(**h) for b, h in worker_heads.items()})
+    return total, heads
+
+
+def _forward(q: Any, ticker: Ticker) -> None:
+    while True:
+        try:
+            n, rows = q.get_nowait()
+        except queue.Empty:
+            return
+        ticker.advance("residents + year", n, rows)
+
+
+def save_issuance_heads(sessions: Any, heads: dict[int, Head]) -> None:
+    """Each bucket's issuance account: its balance, entry count and chain head."""
+    stmt = text(
+        "UPDATE ledger_account SET balance = :b_balance, entry_count = :b_count, "
+        "head_hash = :b_head WHERE bucket = :b_bucket AND id = :b_id"
+    )
+    rows = [
+        {
+            "b_bucket": b,
+            "b_id": chain_issuer(b),
+            "b_balance": h.balance,
+            "b_count": h.count,
+            "b_head": h.head,
+        }
+        for b, h in heads.items()
+        if h.count
+    ]
+    if rows:
+        with transaction(sessions) as s:
+            s.connection().execute(stmt, rows)
+
+
+def chain_issuer(bucket: int) -> Any:
+    """The issuance account of a bucket."""
+    import uuid
+
+    return uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"system:issuance:general#{bucket}")
+
+
+def recreate_indexes(url: str) -> None:
+    """Recreate the secondary indexes dropped for the load, as the migrations define them."""
+    import civicpoints.models  # noqa: F401  every domain's tables
+    from civicpoints.kit.db import Base
+
+    engine = make_engine(url)
+    wanted = set(SECONDARY)
+    with engine.begin() as conn:
+        for table in Base.metadata.tables.values():
+            for ix in table.indexes:
+                if ix.name in wanted:
+                    ix.create(conn)
+    engine.dispose()
+
+
+__all__ = ["DEFAULT_SERVER", "Options", "Path", "build"]

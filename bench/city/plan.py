@@ -1,0 +1,212 @@
+"""The city's shape before its year: the demo's Hangzhou (staff logins) plus generated
+districts → streets → communities of about 2,500 residents, a committee per community, the
+ledger's buckets and issuance accounts, and each community's activities across the year."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import psycopg
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from civicpoints.cli.city import build_city
+from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
+from civicpoints.kit.context import Context
+from civicpoints.kit.ids import new_id
+from civicpoints.kit.months import add_months
+from civicpoints.ledger import chain
+from civicpoints.ledger.models import Account
+from civicpoints.ledger.service import LedgerService
+from civicpoints.regions import Department, Level, OrgKind, RegionService
+
+PER_COMMUNITY = 2_500
+STREETS_PER_DISTRICT = 10
+COMMUNITIES_PER_STREET = 8
+ACTIVITIES_PER_MONTH = 12
+HANGZHOU = (30.2741, 120.1551)
+CATEGORIES = (
+    ("volunteer_service", 0.60, ("社区助老志愿服务", "垃圾分类督导", "文明交通引导", "图书馆值班")),
+    ("education_support", 0.15, ("四点半课堂辅导", "青少年科普讲解")),
+    ("public_supervision", 0.15, ("食品安全监督巡查", "物业服务监督")),
+    ("high_risk", 0.10, ("防汛抢险值守", "消防安全巡查")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ActivityPlan:
+    """What a participation needs of its activity."""
+
+    id: uuid.UUID
+    category: str
+    starts_at: datetime
+    lat: float
+    lon: float
+
+
+@dataclass
+class CommunityPlan:
+    """A community: where its residents' ordinals start, its ancestry and activities."""
+
+    index: int
+    id: uuid.UUID
+    district_code: str
+    ancestry: list[uuid.UUID]
+    committee_id: uuid.UUID
+    residents: int
+    first_ordinal: int
+    lat: float
+    lon: float
+    activities: list[ActivityPlan] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """Everything the workers share (picklable)."""
+
+    buckets: int
+    today: date
+    year_start: datetime  # first instant of the year generated (12 full months before today)
+    organizer_id: uuid.UUID
+    reviewer_id: uuid.UUID
+    communities: list[CommunityPlan] = field(default_factory=list)
+
+
+def year_months(today: date) -> list[date]:
+    """The 12 full months before `today`'s month, oldest first."""
+    first = today.replace(day=1)
+    return [add_months(first, -12 + i) for i in range(12)]
+
+
+def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> Plan:
+    """Initialize the ledger, build the demo city and the generated regions; lay out residents."""
+    LedgerService(session).initialize(buckets)
+    city = build_city(session, ctx)
+    regions = RegionService(session)
+    needed = math.ceil(residents / PER_COMMUNITY)
+    communities = list(city.communities[:needed])
+    committees = list(city.committees[: len(communities)])
+    district_i = 0
+    while len(communities) < needed:
+        d_code = f"3301{60 + district_i:02d}"
+        district = regions.add_region(
+            d_code,
+            f"新区{district_i + 1}区",
+            Level.DISTRICT,
+            city.city,
+            f"New District {district_i + 1}",
+        )
+        district_i += 1
+        for s in range(STREETS_PER_DISTRICT):
+            if len(communities) >= needed:
+                break
+            s_code = f"{d_code}{s + 1:03d}"
+            street = regions.add_region(
+                s_code, f"新区{district_i}区{s + 1}街道", Level.STREET, district,
+                f"District {district_i} Street {s + 1}",
+            )  # fmt: skip
+            for c in range(COMMUNITIES_PER_STREET):
+                if len(communities) >= needed:
+                    break
+                community = regions.add_region(
+                    f"{s_code}{c + 1:03d}", f"{street.name}{c + 1}社区", Level.COMMUNITY, street,
+                    f"{street.name_en} Community {c + 1}",
+                )  # fmt: skip
+                communities.append(community)
+                committees.append(
+                    regions.add_organization(
+                        f"JW{s_code}{c + 1:03d}",
+                        community.name + "居委会",
+                        OrgKind.COMMITTEE,
+                        Department.COMMUNITY,
+                        community,
+                        community.name_en + " Residents' Committee",
+                    )
+                )
+    _issuance_accounts(session, buckets)
+    today = local_date(utcnow())
+    first = year_months(today)[0]
+    plan = Plan(
+        buckets=buckets,
+        today=today,
+        year_start=datetime.combine(first, time(0), BUSINESS_TZ),
+        organizer_id=city.staff["organizer"].id,
+        reviewer_id=city.staff["reviewer"].id,
+    )
+    rng = random.Random(11)
+    ordinal = 0
+    for i, (community, committee) in enumerate(zip(communities, committees, strict=True)):
+        n = min(PER_COMMUNITY, residents - ordinal)
+        ancestry = [r.id for r in regions.ancestry(community)]
+        lat = HANGZHOU[0] + rng.uniform(-0.3, 0.3)
+        lon = HANGZHOU[1] + rng.uniform(-0.4, 0.4)
+        code = community.code[:6]
+        plan.communities.append(
+            CommunityPlan(i, community.id, code, ancestry, committee.id, n, ordinal, lat, lon)
+        )
+        ordinal += n
+    return plan
+
+
+def _issuance_accounts(session: Session, buckets: int) -> None:
+    """Each bucket's issuance account, opened as `LedgerService.credit_many` opens it."""
+    rows = []
+    for bucket in range(buckets):
+        name = "system:issuance:general"
+        rows.append(
+            {
+                "bucket": bucket,
+                "id": uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"{name}#{bucket}"),
+                "owner": name,
+                "kind": "system",
+                "may_go_negative": True,
+                "balance": 0,
+                "entry_count": 0,
+                "head_hash": chain.GENESIS,
+            }
+        )
+    session.execute(insert(Account), rows)
+
+
+ACTIVITY_COLUMNS = (
+    "id", "organization_id", "region_id", "title", "description", "category", "status",
+    "starts_at", "ends_at", "place_name", "geofence", "capacity", "evidence", "flag_outside",
+    "checkin_opens_min", "checkout_closes_min", "created_by", "created_at", "venue_secret",
+)  # fmt: skip
+
+
+def write_activities(conn: psycopg.Connection, plan: Plan, tick: Any) -> int:
+    """Each community's activities over the year (COPY), kept in the plan for the workers."""
+    months = year_months(plan.today)
+    weights = [w for _, w, _ in CATEGORIES]
+    n = 0
+    sql = f"COPY activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
+    with conn.transaction(), conn.cursor() as cur, cur.copy(sql) as cp:
+        for c in plan.communities:
+            rng = random.Random(c.index)
+            for month in months:
+                for _ in range(ACTIVITIES_PER_MONTH):
+                    category, _, titles = rng.choices(CATEGORIES, weights)[0]
+                    day = month + timedelta(days=rng.randint(0, 27))
+                    starts = datetime.combine(day, time(rng.choice((9, 14))), BUSINESS_TZ)
+                    lat = c.lat + rng.uniform(-0.005, 0.005)
+                    lon = c.lon + rng.uniform(-0.005, 0.005)
+                    a = ActivityPlan(new_id(), category, starts, lat, lon)
+                    c.activities.append(a)
+                    fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, '
+                    fence += '"radius_m": 300}'
+                    cp.write_row((
+                        a.id, c.committee_id, c.id, rng.choice(titles), "", category,
+                        "published", starts, starts + timedelta(hours=4), "社区活动中心",
+                        fence, 60, "none", False, 30, 60, plan.organizer_id,
+                        starts - timedelta(days=10), os.urandom(32),
+                    ))  # fmt: skip
+                    n += 1
+            tick(1)
+    return n
