@@ -69,12 +69,14 @@ class InsightsRepository:
     def mark_seen(self, source: str, rows: Sequence[tuple[uuid.UUID, datetime]]) -> set[uuid.UUID]:
         """Record rows as counted; returns those not counted before (a concurrent run that
         recorded one first waits, then gets nothing back for it)."""
-        fresh: set[uuid.UUID] = set()
-        for part in _chunks(rows):
-            values = [{"source": source, "row_id": i, "recorded_at": at} for i, at in part]
-            stmt = self._insert(Seen).values(values).on_conflict_do_nothing()
-            fresh.update(self.session.scalars(stmt.returning(Seen.row_id)).all())
-        return fresh
+        if not rows:
+            return set()
+        # One statement for any number of rows, its compiled form cached (SQLAlchemy's
+        # "insertmanyvalues" batches the parameters): a fresh multi-row VALUES per call cost
+        # half of a rebuild's CPU in compilation (bench/notes.md).
+        stmt = self._insert(Seen).on_conflict_do_nothing().returning(Seen.row_id)
+        values = [{"source": source, "row_id": i, "recorded_at": at} for i, at in rows]
+        return set(self.session.scalars(stmt, values).all())
 
     def seen_of(self, source: str, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these rows are counted already."""
@@ -98,32 +100,33 @@ class InsightsRepository:
 
     def add_figures(self, figures: dict[FigureKey, int]) -> None:
         """Add to figures (upsert: commutative, so concurrent runs add up)."""
-        items = [(k, v) for k, v in sorted(figures.items()) if v]
-        for part in _chunks(items):
-            values = [
-                {"community_id": c, "month": m, "figure": f, "key": k, "value": v}
-                for (c, m, f, k), v in part
-            ]
-            stmt = self._insert(Figure).values(values)
+        values = [
+            {"community_id": c, "month": m, "figure": f, "key": k, "value": v}
+            for (c, m, f, k), v in sorted(figures.items())
+            if v
+        ]
+        if values:
+            stmt = self._insert(Figure)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["community_id", "month", "figure", "key"],
                 set_={"value": Figure.value + stmt.excluded.value},
             )
-            self.session.execute(stmt)
+            self.session.execute(stmt, values)
 
     def add_members(self, members: dict[MemberKey, int]) -> None:
         """Add to residents' counted participations per community and month."""
-        items = [(k, v) for k, v in sorted(members.items()) if v]
-        for part in _chunks(items):
-            values = [
-                {"community_id": c, "month": m, "resident_id": r, "n": n} for (c, m, r), n in part
-            ]
-            stmt = self._insert(Member).values(values)
+        values = [
+            {"community_id": c, "month": m, "resident_id": r, "n": n}
+            for (c, m, r), n in sorted(members.items())
+            if n
+        ]
+        if values:
+            stmt = self._insert(Member)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["community_id", "month", "resident_id"],
                 set_={"n": Member.n + stmt.excluded.n},
             )
-            self.session.execute(stmt)
+            self.session.execute(stmt, values)
 
     # -- other domains' rows ------------------------------------------------------------
 
