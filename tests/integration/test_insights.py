@@ -320,3 +320,51 @@ def test_two_workers_at_once_count_every_row_once(
         Rollup(s).rebuild(utcnow())
     assert tables(sessions) == concurrent
     assert sum(v for k, v in concurrent[0].items() if k[2:] == ("points", "issued")) == 2000
+
+
+def test_runs_remember_only_the_rows_inside_the_next_overlap(
+    sessions: sessionmaker[Session],
+    ctx: Context,
+    city: City,
+    staff: Callable[[str], Principal],
+    make_activity: Maker,
+    make_resident: Callable[..., Resident],
+) -> None:
+    """Runs are one at a time, so a rebuild (or a run) records in `insights_seen` only the rows
+    the next run can read again — those recorded within OVERLAP of its `now` — and every row is
+    still counted once: rows counted half an hour ago are never looked up again."""
+    from sqlalchemy import func
+
+    from civicpoints.insights.models import Seen
+    from civicpoints.insights.rollup import OVERLAP
+
+    _, records = river_clean_up(sessions, ctx, staff, make_activity, make_resident)
+    approve(sessions, ctx, staff("reviewer"), records[:20])
+    # A rebuild half an hour from now: every row lies before that run's overlap.
+    with transaction(sessions) as s:
+        first = Rollup(s).rebuild(utcnow() + 3 * OVERLAP)
+        remembered = s.scalar(select(func.count()).select_from(Seen))
+    assert first["hours"] == 20 and remembered == 0
+    # A rebuild now: every row lies inside the next run's overlap, so each is remembered.
+    with transaction(sessions) as s:
+        first = Rollup(s).rebuild(utcnow())
+        remembered = s.scalar(select(func.count()).select_from(Seen))
+    assert first["hours"] == 20 and remembered == first["ledger"] + first["hours"]
+    rolled = tables(sessions)
+    approve(sessions, ctx, staff("reviewer"), records[20:])
+    with transaction(sessions) as s:
+        counted = Rollup(s).run(utcnow())
+        remembered = s.scalar(select(func.count()).select_from(Seen))
+    # The 30 new rows are counted once; the 20 before are looked up, not counted again.
+    assert (
+        counted["hours"] == 30
+        and remembered == first["ledger"] + first["hours"] + 30 + counted["ledger"]
+    )
+    assert tables(sessions) != rolled
+    with transaction(sessions) as s:
+        again = Rollup(s).run(utcnow())
+    assert again == {"ledger": 0, "hours": 0, "fraud": 0}
+    incremental = tables(sessions)
+    with transaction(sessions) as s:
+        Rollup(s).rebuild(utcnow())
+    assert tables(sessions) == incremental

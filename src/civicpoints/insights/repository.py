@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from civicpoints.insights.tally import CaseRow, FigureKey, MemberKey
 from civicpoints.regions import Region
 
 CHUNK = 500  # ids per IN list
+ROLLUP_LOCK = zlib.crc32(b"civicpoints.insights.rollup")
 
 
 def _chunks(ids: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -66,9 +68,14 @@ class InsightsRepository:
         )
         self.session.execute(stmt)
 
+    def lock(self) -> None:
+        """One rollup run (or rebuild) at a time, until this transaction ends: an advisory
+        lock on PostgreSQL; SQLite's writers are one at a time already (BEGIN IMMEDIATE)."""
+        if self.postgres:
+            self.session.execute(select(func.pg_advisory_xact_lock(ROLLUP_LOCK)))
+
     def mark_seen(self, source: str, rows: Sequence[tuple[uuid.UUID, datetime]]) -> set[uuid.UUID]:
-        """Record rows as counted; returns those not counted before (a concurrent run that
-        recorded one first waits, then gets nothing back for it)."""
+        """Record rows as counted; returns those not recorded before."""
         if not rows:
             return set()
         # One statement for any number of rows, its compiled form cached (SQLAlchemy's

@@ -73,15 +73,25 @@ class Rollup:
         return of_cases(rows, residents)
 
     def run(self, now: datetime) -> dict[str, int]:
-        """Roll every source up to `now`; returns the rows counted per source."""
+        """Roll every source up to `now`; returns the rows counted per source. Runs are one
+        at a time (`lock`), so only rows recorded before the watermark can have been counted
+        already (those inside the overlap behind it are looked up in `insights_seen`), and
+        only rows inside the next run's overlap (`now − OVERLAP` on) need recording there: a
+        rebuild of a year no longer writes and deletes a row per source row."""
+        self.repo.lock()
         counted = {}
         for source in SOURCES:
             mark = self.repo.watermark(source)
             since = mark.upto - OVERLAP if mark else EPOCH
+            keep_from = now - OVERLAP
             n = 0
             for page in self._pages(source, since, now):
-                fresh = self.repo.mark_seen(source, [(r.id, r.recorded_at) for r in page])
-                rows = [r for r in page if r.id in fresh]
+                behind = [r.id for r in page if mark and r.recorded_at < mark.upto]
+                counted_before = self.repo.seen_of(source, behind) if behind else set()
+                rows = [r for r in page if r.id not in counted_before]
+                self.repo.mark_seen(
+                    source, [(r.id, r.recorded_at) for r in rows if r.recorded_at >= keep_from]
+                )
                 found = self.increments(source, rows)
                 self.repo.add_figures(found.figures)
                 self.repo.add_members(found.members)
@@ -93,6 +103,7 @@ class Rollup:
 
     def rebuild(self, now: datetime) -> dict[str, int]:
         """Empty the rollup and count every source row again."""
+        self.repo.lock()
         self.repo.clear()
         return self.run(now)
 
