@@ -1,6 +1,7 @@
 """The phases of a city-year build, each timed: setup (migrations, the demo city, generated
-regions, the ledger's buckets), activities, residents and their year (worker processes, COPY),
-issuance heads and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
+regions, the ledger's buckets, the city's rule set, catalog and population), activities,
+residents and their year (worker processes, COPY), the system accounts' heads, the catalog's
+stock and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.migrate import upgrade
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import chain, log_signer
+from civicpoints.ledger import log_signer
 from civicpoints.ledger.tasks import sequence_once
 from civicpoints.scoring import rules
 from civicpoints.scoring.repository import ScoringRepository
@@ -104,7 +105,7 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
     engine = make_engine(settings.resolved_database_url())
     sessions = make_session_factory(engine)
     with transaction(sessions) as s:
-        plan = build_plan(s, ctx, opts.residents, opts.buckets)
+        plan = build_plan(s, ctx, opts.residents, opts.buckets, opts.workers)
     phases["setup"] = {"seconds": time.perf_counter() - started}
 
     started = time.perf_counter()
@@ -127,7 +128,8 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
     }
 
     started = time.perf_counter()
-    save_issuance_heads(sessions, heads)
+    save_system_heads(sessions, heads)
+    save_stock(sessions, stats.sold)
     if opts.drop_indexes:
         recreate_indexes(url)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -167,6 +169,8 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
         "buckets": opts.buckets,
         "drop_indexes": opts.drop_indexes,
         "seconds": round(time.perf_counter() - t0, 1),
+        # The generated year [first, end) in Beijing dates; the year before it precedes it.
+        "year": [str(plan.year_start.date()), str(plan.year_end.date())],
         "phases": phases,
         "city": {
             "residents": stats.residents,
@@ -181,6 +185,19 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
             "points_cut_by_cap": stats.cut,
             "refused": stats.refused,
             "max_points_in_a_resident_month": stats.max_month,
+            "points_redeemed": stats.redeemed,
+            "redemption_rate": round(100 * stats.redeemed / max(stats.points, 1), 2),
+            "redemptions": stats.redemptions,
+            "points_held_in_unused_vouchers": stats.held,
+            "points_expired": stats.expired,
+            "population": plan.population,
+            "before": {
+                "participants": stats.participants_before,
+                "participations": stats.participations_before,
+                "hours": round(stats.minutes_before / 60),
+                "points_issued": stats.points_before,
+                "points_expired": stats.expired_before,
+            },
         },
     }
 
@@ -213,12 +230,14 @@ def worker_main(job: Job, q: Any, out: Any) -> None:
             conn.execute("SET session_replication_role = replica")
         conn.commit()
         stats = year.run(conn, lambda n, rows: q.put((n, rows)))
-    out.put((job.worker, asdict(stats), {b: asdict(h) for b, h in year.heads.items()}))
+    heads = {key: (str(i), asdict(h)) for key, (i, h) in year.books.system.items()}
+    out.put((job.worker, asdict(stats), heads))
 
 
-def run_workers(
-    url: str, plan: Plan, opts: Options, ticker: Ticker
-) -> tuple[Stats, dict[int, Head]]:
+SystemHeads = dict[tuple[int, str], tuple[str, Head]]
+
+
+def run_workers(url: str, plan: Plan, opts: Options, ticker: Ticker) -> tuple[Stats, SystemHeads]:
     """Run the workers (spawned processes) and merge what they wrote."""
     workers = opts.workers
     ticker.start("residents + year", opts.residents)
@@ -252,16 +271,17 @@ def run_workers(
     total, heads = Stats(), {}
     for _, stats, worker_heads in results:
         for key, value in stats.items():
-            if key == "by_table":
-                for table, n in value.items():
-                    total.by_table[table] = total.by_table.get(table, 0) + n
+            if isinstance(value, dict):  # rows by table, units by item
+                mine = getattr(total, key)
+                for k, n in value.items():
+                    mine[k] = mine.get(k, 0) + n
             elif key == "max_month":
                 total.max_month = max(total.max_month, value)
             elif key.endswith("_s"):
                 setattr(total, key, round(getattr(total, key) + value, 1))
             else:
                 setattr(total, key, getattr(total, key) + value)
-        heads.update({b: Head(**h) for b, h in worker_heads.items()})
+        heads.update({k: (i, Head(**h)) for k, (i, h) in worker_heads.items()})
     return total, heads
 
 
@@ -274,33 +294,35 @@ def _forward(q: Any, ticker: Ticker) -> None:
         ticker.advance("residents + year", n, rows)
 
 
-def save_issuance_heads(sessions: Any, heads: dict[int, Head]) -> None:
-    """Each bucket's issuance account: its balance, entry count and chain head."""
+def save_system_heads(sessions: Any, heads: SystemHeads) -> None:
+    """Each bucket's system accounts the workers used (issuance, hold, redemption sinks,
+    expiry): opened as `LedgerService.system` opens them, with their balance, entry count and
+    chain head."""
     stmt = text(
-        "UPDATE ledger_account SET balance = :b_balance, entry_count = :b_count, "
-        "head_hash = :b_head WHERE bucket = :b_bucket AND id = :b_id"
+        "INSERT INTO ledger_account (bucket, id, owner, kind, may_go_negative, balance, "
+        "entry_count, head_hash, owed, created_at) VALUES (:b_bucket, :b_id, :b_owner, "
+        "'system', true, :b_balance, :b_count, :b_head, 0, now()) ON CONFLICT (bucket, id) "
+        "DO UPDATE SET balance = excluded.balance, entry_count = excluded.entry_count, "
+        "head_hash = excluded.head_hash"
     )
     rows = [
         {
-            "b_bucket": b,
-            "b_id": chain_issuer(b),
-            "b_balance": h.balance,
-            "b_count": h.count,
-            "b_head": h.head,
+            "b_bucket": bucket, "b_id": account_id, "b_owner": f"system:{name}",
+            "b_balance": h.balance, "b_count": h.count, "b_head": h.head,
         }
-        for b, h in heads.items()
-        if h.count
-    ]
+        for (bucket, name), (account_id, h) in sorted(heads.items())
+    ]  # fmt: skip
     if rows:
         with transaction(sessions) as s:
             s.connection().execute(stmt, rows)
 
 
-def chain_issuer(bucket: int) -> Any:
-    """The issuance account of a bucket."""
-    import uuid
-
-    return uuid.uuid5(chain.ACCOUNT_NAMESPACE, f"system:issuance:general#{bucket}")
+def save_stock(sessions: Any, sold: dict[str, int]) -> None:
+    """Each catalog item's stock left after the units the workers sold (as `redeem` takes it)."""
+    stmt = text("UPDATE rewards_item SET stock_remaining = stock_remaining - :n WHERE id = :i")
+    if sold:
+        with transaction(sessions) as s:
+            s.connection().execute(stmt, [{"n": n, "i": i} for i, n in sorted(sold.items())])
 
 
 def recreate_indexes(url: str) -> None:

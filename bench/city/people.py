@@ -39,6 +39,7 @@ class Person:
     ordinal: int
     phone: str
     id_number: str
+    birth_date: date
 
 
 def id_number(ordinal: int, district_code: str, male: bool) -> str:
@@ -102,4 +103,4 @@ def resident(
         mask_phone(phone), info.birth_date, info.sex, community_id, password_hash,
         "verified", registered, "city-generator", "2026-01", registered, registered,
     )  # fmt: skip
-    return Person(d.id, ordinal, phone, info.number), row
+    return Person(d.id, ordinal, phone, info.number, info.birth_date), row

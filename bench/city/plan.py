@@ -1,6 +1,7 @@
 """The city's shape before its year: the demo's Hangzhou (staff logins) plus generated
 districts → streets → communities of about 2,500 residents, a committee per community, the
-ledger's buckets and issuance accounts, and each community's activities across the year."""
+ledger's buckets and issuance accounts, the city's rule set, catalog and population, and each
+community's activities across the year and the year before (when fewer took part)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ import psycopg
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from bench.city.policy import store_city_rules, store_population
+from bench.city.shelf import Shelf, build_shelf
 from civicpoints.cli.city import build_city
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
 from civicpoints.kit.context import Context
@@ -64,6 +67,7 @@ class CommunityPlan:
     lat: float
     lon: float
     activities: list[ActivityPlan] = field(default_factory=list)
+    earlier: list[ActivityPlan] = field(default_factory=list)  # the year before
 
 
 @dataclass
@@ -73,19 +77,31 @@ class Plan:
     buckets: int
     today: date
     year_start: datetime  # first instant of the year generated (12 full months before today)
+    year_end: datetime  # first instant of today's month: the year is [year_start, year_end)
     organizer_id: uuid.UUID
     reviewer_id: uuid.UUID
     communities: list[CommunityPlan] = field(default_factory=list)
+    shelf: list[Shelf] = field(default_factory=list)  # the voucher items of the catalog
+    population: int = 0
+
+    @property
+    def prior_start(self) -> datetime:
+        """First instant of the year before the generated one."""
+        return datetime.combine(add_months(self.year_start.date(), -12), time(0), BUSINESS_TZ)
 
 
-def year_months(today: date) -> list[date]:
-    """The 12 full months before `today`'s month, oldest first."""
+def year_months(today: date, back: int = 12) -> list[date]:
+    """The 12 full months before `today`'s month (`back` = 24: and the year before), oldest
+    first."""
     first = today.replace(day=1)
-    return [add_months(first, -12 + i) for i in range(12)]
+    return [add_months(first, -back + i) for i in range(back)]
 
 
-def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> Plan:
-    """Initialize the ledger, build the demo city and the generated regions; lay out residents."""
+def build_plan(
+    session: Session, ctx: Context, residents: int, buckets: int, workers: int = 2
+) -> Plan:
+    """Initialize the ledger, build the demo city and the generated regions, store the city's
+    rule set, catalog and population; lay out residents."""
     LedgerService(session).initialize(buckets)
     city = build_city(session, ctx)
     regions = RegionService(session)
@@ -132,13 +148,19 @@ def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> 
     _issuance_accounts(session, buckets)
     today = local_date(utcnow())
     first = year_months(today)[0]
+    year_start = datetime.combine(first, time(0), BUSINESS_TZ)
+    store_city_rules(session, city.city, city.staff["admin"].id, first)
     plan = Plan(
         buckets=buckets,
         today=today,
-        year_start=datetime.combine(first, time(0), BUSINESS_TZ),
+        year_start=year_start,
+        year_end=datetime.combine(today.replace(day=1), time(0), BUSINESS_TZ),
         organizer_id=city.staff["organizer"].id,
         reviewer_id=city.staff["reviewer"].id,
     )
+    # The catalog is older than the year before, and open well after today.
+    until = datetime.combine(add_months(today, 12), time(0), BUSINESS_TZ)
+    plan.shelf = build_shelf(session, city, plan.prior_start, until, residents, workers)
     rng = random.Random(11)
     ordinal = 0
     for i, (community, committee) in enumerate(zip(communities, committees, strict=True)):
@@ -151,6 +173,7 @@ def build_plan(session: Session, ctx: Context, residents: int, buckets: int) -> 
             CommunityPlan(i, community.id, code, ancestry, committee.id, n, ordinal, lat, lon)
         )
         ordinal += n
+    plan.population = store_population(session, {c.id: c.residents for c in plan.communities})
     return plan
 
 
@@ -182,8 +205,9 @@ ACTIVITY_COLUMNS = (
 
 
 def write_activities(conn: psycopg.Connection, plan: Plan, tick: Any) -> int:
-    """Each community's activities over the year (COPY), kept in the plan for the workers."""
-    months = year_months(plan.today)
+    """Each community's activities over the year and the year before (COPY), kept in the plan
+    for the workers."""
+    months = year_months(plan.today, 24)
     weights = [w for _, w, _ in CATEGORIES]
     n = 0
     sql = f"COPY activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
@@ -198,7 +222,7 @@ def write_activities(conn: psycopg.Connection, plan: Plan, tick: Any) -> int:
                     lat = c.lat + rng.uniform(-0.005, 0.005)
                     lon = c.lon + rng.uniform(-0.005, 0.005)
                     a = ActivityPlan(new_id(), category, starts, lat, lon)
-                    c.activities.append(a)
+                    (c.activities if starts >= plan.year_start else c.earlier).append(a)
                     fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, '
                     fence += '"radius_m": 300}'
                     cp.write_row((
