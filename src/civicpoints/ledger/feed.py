@@ -40,25 +40,39 @@ def _flows() -> tuple[Select[Any], Any]:
     """The transfers that move points in or out of a user account, with their flow (the
     statement both readers filter)."""
     debit, credit, held = aliased(Account), aliased(Account), aliased(Account)
+    resolved, expired = aliased(Hold), aliased(Hold)
     flow = case(
         (credit.owner == TRANSIT_OWNER, "carried_out"),
         (debit.owner == TRANSIT_OWNER, "carried_in"),
         else_=flow_case(debit, credit),
     )
+    from_hold = debit.owner == HOLD_OWNER
     stmt = (
         select(Transfer, flow, func.coalesce(held.owner, debit.owner), credit.owner)
         .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
         .join(
             credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
         )
-        # A redemption is posted from the hold account: the wallet is the hold's.
+        # A redemption is posted from the hold account: the wallet is the hold's. One join per
+        # column, each on its index (`… = id OR … = id` in one join scanned every hold per
+        # page: a rebuild of a city with redemptions ran 5× slower).
         .outerjoin(
-            Hold,
-            (debit.owner == HOLD_OWNER)
-            & (Hold.bucket == Transfer.bucket)
-            & or_(Hold.resolve_transfer_id == Transfer.id, Hold.expired_transfer_id == Transfer.id),
+            resolved,
+            from_hold
+            & (resolved.bucket == Transfer.bucket)
+            & (resolved.resolve_transfer_id == Transfer.id),
         )
-        .outerjoin(held, (held.bucket == Hold.bucket) & (held.id == Hold.account_id))
+        .outerjoin(
+            expired,
+            from_hold
+            & (expired.bucket == Transfer.bucket)
+            & (expired.expired_transfer_id == Transfer.id),
+        )
+        .outerjoin(
+            held,
+            (held.bucket == Transfer.bucket)
+            & (held.id == func.coalesce(resolved.account_id, expired.account_id)),
+        )
         .where(flow.is_not(None))
     )
     return stmt, flow
