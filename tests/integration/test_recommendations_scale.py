@@ -166,3 +166,26 @@ def _publish_in(
     )
     with transaction(sessions) as s:
         return ActivityService(s).create(data, officer).id
+
+
+def test_first_looks_share_their_candidates_for_a_minute(
+    sessions: sessionmaker[Session], city: City, staff: Callable[[str], Principal],
+    make_resident: Callable[..., Resident], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A first look prepares its district's candidates once for the next minute's first
+    looks (the cost of a first look at 2,000 candidates); after that they are read again."""
+    organizer, now = staff("organizer"), utcnow()
+    first = publish(sessions, city, organizer, now + timedelta(days=2))
+    recommend(sessions)  # stores the model
+    a, b, c = make_resident("甲"), make_resident("乙"), make_resident("丙")
+    with transaction(sessions) as s:
+        RecsService(s).suggestions(a.id, utcnow())
+    second = publish(sessions, city, organizer, now + timedelta(days=3), "社区巡查",
+                     place="宝石山下")  # fmt: skip
+    with transaction(sessions) as s:
+        RecsService(s).suggestions(b.id, utcnow())
+    assert [r.activity_id for r in stored(sessions, b)] == [first]
+    monkeypatch.setattr(recs, "SLATE_TTL", 0.0)
+    with transaction(sessions) as s:
+        RecsService(s).suggestions(c.id, utcnow())
+    assert {r.activity_id for r in stored(sessions, c)} == {first, second}

@@ -12,6 +12,7 @@ erased: nothing is computed and their rows are deleted (PIPL). Services never co
 from __future__ import annotations
 
 import json
+import time
 import uuid
 import zlib
 from collections import defaultdict
@@ -52,6 +53,7 @@ CANDIDATES = 2000  # upcoming activities ranked at most (the resident's district
 SAMPLE = 20_000  # participations a model learns from when none is stored yet
 PLACES = 300  # activities whose places make a region's point (when no model is stored)
 KEPT = 2  # decoded stored models kept per process (by id: a stored model never changes)
+SLATE_TTL = 60.0  # seconds a first look's prepared candidates serve the next first looks
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Ground:
     def slate(self, community_path: str, items_near: Callable[[str], Iterable[Item]]) -> Slate:
         """The prepared candidates of the resident's district (`items_near`: a district's
         path → its candidates, read in the caller's transaction)."""
-        district = "/".join(community_path.strip("/").split("/")[:2]) + "/"
+        district = _district(community_path)
         got = self.slates.get(district)
         if got is None:
             got = self.slates[district] = Slate.of(tuple(items_near(district)), self.model)
@@ -89,10 +91,19 @@ class Ground:
 
 @dataclass(frozen=True)
 class Stored:
-    """A stored model, decoded: the model and the regions' points of its night."""
+    """A stored model, decoded: the model and the regions' points of its night, and the
+    slates first looks prepared with it in this process (district → (when, slate))."""
 
     model: Model
     places: dict[str, Point]
+    slates: dict[str, tuple[float, Slate]] = field(default_factory=dict)
+
+    def slate(self, district: str, items: Callable[[], Iterable[Item]]) -> Slate:
+        """The district's slate prepared in the last `SLATE_TTL` seconds, else a new one."""
+        got = self.slates.get(district)
+        if got is None or time.monotonic() - got[0] > SLATE_TTL:
+            got = self.slates[district] = (time.monotonic(), Slate.of(tuple(items()), self.model))
+        return got[1]
 
 
 _kept: dict[uuid.UUID, Stored] = {}  # decoded stored models of this process, by id
@@ -151,9 +162,10 @@ class RecsService:
         stored = self.stored()
         if stored is None:
             model = Model.fit(_histories(self.repo.past_recent(now, SAMPLE), local_date(now)))
-            stored = Stored(model, self._places_of(who[2]))
-        ground = Ground(stored.model, stored.places)
-        return self.rank_page(ground, [who], now)
+            return self.rank_page(Ground(model, self._places_of(who[2])), [who], now)
+        district = _district(who[2])
+        slate = stored.slate(district, lambda: self.items(now, district))
+        return self.rank_page(Ground(stored.model, stored.places, {district: slate}), [who], now)
 
     def stored(self) -> Stored | None:
         """The newest stored model (decoded once per process), None if none is stored."""
@@ -262,6 +274,11 @@ def _histories(rows: Iterable[PastRow], today: date) -> Iterable[tuple[str, list
 def _taken(row: PastRow) -> Taken:
     _, _, org, category, place, title, starts = row
     return Taken(_series(org, category, place), category, _slot(starts), title)
+
+
+def _district(community_path: str) -> str:
+    """The path of the district a community is in."""
+    return "/".join(community_path.strip("/").split("/")[:2]) + "/"
 
 
 def _series(org: uuid.UUID, category: str, place: str) -> str:
