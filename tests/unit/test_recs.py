@@ -4,7 +4,10 @@ neighbours, the ranking and its reasons (properties), the simulated city's deter
 from __future__ import annotations
 
 import itertools
+import json
 import math
+from collections import Counter
+from collections.abc import Hashable
 from datetime import datetime
 
 import pytest
@@ -19,7 +22,7 @@ from civicpoints.insights.recs_eval import (
     participation_counts,
     recall_at,
 )
-from civicpoints.insights.recs_rules import Item, Model, Person, Taken, slot_of
+from civicpoints.insights.recs_rules import Counts, Item, Model, Person, Taken, slot_of
 
 HOME = (30.2590, 120.1388)
 CATS = ("environmental", "volunteer_service", "public_supervision")
@@ -188,3 +191,51 @@ def test_leave_last_out_scores_every_ranker_on_the_same_residents() -> None:
     assert scores["model"].residents > 100
     for s in scores.values():
         assert 0 <= s.ndcg <= s.recall <= 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    # series 0-3 meet ~100 others each: their lists are pruned as they grow
+    edges=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 150), st.integers(1, 9)),
+        min_size=250,
+        max_size=400,
+    ),
+    k=st.integers(1, 5),
+)
+def test_streamed_pairs_keep_the_same_k_nearest_as_sorting_every_pair(
+    edges: list[tuple[int, int, int]], k: int
+) -> None:
+    """The nightly fit streams the pairs and prunes each series' list as it grows: what it
+    keeps is what sorting every pair at once keeps."""
+    pairs = {(f"S{min(a, b)}", f"S{max(a, b)}"): n for a, b, n in edges if a != b}
+    users: Counter[Hashable] = Counter({f"S{i}": 10 for i in range(151)})
+    got = Model.of(Counts(users=users), ((a, b, n) for (a, b), n in pairs.items()), k=k)
+    every: dict[str, list[tuple[float, str]]] = {}
+    for (a, b), n in pairs.items():
+        s = n / 10 * n / (n + 5.0)
+        every.setdefault(a, []).append((s, b))
+        every.setdefault(b, []).append((s, a))
+    want = {a: dict((b, s) for s, b in sorted(v, key=lambda x: (-x[0], x[1]))[:k])
+            for a, v in every.items()}  # fmt: skip
+    assert got.neighbours == want
+
+
+def test_a_stored_model_ranks_as_the_model_it_was_made_from() -> None:
+    model = Model.fit(
+        [("60-69", [taken("A"), taken("B", "volunteer_service", 0)]),
+         ("18-34", [taken("C"), taken("A")]), ("35-59", [taken("B")])]
+    )  # fmt: skip
+    again = Model.from_dict(json.loads(json.dumps(model.to_dict())))
+    items = [near_item("a", "A", 1.0), near_item("b", "B", 0.4, "volunteer_service"),
+             near_item("c", "C", 2.0)]  # fmt: skip
+    person = Person("60-69", HOME, (taken("C"),))
+    assert again == model
+    assert again.rank(person, items) == model.rank(person, items)
+
+
+def test_two_residents_who_took_part_in_two_series_in_either_order_count_as_two() -> None:
+    """A pair of series is one pair whichever of them a resident joined first (it was
+    counted as two pairs of one resident each: similarity 1/2 · 1/6 instead of 2/2 · 2/7)."""
+    model = Model.fit([("60-69", [taken("A"), taken("B")]), ("60-69", [taken("B"), taken("A")])])
+    assert model.neighbours["A"]["B"] == model.neighbours["B"]["A"] == pytest.approx(2 / 7)

@@ -26,6 +26,7 @@ from civicpoints.identity.privacy import (
     withdraw_consent,
 )
 from civicpoints.identity.ratelimit import SignInGuard
+from civicpoints.identity.repository import signed_in_since
 from civicpoints.identity.router import (
     Caller,
     ResidentCaller,
@@ -102,6 +103,7 @@ __all__ = [
     "resident",
     "resident_verified",
     "sign_in_guard",
+    "signed_in_since",
     "staff",
     "staff_link_view",
     "withdraw_consent",

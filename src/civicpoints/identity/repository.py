@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -116,3 +116,11 @@ def seen_by(who: Principal) -> ColumnElement[bool]:
     where = func.coalesce(path_of(RoleGrant.region_id), org_path_of(RoleGrant.organization_id))
     inside = scope_clause(who, Role.AUDITOR, where, RoleGrant.organization_id)
     return exists().where(RoleGrant.staff_id == Staff.id, inside)
+
+
+def signed_in_since(since: datetime) -> Select[uuid.UUID]:
+    """The residents to whom a token was issued (a sign-in) at `since` or later, as a
+    statement for other domains' reads (为您推荐 ranks them nightly)."""
+    return select(Token.subject_id).where(
+        Token.subject_kind == "resident", Token.created_at >= since
+    )

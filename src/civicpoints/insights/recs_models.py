@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicpoints.kit.db import Base, UTCDateTime
@@ -41,3 +41,15 @@ class Recommendation(Base):
     reason: Mapped[str] = mapped_column(String(16))  # a Reason code (recs_rules.py)
     reason_arg: Mapped[str] = mapped_column(String(200), default="")
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecModel(Base):
+    """The model fitted by the nightly job (counts only: series neighbours, popularity, the
+    age bands' shares; no resident), kept for the first looks of the day so that a resident
+    never computed is ranked without fitting a model per request. Only the newest is kept."""
+
+    __tablename__ = "insights_rec_model"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    fitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # zlib of recs_rules.Model.to_dict JSON

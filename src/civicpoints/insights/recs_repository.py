@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, insert, or_, select, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, tuple_, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,9 @@ from civicpoints.activities import (
     RecordStatus,
 )
 from civicpoints.activities import Enrollment as Enrolment
-from civicpoints.identity import ERASED, Resident
-from civicpoints.insights.recs_models import Recommendation, RecSetting
+from civicpoints.identity import ERASED, Resident, signed_in_since
+from civicpoints.insights.recs_models import RecModel, Recommendation, RecSetting
+from civicpoints.insights.repository import band_case
 from civicpoints.regions import Region
 
 CHUNK = 500  # ids per IN list
@@ -29,6 +30,13 @@ NOT_TAKEN = (RecordStatus.REJECTED, RecordStatus.REVOKED)  # records that did no
 # Past rows: (resident, birth date, organization, category, place, title, start).
 PastRow = tuple[uuid.UUID, date, uuid.UUID, str, str, str, datetime]
 Someone = tuple[uuid.UUID, date, str]  # (resident, birth date, community path)
+# (organization, category, place, start, age band, participations) per activity and band.
+CountRow = tuple[uuid.UUID, str, str, datetime, str, int]
+UsersRow = tuple[uuid.UUID, str, str, int]  # (organization, category, place, residents)
+SeriesKey = tuple[uuid.UUID, str, str]
+PairRow = tuple[SeriesKey, SeriesKey, int]
+# (id, organization, category, place, start, geofence, title) of an upcoming activity.
+ActivityRow = tuple[uuid.UUID, uuid.UUID, str, str, datetime, dict[str, Any], str]
 
 
 class RecsRepository:
@@ -91,14 +99,6 @@ class RecsRepository:
             .where(Participation.status.not_in(NOT_TAKEN), self._eligible())
         )
 
-    def past_all(self, since: datetime, until: datetime) -> Iterator[PastRow]:
-        """Every eligible resident's participations in activities started in [since, until),
-        streamed, by resident then start."""
-        stmt = self._past().where(Activity.starts_at >= since, Activity.starts_at < until)
-        stmt = stmt.order_by(Participation.resident_id, Activity.starts_at)
-        for row in self.session.execute(stmt.execution_options(yield_per=2000)):
-            yield _past_row(row)
-
     def past_recent(self, until: datetime, limit: int) -> Sequence[PastRow]:
         """The latest `limit` eligible participations before `until` (a bounded sample)."""
         stmt = self._past().where(Activity.starts_at < until)
@@ -115,21 +115,148 @@ class RecsRepository:
             out += [_past_row(r) for r in self.session.execute(stmt.order_by(Activity.starts_at))]
         return out
 
-    def upcoming(self, after: datetime, until: datetime, limit: int) -> Sequence[Activity]:
-        """Published activities starting in (after, until] that anyone may join (team
-        challenges are for their team only), soonest first."""
+    # -- the model's counts, aggregated in SQL (the nightly fit holds no participation row) --
+
+    def _took_part(self, since: datetime, until: datetime) -> tuple[Any, ...]:
+        """Conditions: an eligible resident's participation in an activity that started in
+        [since, until) (joins Activity and Resident)."""
+        return (
+            Participation.status.not_in(NOT_TAKEN),
+            self._eligible(),
+            Activity.starts_at >= since,
+            Activity.starts_at < until,
+        )
+
+    def counts(self, since: datetime, until: datetime, on: date) -> Iterator[CountRow]:
+        """(organization, category, place, start, age band on `on`, participations) per
+        activity and band, streamed: one row per activity and band, not per participation."""
+        band = band_case(on)
         stmt = (
-            select(Activity)
+            select(
+                Activity.organization_id,
+                Activity.category,
+                Activity.place_name,
+                Activity.starts_at,
+                band,
+                func.count(),
+            )
+            .select_from(Participation)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .join(Resident, Resident.id == Participation.resident_id)
+            .where(*self._took_part(since, until))
+            .group_by(Activity.id, band)
+        )
+        for o, c, p, t, b, n in self.session.execute(stmt.execution_options(yield_per=5000)):
+            yield o, c, p, t, b, int(n)
+
+    def _capped(self, since: datetime, until: datetime, cap: int) -> Any:
+        """(resident, series) of each eligible resident's latest `cap` distinct series, by
+        their first participation in it (what `Model.fit` keeps in memory)."""
+        series = (Activity.organization_id, Activity.category, Activity.place_name)
+        first = (
+            select(
+                Participation.resident_id.label("rid"),
+                *series,
+                func.min(Activity.starts_at).label("first"),
+            )
+            .select_from(Participation)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .join(Resident, Resident.id == Participation.resident_id)
+            .where(*self._took_part(since, until))
+            .group_by(Participation.resident_id, *series)
+            .subquery()
+        )
+        order = func.row_number().over(
+            partition_by=first.c.rid,
+            order_by=(first.c.first.desc(), first.c.organization_id, first.c.category,
+                      first.c.place_name),
+        )  # fmt: skip
+        ranked = select(first, order.label("n")).subquery()
+        return (
+            select(ranked.c.rid, ranked.c.organization_id, ranked.c.category, ranked.c.place_name)
+            .where(ranked.c.n <= cap)
+            .cte("capped")
+        )
+
+    def series_users(self, since: datetime, until: datetime, cap: int) -> Iterator[UsersRow]:
+        """(organization, category, place, residents) per series, of the capped series."""
+        c = self._capped(since, until, cap)
+        stmt = select(c.c.organization_id, c.c.category, c.c.place_name, func.count()).group_by(
+            c.c.organization_id, c.c.category, c.c.place_name
+        )
+        for o, cat, p, n in self.session.execute(stmt.execution_options(yield_per=5000)):
+            yield o, cat, p, int(n)
+
+    def series_pairs(self, since: datetime, until: datetime, cap: int) -> Iterator[PairRow]:
+        """Every pair of series that share a resident, once: (series a as organization,
+        category, place; series b alike; residents in both), streamed."""
+        c = self._capped(since, until, cap)
+        a, b = c.alias("a"), c.alias("b")
+        ka = (a.c.organization_id, a.c.category, a.c.place_name)
+        kb = (b.c.organization_id, b.c.category, b.c.place_name)
+        stmt = (
+            select(*ka, *kb, func.count())
+            .join(b, and_(b.c.rid == a.c.rid, tuple_(*ka) < tuple_(*kb)))
+            .group_by(*ka, *kb)
+        )
+        for row in self.session.execute(stmt.execution_options(yield_per=5000)):
+            yield (row[0], row[1], row[2]), (row[3], row[4], row[5]), int(row[6])
+
+    # -- who is ranked nightly -----------------------------------------------------------------
+
+    def active_ids(self, since: datetime, until: datetime) -> Iterator[uuid.UUID]:
+        """Eligible residents who registered, signed in, enrolled or took part in an
+        activity in [since, until), by id, streamed (the nightly job ranks them; the others
+        are ranked at their first look)."""
+        took_part = (
+            select(Participation.resident_id)
+            .join(Activity, Activity.id == Participation.activity_id)
+            .where(Activity.starts_at >= since, Activity.starts_at < until)
+        )
+        enrolled = select(Enrolment.resident_id).where(Enrolment.created_at >= since)
+        recent = union(took_part, enrolled, signed_in_since(since)).subquery()
+        stmt = (
+            select(Resident.id)
+            .where(
+                or_(Resident.created_at >= since, Resident.id.in_(select(recent.c[0]))),
+                self._eligible(),
+            )
+            .order_by(Resident.id)
+        )
+        for (rid,) in self.session.execute(stmt.execution_options(yield_per=10_000)):
+            yield rid
+
+    def residents(self, ids: Sequence[uuid.UUID]) -> list[Someone]:
+        """(id, birth date, community path) of these residents if still eligible, by id."""
+        stmt = (
+            select(Resident.id, Resident.birth_date, Region.path)
+            .join(Region, Region.id == Resident.community_id)
+            .where(Resident.id.in_(ids), self._eligible())
+            .order_by(Resident.id)
+        )
+        return [(r, b, p) for r, b, p in self.session.execute(stmt)]
+
+    def upcoming(
+        self, after: datetime, until: datetime, limit: int, near: str = ""
+    ) -> Sequence[ActivityRow]:
+        """(id, organization, category, place, start, geofence, title) of published
+        activities starting in (after, until] that anyone may join (team challenges are for
+        their team only): those held under the region `near` first, then soonest first."""
+        local = case((Region.path.startswith(near, autoescape=True), 0), else_=1)
+        stmt = (
+            select(Activity.id, Activity.organization_id, Activity.category,
+                   Activity.place_name, Activity.starts_at, Activity.geofence, Activity.title)
+            .join(Region, Region.id == Activity.region_id)
             .where(
                 Activity.status == ActivityStatus.PUBLISHED,
                 Activity.team_id.is_(None),
                 Activity.starts_at > after,
                 Activity.starts_at <= until,
             )
-            .order_by(Activity.starts_at, Activity.id)
+            .order_by(local, Activity.starts_at, Activity.id)
             .limit(limit)
-        )
-        return self.session.scalars(stmt).all()
+        )  # fmt: skip
+        return [tuple(r) for r in self.session.execute(stmt)]
 
     def joined(
         self, resident_ids: Sequence[uuid.UUID], activity_ids: Sequence[uuid.UUID]
@@ -244,6 +371,26 @@ class RecsRepository:
         )
         stmt = delete(Recommendation).where(Recommendation.resident_id.in_(gone))
         return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    def forget_expired(self, before: datetime) -> int:
+        """Delete the lists computed before `before` (every activity in them has started)."""
+        stmt = delete(Recommendation).where(Recommendation.computed_at < before)
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+
+    def save_model(self, model_id: uuid.UUID, fitted_at: datetime, payload: bytes) -> None:
+        """Store a fitted model; older ones are deleted (the newest is the one in use)."""
+        self.session.execute(delete(RecModel))
+        self.session.add(RecModel(id=model_id, fitted_at=fitted_at, payload=payload))
+        self.session.flush()
+
+    def latest_model_id(self) -> uuid.UUID | None:
+        """The id of the newest stored model, if any."""
+        stmt = select(RecModel.id).order_by(RecModel.fitted_at.desc()).limit(1)
+        return self.session.scalar(stmt)
+
+    def model_payload(self, model_id: uuid.UUID) -> bytes | None:
+        """A stored model's payload (None if it was replaced since)."""
+        return self.session.scalar(select(RecModel.payload).where(RecModel.id == model_id))
 
     def shown(
         self, resident_id: uuid.UUID, now: datetime, limit: int

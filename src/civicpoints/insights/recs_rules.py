@@ -113,6 +113,27 @@ class Pick:
     reason: Reason
 
 
+CAP = 40  # a resident's latest distinct series that count for similarity
+
+
+@dataclass
+class Counts:
+    """What the model is fitted on, as counts: residents per series (each resident's latest
+    `CAP` distinct series), participations per series, and per age band per category and per
+    time slot."""
+
+    users: Counter[Hashable] = field(default_factory=Counter)
+    popularity: Counter[Hashable] = field(default_factory=Counter)
+    categories: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    slots: defaultdict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, band: str, series: Hashable, category: str, slot: int, n: int = 1) -> None:
+        """Count `n` participations of a band in a series (of a category, in a slot)."""
+        self.popularity[series] += n
+        self.categories[band][category] += n
+        self.slots[band][slot] += n
+
+
 PARTS = ("knn", "category", "time", "distance", "popularity")
 Affinity = dict[Hashable, tuple[float, Taken]]
 
@@ -134,31 +155,62 @@ class Model:
         k: int = 30,
         shrink: float = 5.0,
         weights: Weights | None = None,
-        cap: int = 40,
+        cap: int = CAP,
     ) -> Model:
         """Fit from every resident's (age band, past participations); each resident's last
         `cap` distinct series count for similarity (bounds the pairs)."""
-        users: Counter[Hashable] = Counter()
+        counts = Counts()
         pairs: Counter[tuple[Hashable, Hashable]] = Counter()
-        popularity: Counter[Hashable] = Counter()
-        cats: dict[str, Counter[str]] = defaultdict(Counter)
-        slots: dict[str, Counter[int]] = defaultdict(Counter)
         for band, past in histories:
             seen = list(dict.fromkeys(t.series for t in past))[-cap:]
-            users.update(seen)
-            for i, a in enumerate(seen):
-                for b in seen[i + 1 :]:
+            counts.users.update(seen)
+            ordered = sorted(seen, key=str)  # one key per pair, whoever joined which first
+            for i, a in enumerate(ordered):
+                for b in ordered[i + 1 :]:
                     pairs[(a, b)] += 1
             for t in past:
-                popularity[t.series] += 1
-                cats[band][t.category] += 1
-                slots[band][t.slot] += 1
+                counts.add(band, t.series, t.category, t.slot)
+        return cls.of(counts, ((a, b, n) for (a, b), n in pairs.items()), k, shrink, weights)
+
+    @classmethod
+    def of(
+        cls,
+        counts: Counts,
+        pairs: Iterable[tuple[Hashable, Hashable, int]],
+        k: int = 30,
+        shrink: float = 5.0,
+        weights: Weights | None = None,
+    ) -> Model:
+        """The model from counts (`Counts`) and every co-occurring pair of series once, as
+        (a, b, residents who took part in both): what `fit` counts in memory, or a database
+        counts for it (the nightly job). Holds `k` neighbours per series, never every pair."""
         return cls(
-            neighbours=_neighbours(users, pairs, k, shrink),
-            popularity=dict(popularity),
-            band_category={b: _shares(c) for b, c in cats.items()},
-            band_slot={b: _slot_shares(c) for b, c in slots.items()},
+            neighbours=_neighbours(counts.users, pairs, k, shrink),
+            popularity=dict(counts.popularity),
+            band_category={b: _shares(c) for b, c in counts.categories.items()},
+            band_slot={b: _slot_shares(c) for b, c in counts.slots.items()},
             weights=weights or Weights(),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted model as JSON-ready values (series keys must be strings)."""
+        return {
+            "neighbours": self.neighbours,
+            "popularity": self.popularity,
+            "band_category": self.band_category,
+            "band_slot": self.band_slot,
+            "weights": vars(self.weights),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Model:
+        """The model `to_dict` gave."""
+        return cls(
+            neighbours=dict(data["neighbours"]),
+            popularity=dict(data["popularity"]),
+            band_category=dict(data["band_category"]),
+            band_slot=dict(data["band_slot"]),
+            weights=Weights(**data["weights"]),
         )
 
     def parts(
@@ -348,18 +400,27 @@ def _one_per_series(order: Sequence[int], slate: Slate, n: int) -> list[int]:
 
 
 def _neighbours(
-    users: Counter[Hashable], pairs: Counter[tuple[Hashable, Hashable]], k: int, shrink: float
+    users: Mapping[Hashable, int],
+    pairs: Iterable[tuple[Hashable, Hashable, int]],
+    k: int,
+    shrink: float,
 ) -> dict[Hashable, dict[Hashable, float]]:
-    """Each series' `k` most similar: shrunk cosine over the residents who took part."""
+    """Each series' `k` most similar: shrunk cosine over the residents who took part. The
+    pairs stream by; each series keeps at most 2k candidates between prunes."""
     found: dict[Hashable, list[tuple[float, Hashable]]] = defaultdict(list)
-    for (a, b), both in pairs.items():
+    for a, b, both in pairs:
         s = both / math.sqrt(users[a] * users[b]) * both / (both + shrink)
-        found[a].append((s, b))
-        found[b].append((s, a))
-    return {
-        a: dict((b, s) for s, b in sorted(near, key=lambda x: (-x[0], str(x[1])))[:k])
-        for a, near in found.items()
-    }
+        for x, y in ((a, b), (b, a)):
+            near = found[x]
+            near.append((s, y))
+            if len(near) >= 2 * k + 64:
+                near[:] = _best(near, k)
+    return {a: dict((b, s) for s, b in _best(near, k)) for a, near in found.items()}
+
+
+def _best(near: list[tuple[float, Hashable]], k: int) -> list[tuple[float, Hashable]]:
+    """The `k` most similar, ties by key."""
+    return sorted(near, key=lambda x: (-x[0], str(x[1])))[:k]
 
 
 def _shares(counts: Counter[str]) -> dict[str, float]:

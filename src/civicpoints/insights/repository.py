@@ -253,11 +253,7 @@ class InsightsRepository:
         """The period's participants by (age band on `on`, sex), leaving out `skip`."""
         m = self._live_members(region, first, last, skip)
         people = select(func.distinct(m.c.resident_id).label("rid")).subquery()
-        whens = [
-            (Resident.birth_date > born_before(on, BANDS[i + 1][1]), BANDS[i][0])
-            for i in range(len(BANDS) - 1)
-        ]
-        band = case(*whens, else_=BANDS[-1][0])
+        band = band_case(on)
         stmt = (
             select(band, Resident.sex, func.count())
             .join(people, people.c.rid == Resident.id)
@@ -313,3 +309,12 @@ class InsightsRepository:
             self.session.add(Population(region_id=region_id, population=population, set_at=now))
         else:
             row.population, row.set_at = population, now
+
+
+def band_case(on: date) -> Any:
+    """The age band on `on` of `Resident.birth_date`, in SQL (as `privacy.band_of`)."""
+    whens = [
+        (Resident.birth_date > born_before(on, BANDS[i + 1][1]), BANDS[i][0])
+        for i in range(len(BANDS) - 1)
+    ]
+    return case(*whens, else_=BANDS[-1][0])
