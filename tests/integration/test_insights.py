@@ -22,7 +22,7 @@ from civicpoints.hours import HoursService
 from civicpoints.identity.models import Resident
 from civicpoints.insights import InsightsService, Rollup
 from civicpoints.insights.errors import RegionUnknown
-from civicpoints.insights.models import Figure, Member
+from civicpoints.insights.models import Figure, Member, PeopleCell
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -78,8 +78,11 @@ def run(sessions: sessionmaker[Session]) -> dict[str, int]:
         return Rollup(s).run(utcnow())
 
 
-def tables(sessions: sessionmaker[Session]) -> tuple[dict[Any, int], dict[Any, int]]:
-    """The rollup's non-zero figures and memberships."""
+def tables(
+    sessions: sessionmaker[Session],
+) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int]]:
+    """The rollup's non-zero figures, memberships and people aggregate cells (a cell that
+    comes to zero is deleted, so the aggregate's zeros count as a difference)."""
     with transaction(sessions) as s:
         figures = {
             (f.community_id, f.month, f.figure, f.key): f.value
@@ -89,7 +92,11 @@ def tables(sessions: sessionmaker[Session]) -> tuple[dict[Any, int], dict[Any, i
         members = {
             (m.community_id, m.month, m.resident_id): m.n for m in s.scalars(select(Member)) if m.n
         }
-    return figures, members
+        people = {
+            (p.region_id, p.month, p.prev, p.is_first, p.band, p.band_change, p.sex): p.n
+            for p in s.scalars(select(PeopleCell))
+        }
+    return figures, members, people
 
 
 def figures(sessions: sessionmaker[Session], city: City, region: Any = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from civicpoints.insights.tally import CITY
 from civicpoints.kit.db import Base, created_at_column
 
-__all__ = ["CITY", "Figure", "Member", "Population", "Seen", "Watermark"]
+__all__ = ["CITY", "Figure", "Member", "PeopleCell", "Population", "Seen", "Watermark"]
 
 
 class Figure(Base):
@@ -71,3 +71,22 @@ class Population(Base):
     region_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("region.id"), primary_key=True)
     population: Mapped[int] = mapped_column(BigInteger)
     set_at: Mapped[datetime] = created_at_column()
+
+
+class PeopleCell(Base):
+    """The people aggregate of a city, district or street (docs/insights.md, "People at city
+    scale"): how many residents have n > 0 in the region in `month`, their previous such month
+    in the region within 36 months (`prev`, '' for none), whether `month` is their first
+    anywhere, their age band at the month's end, the month at whose end they reach the next
+    band if within 35 months ('' if not) and sex ('' for a resident not on record)."""
+
+    __tablename__ = "insights_people"
+
+    region_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    prev: Mapped[str] = mapped_column(String(7), primary_key=True)
+    is_first: Mapped[bool] = mapped_column(primary_key=True)
+    band: Mapped[str] = mapped_column(String(8), primary_key=True)
+    band_change: Mapped[str] = mapped_column(String(7), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(1), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from civicpoints.activities import Participation, RecordStatus
 from civicpoints.fraud import Case
 from civicpoints.identity import Resident
-from civicpoints.insights.models import CITY, Figure, Member, Population, Seen, Watermark
+from civicpoints.insights.models import (
+    CITY,
+    Figure,
+    Member,
+    PeopleCell,
+    Population,
+    Seen,
+    Watermark,
+)
+from civicpoints.insights.people import Grouped, Key, Row
 from civicpoints.insights.privacy import BANDS, born_before
 from civicpoints.insights.tally import CaseRow, FigureKey, MemberKey
 from civicpoints.regions import Region
 
 CHUNK = 500  # ids per IN list
+PEOPLE_KEY = ["region_id", "month", "prev", "is_first", "band", "band_change", "sex"]
 ROLLUP_LOCK = zlib.crc32(b"civicpoints.insights.rollup")
 
 
@@ -100,7 +110,7 @@ class InsightsRepository:
 
     def clear(self) -> None:
         """Empty the rollup (a rebuild starts from nothing)."""
-        for table in (Figure, Member, Seen, Watermark):
+        for table in (Figure, Member, PeopleCell, Seen, Watermark):
             self.session.execute(delete(table))
 
     # -- increments ------------------------------------------------------------------------
@@ -134,6 +144,35 @@ class InsightsRepository:
                 set_={"n": Member.n + stmt.excluded.n},
             )
             self.session.execute(stmt, values)
+
+    def add_people(self, cells: Mapping[Key, int]) -> None:
+        """Add to the people aggregate; cells that come to 0 are deleted (a resident's
+        `prev` moves when an earlier month arrives late)."""
+        values = [
+            dict(zip(PEOPLE_KEY, key, strict=True)) | {"n": n}
+            for key, n in sorted(cells.items())
+            if n
+        ]
+        if not values:
+            return
+        key = [getattr(PeopleCell, name) for name in PEOPLE_KEY]
+        stmt = self._insert(PeopleCell)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=PEOPLE_KEY, set_={"n": PeopleCell.n + stmt.excluded.n}
+        ).returning(*key, PeopleCell.n)
+        empty = [tuple(row[:-1]) for row in self.session.execute(stmt, values).all() if not row[-1]]
+        for part in _chunks(empty):
+            self.session.execute(delete(PeopleCell).where(tuple_(*key).in_(part)))
+
+    def members_page(self, after: tuple[uuid.UUID, str, uuid.UUID] | None, limit: int) -> list[Row]:
+        """Membership rows in (resident, month, community) order, after a key (the rebuild
+        of the people aggregate reads them page by page)."""
+        order = (Member.resident_id, Member.month, Member.community_id)
+        stmt = select(Member.community_id, Member.month, Member.resident_id, Member.n)
+        if after is not None:
+            stmt = stmt.where(tuple_(*order) > tuple_(*after))
+        stmt = stmt.order_by(*order).limit(limit)
+        return [(c, m, r, n) for c, m, r, n in self.session.execute(stmt).all()]
 
     # -- other domains' rows ------------------------------------------------------------
 
@@ -213,6 +252,27 @@ class InsightsRepository:
             .group_by(Figure.key)
         )
         return {k: int(v or 0) for k, v in self.session.execute(stmt).all()}
+
+    def people(self, region_id: uuid.UUID, first: str, last: str) -> Grouped:
+        """A city's or district's people aggregate over months first..last: people per
+        (month, is first), and the period's people per (band, band change, sex) — the rows of
+        each resident's first month in the period (`prev` before it, '' sorts first)."""
+        cell = PeopleCell
+        inside = (cell.region_id == region_id, cell.month >= first, cell.month <= last)
+        by_month = select(cell.month, cell.is_first, func.sum(cell.n)).where(*inside)
+        age = (cell.band, cell.band_change, cell.sex)
+        by_age = select(*age, func.sum(cell.n)).where(*inside, cell.prev < first).group_by(*age)
+        out = Grouped()
+        for m, f, n in self.session.execute(by_month.group_by(cell.month, cell.is_first)):
+            out.by_month[(m, bool(f))] += int(n)
+        for b, c, x, n in self.session.execute(by_age):
+            out.by_age[(b, c, x)] += int(n)
+        return out
+
+    def regions(self) -> list[tuple[uuid.UUID, str, str, bool]]:
+        """Every region's id, path, level and whether it is a root."""
+        stmt = select(Region.id, Region.path, Region.level, Region.parent_id.is_(None))
+        return [(i, p, lv, bool(root)) for i, p, lv, root in self.session.execute(stmt).all()]
 
     def _live_members(
         self, region: Region, first: str, last: str, skip: Sequence[uuid.UUID]

@@ -5,7 +5,8 @@ figures; and the live delta, the same sums of the rows not counted yet (docs/ins
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,8 +14,17 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from civicpoints.hours import hours_recorded
+from civicpoints.insights.people import Key, Row, above, contribution, merge
 from civicpoints.insights.repository import InsightsRepository
-from civicpoints.insights.tally import Increments, of_cases, of_flows, of_hours, owner_resident
+from civicpoints.insights.tally import (
+    CITY,
+    Increments,
+    MemberKey,
+    of_cases,
+    of_flows,
+    of_hours,
+    owner_resident,
+)
 from civicpoints.ledger import flows_recorded
 
 SOURCES = ("ledger", "hours", "fraud")
@@ -23,6 +33,7 @@ SOURCES = ("ledger", "hours", "fraud")
 OVERLAP = timedelta(minutes=10)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE = 2000
+FLUSH = 20_000  # aggregate cells held in memory by the rebuild before they are written
 Reader = Callable[[datetime, datetime, tuple[datetime, uuid.UUID] | None, int], Sequence[Any]]
 
 
@@ -72,6 +83,22 @@ class Rollup:
             return of_hours(rows, residents, channels)
         return of_cases(rows, residents)
 
+    def regions_of(self) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+        """Every region's (and the city-wide id's) aggregated regions."""
+        return above(self.repo.regions(), CITY)
+
+    def _people(
+        self, members: Mapping[MemberKey, int], regions: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+    ) -> None:
+        """Move the people aggregate by what the membership increments change: the touched
+        residents' rows before and after, through the same `contribution`."""
+        residents = {r for _, _, r in members}
+        before = self.repo.members_of(sorted(residents))
+        who = self.repo.people_of(residents)
+        change = contribution(merge(before, members), regions, who)
+        change.subtract(contribution(before, regions, who))
+        self.repo.add_people(change)
+
     def run(self, now: datetime) -> dict[str, int]:
         """Roll every source up to `now`; returns the rows counted per source. Runs are one
         at a time (`lock`), so only rows recorded before the watermark can have been counted
@@ -79,6 +106,13 @@ class Rollup:
         only rows inside the next run's overlap (`now − OVERLAP` on) need recording there: a
         rebuild of a year no longer writes and deletes a row per source row."""
         self.repo.lock()
+        return self._run(now, self.regions_of())
+
+    def _run(
+        self, now: datetime, regions: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None
+    ) -> dict[str, int]:
+        """The run; the people aggregate is kept up with the memberships unless `regions` is
+        None (the rebuild computes it once at the end)."""
         counted = {}
         for source in SOURCES:
             mark = self.repo.watermark(source)
@@ -93,6 +127,8 @@ class Rollup:
                     source, [(r.id, r.recorded_at) for r in rows if r.recorded_at >= keep_from]
                 )
                 found = self.increments(source, rows)
+                if regions is not None and found.members:
+                    self._people(found.members, regions)
                 self.repo.add_figures(found.figures)
                 self.repo.add_members(found.members)
                 n += len(rows)
@@ -102,10 +138,34 @@ class Rollup:
         return counted
 
     def rebuild(self, now: datetime) -> dict[str, int]:
-        """Empty the rollup and count every source row again."""
+        """Empty the rollup and count every source row again; then the people aggregate
+        from every membership row."""
         self.repo.lock()
         self.repo.clear()
-        return self.run(now)
+        counted = self._run(now, None)
+        self.rebuild_people()
+        return counted
+
+    def rebuild_people(self) -> None:
+        """The people aggregate from every membership row, read in pages in resident order
+        (a resident's rows are held until the page after their last one is read), through
+        `contribution`; written every FLUSH cells, so memory stays bounded."""
+        regions, after, held = self.regions_of(), None, list[Row]()
+        cells: Counter[Key] = Counter()
+        while True:
+            page = self.repo.members_page(after, PAGE)
+            rows, held = held + page, []
+            if len(page) == PAGE:
+                last = page[-1][2]
+                held = [row for row in rows if row[2] == last]
+                rows = [row for row in rows if row[2] != last]
+                after = (last, page[-1][1], page[-1][0])
+            cells.update(contribution(rows, regions, self.repo.people_of(row[2] for row in rows)))
+            if len(cells) >= FLUSH or len(page) < PAGE:
+                self.repo.add_people(cells)
+                cells.clear()
+            if len(page) < PAGE:
+                return
 
     def live(self, now: datetime) -> Delta:
         """The rows recorded since the watermarks that no run has counted yet, summed."""

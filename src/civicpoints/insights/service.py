@@ -11,7 +11,15 @@ from sqlalchemy.orm import Session
 
 from civicpoints.access import Principal, Role
 from civicpoints.insights.errors import InvalidRange, RegionUnknown
-from civicpoints.insights.people import People, count, merge
+from civicpoints.insights.people import (
+    AGGREGATED,
+    SPAN,
+    People,
+    contribution,
+    count,
+    grouped,
+    merge,
+)
 from civicpoints.insights.privacy import BANDS, SEXES, SUPPRESSED, THRESHOLD, grid, rate, shown
 from civicpoints.insights.privacy import split as split_new
 from civicpoints.insights.repository import InsightsRepository
@@ -32,7 +40,7 @@ from civicpoints.kit.months import bounds, key_of
 from civicpoints.regions import Region, RegionService
 from civicpoints.rewards import CatalogService
 
-MAX_MONTHS = 36
+MAX_MONTHS = SPAN  # the people aggregate keeps what ranges this long need
 OFFLINE = ("offline", "import")  # paper slips at the service point, typed or imported
 
 
@@ -57,6 +65,11 @@ def default_range(now: datetime) -> tuple[date, date]:
     """The last twelve Beijing months, this one included."""
     this = local_date(now).replace(day=1)
     return add_months(this, -11), this
+
+
+def month_end(first: date) -> date:
+    """The last day of the month starting `first` (the day ages are taken on)."""
+    return add_months(first, 1) - timedelta(days=1)
 
 
 def _shown(v: int | str) -> Shown:
@@ -105,7 +118,7 @@ class InsightsService:
         inside = self.inside(region)
         delta = Rollup(self.session).live(now)
         sums = self._sums(region, months, delta, inside)
-        people = self._people(region, months, delta, inside, local_date(end - timedelta(seconds=1)))
+        people = self.people(region, months, delta, inside, month_end(months_of(last, last)[0]))
         return self._assemble(region, months, sums, people, delta, end, now)
 
     def inside(self, region: Region) -> set[uuid.UUID]:
@@ -133,20 +146,30 @@ class InsightsService:
             sums[("upto", "points", k)] = v
         return sums
 
-    def _people(
+    def people(
         self, region: Region, months: list[str], delta: Delta, inside: set[uuid.UUID], on: date
     ) -> People:
-        """People counted by the database (all but the residents the delta touches) plus
-        those residents counted here from their rows merged with the delta."""
+        """The region's people in `months` (unsuppressed; ages on `on`, a month's last day):
+        counted by the database (all but the residents the delta touches) plus
+        those residents counted here from their rows merged with the delta. A city's or a
+        district's come from the people aggregate less what the delta's residents' stored
+        rows add to it; a street's or a community's from the memberships themselves."""
         skip = sorted(delta.residents)
-        out = People()
-        for m, (p, n) in self.repo.participants(region, months[0], months[-1], skip).items():
-            out.participants[m], out.new[m] = p, n
-        out.cells.update(self.repo.cells(region, months[0], months[-1], skip, on))
+        stored = self.repo.members_of(skip) if skip else []
+        who = self.repo.people_of(skip) if skip else {}
+        if region.level in AGGREGATED:
+            table = self.repo.people(region.id, months[0], months[-1])
+            theirs = contribution(stored, {c: (region.id,) for c in inside}, who)
+            table.subtract(grouped(theirs, region.id, months))
+            out = table.people(months[-1])
+        else:
+            out = People()
+            for m, (p, n) in self.repo.participants(region, months[0], months[-1], skip).items():
+                out.participants[m], out.new[m] = p, n
+            out.cells.update(self.repo.cells(region, months[0], months[-1], skip, on))
         if skip:
-            rows = merge(self.repo.members_of(skip), delta.increments.members)
+            rows = merge(stored, delta.increments.members)
             rows = [row for row in rows if row[2] in delta.residents]
-            who = self.repo.people_of(skip)
             out.add(count(rows, lambda c: c in inside, months, who, on))
         return out
 
