@@ -16,13 +16,14 @@ from bench.city.books import Books, Head
 from bench.city.shelf import Shelf
 from civicpoints.kit.clock import local_date, month_key, start_of_local_day
 from civicpoints.rewards import rules as reward_rules
+from civicpoints.rewards.service import HOLD_GRACE as service_grace
 
 P_VISIT = 0.95  # after an award, the chance of a visit to the catalog within VISIT_DAYS
 VISIT_DAYS = (1, 45)
 P_FAVOURITE = 0.5  # at a visit, the dearest affordable item (else any affordable one)
 P_MORE = 0.95  # after each item, the chance to look for another
 USE_HOURS = (0.5, 240)  # a voucher is used this long after it was redeemed
-HOLD_GRACE = timedelta(days=3)  # rewards.service.HOLD_GRACE: a voucher's hold outlives it
+HOLD_GRACE = service_grace  # a voucher's hold outlives it (the rewards service's own value)
 FEN_PER_POINT = 10  # the valuation the catalog stores (cli.demo_rewards: 1 point = 0.1 yuan)
 EXPIRE_REASON = "积分到期 / points expired"
 EXPIRE_ACTOR = "system:ledger.expire"
