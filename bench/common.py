@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -142,7 +143,9 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    # The smallest rank whose share reaches p: ceil(p·n/100). (round(p/100·n + 0.5) took the
+    # rank above it whenever p·n/100 was a whole number, e.g. the 96th of 100 for p95.)
+    rank = max(1, min(len(ordered), math.ceil(p * len(ordered) / 100)))
     return ordered[rank - 1]
 
 

@@ -18,10 +18,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from bench.common import CACHE, PII_KEY, Stopwatch
@@ -143,7 +143,7 @@ class BulkAwards:
             for _ in range(min(CHUNK, n - start)):
                 self._award(rng.choice(residents), rng, tables)
             for key, model in (("t", Transfer), ("e", Entry), ("l", Lot), ("q", LogQueue)):
-                self.conn.execute(model.__table__.insert(), tables[key])
+                self.conn.execute(cast(Table, model.__table__).insert(), tables[key])
         self._save_heads()
 
     def _award(self, resident: uuid.UUID, rng: random.Random, out: dict[str, list]) -> None:
@@ -200,7 +200,7 @@ class BulkAwards:
 
     def _save_heads(self) -> None:
         """Write the accounts' cached balance, entry count and chain head."""
-        table = Account.__table__
+        table = cast(Table, Account.__table__)
         stmt = (
             update(table)
             .where(table.c.bucket == bindparam("b_bucket"), table.c.id == bindparam("b_id"))

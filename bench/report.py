@@ -22,6 +22,7 @@ ORDER = [
     "photo_index",
     "fraud",
     "recs",
+    "cityscale",
 ]
 VERDICT = {True: "**PASS**", False: "**FAIL**", None: "NOT RUN"}
 

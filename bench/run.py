@@ -17,6 +17,7 @@ from typing import Any
 from bench import (
     award_pg,
     award_sqlite,
+    cityscale,
     fraud,
     photo_index,
     proof_api,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[Run], dict[str, Any]]]] = {
     "photo_index": (photo_index.TITLE, photo_index.run),
     "fraud": (fraud.TITLE, fraud.run),
     "recs": (recs.TITLE, recs.run),
+    "cityscale": (cityscale.TITLE, cityscale.run),
 }
 
 

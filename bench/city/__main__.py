@@ -13,6 +13,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
@@ -41,11 +42,7 @@ def main() -> None:
     if not 1 <= args.residents <= 10_000_000:
         p.error("--residents must be between 1 and 10,000,000")
     name = args.db or f"city_{args.residents}"
-    columns = (
-        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-    )  # fmt: skip
-    with Progress(*columns) as bar:
+    with Progress(*columns()) as bar:
         report = build.build(
             build.Options(
                 server=args.server, db=name, residents=args.residents, workers=args.workers,
@@ -61,6 +58,14 @@ def main() -> None:
         print(f"{phase:<14} {figures['seconds']:>8.1f} s  {figures.get('rows_per_s', '')}")
     print(json.dumps(report["city"], ensure_ascii=False))
     print(f"total {report['seconds']:.1f} s; written to {out}")
+
+
+def columns() -> tuple[ProgressColumn, ...]:
+    """The progress bar's columns: phase, bar, done/total, rows/s, elapsed."""
+    return (
+        TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
+    )  # fmt: skip
 
 
 class RichTicker:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import psycopg
 from sqlalchemy import text
 
-from bench.city import people
+from bench.city import people, stamp
 from bench.city.plan import Plan, build_plan, write_activities
 from bench.city.year import Head, Job, Stats, Year
 from bench.common import CACHE, PII_KEY
@@ -160,6 +160,9 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
     for figures in phases.values():
         figures["seconds"] = round(figures["seconds"], 1)
     participants = stats.participants
+    with psycopg.connect(f"{opts.server}/postgres", autocommit=True) as admin:  # last: finished
+        built = {"residents": opts.residents, "buckets": opts.buckets, "sequenced": opts.sequence}
+        stamp.write(admin, opts.db, built | {"rolled_up": opts.rollup, "phases": phases})
     return {
         "db": opts.db,
         "url": url,
