@@ -36,6 +36,14 @@ class Reader:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.pg = self.dialect == "postgresql"
+        if self.pg:
+            # Every cursor here is read to its end. PostgreSQL plans a cursor for its first
+            # tenth by default (cursor_tuple_fraction = 0.1), and for a bucket log's leaves
+            # joined to their entries on `e.id::text = l.ref` it then chose a nested loop
+            # comparing every leaf with every entry of the bucket: quadratic, 1,900 entries/s
+            # at 20,000 residents and 583 at 200,000 (bench/notes.md). Planned for all rows,
+            # it is a hash join.
+            conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
 
     def chunks(self, sql: str, params: Sequence[Any] = ()) -> Iterator[list[Any]]:
         """The rows of `sql` (`?` placeholders) as lists of up to BATCH tuples."""
