@@ -4,7 +4,7 @@ and reviewers see the riskiest records first."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -35,7 +35,11 @@ from civicpoints.regions import RegionService
 from tests.integration.test_api import login
 from tests.integration.test_review_queue import page_through, pending
 
-TODAY = local_date(utcnow())
+
+def today() -> date:
+    """Beijing's date now, asked at each use: a module constant taken at collection went stale
+    when a run crossed Beijing's midnight (16:00 UTC) and the app's own "today" moved on."""
+    return local_date(utcnow())
 
 
 def test_the_most_specific_policy_in_force_applies(
@@ -50,14 +54,14 @@ def test_the_most_specific_policy_in_force_applies(
         regions = RegionService(s)
         ancestry = [r.id for r in regions.ancestry(regions.get(community.id))]
         assert street.id in ancestry
-        assert policies.in_force(ancestry, TODAY) == (None, DEFAULT_POLICY)
+        assert policies.in_force(ancestry, today()) == (None, DEFAULT_POLICY)
         strict = PolicySettings(review_at=20)
         lax = PolicySettings(review_at=50)
-        policies.create(PolicyCreate(effective_from=TODAY, settings=lax), admin, TODAY)
-        later = TODAY + timedelta(days=10)
+        policies.create(PolicyCreate(effective_from=today(), settings=lax), admin, today())
+        later = today() + timedelta(days=10)
         mine = PolicyCreate(region_id=street.id, effective_from=later, settings=strict)
-        policies.create(mine, admin, TODAY)
-        assert policies.in_force(ancestry, TODAY)[1].review_at == 50
+        policies.create(mine, admin, today())
+        assert policies.in_force(ancestry, today())[1].review_at == 50
         assert policies.in_force(ancestry, later)[1].review_at == 20
         other = [city.communities[12].id]
         assert policies.in_force(other, later)[1].review_at == 50
@@ -73,15 +77,15 @@ def test_a_policy_is_refused_backdated_out_of_scope_or_out_of_bounds(
         policies = PolicyService(s)
         with pytest.raises(InvalidPolicy):
             policies.create(
-                PolicyCreate(effective_from=TODAY - timedelta(days=2), settings=DEFAULT_POLICY),
+                PolicyCreate(effective_from=today() - timedelta(days=2), settings=DEFAULT_POLICY),
                 admin,
-                TODAY,
+                today(),
             )
         with pytest.raises(Forbidden):
             policies.create(
-                PolicyCreate(effective_from=TODAY, settings=DEFAULT_POLICY),
+                PolicyCreate(effective_from=today(), settings=DEFAULT_POLICY),
                 reviewer,
-                TODAY,
+                today(),
             )
         assert policies.versions() == []
     with pytest.raises(ValidationError):
@@ -136,11 +140,11 @@ def test_a_region_policy_decides_whether_a_doubt_goes_to_review(
         PolicyService(s).create(
             PolicyCreate(
                 region_id=city.streets[0].id,
-                effective_from=TODAY,
+                effective_from=today(),
                 settings=PolicySettings(review_at=20),
             ),
             admin,
-            TODAY,
+            today(),
         )
     with transaction(sessions) as s:
         record = s.get_one(Participation, record_id)
@@ -153,7 +157,7 @@ def test_policies_over_the_api(client: TestClient) -> None:
     """An administrator adds a version; a reviewer may not; a bad threshold is a 422 naming
     the field, with nothing stored."""
     admin, reviewer = login(client, "admin"), login(client, "reviewer")
-    body = {"effective_from": TODAY.isoformat(), "settings": {"max_speed_kmh": 90}}
+    body = {"effective_from": today().isoformat(), "settings": {"max_speed_kmh": 90}}
     assert client.post("/api/v1/fraud/policies", json=body, headers=reviewer).status_code == 403
     bad = {**body, "settings": {"max_speed_kmh": 0}}
     r = client.post("/api/v1/fraud/policies", json=bad, headers=admin)
@@ -192,11 +196,11 @@ def test_a_record_waiting_over_three_days_raises_an_alert(
         PolicyService(s).create(
             PolicyCreate(
                 region_id=city.streets[0].id,
-                effective_from=TODAY,
+                effective_from=today(),
                 settings=PolicySettings(review_alert_days=1),
             ),
             admin,
-            TODAY,
+            today(),
         )
     with transaction(sessions) as s:
         assert [r.id for r in OfflineService(s, ctx).overdue(now)] == [old, recent]

@@ -5,7 +5,7 @@ scope and audit."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -25,7 +25,14 @@ from .pages import csrf_of, post_form, sign_in
 from .test_region_settings import STREET_ADMIN_PASSWORD, street_admin
 
 Sessions = sessionmaker[Session]
-TODAY = local_date(utcnow())
+
+
+def today() -> date:
+    """Beijing's date now, asked at each use: a module constant taken at collection went stale
+    when a run crossed Beijing's midnight (16:00 UTC) and the app's own "today" moved on."""
+    return local_date(utcnow())
+
+
 STARS, DONATIONS = "/admin/stars", "/admin/donations"
 
 
@@ -52,31 +59,31 @@ def test_an_administrator_adds_star_thresholds_through_the_page(
     assert 'href="/admin/stars"' in page and 'href="/admin/donations"' in page  # the nav
     fields = form_of(page)
     assert [fields[f"t{n}"] for n in range(1, 6)] == ["100", "300", "600", "1000", "1500"]
-    assert fields["effective_from"] == (TODAY + timedelta(days=1)).isoformat()
+    assert fields["effective_from"] == (today() + timedelta(days=1)).isoformat()
     for bad, anchor in (
         ({"t3": "200"}, "thresholds"),  # not rising
         ({"t1": "0"}, "t1"),
         ({"t5": "20001"}, "t5"),
         ({"t2": "三百"}, "t2"),
-        ({"effective_from": (TODAY - timedelta(days=1)).isoformat()}, "effective_from"),
+        ({"effective_from": (today() - timedelta(days=1)).isoformat()}, "effective_from"),
         ({"effective_from": ""}, "effective_from"),
     ):
         r = post_form(client, STARS, STARS, **(fields | bad))
         assert r.status_code == 422, bad
         assert f'href="#f-{anchor}"' in r.text and f'id="f-{anchor}"' in r.text, bad
     assert count(sessions, StarPolicyRow) == 0
-    later = (TODAY + timedelta(days=10)).isoformat()
+    later = (today() + timedelta(days=10)).isoformat()
     good = fields | {"t1": "80", "effective_from": later, "note": "试行"}
     r = post_form(client, STARS, STARS, **good)
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "新版本已保存" in page and "待生效" in page and "80 / 300 / 600 / 1000 / 1500" in page
-    r = post_form(client, STARS, STARS, **(fields | {"effective_from": TODAY.isoformat()}))
+    r = post_form(client, STARS, STARS, **(fields | {"effective_from": today().isoformat()}))
     assert r.status_code == 303
     page = client.get(STARS).text
     assert "管理员保存的版本" in page and "生效中" in page
     with transaction(sessions) as s:
-        assert StarPolicyService(s).for_region(city.communities[0].id, TODAY).hours[0] == 100
+        assert StarPolicyService(s).for_region(city.communities[0].id, today()).hours[0] == 100
         stmt = select(AuditEntry).where(AuditEntry.action == "save_stars").order_by(AuditEntry.id)
         rows = s.scalars(stmt).all()
         assert [x.status for x in rows] == [422] * 6 + [303, 303]  # refusals too
@@ -107,15 +114,15 @@ def test_a_street_administrator_sets_donation_settings_for_their_street_only(
         assert r.status_code == 422 and f'href="#f-{name}"' in r.text
     assert client.post(DONATIONS, data=fields).status_code == 403  # no form token
     assert count(sessions, DonationSettingRow) == 0
-    good = fields | {"effective_from": TODAY.isoformat(), "monthly_donation_limit": "300"}
+    good = fields | {"effective_from": today().isoformat(), "monthly_donation_limit": "300"}
     r = post_form(client, DONATIONS, DONATIONS, **good)
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "管理员保存的版本" in page and "300 积分" in page
     with transaction(sessions) as s:
         service = DonationSettingService(s)
-        assert service.in_force(city.communities[1].id, TODAY).monthly_donation_limit == 300
-        assert service.in_force(city.communities[12].id, TODAY).monthly_donation_limit == 500
+        assert service.in_force(city.communities[1].id, today()).monthly_donation_limit == 300
+        assert service.in_force(city.communities[12].id, today()).monthly_donation_limit == 500
 
 
 def test_only_administrators_open_the_settings_pages(client: TestClient, city: City) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -29,7 +29,13 @@ from civicpoints.kit.db import transaction
 
 from .test_api import login
 
-TODAY = local_date(utcnow())
+
+def today() -> date:
+    """Beijing's date now, asked at each use: a module constant taken at collection went stale
+    when a run crossed Beijing's midnight (16:00 UTC) and the app's own "today" moved on."""
+    return local_date(utcnow())
+
+
 STARS = "/api/v1/hours/star-policies"
 DONATIONS = "/api/v1/community/donation-settings"
 STREET_ADMIN_PASSWORD = DEMO_STAFF_PASSWORD + "x"
@@ -58,7 +64,7 @@ def audit_rows(sessions: sessionmaker[Session], action: str) -> list[AuditEntry]
 def stars(region: uuid.UUID | None, **over: Any) -> dict[str, Any]:
     body = {
         "region_id": str(region) if region else None,
-        "effective_from": TODAY.isoformat(),
+        "effective_from": today().isoformat(),
         "thresholds": [50, 150, 300, 500, 800],
         "note": "街道试行",
     }
@@ -68,7 +74,7 @@ def stars(region: uuid.UUID | None, **over: Any) -> dict[str, Any]:
 def donation(region: uuid.UUID | None, **over: Any) -> dict[str, Any]:
     body = {
         "region_id": str(region) if region else None,
-        "effective_from": TODAY.isoformat(),
+        "effective_from": today().isoformat(),
         "monthly_donation_limit": 200,
         "savings_months": 36,
         "savings_cap": 8000,
@@ -88,7 +94,7 @@ def test_a_street_administrator_adds_star_thresholds_in_force_from_their_day(
     r = client.post(STARS, json=stars(street.id), headers=admin)
     assert r.status_code == 201, r.text
     assert r.json()["thresholds"] == [50, 150, 300, 500, 800]
-    later = TODAY + timedelta(days=30)
+    later = today() + timedelta(days=30)
     body = stars(home.id, effective_from=later.isoformat(), thresholds=[10, 20, 30, 40, 50])
     assert client.post(STARS, json=body, headers=admin).status_code == 201
     city_admin = login(client, "admin")
@@ -96,9 +102,9 @@ def test_a_street_administrator_adds_star_thresholds_in_force_from_their_day(
     assert client.post(STARS, json=body, headers=city_admin).status_code == 201
     with transaction(sessions) as s:
         policy = StarPolicyService(s)
-        assert policy.for_region(home.id, TODAY).hours == [50, 150, 300, 500, 800]
+        assert policy.for_region(home.id, today()).hours == [50, 150, 300, 500, 800]
         assert policy.for_region(home.id, later).hours == [10, 20, 30, 40, 50]
-        assert policy.for_region(elsewhere.id, TODAY).hours == [80, 200, 400, 700, 1000]
+        assert policy.for_region(elsewhere.id, today()).hours == [80, 200, 400, 700, 1000]
     listed = client.get(STARS, headers=login(client, "reviewer")).json()
     assert len(listed) == 3
     rows = audit_rows(sessions, "create_star_policy")
@@ -118,8 +124,8 @@ def test_a_street_administrator_adds_star_thresholds_in_force_from_their_day(
         {"thresholds": [True, 300, 600, 1000, 1500]},
         {"thresholds": [100.5, 300, 600, 1000, 1500]},
         {"thresholds": "100,300"},
-        {"effective_from": (TODAY - timedelta(days=1)).isoformat()},  # back-dated
-        {"effective_from": (TODAY + timedelta(days=800)).isoformat()},  # too far ahead
+        {"effective_from": (today() - timedelta(days=1)).isoformat()},  # back-dated
+        {"effective_from": (today() + timedelta(days=800)).isoformat()},  # too far ahead
         {"effective_from": "2026-02-30"},
         {"note": "x" * 501},
         {"extra": 1},
@@ -168,8 +174,8 @@ def test_a_street_administrator_sets_donation_and_savings_settings(
     assert r.status_code == 201, r.text
     with transaction(sessions) as s:
         settings = DonationSettingService(s)
-        assert settings.in_force(home.id, TODAY).savings_cap == 3000  # its own, though older
-        assert settings.in_force(neighbour.id, TODAY).savings_cap == 8000
+        assert settings.in_force(home.id, today()).savings_cap == 3000  # its own, though older
+        assert settings.in_force(neighbour.id, today()).savings_cap == 8000
         assert DonationService(s).settings(neighbour.id).monthly_donation_limit == 200
         assert DonationService(s).settings(city.communities[12].id).monthly_donation_limit == 500
     assert len(client.get(DONATIONS, headers=login(client, "reviewer")).json()) == 2
@@ -188,8 +194,8 @@ def test_a_street_administrator_sets_donation_and_savings_settings(
         {"savings_cap": 0},
         {"savings_cap": 100_001},
         {"savings_cap": None},
-        {"effective_from": (TODAY - timedelta(days=1)).isoformat()},
-        {"effective_from": (TODAY + timedelta(days=800)).isoformat()},
+        {"effective_from": (today() - timedelta(days=1)).isoformat()},
+        {"effective_from": (today() + timedelta(days=800)).isoformat()},
         {"note": "x" * 201},
         {"note": "a\u202eb"},
     ],
@@ -222,4 +228,4 @@ def test_donation_settings_of_another_region_are_403_before_existence(
     )
     assert count(sessions, DonationSettingRow) == 0
     with transaction(sessions) as s:
-        assert StarPolicyService(s).for_region(city.communities[0].id, TODAY) == DEFAULT_STARS
+        assert StarPolicyService(s).for_region(city.communities[0].id, today()) == DEFAULT_STARS
