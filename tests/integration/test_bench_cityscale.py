@@ -5,14 +5,12 @@ rows, and the check sees a rollup figure that is off; `civicpoints ledger verify
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from bench.city import stamp
-from bench.city.build import Options, build
 from bench.cityscale import (
     city_sessions,
     day_of_activity,
@@ -27,6 +25,7 @@ from sqlalchemy import text
 from civicpoints.insights.tasks import rollup
 from civicpoints.kit.db import transaction
 from tests.conftest import pg_admin_url
+from tests.integration.generated import generated_city
 
 pytestmark = pytest.mark.pg
 RESIDENTS = 1_500
@@ -35,12 +34,8 @@ RESIDENTS = 1_500
 @pytest.fixture(scope="module")
 def city() -> Iterator[dict[str, Any]]:
     """A 1,500-resident city-year built by the generator, as the benchmark builds one."""
-    server = pg_admin_url().rsplit("/", 1)[0]
-    name = f"cityscale_test_{os.getpid()}"
-    report = build(Options(server=server, db=name, residents=RESIDENTS, workers=2, buckets=64))
-    yield report
-    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with generated_city("cityscale_test", RESIDENTS, buckets=64) as report:
+        yield report
 
 
 def test_the_generator_stamps_the_city_and_a_run_may_reuse_it(city: dict[str, Any]) -> None:

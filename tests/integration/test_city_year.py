@@ -11,16 +11,14 @@ recomputed here from the raw rows (bench/notes.md, "City-year generator")."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from bench.city import people
-from bench.city.build import Options, build, settings_for
+from bench.city.build import settings_for
 from bench.city.policy import CITY_RULES
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,7 +39,7 @@ from civicpoints.regions import RegionService
 from civicpoints.scoring import rules
 from civicpoints.scoring.schemas import rule_set_from_dict
 from civicpoints.scoring.service import AwardRequest, ScoringService
-from tests.conftest import pg_admin_url
+from tests.integration.generated import generated_city
 
 pytestmark = pytest.mark.pg
 RESIDENTS = 3_000
@@ -50,12 +48,8 @@ RESIDENTS = 3_000
 @pytest.fixture(scope="module")
 def city_year() -> Iterator[dict[str, Any]]:
     """A 3,000-resident city-year built by the generator (two workers, 8 buckets)."""
-    server = pg_admin_url().rsplit("/", 1)[0]
-    name = f"city_test_{os.getpid()}"
-    report = build(Options(server=server, db=name, residents=RESIDENTS, workers=2, buckets=8))
-    yield report
-    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with generated_city("city_test", RESIDENTS, buckets=8) as report:
+        yield report
 
 
 @pytest.fixture(scope="module")
