@@ -43,6 +43,13 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
     registry=REGISTRY,
 )
+ADMISSION_WAIT = Histogram(
+    "civicpoints_http_admission_wait_seconds",
+    "Time a request waited for its turn in this process (web/admission.py) before it ran or "
+    "was answered 503.",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
 AWARDS = Counter(
     "civicpoints_awards",
     "Awards of points committed (replayed retries not counted).",

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     import_max_bytes: int = 5 * 1024 * 1024
     # Any other request body (JSON): larger ones are refused before they are read.
     body_max_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Requests one server process works on at once; later ones wait their turn, in order, for
+    # at most `request_queue_s` seconds, then are answered 503 (web/admission.py). The
+    # database pool is sized from it; at most 32, under the 40 threads of the thread pool.
+    requests_in_flight: int = Field(default=10, ge=1, le=32)
+    request_queue_s: float = Field(default=20.0, gt=0, le=300)
     token_ttl_hours: int = 12
     identity_provider: str = "dev"
     # "production" refuses demo shortcuts such as the `dev` identity provider.

@@ -44,10 +44,11 @@ from civicpoints.regions.router import router as regions
 from civicpoints.rewards.admin_router import router as rewards_admin_router
 from civicpoints.rewards.router import router as rewards
 from civicpoints.scoring.router import router as scoring
-from civicpoints.web import admin_api, ledger_api, ops, pages, problems
+from civicpoints.web import admin_api, admission, ledger_api, ops, pages, problems
 from civicpoints.web.headers import CSP, SecurityHeaders
 from civicpoints.web.limits import BodyLimit
 from civicpoints.web.observe import Observe
+from civicpoints.web.pages import errors
 
 log = logging.getLogger("civicpoints.web")
 
@@ -64,7 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan(settings),
         docs_url=None,  # served below from vendored files: no CDN on a government network
     )
-    engine = make_engine(settings.resolved_database_url())
+    # Sized for the requests admitted at once (web/admission.py): none waits for a connection.
+    engine = make_engine(
+        settings.resolved_database_url(), **admission.pool_options(settings.requests_in_flight)
+    )
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.ctx = build_context(settings)
@@ -97,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     pages.install(app)  # after the API: its handlers answer browsers with pages
     _docs(app)
+    # Innermost: only requests admitted take a thread and a connection (no pool deadlock).
+    admission.admit(app, settings.requests_in_flight, settings.request_queue_s, errors.busy)
     app.add_middleware(BodyLimit, default=settings.body_max_bytes)
     app.add_middleware(SecurityHeaders)
     # Outermost: every response, errors included, carries its request id and is counted.

@@ -158,6 +158,12 @@ _FRAMEWORK: dict[int, tuple[str, str, str, str]] = {
     405: ("方法不允许", "Method not allowed", "此地址不支持该方法", "method not allowed here"),
     413: ("请求内容过大", "Content too large", "请求内容超过上限", "the request body is too large"),
     415: ("类型不支持", "Unsupported media type", "不支持的内容类型", "unsupported content type"),
+    503: (
+        "服务繁忙",
+        "Service busy",
+        "现在使用的人很多，请稍等片刻再试",
+        "many people are using the service right now; please try again in a moment",
+    ),
     500: (
         "服务器内部错误",
         "Internal server error",

@@ -74,6 +74,12 @@ def _http(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, title, message)
 
 
+def busy(request: Request) -> Response:
+    """503 while the process is full (web/admission.py): a page for a browser, problem+json
+    for the API; the caller adds Retry-After."""
+    return _http(request, HTTPException(503))
+
+
 def _validation(request: Request, exc: Exception) -> Response:
     if is_api(request):
         return problems.validation_problem(request, exc)
