@@ -33,6 +33,7 @@ PER_COMMUNITY = 2_500
 STREETS_PER_DISTRICT = 10
 COMMUNITIES_PER_STREET = 8
 ACTIVITIES_PER_MONTH = 12
+UPCOMING = 12  # a community's activities of the next 30 days
 HANGZHOU = (30.2741, 120.1551)
 CATEGORIES = (
     ("volunteer_service", 0.60, ("社区助老志愿服务", "垃圾分类督导", "文明交通引导", "图书馆值班")),
@@ -206,31 +207,39 @@ ACTIVITY_COLUMNS = (
 
 def write_activities(conn: psycopg.Connection, plan: Plan, tick: Any) -> int:
     """Each community's activities over the year and the year before (COPY), kept in the plan
-    for the workers."""
+    for the workers; and those of the next 30 days, published, nobody enrolled yet (what the
+    home page recommends, 为您推荐)."""
     months = year_months(plan.today, 24)
     weights = [w for _, w, _ in CATEGORIES]
+    today = datetime.combine(plan.today, time(0), BUSINESS_TZ)  # no activity made later
     n = 0
     sql = f"COPY activity ({', '.join(ACTIVITY_COLUMNS)}) FROM STDIN"
     with conn.transaction(), conn.cursor() as cur, cur.copy(sql) as cp:
         for c in plan.communities:
             rng = random.Random(c.index)
-            for month in months:
-                for _ in range(ACTIVITIES_PER_MONTH):
-                    category, _, titles = rng.choices(CATEGORIES, weights)[0]
-                    day = month + timedelta(days=rng.randint(0, 27))
-                    starts = datetime.combine(day, time(rng.choice((9, 14))), BUSINESS_TZ)
-                    lat = c.lat + rng.uniform(-0.005, 0.005)
-                    lon = c.lon + rng.uniform(-0.005, 0.005)
-                    a = ActivityPlan(new_id(), category, starts, lat, lon)
-                    (c.activities if starts >= plan.year_start else c.earlier).append(a)
-                    fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, '
-                    fence += '"radius_m": 300}'
-                    cp.write_row((
-                        a.id, c.committee_id, c.id, rng.choice(titles), "", category,
-                        "published", starts, starts + timedelta(hours=4), "社区活动中心",
-                        fence, 60, "none", False, 30, 60, plan.organizer_id,
-                        starts - timedelta(days=10), os.urandom(32),
-                    ))  # fmt: skip
-                    n += 1
+            # (first day, days after it): the past two years' months (drawn as before the
+            # upcoming ones were added), then the next 30 days
+            spans = [(m, 27) for m in months for _ in range(ACTIVITIES_PER_MONTH)]
+            spans += [(plan.today + timedelta(days=1), 29)] * UPCOMING
+            for first, spread in spans:
+                category, _, titles = rng.choices(CATEGORIES, weights)[0]
+                day = first + timedelta(days=rng.randint(0, spread))
+                starts = datetime.combine(day, time(rng.choice((9, 14))), BUSINESS_TZ)
+                lat = c.lat + rng.uniform(-0.005, 0.005)
+                lon = c.lon + rng.uniform(-0.005, 0.005)
+                a = ActivityPlan(new_id(), category, starts, lat, lon)
+                if starts < plan.year_start:
+                    c.earlier.append(a)
+                elif starts < plan.year_end:
+                    c.activities.append(a)
+                fence = f'{{"type": "circle", "lat": {lat:.6f}, "lon": {lon:.6f}, '
+                fence += '"radius_m": 300}'
+                cp.write_row((
+                    a.id, c.committee_id, c.id, rng.choice(titles), "", category,
+                    "published", starts, starts + timedelta(hours=4), "社区活动中心",
+                    fence, 60, "none", False, 30, 60, plan.organizer_id,
+                    min(starts - timedelta(days=10), today), os.urandom(32),
+                ))  # fmt: skip
+                n += 1
             tick(1)
     return n

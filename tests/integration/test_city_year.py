@@ -29,6 +29,7 @@ from civicpoints.identity.idcard import parse_id_number
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.service import ID_CONTEXT
 from civicpoints.insights import InsightsService
+from civicpoints.insights.tasks import recommend
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context, build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
@@ -393,3 +394,23 @@ def test_a_generated_resident_signs_in_and_earns_on_top(wiring: Any) -> None:
     sequence_once(sessions, log_signer(ctx.settings), ctx.settings.ledger_origin)
     report = verify(sessions, ctx)
     assert report.ok, [str(f) for f in report.faults[:5]]
+
+
+def test_the_next_30_days_have_activities_the_nightly_job_recommends(wiring: Any) -> None:
+    """Every community of the generated city has published activities in the next 30 days, made before today and
+    nobody enrolled (the home page's 为您推荐 needs them); the real nightly job ranks them."""
+    sessions, _ = wiring
+    ahead = scalar(
+        sessions,
+        "SELECT count(DISTINCT region_id) FROM activity WHERE status = 'published' "
+        "AND starts_at > now() AND starts_at < now() + interval '31 days' "
+        "AND created_at <= now()",
+    )
+    assert ahead == scalar(sessions, "SELECT count(DISTINCT region_id) FROM activity")
+    assert not scalar(
+        sessions,
+        "SELECT count(*) FROM activity_participation p JOIN activity a ON a.id = p.activity_id "
+        "WHERE a.starts_at > now()",
+    )
+    _, night = recommend(sessions)
+    assert night["candidates"] > 0 and night["stored"] > 0, night
