@@ -397,8 +397,8 @@ def test_a_generated_resident_signs_in_and_earns_on_top(wiring: Any) -> None:
 
 
 def test_the_next_30_days_have_activities_the_nightly_job_recommends(wiring: Any) -> None:
-    """Every community of the generated city has published activities in the next 30 days, made before today and
-    nobody enrolled (the home page's 为您推荐 needs them); the real nightly job ranks them."""
+    """Every community of the generated city has published activities in the next 30 days,
+    made before today, nobody enrolled (为您推荐 needs them); the nightly job ranks them."""
     sessions, _ = wiring
     ahead = scalar(
         sessions,
