@@ -25,6 +25,12 @@ from civicpoints.regions import Region
 GONE = (RecordStatus.REJECTED, RecordStatus.REVOKED)  # not a participant after all
 
 
+# Made once: aliasing a table builds its column collection, 0.5 ms each time (the resident
+# home page asks for the surveys waiting on every visit).
+_HOME = aliased(Region, name="home")
+_SCOPE = aliased(Region, name="scope")
+
+
 class SurveyRepository:
     """Reads and writes surveys; never commits."""
 
@@ -93,8 +99,7 @@ class SurveyRepository:
 
     def _targets(self, resident_id: uuid.UUID) -> ColumnElement[bool]:
         """Whether the resident is among a survey's targets (SQL, per survey row)."""
-        home = aliased(Region)
-        scope = aliased(Region)
+        home, scope = _HOME, _SCOPE
         in_region = exists(
             select(1)
             .select_from(Resident)
