@@ -33,6 +33,7 @@ from tests.integration.test_api import PASSWORD, create_activity, jpeg, login, r
 from tests.integration.test_holds import assert_verifies
 from tests.integration.test_rewards import balance, me, redeem
 from tests.integration.test_rewards_cli import cli as cli  # the CLI fixture
+from tests.integration.test_surveys import QUESTIONS
 
 API = "/api/v1"
 NAME, N = "欧阳明月", 7
@@ -118,6 +119,28 @@ def paper_slip(
     return d.json()
 
 
+def answer_survey(client: TestClient, city: City, headers: dict[str, str], text: str) -> str:
+    """The organizer opens a survey of the resident's street; the resident answers it, with
+    free text. The survey's id."""
+    staff = login(client, "organizer")
+    body = {"title": "居民满意度问卷", "region_id": str(city.streets[0].id), "questions": QUESTIONS}
+    made = client.post(f"{API}/surveys", json=body, headers=staff)
+    assert made.status_code == 201, made.text
+    sid, qs = made.json()["id"], [q["id"] for q in made.json()["questions"]]
+    until = {"closes_at": (utcnow() + timedelta(days=7)).isoformat()}
+    opened = client.post(f"{API}/surveys/{sid}/open", json=until, headers=staff)
+    assert opened.status_code == 200, opened.text
+    answers = [
+        {"question_id": qs[0], "choices": [0]},
+        {"question_id": qs[1], "choices": [0, 1]},
+        {"question_id": qs[2], "value": 4},
+        {"question_id": qs[3], "text": text},
+    ]
+    sent = client.post(f"{API}/surveys/{sid}/responses", json={"answers": answers}, headers=headers)
+    assert sent.status_code == 201, sent.text
+    return str(sid)
+
+
 def live_resident(
     client: TestClient, city: City, rewards: Rewards, fund: Callable[..., None]
 ) -> dict[str, str]:
@@ -133,6 +156,7 @@ def live_resident(
     assert up.status_code == 201, up.text
     note = f"{NAME} 本人签字 {PHONE}"  # staff free text naming them: erased with them
     paper_slip(client, city, "HZ-PIPL-1", note, f"核对{NAME}身份证 {id_number(N)}")
+    answer_survey(client, city, headers, f"我是{NAME}，电话 {PHONE}")  # free text: erased
     fund(me(client, headers), 480)
     bought = redeem(client, headers, rewards.items[SUBSIDISED_50], key="pipl-1")
     assert bought.status_code == 201, bought.text
@@ -255,6 +279,17 @@ def test_my_data_holds_everything_unmasked_and_the_staff_acts_about_me(
     assert len(body["ledger_entries"]) == 1 and body["ledger_entries"][0]["amount"] > 0
     paths = {(a["actor_kind"], a["path"]) for a in body["audit_entries"]}
     assert ("staff", "/participations") in paths  # the organizer's slip about them
+    assert body["recommendations"] == {"enabled": True, "list": []}
+    assert body["survey_responses"] == []
+    sid = answer_survey(client, city, headers, "多组织周末活动")
+    off = client.put(f"{API}/me/recommendations", json={"enabled": False}, headers=headers)
+    assert off.status_code == 200 and off.json() == {"enabled": False, "items": []}
+    body = client.get(f"{API}/me/data", headers=headers).json()
+    (response,) = body["survey_responses"]
+    assert response["survey_id"] == sid and response["title"] == "居民满意度问卷"
+    texts = [a["text"] for a in response["answers"] if a["text"]]
+    assert texts == ["多组织周末活动"] and len(response["answers"]) == 5  # 1 + 2 + 1 + 1
+    assert body["recommendations"]["enabled"] is False
     page = client.get(f"{API}/me/data", params={"format": "html"}, headers=headers)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "attachment" in page.headers["content-disposition"]
@@ -269,7 +304,7 @@ def test_my_data_holds_everything_unmasked_and_the_staff_acts_about_me(
         ).all()
     assert [(e.actor_kind, e.subject_id, e.status) for e in exports] == [
         ("resident", uuid.UUID(profile["id"]), 200)
-    ] * 2
+    ] * 3
 
 
 def test_due_deletions_are_erased_by_the_job_and_audited(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from civicpoints.kit.hooks import Hook
+from civicpoints.kit.hooks import Gather, Hook
 
 
 def test_handlers_run_in_subscription_order_once_each() -> None:
@@ -47,3 +47,25 @@ def test_activities_subscribes_to_resident_verified() -> None:
     from civicpoints.identity.events import resident_verified
 
     assert release_held_points in resident_verified.handlers
+
+
+def test_a_gather_collects_every_answers_sections_and_refuses_one_named_twice() -> None:
+    """Each subscriber adds its sections once; two naming one section is an error, not a
+    silent overwrite of what a resident is shown about themselves."""
+    asked: Gather[str] = Gather("test.gather")
+    asked.subscribe(lambda _s, _c, e: {"surveys": [e]})
+    second = asked.subscribe(lambda _s, _c, e: {"recommendations": e.upper()})
+    asked.subscribe(second)
+    assert asked.collect(None, None, "x") == {"surveys": ["x"], "recommendations": "X"}  # type: ignore[arg-type]
+    asked.subscribe(lambda _s, _c, _e: {"surveys": []})
+    with pytest.raises(ValueError, match="'surveys' answered twice"):
+        asked.collect(None, None, "x")  # type: ignore[arg-type]
+
+
+def test_insights_answers_the_resident_data_and_erasure_hooks() -> None:
+    """Importing insights wires its sections of the export and its part of an erasure."""
+    import civicpoints.insights  # noqa: F401
+    from civicpoints.identity.events import resident_erased
+    from civicpoints.insights.subscriptions import erase_resident
+
+    assert erase_resident in resident_erased.handlers

@@ -8,8 +8,12 @@ from civicpoints.identity.education_views import child_link_view, staff_link_vie
 from civicpoints.identity.errors import StaffNotFound
 from civicpoints.identity.events import (
     ConsentWithdrawn,
+    ResidentDataAsked,
+    ResidentErased,
     ResidentVerified,
     consent_withdrawn,
+    resident_data,
+    resident_erased,
     resident_verified,
 )
 from civicpoints.identity.guardians import GuardianService, require_education_staff
@@ -77,6 +81,8 @@ __all__ = [
     "Resident",
     "ResidentCaller",
     "ResidentCreate",
+    "ResidentDataAsked",
+    "ResidentErased",
     "ResidentLookup",
     "ResidentNotFound",
     "ResidentRead",
@@ -101,6 +107,8 @@ __all__ = [
     "require_consent",
     "require_education_staff",
     "resident",
+    "resident_data",
+    "resident_erased",
     "resident_verified",
     "sign_in_guard",
     "signed_in_since",

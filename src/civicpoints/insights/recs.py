@@ -120,6 +120,26 @@ class RecsService:
         row = self.repo.setting(resident_id)
         return row is None or row.enabled
 
+    def export(self, resident_id: uuid.UUID) -> dict[str, Any]:
+        """The resident's choice and their stored list (rank, activity, reason, score), for
+        their own copy of their data."""
+        row = self.repo.setting(resident_id)
+        return {
+            "enabled": row is None or row.enabled,
+            "list": [
+                {
+                    "rank": r.rank,
+                    "activity_id": r.activity_id,
+                    "activity": title,
+                    "reason": r.reason,
+                    "reason_arg": r.reason_arg,
+                    "score": r.score,
+                    "computed_at": r.computed_at,
+                }
+                for r, title in self.repo.listed(resident_id)
+            ],
+        }
+
     def turn(self, resident_id: uuid.UUID, choice: str, now: datetime) -> bool:
         """Turn recommendations on ("1": computed now) or off ("0": their rows deleted now);
         InvalidChoice otherwise, nothing written. Returns the new state."""

@@ -351,6 +351,17 @@ class RecsRepository:
         if fresh:
             self.session.execute(insert(RecSetting), fresh)
 
+    def listed(self, resident_id: uuid.UUID) -> list[tuple[Recommendation, str]]:
+        """The resident's stored list as it is (valid now or not), with each activity's title,
+        by rank (the data export)."""
+        stmt = (
+            select(Recommendation, Activity.title)
+            .join(Activity, Activity.id == Recommendation.activity_id)
+            .where(Recommendation.resident_id == resident_id)
+            .order_by(Recommendation.rank)
+        )
+        return [(r, t) for r, t in self.session.execute(stmt).all()]
+
     def forget(self, resident_ids: Sequence[uuid.UUID]) -> int:
         """Delete these residents' stored recommendations."""
         n = 0
@@ -421,7 +432,7 @@ class RecsRepository:
         return [(r, a) for r, a in self.session.execute(stmt)]
 
     def stored(self, resident_id: uuid.UUID) -> Sequence[Recommendation]:
-        """Every stored row of a resident (tests and the data export), by rank."""
+        """Every stored row of a resident (tests), by rank."""
         stmt = select(Recommendation).where(Recommendation.resident_id == resident_id)
         return self.session.scalars(stmt.order_by(Recommendation.rank)).all()
 

@@ -1,4 +1,5 @@
-"""HTTP for the figures: JSON, CSV and XLSX of a region and a range of Beijing months."""
+"""HTTP for the figures (JSON, CSV and XLSX of a region and a range of Beijing months), the
+policy simulator, and a resident's recommendations (为您推荐: read, turn on or off)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.identity import StaffCaller
+from civicpoints.identity import ResidentCaller, StaffCaller
 from civicpoints.insights.export import XLSX, as_file
-from civicpoints.insights.schemas import MONTH_PATTERN, FiguresRead
+from civicpoints.insights.recs import RecsService
+from civicpoints.insights.schemas import (
+    MONTH_PATTERN,
+    FiguresRead,
+    RecommendationRead,
+    RecommendationsRead,
+    RecommendationsSet,
+)
 from civicpoints.insights.service import InsightsService, default_range, month_start
 from civicpoints.insights.simulator import Simulator
 from civicpoints.insights.simulator_schemas import SimulationCreate, SimulationRead
 from civicpoints.kit.clock import utcnow
-from civicpoints.kit.http import ReadSession
+from civicpoints.kit.http import DbSession, ReadSession
 
 router = APIRouter(tags=["insights 统计分析"])
 FILES: dict[int | str, dict[str, Any]] = {
@@ -92,3 +100,36 @@ def simulate(who: StaffCaller, db: ReadSession, body: SimulationCreate) -> Simul
     points issued, cost and liability in yuan (fen), residents at the cap and months of budget
     left, current vs proposed, and points by month (docs/insights.md)."""
     return Simulator(db).simulate(who, body, utcnow())
+
+
+@router.get("/me/recommendations", response_model=RecommendationsRead)
+def recommendations(who: ResidentCaller, db: DbSession) -> RecommendationsRead:
+    """Your recommended activities, as your home page shows them (ranked now if your list is
+    older than the night before; empty when you turned them off)."""
+    return _recommendations(RecsService(db), who.id)
+
+
+@router.put("/me/recommendations", response_model=RecommendationsRead)
+def set_recommendations(
+    body: RecommendationsSet, who: ResidentCaller, db: DbSession
+) -> RecommendationsRead:
+    """Turn your recommendations on (ranked now) or off (your stored list deleted now, never
+    computed again until you turn them back on)."""
+    recs = RecsService(db)
+    recs.turn(who.id, "1" if body.enabled else "0", utcnow())
+    return _recommendations(recs, who.id)
+
+
+def _recommendations(recs: RecsService, resident_id: uuid.UUID) -> RecommendationsRead:
+    items = [
+        RecommendationRead(
+            rank=s.rank,
+            activity_id=s.activity.id,
+            title=s.activity.title,
+            starts_at=s.activity.starts_at,
+            reason=s.reason.code,
+            reason_arg=s.reason.arg,
+        )
+        for s in recs.suggestions(resident_id, utcnow())
+    ]
+    return RecommendationsRead(enabled=recs.enabled(resident_id), items=items)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 MONTH_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 # A count of people: "<10" when under 10 (PIPL), "x" when hidden so that a "<10" cannot be
@@ -93,3 +93,31 @@ class FiguresRead(BaseModel):
     demographics: DemographicsRead
 
     model_config = {"populate_by_name": True}
+
+
+class RecommendationRead(BaseModel):
+    """One recommended activity (为您推荐) and why: a reason code and its argument — joined
+    (因为您参加过「arg」), often / age (a category), near (arg km), weekend, usual_time,
+    popular, upcoming."""
+
+    rank: int
+    activity_id: uuid.UUID
+    title: str
+    starts_at: datetime
+    reason: str
+    reason_arg: str
+
+
+class RecommendationsRead(BaseModel):
+    """The resident's recommendations: on unless turned off (PIPL), and the list."""
+
+    enabled: bool
+    items: list[RecommendationRead]
+
+
+class RecommendationsSet(BaseModel):
+    """Turn recommendations on (computed now) or off (the stored list deleted now)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool

@@ -7,7 +7,18 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Uuid, and_, delete, exists, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Uuid,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from civicpoints.access import Principal, Role, scope_clause
@@ -157,6 +168,37 @@ class SurveyRepository:
             SurveyResponse.survey_id == survey_id, SurveyResponse.resident_id == resident_id
         )
         return self.session.scalars(q).first()
+
+    def answers_of(
+        self, resident_id: uuid.UUID
+    ) -> list[tuple[SurveyResponse, Survey, SurveyQuestion, SurveyAnswer]]:
+        """Every answer the resident gave, with its response, survey and question (oldest
+        response first, questions in order)."""
+        q = (
+            select(SurveyResponse, Survey, SurveyQuestion, SurveyAnswer)
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+            .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+            .where(SurveyResponse.resident_id == resident_id)
+            .order_by(
+                SurveyResponse.submitted_at,
+                SurveyResponse.id,
+                SurveyQuestion.position,
+                SurveyAnswer.option,
+            )
+        )
+        return [(r, s, qu, a) for r, s, qu, a in self.session.execute(q).all()]
+
+    def erase_texts(self, resident_id: uuid.UUID) -> int:
+        """Blank the free text of every answer the resident gave (their choices stay, counted
+        under nobody's name); the answers blanked."""
+        mine = select(SurveyResponse.id).where(SurveyResponse.resident_id == resident_id)
+        stmt = (
+            update(SurveyAnswer)
+            .where(SurveyAnswer.response_id.in_(mine), SurveyAnswer.text.is_not(None))
+            .values(text=None)
+        )
+        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
     # -- results ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -252,6 +253,35 @@ class SurveyService:
     def waiting(self, resident_id: uuid.UUID, now: datetime) -> Sequence[Survey]:
         """Open surveys that target the resident and await their answer."""
         return self.repo.waiting(resident_id, now)
+
+    def export(self, resident_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The resident's responses with every answer, for their own copy of their data."""
+        out: dict[uuid.UUID, dict[str, Any]] = {}
+        for response, survey, question, answer in self.repo.answers_of(resident_id):
+            got = out.setdefault(
+                response.id,
+                {
+                    "survey_id": survey.id,
+                    "title": survey.title,
+                    "submitted_at": response.submitted_at,
+                    "answers": [],
+                },
+            )
+            label = question.options[answer.option] if question.kind in CHOICE_KINDS else None
+            got["answers"].append(
+                {
+                    "question": question.text,
+                    "kind": question.kind,
+                    "option": answer.option,
+                    "choice": label,
+                    "text": answer.text,
+                }
+            )
+        return list(out.values())
+
+    def erase(self, resident_id: uuid.UUID) -> int:
+        """The resident's free-text answers blanked (erasure); their choices stay, counted."""
+        return self.repo.erase_texts(resident_id)
 
     def for_resident(self, resident_id: uuid.UUID, survey_id: uuid.UUID) -> SurveyView:
         """A survey that targets the resident (else 404, as if it did not exist)."""

@@ -10,7 +10,7 @@ rolls the whole unit of work back: nothing is half done.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -70,3 +70,37 @@ class Guard(Generic[E]):
         """Run every check; the first to refuse raises."""
         for check in list(self._checks):
             check(session, event)
+
+
+Answer = Callable[[Session, Context, E], dict[str, Any]]
+
+
+class Gather(Generic[E]):
+    """A question a lower domain asks the domains above and collects the answers to: "what do
+    you hold about this?".
+
+    Privacy hands a resident everything held about them (PIPL), yet insights (their survey
+    answers, their recommendations) sits beside it, not below. The lower domain owns a
+    `Gather`; a domain above subscribes an answer giving named sections. Answers run in the
+    caller's transaction, in subscription order; two answers naming one section is a
+    programming error (raised, not merged)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._answers: list[Answer[E]] = []
+
+    def subscribe(self, answer: Answer[E]) -> Answer[E]:
+        """Add an answer once (re-importing a module does not add it twice)."""
+        if answer not in self._answers:
+            self._answers.append(answer)
+        return answer
+
+    def collect(self, session: Session, ctx: Context, event: E) -> dict[str, Any]:
+        """Every answer's sections, in one mapping."""
+        out: dict[str, Any] = {}
+        for answer in list(self._answers):
+            for name, section in answer(session, ctx, event).items():
+                if name in out:
+                    raise ValueError(f"{self.name}: section {name!r} answered twice")
+                out[name] = section
+        return out

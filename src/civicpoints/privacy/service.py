@@ -22,10 +22,14 @@ from civicpoints.identity import (
     ConsentWithdrawn,
     IdentityService,
     Resident,
+    ResidentDataAsked,
+    ResidentErased,
     consent_withdrawn,
     erase_personal_data,
     give_consent,
     may_process,
+    resident_data,
+    resident_erased,
     withdraw_consent,
 )
 from civicpoints.kit.clock import utcnow
@@ -72,6 +76,8 @@ class PrivacyService:
             "hazard_reports": rows(HazardService(self.session, self.ctx).mine(resident_id, ALL)),
             "audit_entries": rows(AuditService(self.session).about(resident_id)),
         }
+        # what the domains beside and above hold (insights: survey answers, recommendations)
+        data |= resident_data.collect(self.session, self.ctx, ResidentDataAsked(resident_id))
         return dict(to_jsonable_python(data))
 
     def export_seen(self, resident_id: uuid.UUID, facts: AuditFacts) -> dict[str, Any]:
@@ -183,6 +189,7 @@ class PrivacyService:
         erase_activity_data(self.session, self.ctx.settings.uploads_dir, resident.id)
         erase_rewards_data(self.session, resident.id)
         erase_hazard_data(self.session, self.ctx.settings.uploads_dir, resident.id)
+        resident_erased.emit(self.session, self.ctx, ResidentErased(resident.id))
         request.status, request.done_at, request.done_by = DeletionStatus.DONE, now, actor
         self.session.flush()
         return request
