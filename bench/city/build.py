@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from bench.city import people, stamp
 from bench.city.plan import Plan, build_plan, write_activities
+from bench.city.sequence import sequence_all
 from bench.city.year import Head, Job, Stats, Year
 from bench.common import CACHE, PII_KEY
 from civicpoints.identity import hash_password
@@ -25,8 +26,6 @@ from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.migrate import upgrade
 from civicpoints.kit.settings import Settings
-from civicpoints.ledger import log_signer
-from civicpoints.ledger.tasks import sequence_once
 from civicpoints.scoring import rules
 from civicpoints.scoring.repository import ScoringRepository
 from civicpoints.scoring.schemas import rule_set_from_dict
@@ -140,16 +139,11 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         entries = stats.by_table.get("ledger_entry", 0)
         ticker.start("sequencer", entries)
-        signer = log_signer(settings)
-        passes = 0
-        while True:
-            report = sequence_once(sessions, signer, settings.ledger_origin)
-            grown = sum(report.appended.values())
-            if not grown:
-                break
-            passes += 1
-            ticker.advance("sequencer", grown, grown)
-        phases["sequencer"] = _rate(started, entries) | {"passes": passes}
+        done = sequence_all(
+            url, opts.db, sessions, opts.buckets, opts.workers,
+            lambda n: ticker.advance("sequencer", n, n),
+        )  # fmt: skip
+        phases["sequencer"] = _rate(started, entries) | done
     if opts.rollup:
         started = time.perf_counter()
         ticker.start("insights rebuild", 1)
