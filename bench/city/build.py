@@ -35,9 +35,10 @@ DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # with `drop_indexes` (the default; --keep-indexes keeps them), which also turns the workers'
 # foreign-key checks off (primary keys and unique constraints stay: the data's invariants).
 SECONDARY = (
-    "ix_identity_resident_community_id", "ix_activity_participation_recheck_at",
-    "ix_activity_participation_resident_id", "ix_activity_participation_status",
-    "ix_hours_entry_recorded", "ix_hours_entry_resident_id", "ix_scoring_award_resident_id",
+    "ix_identity_resident_community_id", "ix_identity_resident_created_at",
+    "ix_activity_participation_recheck_at", "ix_activity_participation_resident_id",
+    "ix_activity_participation_status", "ix_hours_entry_recorded", "ix_hours_entry_resident_id",
+    "ix_scoring_award_resident_id",
     "ix_scoring_award_team_id", "ix_ledger_transfer_recorded", "ix_ledger_entry_id",
     "ix_ledger_lot_account", "ix_ledger_lot_expiry", "ix_ledger_log_queue_order",
 )  # fmt: skip

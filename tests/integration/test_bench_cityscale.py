@@ -61,15 +61,17 @@ def test_a_day_rolled_up_equals_the_raw_rows_and_the_ledger_verifies(
         assert done["rows"]["hours"] >= day["participations"]
         check = rollup_check(sessions)
         assert check["months"] >= 12 and check["differences"] == 0, check
-        # One community's issued points in the newest month, off by 7 (the generated city
-        # also has the year before: an arbitrary row may lie outside the 13 months checked).
+        # The city's issued points in the newest month, off by 7 (the generated city also
+        # has the year before: an arbitrary row may lie outside the 13 months checked); the
+        # city's own row, which its figures are read from (insights_region_figure).
         with transaction(sessions) as s:
             s.execute(
                 text(
-                    "UPDATE insights_figure SET value = value + 7 WHERE (community_id, month, "
-                    "figure, key) = (SELECT community_id, month, figure, key FROM "
-                    "insights_figure WHERE figure = 'points' AND key = 'issued' "
-                    "ORDER BY month DESC, community_id LIMIT 1)"
+                    "UPDATE insights_region_figure SET value = value + 7 WHERE (region_id, "
+                    "month, figure, key) = (SELECT r.region_id, r.month, r.figure, r.key FROM "
+                    "insights_region_figure r JOIN region g ON g.id = r.region_id WHERE "
+                    "g.parent_id IS NULL AND r.figure = 'points' AND r.key = 'issued' "
+                    "ORDER BY r.month DESC LIMIT 1)"
                 )
             )
         off = rollup_check(sessions)

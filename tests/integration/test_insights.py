@@ -22,7 +22,7 @@ from civicpoints.hours import HoursService
 from civicpoints.identity.models import Resident
 from civicpoints.insights import InsightsService, Rollup
 from civicpoints.insights.errors import RegionUnknown
-from civicpoints.insights.models import Figure, Member, PeopleCell
+from civicpoints.insights.models import Figure, Member, PeopleCell, RegionFigure
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.db import transaction
@@ -80,9 +80,10 @@ def run(sessions: sessionmaker[Session]) -> dict[str, int]:
 
 def tables(
     sessions: sessionmaker[Session],
-) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int]]:
-    """The rollup's non-zero figures, memberships and people aggregate cells (a cell that
-    comes to zero is deleted, so the aggregate's zeros count as a difference)."""
+) -> tuple[dict[Any, int], dict[Any, int], dict[Any, int], dict[Any, int]]:
+    """The rollup's non-zero figures, memberships, people aggregate cells (a cell that
+    comes to zero is deleted, so the aggregate's zeros count as a difference) and non-zero
+    figures of cities, districts and streets."""
     with transaction(sessions) as s:
         figures = {
             (f.community_id, f.month, f.figure, f.key): f.value
@@ -96,7 +97,12 @@ def tables(
             (p.region_id, p.month, p.prev, p.is_first, p.band, p.band_change, p.sex): p.n
             for p in s.scalars(select(PeopleCell))
         }
-    return figures, members, people
+        regions = {
+            (r.region_id, r.month, r.figure, r.key): r.value
+            for r in s.scalars(select(RegionFigure))
+            if r.value
+        }
+    return figures, members, people, regions
 
 
 def figures(sessions: sessionmaker[Session], city: City, region: Any = None) -> dict[str, Any]:
@@ -228,7 +234,7 @@ def test_the_job_twice_in_a_row_counts_nothing_twice(
     approve(sessions, ctx, staff("reviewer"), records[:12])
     first = run(sessions)
     before = tables(sessions)
-    assert run(sessions) == {"ledger": 0, "hours": 0, "fraud": 0}
+    assert run(sessions) == {"ledger": 0, "hours": 0, "fraud": 0, "residents": 0}
     assert tables(sessions) == before and first["hours"] == 12
     with transaction(sessions) as s:  # `civicpoints insights population 001 200`
         InsightsService(s).set_population(city.streets[0].code, 200, utcnow())
@@ -356,7 +362,9 @@ def test_runs_remember_only_the_rows_inside_the_next_overlap(
     with transaction(sessions) as s:
         first = Rollup(s).rebuild(utcnow())
         remembered = s.scalar(select(func.count()).select_from(Seen))
-    assert first["hours"] == 20 and remembered == first["ledger"] + first["hours"]
+    registered = first["residents"]  # registered a moment ago: the clean-up's 50 and more
+    assert registered >= 50
+    assert first["hours"] == 20 and remembered == first["ledger"] + first["hours"] + registered
     rolled = tables(sessions)
     approve(sessions, ctx, staff("reviewer"), records[20:])
     with transaction(sessions) as s:
@@ -365,12 +373,12 @@ def test_runs_remember_only_the_rows_inside_the_next_overlap(
     # The 30 new rows are counted once; the 20 before are looked up, not counted again.
     assert (
         counted["hours"] == 30
-        and remembered == first["ledger"] + first["hours"] + 30 + counted["ledger"]
+        and remembered == first["ledger"] + first["hours"] + registered + 30 + counted["ledger"]
     )
     assert tables(sessions) != rolled
     with transaction(sessions) as s:
         again = Rollup(s).run(utcnow())
-    assert again == {"ledger": 0, "hours": 0, "fraud": 0}
+    assert again == {"ledger": 0, "hours": 0, "fraud": 0, "residents": 0}
     incremental = tables(sessions)
     with transaction(sessions) as s:
         Rollup(s).rebuild(utcnow())

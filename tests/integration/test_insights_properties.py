@@ -1,8 +1,9 @@
 """Property: whatever events arrive between runs (service recorded and paid, clawed back,
 restored, points expiring; served in this month or earlier ones), the figures with the live
 delta, the figures after a run, and the tables after a run all equal a full rebuild — for the
-city, for each resident's district and street; and the people aggregate of the city and the
-districts says what counting the memberships themselves says."""
+city, for each resident's district and street; the people aggregate of the city and the
+districts says what counting the memberships themselves says, and the figures of the city,
+the districts and the street (their own rows) what summing their communities' rows says."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from civicpoints.cli.city import City
 from civicpoints.hours import HoursService
 from civicpoints.identity.models import Resident
 from civicpoints.insights import InsightsService, Rollup
+from civicpoints.insights.models import Figure
 from civicpoints.insights.repository import InsightsRepository
 from civicpoints.insights.service import month_end
+from civicpoints.insights.tally import CUMULATIVE
 from civicpoints.kit.clock import local_date, start_of_local_day, utcnow
 from civicpoints.kit.db import transaction
 from civicpoints.kit.months import key_of, recent_months
@@ -82,15 +86,40 @@ def counted_both_ways(s: Session, region: Region) -> None:
     assert +people.cells == +Counter(repo.cells(region, months[0], months[-1], [], on))
 
 
+def summed_both_ways(s: Session, region: Region) -> None:
+    """After a run (no live delta): a region's figures and its sums up to the last month
+    equal the sums of its communities' rows (the city-wide id's too, at the root: what the
+    figures of every region were summed from before `insights_region_figure`), and the
+    residents registered equal the count of the region's residents."""
+    first, last = key_of(FIRST), key_of(THIS)
+    inside = InsightsService(s).inside(region)
+    months: Counter[tuple[str, str, str]] = Counter()
+    upto: Counter[tuple[str, str]] = Counter()
+    for f in s.scalars(select(Figure).where(Figure.community_id.in_(inside))):
+        if first <= f.month <= last:
+            months[(f.month, f.figure, f.key)] += f.value
+        if f.figure in CUMULATIVE and f.month <= last:
+            upto[(f.figure, f.key)] += f.value
+    repo = InsightsRepository(s)
+    nonzero = lambda c: {k: v for k, v in c.items() if v}  # noqa: E731
+    assert nonzero(repo.figures(region, first, last)) == nonzero(months)
+    assert nonzero(repo.upto(region, last)) == nonzero(upto)
+    residents = select(func.count()).where(Resident.community_id.in_(inside))
+    assert upto[("registered", "residents")] == s.scalar(residents)
+
+
 def raw(sessions: sessionmaker[Session], regions: list[Region]) -> list[Any]:
     """Each region's people (unsuppressed: three residents are under 10) for last month and
-    this one, with the live delta."""
+    this one, and its residents registered, with the live delta."""
     months, out = [key_of(FIRST), key_of(THIS)], []
     with transaction(sessions) as s:
         service, delta = InsightsService(s), Rollup(s).live(utcnow())
         for region in regions:
-            p = service.people(region, months, delta, service.inside(region), month_end(THIS))
-            out.append((+p.participants, +p.new, +p.cells))
+            inside = service.inside(region)
+            p = service.people(region, months, delta, inside, month_end(THIS))
+            sums = service._sums(region, months, delta, inside)
+            registered = sums[("upto", "registered", "residents")]
+            out.append((+p.participants, +p.new, +p.cells, registered))
     return out
 
 
@@ -133,6 +162,8 @@ def test_any_events_between_runs_equal_a_rebuild(
     with transaction(sessions) as s:
         for region in regions[:3]:  # the city and the two districts
             counted_both_ways(s, region)
+        for region in regions:
+            summed_both_ways(s, region)
     with transaction(sessions) as s:
         Rollup(s).rebuild(utcnow())
     assert tables(sessions) == incremental

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from civicpoints.insights.tally import CITY
 from civicpoints.kit.db import Base, created_at_column
 
-__all__ = ["CITY", "Figure", "Member", "PeopleCell", "Population", "Seen", "Watermark"]
+__all__ = [
+    "CITY",
+    "Figure",
+    "Member",
+    "PeopleCell",
+    "Population",
+    "RegionFigure",
+    "Seen",
+    "Watermark",
+]
 
 
 class Figure(Base):
@@ -23,6 +32,20 @@ class Figure(Base):
 
     community_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 'YYYY-MM', Beijing
+    figure: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RegionFigure(Base):
+    """One additive figure of a city, district or street in one month: the sum of its
+    communities' `insights_figure` rows (the city-wide id's too, at the root), kept by the
+    rollup with them (docs/insights.md, "Figures at city scale")."""
+
+    __tablename__ = "insights_region_figure"
+
+    region_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
     figure: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,6 +1,7 @@
 """The incremental rollup: each source's rows recorded since its watermark (less an overlap,
 for transactions that commit late), each counted once (`insights_seen`), added to the
-figures; and the live delta, the same sums of the rows not counted yet (docs/insights.md)."""
+figures of their communities and of the regions above them; and the live delta, the same
+sums of the rows not counted yet (docs/insights.md)."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from civicpoints.insights.tally import (
     CITY,
     Increments,
     MemberKey,
+    lifted,
     of_cases,
     of_flows,
     of_hours,
+    of_registrations,
     owner_resident,
 )
 from civicpoints.ledger import flows_recorded
 
-SOURCES = ("ledger", "hours", "fraud")
+SOURCES = ("ledger", "hours", "fraud", "residents")
 # A row is recorded (its time taken) before its transaction commits: rows of transactions
 # shorter than this are read by the run after the one they missed.
 OVERLAP = timedelta(minutes=10)
@@ -35,6 +38,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 PAGE = 2000
 FLUSH = 20_000  # aggregate cells held in memory by the rebuild before they are written
 Reader = Callable[[datetime, datetime, tuple[datetime, uuid.UUID] | None, int], Sequence[Any]]
+Regions = dict[uuid.UUID, tuple[uuid.UUID, ...]]  # a region's aggregated regions (`above`)
 
 
 @dataclass
@@ -59,6 +63,8 @@ class Rollup:
             return lambda a, b, after, n: flows_recorded(s, a, b, after, n)
         if source == "hours":
             return lambda a, b, after, n: hours_recorded(s, a, b, after, n)
+        if source == "residents":
+            return self.repo.residents_recorded
         return self.repo.cases_recorded
 
     def _pages(self, source: str, since: datetime, until: datetime) -> Iterator[Sequence[Any]]:
@@ -74,6 +80,8 @@ class Rollup:
     def increments(self, source: str, rows: Sequence[Any]) -> Increments:
         """What rows of a source add to the figures."""
         repo = self.repo
+        if source == "residents":
+            return of_registrations(rows)
         if source == "ledger":
             owners = (owner_resident(r.owner) for r in rows)
             return of_flows(rows, repo.communities_of(r for r in owners if r))
@@ -83,13 +91,21 @@ class Rollup:
             return of_hours(rows, residents, channels)
         return of_cases(rows, residents)
 
-    def regions_of(self) -> dict[uuid.UUID, tuple[uuid.UUID, ...]]:
+    def regions_of(self) -> Regions:
         """Every region's (and the city-wide id's) aggregated regions."""
         return above(self.repo.regions(), CITY)
 
-    def _people(
-        self, members: Mapping[MemberKey, int], regions: Mapping[uuid.UUID, Sequence[uuid.UUID]]
-    ) -> None:
+    def _cover(self, regions: Regions, found: Increments) -> Regions:
+        """`regions`, read again if the increments name a region they lack (a community
+        created since the run read them: its rows would be lifted nowhere, and its people
+        counted in no aggregate); an id that is no region lies in none."""
+        named = {c for c, *_ in found.figures} | {c for c, _, _ in found.members}
+        if named <= regions.keys():
+            return regions
+        fresh = self.regions_of()
+        return fresh | {c: () for c in named - fresh.keys()}
+
+    def _people(self, members: Mapping[MemberKey, int], regions: Regions) -> None:
         """Move the people aggregate by what the membership increments change: the touched
         residents' rows before and after, through the same `contribution`."""
         residents = {r for _, _, r in members}
@@ -106,14 +122,13 @@ class Rollup:
         only rows inside the next run's overlap (`now − OVERLAP` on) need recording there: a
         rebuild of a year no longer writes and deletes a row per source row."""
         self.repo.lock()
-        return self._run(now, self.regions_of())
+        return self._run(now, people=True)
 
-    def _run(
-        self, now: datetime, regions: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None
-    ) -> dict[str, int]:
-        """The run; the people aggregate is kept up with the memberships unless `regions` is
-        None (the rebuild computes it once at the end)."""
-        counted = {}
+    def _run(self, now: datetime, people: bool) -> dict[str, int]:
+        """The run: communities' figures and the regions' above them (`lifted`); the people
+        aggregate is kept up with the memberships if `people` (the rebuild computes it once
+        at the end)."""
+        counted, regions = {}, self.regions_of()
         for source in SOURCES:
             mark = self.repo.watermark(source)
             since = mark.upto - OVERLAP if mark else EPOCH
@@ -127,9 +142,11 @@ class Rollup:
                     source, [(r.id, r.recorded_at) for r in rows if r.recorded_at >= keep_from]
                 )
                 found = self.increments(source, rows)
-                if regions is not None and found.members:
+                regions = self._cover(regions, found)
+                if people and found.members:
                     self._people(found.members, regions)
                 self.repo.add_figures(found.figures)
+                self.repo.add_region_figures(lifted(found.figures, regions))
                 self.repo.add_members(found.members)
                 n += len(rows)
             self.repo.set_watermark(source, now)
@@ -142,7 +159,7 @@ class Rollup:
         from every membership row."""
         self.repo.lock()
         self.repo.clear()
-        counted = self._run(now, None)
+        counted = self._run(now, people=False)
         self.rebuild_people()
         return counted
 

@@ -33,10 +33,10 @@ from civicpoints.insights.schemas import (
     Shown,
     TotalsRead,
 )
-from civicpoints.insights.tally import CITY, outstanding
+from civicpoints.insights.tally import CITY, CUMULATIVE, outstanding
 from civicpoints.kit.clock import add_months, local_date
 from civicpoints.kit.errors import Forbidden
-from civicpoints.kit.months import bounds, key_of
+from civicpoints.kit.months import key_of
 from civicpoints.regions import Region, RegionService
 from civicpoints.rewards import CatalogService
 
@@ -114,36 +114,36 @@ class InsightsService:
     def figures(self, region: Region, first: date, last: date, now: datetime) -> FiguresRead:
         """The region's figures for months first..last (Beijing), as of `now`."""
         months = [key_of(m) for m in months_of(first, last)]
-        end = min(now, bounds(months_of(last, last)[0])[1])
         inside = self.inside(region)
         delta = Rollup(self.session).live(now)
         sums = self._sums(region, months, delta, inside)
         people = self.people(region, months, delta, inside, month_end(months_of(last, last)[0]))
-        return self._assemble(region, months, sums, people, delta, end, now)
+        return self._assemble(region, months, sums, people, delta, now)
 
     def inside(self, region: Region) -> set[uuid.UUID]:
         """The ids of the region and every region below it (and the city-wide id at the root)."""
-        ids = {r.id for r in self.regions.tree() if r.path.startswith(region.path)}
+        ids = self.repo.subtree(region)
         return ids | {CITY} if region.parent_id is None else ids
 
     def _sums(
         self, region: Region, months: list[str], delta: Delta, inside: set[uuid.UUID]
     ) -> Counter[tuple[str, str, str]]:
-        """Figures by (month, figure, key); the key ('upto', 'points', flow) holds each flow
-        up to the last month (for what is outstanding)."""
+        """Figures by (month, figure, key); the keys ('upto', figure, key) hold each points
+        flow and the residents registered up to the last month (what is outstanding, the
+        registered residents)."""
         sums: Counter[tuple[str, str, str]] = Counter(
             self.repo.figures(region, months[0], months[-1])
         )
-        upto = Counter(self.repo.points_upto(region, months[-1]))
+        upto = Counter(self.repo.upto(region, months[-1]))
         for (c, m, f, k), v in delta.increments.figures.items():
             if c not in inside:
                 continue
             if months[0] <= m <= months[-1]:
                 sums[(m, f, k)] += v
-            if f == "points" and m <= months[-1]:
-                upto[k] += v
-        for k, v in upto.items():
-            sums[("upto", "points", k)] = v
+            if f in CUMULATIVE and m <= months[-1]:
+                upto[(f, k)] += v
+        for (f, k), v in upto.items():
+            sums[("upto", f, k)] = v
         return sums
 
     def people(
@@ -180,7 +180,6 @@ class InsightsService:
         sums: Counter[tuple[str, str, str]],
         people: People,
         delta: Delta,
-        end: datetime,
         now: datetime,
     ) -> FiguresRead:
         rows = [self._month(m, sums, people) for m in months]
@@ -201,7 +200,7 @@ class InsightsService:
             live_rows=delta.rows,
             suppressed_below=THRESHOLD,
             months=rows,
-            totals=self._totals(region, total, sums, demo.total, end, now),
+            totals=self._totals(region, total, sums, demo.total, now),
             demographics=demo,
         )
 
@@ -246,15 +245,15 @@ class InsightsService:
         total: Counter[tuple[str, str]],
         sums: Counter[tuple[str, str, str]],
         participants: Shown,
-        end: datetime,
         now: datetime,
     ) -> TotalsRead:
         def part(figure: str) -> dict[str, int]:
             return {k: v for (f, k), v in total.items() if f == figure}
 
         points = self._points(part("points"))
-        held = outstanding({k: v for (m, f, k), v in sums.items() if m == "upto"})
-        registered = self.repo.registered(region, end)
+        held = outstanding({k: v for (m, f, k), v in sums.items() if (m, f) == ("upto", "points")})
+        # Registered before the end of the range (or now): Beijing months up to the last.
+        registered = sums[("upto", "registered", "residents")]
         population = self.repo.population(region.id)
         fen = held * CatalogService(self.session).fen_per_point(now)
         shown_registered = _one(registered)

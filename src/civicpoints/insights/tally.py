@@ -3,14 +3,15 @@
 Every source row is immutable and counted once, so the rollup is a sum of increments: the
 ledger's transfers (points, by the Beijing month they occurred), the hours register's entries
 and corrections (hours, participations and participants, by the month served) and the fraud
-cases (by the month decided). A clawback is its own row: it subtracts what the entry added
-(docs/insights.md)."""
+cases (by the month decided) and the residents' registrations (by the month registered). A
+clawback is its own row: it subtracts what the entry added. A community's figures add the same
+to every city, district and street above it (`lifted`; docs/insights.md)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,6 +23,9 @@ from civicpoints.ledger import FlowRow
 CITY = uuid.UUID(int=0)
 FigureKey = tuple[uuid.UUID, str, str, str]  # community, month, figure, key
 MemberKey = tuple[uuid.UUID, str, uuid.UUID]  # community, month, resident
+# Figures the dashboard also sums over every month up to the range's last (what is
+# outstanding, the residents registered by then).
+CUMULATIVE = ("points", "registered")
 # What each entry kind of the hours register adds to participations (and clawbacks).
 SIGN = {"entry": 1, "correct": -1, "restore": 1}
 
@@ -34,6 +38,15 @@ class CaseRow:
     recorded_at: datetime
     resident_id: uuid.UUID
     kind: str
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    """A resident as registered: when, and the community they belong to now."""
+
+    id: uuid.UUID
+    recorded_at: datetime
+    community_id: uuid.UUID
 
 
 @dataclass
@@ -119,6 +132,26 @@ def of_cases(rows: Iterable[CaseRow], residents: Mapping[uuid.UUID, uuid.UUID]) 
     for r in rows:
         at = (residents.get(r.resident_id, CITY), month_key(r.recorded_at))
         out.figures[(*at, "fraud", r.kind)] += 1
+    return out
+
+
+def of_registrations(rows: Iterable[RegistrationRow]) -> Increments:
+    """Residents registered, per community and Beijing month registered."""
+    out = Increments()
+    for r in rows:
+        out.figures[(r.community_id, month_key(r.recorded_at), "registered", "residents")] += 1
+    return out
+
+
+def lifted(
+    figures: Mapping[FigureKey, int], regions_of: Mapping[uuid.UUID, Sequence[uuid.UUID]]
+) -> Counter[FigureKey]:
+    """What communities' figures add to the aggregated regions they lie in (`regions_of`,
+    `people.above`: a community's city, district and street; the city-wide id's root)."""
+    out: Counter[FigureKey] = Counter()
+    for (c, m, f, k), v in figures.items():
+        for region in regions_of.get(c, ()):
+            out[(region, m, f, k)] += v
     return out
 
 
