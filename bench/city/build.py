@@ -1,34 +1,27 @@
 """The phases of a city-year build, each timed: setup (migrations, the demo city, generated
 regions, the ledger's buckets, the city's rule set, catalog and population), activities,
-residents and their year (worker processes, COPY), the system accounts' heads, the catalog's
-stock and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
+residents and their year (worker processes, COPY), the community pools and their low-income
+recipients (the same workers, each on its own buckets), the system accounts' heads, the
+catalog's stock and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import psycopg
 from sqlalchemy import text
 
 from bench.city import people, stamp
-from bench.city.plan import Plan, build_plan, write_activities
+from bench.city.plan import build_plan, write_activities
 from bench.city.sequence import sequence_all
-from bench.city.year import Head, Job, Stats, Year
-from bench.common import CACHE, PII_KEY
-from civicpoints.identity import hash_password
+from bench.city.workers import SystemHeads, Ticker, run_workers, settings_for
 from civicpoints.insights.tasks import rebuild
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.kit.migrate import upgrade
-from civicpoints.kit.settings import Settings
-from civicpoints.scoring import rules
-from civicpoints.scoring.repository import ScoringRepository
-from civicpoints.scoring.schemas import rule_set_from_dict
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # Secondary indexes of the bulk-loaded tables, dropped before the load and rebuilt after it
@@ -42,13 +35,6 @@ SECONDARY = (
     "ix_scoring_award_team_id", "ix_ledger_transfer_recorded", "ix_ledger_entry_id",
     "ix_ledger_lot_account", "ix_ledger_lot_expiry", "ix_ledger_log_queue_order",
 )  # fmt: skip
-
-
-class Ticker(Protocol):
-    """Where progress goes (a rich bar, or nothing in tests)."""
-
-    def start(self, phase: str, total: int) -> None: ...
-    def advance(self, phase: str, n: int, rows: int = 0) -> None: ...
 
 
 class Quiet:
@@ -74,18 +60,6 @@ class Options:
     drop_indexes: bool = True
     sequence: bool = True
     rollup: bool = True
-
-
-def settings_for(url: str, db: str) -> Settings:
-    """The app's settings for the generated city: its database, the bench PII key, a var dir
-    under bench/.cache holding the log's signing key."""
-    return Settings(
-        var_dir=CACHE / f"{db}-var",
-        database_url=url,
-        pii_key=PII_KEY,
-        sequencer_interval_s=0,
-        scheduler_enabled=False,
-    )
 
 
 def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
@@ -120,11 +94,14 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
                 conn.execute(f"DROP INDEX {ix}")
 
     started = time.perf_counter()
-    stats, heads = run_workers(url, plan, opts, ticker)
-    phases["residents_year"] = _rate(started, stats.rows) | {
-        "rows": dict(stats.by_table),
-        "worker_generate_s": stats.generate_s,  # summed over the workers
+    stats, heads, (first_rows, first_s) = run_workers(url, plan, opts, ticker)
+    phases["residents_year"] = {"seconds": first_s, "rows_per_s": round(first_rows / first_s)}
+    phases["pools"] = _rate(started + first_s, stats.rows - first_rows)
+    phases["residents_year"] |= {
+        "rows": dict(stats.by_table),  # every stage's
+        "worker_generate_s": stats.generate_s,  # summed over the workers and stages
         "worker_copy_s": stats.copy_s,
+        "worker_cpu_s": stats.cpu_s,  # both workers' processes, all stages, COPY's client side
     }
 
     started = time.perf_counter()
@@ -188,6 +165,16 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
             "redemptions": stats.redemptions,
             "points_held_in_unused_vouchers": stats.held,
             "points_expired": stats.expired,
+            "points_donated": stats.donated,
+            "donations": stats.donations,
+            "donated_share": round(100 * stats.donated / max(stats.points, 1), 2),
+            "low_income_residents": stats.low_income,
+            "points_allocated": stats.allocated,
+            "allocations": stats.allocations,
+            "flagged_records": stats.flagged,  # both years
+            "fraud_cases": {"rejection": stats.rejected, "clawback": stats.clawed_back},
+            "points_clawed_back": stats.points_clawed,
+            "points_owed_today": stats.owed,
             "population": plan.population,
             "before": {
                 "participants": stats.participants_before,
@@ -203,93 +190,6 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
 def _rate(started: float, rows: int) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "rows_per_s": round(rows / max(seconds, 1e-6))}
-
-
-def load_versions(url: str) -> list[rules.Version]:
-    """The stored rule sets as the pure module's versions (as ScoringService loads them)."""
-    engine = make_engine(url)
-    with transaction(make_session_factory(engine)) as s:
-        rows = ScoringRepository(s).rule_sets()
-        found = [
-            rules.Version(r.id, r.region_id, r.effective_from, rule_set_from_dict(r.rules))
-            for r in rows
-        ]
-    engine.dispose()
-    return found
-
-
-def worker_main(job: Job, q: Any, out: Any) -> None:
-    """A spawned worker: its buckets' residents and their year; sends back stats and heads."""
-    settings = settings_for(job.url, "worker")
-    year = Year(job, build_context(settings).cipher, load_versions(job.url))
-    with psycopg.connect(job.url) as conn:
-        conn.execute("SET synchronous_commit = off")  # a bulk load: one commit per community
-        if job.no_fk_checks:
-            conn.execute("SET session_replication_role = replica")
-        conn.commit()
-        stats = year.run(conn, lambda n, rows: q.put((n, rows)))
-    heads = {key: (str(i), asdict(h)) for key, (i, h) in year.books.system.items()}
-    out.put((job.worker, asdict(stats), heads))
-
-
-SystemHeads = dict[tuple[int, str], tuple[str, Head]]
-
-
-def run_workers(url: str, plan: Plan, opts: Options, ticker: Ticker) -> tuple[Stats, SystemHeads]:
-    """Run the workers (spawned processes) and merge what they wrote."""
-    workers = opts.workers
-    ticker.start("residents + year", opts.residents)
-    password_hash = hash_password(people.DEMO_RESIDENT_PASSWORD)
-    spawn = mp.get_context("spawn")
-    q, out = spawn.Queue(), spawn.Queue()
-    procs = [
-        spawn.Process(
-            target=worker_main,
-            args=(
-                Job(url, PII_KEY, w, workers, plan, password_hash, no_fk_checks=opts.drop_indexes),
-                q,
-                out,
-            ),
-        )
-        for w in range(workers)
-    ]
-    for proc in procs:
-        proc.start()
-    results: list[Any] = []
-    while len(results) < workers:
-        _forward(q, ticker)
-        try:
-            results.append(out.get(timeout=0.2))
-        except queue.Empty:
-            if any(p.exitcode not in (None, 0) for p in procs):
-                raise RuntimeError("a generator worker failed (its traceback is above)") from None
-    for proc in procs:
-        proc.join()
-    _forward(q, ticker)
-    total, heads = Stats(), {}
-    for _, stats, worker_heads in results:
-        for key, value in stats.items():
-            if isinstance(value, dict):  # rows by table, units by item
-                mine = getattr(total, key)
-                for k, n in value.items():
-                    mine[k] = mine.get(k, 0) + n
-            elif key == "max_month":
-                total.max_month = max(total.max_month, value)
-            elif key.endswith("_s"):
-                setattr(total, key, round(getattr(total, key) + value, 1))
-            else:
-                setattr(total, key, getattr(total, key) + value)
-        heads.update({k: (i, Head(**h)) for k, (i, h) in worker_heads.items()})
-    return total, heads
-
-
-def _forward(q: Any, ticker: Ticker) -> None:
-    while True:
-        try:
-            n, rows = q.get_nowait()
-        except queue.Empty:
-            return
-        ticker.advance("residents + year", n, rows)
 
 
 def save_system_heads(sessions: Any, heads: SystemHeads) -> None:
@@ -338,4 +238,4 @@ def recreate_indexes(url: str) -> None:
     engine.dispose()
 
 
-__all__ = ["DEFAULT_SERVER", "Options", "Path", "build"]
+__all__ = ["DEFAULT_SERVER", "Options", "Path", "build", "settings_for"]

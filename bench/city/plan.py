@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 
 from bench.city.policy import store_city_rules, store_population
 from bench.city.shelf import Shelf, build_shelf
-from civicpoints.cli.city import build_city
+from civicpoints.access import Role
+from civicpoints.cli.city import City, build_city
+from civicpoints.community import DonationSettingService
+from civicpoints.fraud import PolicyService, PolicySettings
+from civicpoints.identity import IdentityService
 from civicpoints.kit.clock import BUSINESS_TZ, local_date, utcnow
 from civicpoints.kit.context import Context
 from civicpoints.kit.ids import new_id
@@ -63,6 +67,7 @@ class CommunityPlan:
     district_code: str
     ancestry: list[uuid.UUID]
     committee_id: uuid.UUID
+    civil_id: uuid.UUID  # its 民政专干 (civil-affairs staff: low-income status, the pool)
     residents: int
     first_ordinal: int
     lat: float
@@ -81,6 +86,9 @@ class Plan:
     year_end: datetime  # first instant of today's month: the year is [year_start, year_end)
     organizer_id: uuid.UUID
     reviewer_id: uuid.UUID
+    auditor_id: uuid.UUID  # the city's auditor, who takes back records found false
+    donation_limit: int  # points a resident may give a month (the settings in force)
+    risk_policy: PolicySettings  # the fraud policy in force city-wide
     communities: list[CommunityPlan] = field(default_factory=list)
     shelf: list[Shelf] = field(default_factory=list)  # the voucher items of the catalog
     population: int = 0
@@ -151,6 +159,7 @@ def build_plan(
     first = year_months(today)[0]
     year_start = datetime.combine(first, time(0), BUSINESS_TZ)
     store_city_rules(session, city.city, city.staff["admin"].id, first)
+    donations = DonationSettingService(session).in_force(city.city.id, today)
     plan = Plan(
         buckets=buckets,
         today=today,
@@ -158,12 +167,16 @@ def build_plan(
         year_end=datetime.combine(today.replace(day=1), time(0), BUSINESS_TZ),
         organizer_id=city.staff["organizer"].id,
         reviewer_id=city.staff["reviewer"].id,
+        auditor_id=city.staff["auditor"].id,
+        donation_limit=donations.monthly_donation_limit,
+        risk_policy=PolicyService(session).in_force([city.city.id], today)[1],
     )
     # The catalog is older than the year before, and open well after today.
     until = datetime.combine(add_months(today, 12), time(0), BUSINESS_TZ)
     plan.shelf = build_shelf(session, city, plan.prior_start, until, residents, workers)
     rng = random.Random(11)
     ordinal = 0
+    civil = civil_staff(session, ctx, city, communities)
     for i, (community, committee) in enumerate(zip(communities, committees, strict=True)):
         n = min(PER_COMMUNITY, residents - ordinal)
         ancestry = [r.id for r in regions.ancestry(community)]
@@ -171,11 +184,35 @@ def build_plan(
         lon = HANGZHOU[1] + rng.uniform(-0.4, 0.4)
         code = community.code[:6]
         plan.communities.append(
-            CommunityPlan(i, community.id, code, ancestry, committee.id, n, ordinal, lat, lon)
+            CommunityPlan(
+                i, community.id, code, ancestry, committee.id, civil[i], n, ordinal, lat, lon
+            )
         )
         ordinal += n
     plan.population = store_population(session, {c.id: c.residents for c in plan.communities})
     return plan
+
+
+def civil_staff(
+    session: Session, ctx: Context, city: City, communities: list[Any]
+) -> list[uuid.UUID]:
+    """Each community's 民政专干: the demo's where it has one, else one added as the demo adds
+    staff (`IdentityService.add_staff`, the demo's password hash; a civil-affairs grant on the
+    community)."""
+    demo = {city.communities[0].id: "civil", city.communities[1].id: "civil_other"}
+    identity, out = IdentityService(session, ctx), []
+    digest = city.staff["civil"].password_hash
+    for community in communities:
+        if community.id in demo:
+            out.append(city.staff[demo[community.id]].id)
+            continue
+        member = identity.add_staff(
+            f"mz{community.code}", f"{community.name}民政专干", None, password_hash=digest
+        )
+        identity.grant(member, Role.CIVIL_AFFAIRS, region_id=community.id)
+        out.append(member.id)
+    session.flush()
+    return out
 
 
 def _issuance_accounts(session: Session, buckets: int) -> None:

@@ -1,20 +1,26 @@
-"""A wallet's two years in time order: awards open lots; visits to the catalog redeem voucher
-items (a hold that takes lots earliest expiry first, the voucher, its use at the merchant: the
-post to the sponsor's redemption sink and the booking), as `RedemptionService.redeem` and
-`VoucherService.verify` write them; lots left at their expiry are expired as the daily
-`LedgerService.expire_due` job does. Every row goes through `Books`, in the chain's order."""
+"""A wallet's two years in time order: awards (and points carried in from a community pool)
+open lots; visits to the catalog redeem voucher items (a hold that takes lots earliest expiry
+first, the voucher, its use at the merchant: the post to the sponsor's redemption sink and the
+booking), as `RedemptionService.redeem` and `VoucherService.verify` write them, after a gift to
+the community's pool now and then (`gifts.py`); awards found false are taken back
+(`debts.py`); lots left at their expiry are expired as the daily `LedgerService.expire_due`
+job does. Every row goes through `Books`, in the chain's order."""
 
 from __future__ import annotations
 
 import bisect
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from bench.city.books import Books, Head
+from bench.city.books import Books, Head, Lot, Side, Slice
+from bench.city.debts import Clawback, Debts
+from bench.city.gifts import Giving
 from bench.city.shelf import Shelf
 from civicpoints.kit.clock import local_date, month_key, start_of_local_day
+from civicpoints.ledger import wallet_of
 from civicpoints.rewards import rules as reward_rules
 from civicpoints.rewards.service import HOLD_GRACE as service_grace
 
@@ -42,21 +48,6 @@ class Award:
 
 
 @dataclass
-class Lot:
-    """An open lot while generating (FIFO order: expiry, then id)."""
-
-    expires: datetime
-    id: uuid.UUID
-    entry_id: uuid.UUID
-    amount: int
-    earned: datetime
-    remaining: int = 0
-
-    def __post_init__(self) -> None:
-        self.remaining = self.amount
-
-
-@dataclass
 class Tally:
     """What the wallets did: points by flow and window (`year`: the generated year)."""
 
@@ -70,76 +61,115 @@ class Tally:
 
 @dataclass(frozen=True)
 class Who:
-    """What redemption needs of a resident."""
+    """What a wallet's year needs of its resident."""
 
     id: uuid.UUID
     wallet: uuid.UUID
     bucket: int
     applicant: reward_rules.Applicant
+    community: uuid.UUID
+
+
+Credit = Award | Slice  # an award, or points carried in from a pool (an allocation's slice)
 
 
 class Wallets:
     """One worker's wallets, each generated in time order."""
 
     def __init__(
-        self, books: Books, shelf: list[Shelf], reviewer: str, window: tuple[datetime, datetime]
+        self,
+        books: Books,
+        shelf: list[Shelf],
+        reviewer: str,
+        window: tuple[datetime, datetime],
+        giving: Giving,
     ) -> None:
         self.books, self.shelf, self.reviewer = books, shelf, reviewer
         self.window = window
         self.tally = Tally()
-        self.now = datetime.now(UTC)  # today: set per community, as the books' `now`
-        self.opened: list[tuple[int, uuid.UUID, Lot]] = []
+        self.now = books.now  # today: set per community, as the books' `now`
+        self.giving = giving
+        self.debts = Debts(books, window)
 
-    def year(self, who: Who, awards: list[Award], rng: random.Random) -> Head:
-        """Post the awards, the visits they lead to and the expiries; the wallet's head."""
+    def year(
+        self,
+        who: Who,
+        credits: Sequence[Credit],
+        rng: random.Random,
+        clawbacks: Sequence[Clawback] = (),
+        gives: random.Random | None = None,
+    ) -> Head:
+        """Post the credits, the visits they lead to (a gift first now and then, drawn from
+        `gives`), the clawbacks and the expiries; write the wallet's account row; its head."""
         w = Head()
-        events: list[tuple[datetime, int, Award | None]] = []
-        for a in awards:
-            events.append((a.at, 0, a))
-            if rng.random() < P_VISIT:
-                visit = a.at + timedelta(hours=rng.uniform(VISIT_DAYS[0] * 24, VISIT_DAYS[1] * 24))
+        self.debts.start()
+        self.giving.start()
+        events: list[tuple[datetime, int, Credit | Clawback | None]] = []
+        for c in credits:
+            events.append((c.at, 0, c))
+            if (not isinstance(c, Slice) or c.n == 1) and rng.random() < P_VISIT:
+                visit = c.at + timedelta(hours=rng.uniform(VISIT_DAYS[0] * 24, VISIT_DAYS[1] * 24))
                 if visit < self.now:
                     events.append((visit, 1, None))
+        events += [(c.at, 2, c) for c in clawbacks]
         events.sort(key=lambda e: (e[0], e[1]))
         lots: list[Lot] = []
+        own: dict[uuid.UUID, Lot] = {}  # award lots by the award's transfer
         used: dict[tuple[uuid.UUID, str], int] = {}
-        for at, _, award in events:
-            self.expire(who, w, lots, at)
-            if award is not None:
-                self.award(who, w, lots, award)
+        for at, _, event in events:
+            self.expire(who.bucket, (who.wallet, w), lots, at)
+            if isinstance(event, Award):
+                own[event.transfer_id] = self.award(who, w, lots, event)
+            elif isinstance(event, Slice):
+                self.add(lots, self.books.carry_in(event, (who.wallet, w)))
+            elif isinstance(event, Clawback):
+                self.debts.claw_back(who, w, lots, own[event.award], event)
             else:
+                if gives is not None:
+                    self.giving.maybe(who, w, lots, at, gives)
                 self.visit(who, w, lots, at, used, rng)
-        self.expire(who, w, lots, self.now)
+        self.expire(who.bucket, (who.wallet, w), lots, self.now)
+        self.books.out["ledger_account"].append((
+            who.bucket, who.wallet, wallet_of(who.id), "wallet", False, w.balance, w.count,
+            w.head, self.now, self.debts.owed,
+        ))  # fmt: skip
+        self.debts.account_row(who, self.now)
         return w
 
-    def award(self, who: Who, w: Head, lots: list[Lot], a: Award) -> None:
-        """The award's transfer and its lot (`LedgerService.credit_many`)."""
+    @staticmethod
+    def add(lots: list[Lot], lot: Lot) -> None:
+        """An opened lot among the open ones, in FIFO order (unless a repayment drained it)."""
+        if lot.remaining:
+            bisect.insort(lots, lot, key=lambda x: (x.expires, x.id))
+
+    def award(self, who: Who, w: Head, lots: list[Lot], a: Award) -> Lot:
+        """The award's transfer and its lot (`LedgerService.credit_many`), which repays the
+        wallet's debt first if it owes."""
         b = self.books
         issuer = b.account(who.bucket, "issuance:general")
-        what = (f"participation:{a.participation_id}", a.reason, self.reviewer, a.at,
-                f"award:{a.participation_id}")  # fmt: skip
+        ref = f"participation:{a.participation_id}"
+        what = (ref, a.reason, self.reviewer, a.at, f"award:{a.participation_id}")
         _, _, credit = b.transfer(
             who.bucket, "award", a.amount, issuer, (who.wallet, w), what, a.expires, a.transfer_id
         )
-        lot = Lot(a.expires, b.new_id(), credit, a.amount, a.at)
-        bisect.insort(lots, lot, key=lambda x: (x.expires, x.id))
-        self.opened.append((who.bucket, who.wallet, lot))
+        lot = b.open_lot(who.bucket, who.wallet, credit, a.amount, a.at, a.expires)
+        self.debts.repay(who, w, lot, a.transfer_id, ref, a.at)
+        self.add(lots, lot)
+        return lot
 
-    def expire(self, who: Who, w: Head, lots: list[Lot], upto: datetime) -> None:
+    def expire(self, bucket: int, account: Side, lots: list[Lot], upto: datetime) -> None:
         """The daily expiry job up to `upto`: each due lot's rest to the expiry sink."""
         while lots and lots[0].expires <= upto:
             lot = lots.pop(0)
             what = (f"lot:{lot.id}", EXPIRE_REASON, EXPIRE_ACTOR, lot.expires, f"expire:{lot.id}")
-            sink = self.books.account(who.bucket, "expiry")
-            _, debit, _ = self.books.transfer(
-                who.bucket, "expire", lot.remaining, (who.wallet, w), sink, what
-            )
-            self.books.use(who.bucket, lot.id, debit, lot.remaining)
+            sink = self.books.account(bucket, "expiry")
+            _, debit, _ = self.books.transfer(bucket, "expire", lot.remaining, account, sink, what)
+            self.books.use(bucket, lot.id, debit, lot.remaining)
             if self.window[0] <= lot.expires < self.window[1]:
                 self.tally.expired += lot.remaining
             elif lot.expires < self.window[0]:
                 self.tally.expired_before += lot.remaining
-            lot.remaining = 0
+            lot.expired, lot.remaining = lot.remaining, 0
 
     def visit(
         self,
@@ -251,12 +281,3 @@ class Wallets:
             amount -= n
             if not lot.remaining:
                 lots.pop(0)
-
-    def lots_rows(self) -> None:
-        """The `ledger_lot` rows of the lots opened since the last call (remaining: final)."""
-        for bucket, wallet, lot in self.opened:
-            self.books.out["ledger_lot"].append(
-                (bucket, lot.id, wallet, lot.entry_id, lot.amount, lot.remaining, lot.earned,
-                 lot.expires)
-            )  # fmt: skip
-        self.opened = []

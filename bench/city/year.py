@@ -1,8 +1,10 @@
 """One generator worker: the residents of its ledger buckets, community by community, with
-their year (and the year before) of approved participations, hours, scoring decisions, and
-their wallets' awards, redemptions and expiries, written with COPY. Buckets are split between
-workers (`bucket % workers == worker`): a wallet's chain, its resident's monthly cap and the
-bucket's system accounts' chains then belong to one process."""
+their year (and the year before) of participations (a few flagged, refused or taken back as
+fraud: `fraud.py`), hours, scoring decisions, and their wallets' awards, gifts, redemptions,
+clawbacks and expiries, written with COPY; then its share of the community pools and their
+low-income recipients (`pools.py`). Buckets are split between workers (`bucket % workers ==
+worker`): a wallet's chain, its resident's monthly cap and the bucket's system accounts'
+chains then belong to one process."""
 
 from __future__ import annotations
 
@@ -18,9 +20,13 @@ from typing import Any
 
 import psycopg
 
-from bench.city import people
-from bench.city.books import Books, Head
+from bench.city import draws, people, rows
+from bench.city.books import Books, Head, Slice
+from bench.city.debts import Clawback
+from bench.city.fraud import CLAWBACK_REASON, Fraud, Verdict
+from bench.city.gifts import Giving
 from bench.city.plan import Plan
+from bench.city.pools import Pools, Recipient, low_income_row
 from bench.city.wallet import Award, Wallets, Who
 from civicpoints.kit.clock import expiry_instant, local_date, month_key, utcnow
 from civicpoints.kit.crypto import FieldCipher
@@ -29,94 +35,10 @@ from civicpoints.rewards import rules as reward_rules
 from civicpoints.scoring import rules
 
 ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per award
-PARTICIPATING = 0.45
-PARTICIPATED_BEFORE = 0.18  # the seed's participation before the scheme grew (18 % → 45 %)
-MORE = 0.3  # chance of one more participation: 1/(1-0.3) ≈ 1.4 a participant a year …
-# … except 骨干志愿者 (core volunteers): every activity of their community in two running
-# months, long shifts: about 45 hours a month, so many reach the monthly cap (月度上限).
-CORE = 0.02
-CORE_MINUTES = (180, 240)
-MINUTES = (45, 210)  # a participation's real duration, uniform
-OFFLINE = 0.25  # share recorded on paper slips at a service point (the rest in the app)
-
-TABLES: dict[str, tuple[str, ...]] = {
-    "identity_resident": people.COLUMNS,
-    "ledger_account": (
-        "bucket", "id", "owner", "kind", "may_go_negative", "balance", "entry_count",
-        "head_hash", "created_at",
-    ),
-    "ledger_transfer": (
-        "bucket", "id", "kind", "amount", "debit_account_id", "credit_account_id",
-        "idempotency_key", "request_hash", "ref", "reason", "actor", "occurred_at", "recorded_at",
-    ),
-    "ledger_entry": (
-        "bucket", "id", "account_id", "seq", "transfer_id", "kind", "amount", "balance_after",
-        "counterparty_id", "ref", "reason", "actor", "occurred_at", "recorded_at", "prev_hash",
-        "entry_hash", "expires_at",
-    ),
-    "ledger_lot": (
-        "bucket", "id", "account_id", "entry_id", "amount", "remaining", "earned_at", "expires_at",
-    ),
-    "ledger_lot_use": ("bucket", "id", "lot_id", "entry_id", "amount"),
-    "ledger_log_queue": ("bucket", "entry_id", "queued_at"),
-    "ledger_hold": (
-        "bucket", "id", "account_id", "amount", "status", "sink", "idempotency_key", "ref",
-        "hold_transfer_id", "hold_entry_id", "resolve_transfer_id", "expired_transfer_id",
-        "expired_points", "timeout_at", "created_at", "resolved_at",
-    ),
-    "activity_participation": (
-        "id", "activity_id", "resident_id", "source", "status", "checkin_at", "checkin_lat",
-        "checkin_lon", "checkin_inside", "checkout_at", "checkout_lat", "checkout_lon",
-        "started_at", "ended_at", "flags", "slip_no", "note", "recorded_by", "reviewed_by",
-        "reviewed_at", "review_reason", "created_at", "flag_notes", "organization_id", "risk",
-    ),
-    "hours_entry": (
-        "id", "resident_id", "participation_id", "category", "minutes", "served_on", "reason",
-        "recorded_at",
-    ),
-    "scoring_award": (
-        "id", "participation_id", "resident_id", "rule_set_id", "month", "category",
-        "credited_minutes", "base", "awarded", "cut", "refusal", "explanation", "expires_at",
-        "transfer_id", "created_at",
-    ),
-    "scoring_month_usage": ("resident_id", "month", "points"),
-    "rewards_redemption": (
-        "id", "resident_id", "item_id", "quantity", "points", "face_value_fen", "status",
-        "period_key", "idempotency_key", "hold_bucket", "hold_id", "child_id",
-        "decision_reason", "decided_by", "decided_at", "created_at",
-    ),
-    "rewards_voucher": (
-        "id", "code", "redemption_id", "item_id", "resident_id", "merchant_id", "sponsor_id",
-        "points", "face_value_fen", "hold_bucket", "hold_id", "status", "valid_from",
-        "valid_until", "used_at", "used_by", "used_merchant_id", "closed_at", "created_at",
-    ),
-    "rewards_voucher_event": (
-        "id", "voucher_id", "kind", "actor", "merchant_id", "detail", "at",
-    ),
-    "rewards_booking": (
-        "id", "sponsor_id", "redemption_id", "voucher_id", "merchant_id", "month", "points",
-        "fen_per_point", "points_value_fen", "subsidy_fen", "face_value_fen",
-        "hold_transfer_id", "wallet_entry_id", "post_transfer_id", "booked_at",
-    ),
-}  # fmt: skip
-
-
-class Uuid7:
-    """Time-ordered UUIDv7s as `kit.ids.new_id` makes them (48-bit Unix milliseconds, version 7,
-    variant 10), cheaper than uuid6's (a third of the generator's time went there): the 74
-    random bits are a counter starting at the worker's own offset, so ids are unique across
-    workers and strictly increasing within one (the log queue orders entries of one recorded
-    time by id: the chains' order)."""
-
-    def __init__(self, worker: int) -> None:
-        self.counter = (worker << 66) | random.getrandbits(40)
-
-    def __call__(self) -> uuid.UUID:
-        self.counter += 1
-        low = self.counter & ((1 << 74) - 1)
-        ms = time.time_ns() // 1_000_000
-        value = (ms << 80) | (0x7 << 76) | ((low >> 62) << 64) | (0b10 << 62) | (low & (2**62 - 1))
-        return uuid.UUID(int=value)
+# 低保: of the residents who take part in neither year, the share the 民政专干 marked
+# low-income (≈ 0.9 % of residents); the pool's allocations go to them.
+LOW_INCOME_PER_10K = 200
+REVIEWED = timedelta(hours=20)  # a record is reviewed this long after it ended
 
 
 @dataclass
@@ -141,9 +63,20 @@ class Stats:
     held: int = 0
     expired: int = 0
     expired_before: int = 0
+    donated: int = 0  # given to the pools in the year
+    donations: int = 0
+    allocated: int = 0  # passed on to low-income residents in the year
+    allocations: int = 0
+    low_income: int = 0  # residents marked low-income
+    flagged: int = 0  # records flagged (sent to a reviewer, or found risky after approval)
+    rejected: int = 0  # refused as fraud (rejection cases), in the year
+    clawed_back: int = 0  # approved records taken back (clawback cases), in the year
+    points_clawed: int = 0  # points taken back or repaid in the year (the rollup's `clawed`)
+    owed: int = 0  # points still owed today after clawbacks
     rows: int = 0
     generate_s: float = 0.0  # in Python: draws, decisions, hashes, encryption
     copy_s: float = 0.0  # COPY and commit (the server's work, waited for)
+    cpu_s: float = 0.0  # the worker process's CPU from its first stage to its last
     by_table: dict[str, int] = field(default_factory=dict)
     sold: dict[str, int] = field(default_factory=dict)  # units per catalog item id
 
@@ -164,12 +97,6 @@ class Job:
     no_fk_checks: bool = False
 
 
-def community_rng(seed: int, index: int) -> random.Random:
-    """The generator of one community: the same residents whichever worker draws them."""
-    return random.Random(seed * 1_000_003 + index)
-
-
-Draws = list[tuple[Any, int, int, bool]]  # (activity, minutes, check-in delay, offline)
 Decision = tuple[rules.Award, str, str]  # the award, its ledger reason, its explanation JSON
 
 
@@ -182,11 +109,15 @@ class Year:
         self.stats = Stats()
         self.versions = versions
         self.decisions: dict[tuple, Decision] = {}
-        self.new_id = Uuid7(job.worker)
+        self.new_id = rows.Uuid7(job.worker)
         self.books = Books(self.new_id)
         window = (self.plan.year_start, self.plan.year_end)
         reviewer = f"staff:{self.plan.reviewer_id}"
-        self.wallets = Wallets(self.books, self.plan.shelf, reviewer, window)
+        giving = Giving(self.books, self.plan.donation_limit, window, self.buckets)
+        self.wallets = Wallets(self.books, self.plan.shelf, reviewer, window, giving)
+        self.fraud = Fraud(job.worker, self.plan.risk_policy, self.new_id)
+        self.pools = Pools(self.plan, self.books, self.wallets, job.seed)
+        self.recipients: list[Recipient] = []  # this worker's low-income residents
         self.now = utcnow()
         self.rules_memo: dict[tuple[int, date], tuple[uuid.UUID | None, rules.RuleSet]] = {}
         self.regions = {
@@ -196,38 +127,58 @@ class Year:
     def run(self, conn: psycopg.Connection, tick: Callable[[int, int], None]) -> Stats:
         """Every community in turn, one transaction each (COPY of all its tables)."""
         for index, community in enumerate(self.plan.communities):
-            out: dict[str, list[tuple]] = {t: [] for t in TABLES}
-            # Recorded now, as the service would: the log queue's order (queued_at, then the
-            # time-ordered entry id) is then each chain's order.
-            self.now = self.books.now = self.wallets.now = utcnow()
-            self.books.out = out
-            started = time.perf_counter()
-            done = self.community(index, community, out)
-            self.wallets.lots_rows()
-            copying = time.perf_counter()
-            self.stats.generate_s += copying - started
-            with conn.transaction(), conn.cursor() as cur:
-                for table, cols in TABLES.items():
-                    rows = out[table]
-                    if not rows:
-                        continue
-                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as cp:
-                        for row in rows:
-                            cp.write_row(row)
-                    self.stats.by_table[table] = self.stats.by_table.get(table, 0) + len(rows)
-                    self.stats.rows += len(rows)
-            self.stats.copy_s += time.perf_counter() - copying
-            tick(done, sum(len(r) for r in out.values()))
-        t = self.wallets.tally
-        s = self.stats
+            done = self.batch(conn, self.community, index, community)
+            tick(done, self.last_rows)
+        return self.stats
+
+    def batch(self, conn: psycopg.Connection, make: Callable[..., Any], *args: Any) -> Any:
+        """Generate one batch of rows (`make(*args)` writes them to the books' `out`),
+        recorded now (as the service would: the log queue's order, queued_at then the
+        time-ordered entry id, is then each chain's order), and COPY it in one transaction;
+        what `make` returned."""
+        out = rows.empty()
+        self.now = self.books.now = self.wallets.now = utcnow()
+        self.books.out = out
+        started = time.perf_counter()
+        made = make(*args)
+        self.books.lots_rows()
+        copying = time.perf_counter()
+        self.stats.generate_s += copying - started
+        self.last_rows = rows.copy(conn, out, self.stats.by_table)
+        self.stats.rows += self.last_rows
+        self.stats.copy_s += time.perf_counter() - copying
+        return made
+
+    def pools_of(
+        self, conn: psycopg.Connection, briefs: list[tuple[int, list[Slice], list[Recipient]]]
+    ) -> list[Slice]:
+        """Stage 2: the pools of this worker's buckets; the allocations' slices."""
+        out: list[Slice] = []
+        for index, gifts, recipients in briefs:
+            out += self.batch(conn, self.pools.pool, index, gifts, recipients)
+        return out
+
+    def recipients_of(
+        self, conn: psycopg.Connection, mine: list[tuple[Recipient, list[Slice]]], per: int = 500
+    ) -> None:
+        """Stage 3: the wallets of this worker's recipients, `per` to a transaction."""
+        for i in range(0, len(mine), per):
+            self.batch(conn, self.pools.recipients, mine[i : i + per])
+
+    def finish(self) -> Stats:
+        """The worker's figures, once every stage is written."""
+        t, s = self.wallets.tally, self.stats
         s.redeemed, s.redemptions, s.held = t.redeemed, t.redemptions, t.held
         s.expired, s.expired_before = t.expired, t.expired_before
         s.sold = {str(k): v for k, v in t.sold.items()}
+        s.donated, s.donations = self.wallets.giving.donated, self.wallets.giving.donations
+        s.allocated, s.allocations = self.pools.allocated, self.pools.allocations
+        s.points_clawed = self.wallets.debts.clawed
         return s
 
-    def community(self, index: int, c: Any, out: dict[str, list[tuple]]) -> int:
+    def community(self, index: int, c: Any) -> int:
         """The residents of community `c` in this worker's buckets and their year."""
-        rng = community_rng(self.job.seed, index)
+        rng, out = draws.community_rng(self.job.seed, index), self.books.out
         mine = 0
         for k in range(c.residents):
             ordinal = c.first_ordinal + k
@@ -236,7 +187,7 @@ class Year:
             wallet = chain.account_id_for(wallet_of(d.id))
             bucket = chain.bucket_of(wallet, self.buckets)
             # Draw the years whatever the worker, so each resident's draws never depend on it.
-            year = self.draws(rng, c, registered)
+            year = draws.draws(rng, c, registered)
             if bucket % self.job.workers != self.job.worker:
                 continue
             person, row = people.resident(
@@ -248,36 +199,14 @@ class Year:
             self.stats.residents += 1
             if year:
                 self.resident_year(person, wallet, bucket, c, year, out)
+            elif (d.id.int >> 7) % 10_000 < LOW_INCOME_PER_10K:
+                # marked by the 民政专干 within a month of registering (at the service point)
+                marked = registered + timedelta(days=(d.id.int >> 20) % 30, hours=2)
+                r = Recipient(d.id, ordinal, wallet, bucket, c.index, person.birth_date, marked)
+                out["community_low_income"].append(low_income_row(self.new_id(), r, c))
+                self.recipients.append(r)
+                self.stats.low_income += 1
         return mine
-
-    def draws(self, rng: random.Random, c: Any, registered: datetime) -> Draws:
-        """A resident's participations: the year before (fewer took part, only after they
-        registered), then the year."""
-        before: Draws = []
-        if rng.random() < PARTICIPATED_BEFORE:
-            before = [p for p in self.pick(rng, c.earlier) if p[0].starts_at > registered]
-        if rng.random() >= PARTICIPATING:
-            return before
-        return before + self.pick(rng, c.activities)
-
-    @staticmethod
-    def pick(rng: random.Random, activities: list[Any]) -> Draws:
-        """A participant's year at `activities` (a year of their community's, time order):
-        1 + geometric(0.3) random ones; or, for 骨干志愿者, every one of two running months."""
-        if rng.random() < CORE:
-            per = len(activities) // 12
-            first = rng.randint(0, 10) * per
-            return [
-                (a, rng.randint(*CORE_MINUTES), rng.randint(0, 15), rng.random() < OFFLINE)
-                for a in activities[first : first + 2 * per]
-            ]
-        n = 1
-        while rng.random() < MORE and n < 12:
-            n += 1
-        chosen = rng.sample(activities, min(n, len(activities)))
-        return [
-            (a, rng.randint(*MINUTES), rng.randint(0, 15), rng.random() < OFFLINE) for a in chosen
-        ]
 
     def rule_set(self, c: Any, on: date) -> tuple[uuid.UUID | None, rules.RuleSet]:
         """The rule set in force for the community's activities on `on` (the real choice)."""
@@ -314,11 +243,12 @@ class Year:
         wallet: uuid.UUID,
         bucket: int,
         c: Any,
-        year: Draws,
+        year: draws.Draws,
         out: dict[str, list[tuple]],
     ) -> None:
-        """A participant's approved participations in time order (hours, decision), then the
-        wallet's two years (awards, redemptions, expiry)."""
+        """A participant's records in time order (reviewed: hours and decision, or refused as
+        fraud), then the wallet's two years (awards, gifts, redemptions, clawbacks, expiry),
+        then the cases of records taken back."""
         rid, s = person.id, self.stats
         months: dict[str, int] = defaultdict(int)
         records = []
@@ -327,9 +257,22 @@ class Year:
             records.append((start + timedelta(minutes=minutes), start, a, minutes, offline))
         records.sort(key=lambda r: (r[0], r[2].id))  # by end, then activity: the cap's order
         awards: list[Award] = []
-        in_year = False
+        clawbacks: list[tuple[Verdict, uuid.UUID, tuple[str, int, date], Award | None]] = []
+        served: set[bool] = set()  # in the year (True) or the year before (False)
+        cased = False
         for ended, start, a, minutes, offline in records:
-            pid = self.participation(rid, c, ended, start, a, minutes, offline, out)
+            v = self.fraud.verdict(offline, ended + REVIEWED, cased, self.now)
+            pid = self.participation(rid, c, (start, ended), a, minutes, offline, v, out)
+            in_year = ended >= self.plan.year_start
+            s.flagged += v is not None
+            if v is not None and v.turn == "rejected":
+                cased = True
+                s.rejected += in_year
+                where = (c.id, c.committee_id)
+                case = self.fraud.case(v, rid, pid, where, self.plan.reviewer_id, ended + REVIEWED)
+                out["fraud_case"].append(case)
+                continue
+            served.add(in_year)
             month = month_key(ended)
             rule_set_id, rule_set = self.rule_set(c, local_date(ended))
             decision, reason, explained = self.decide(
@@ -337,63 +280,115 @@ class Year:
             )
             months[month] += decision.awarded
             expires = expiry_instant(ended, rule_set.expiry_months)
-            tid = None
+            tid = award = None
             if decision.awarded:
                 tid = self.new_id()
-                awards.append(Award(ended.astimezone(UTC), pid, decision.awarded, reason,
-                                    expires, tid))  # fmt: skip
-            if ended >= self.plan.year_start:
-                in_year = True
-                s.participations += 1
-                s.minutes += minutes
-                s.points += decision.awarded
-            else:
-                s.participations_before += 1
-                s.minutes_before += minutes
-                s.points_before += decision.awarded
-            s.cut += decision.cut
-            s.refused += decision.refusal is not None
+                award = Award(ended.astimezone(UTC), pid, decision.awarded, reason, expires, tid)
+                awards.append(award)
+            if v is not None and v.turn == "clawed":
+                cased = True
+                clawbacks.append((v, pid, (a.category, minutes, local_date(ended)), award))
+            self.count(in_year, minutes, decision)
             out["scoring_award"].append((
                 self.new_id(), pid, rid, rule_set_id, month, a.category, decision.credited_minutes,
                 decision.base, decision.awarded, decision.cut, decision.refusal, explained,
-                expires if decision.awarded else None, tid, ended + timedelta(hours=20),
+                expires if decision.awarded else None, tid, ended + REVIEWED,
             ))  # fmt: skip
-        s.participants += in_year
-        s.participants_before += records[0][0] < self.plan.year_start
+        s.participants += True in served
+        s.participants_before += False in served
         for month, points in months.items():
             out["scoring_month_usage"].append((rid, month, points))
             s.max_month = max(s.max_month, points)
         applicant = reward_rules.Applicant(True, self.regions[c.index], person.birth_date, False)
-        who = Who(rid, wallet, bucket, applicant)
-        w = self.wallets.year(who, awards, random.Random(self.job.seed * 7_919 + person.ordinal))
-        out["ledger_account"].append(
-            (bucket, wallet, wallet_of(rid), "wallet", False, w.balance, w.count, w.head, self.now)
+        who = Who(rid, wallet, bucket, applicant, c.id)
+        actor = f"staff:{self.plan.auditor_id}"
+        taken = [
+            Clawback(v.clawed_at, pid, award.transfer_id, award.amount,
+                     f"{CLAWBACK_REASON}{v.reason}"[:500], actor)
+            for v, pid, _, award in clawbacks if award is not None and v.clawed_at
+        ]  # fmt: skip
+        visits, gifts = self.rng(7_919, person.ordinal), self.rng(104_729, person.ordinal)
+        self.wallets.year(who, awards, visits, taken, gifts)
+        s.owed += self.wallets.debts.owed
+        for v, pid, hours, _ in clawbacks:
+            self.taken_back(v, (rid, pid), c, hours, out)
+
+    def rng(self, salt: int, ordinal: int) -> random.Random:
+        """A resident's own generator for one purpose (visits, gifts): draws that never shift
+        another resident's or another purpose's."""
+        return random.Random(self.job.seed * salt + ordinal)
+
+    def count(self, in_year: bool, minutes: int, decision: rules.Award) -> None:
+        """A decided record in the city's figures (the year's, or the year before's)."""
+        s = self.stats
+        if in_year:
+            s.participations += 1
+            s.minutes += minutes
+            s.points += decision.awarded
+        else:
+            s.participations_before += 1
+            s.minutes_before += minutes
+            s.points_before += decision.awarded
+        s.cut += decision.cut
+        s.refused += decision.refusal is not None
+
+    def taken_back(
+        self,
+        v: Verdict,
+        ids: tuple[uuid.UUID, uuid.UUID],
+        c: Any,
+        hours: tuple[str, int, date],
+        out: rows.Rows,
+    ) -> None:
+        """A record found false after approval: the case with what the clawback took, and the
+        hours correction (`Clawbacks.claw_back`)."""
+        rid, pid = ids
+        assert v.clawed_at is not None
+        category, minutes, served_on = hours
+        done = self.wallets.debts.done.pop(pid, None)
+        taken = (done.clawback_id, done.taken, done.debt) if done else (None, 0, 0)
+        actor = f"staff:{self.plan.auditor_id}"
+        out["fraud_case"].append(self.fraud.case(
+            v, rid, pid, (c.id, c.committee_id), self.plan.auditor_id, v.clawed_at,
+            (*taken, minutes),
+        ))  # fmt: skip
+        out["hours_correction"].append(
+            self.fraud.correction(v, rid, pid, (category, served_on, minutes), actor, self.now)
         )
+        self.stats.clawed_back += self.plan.year_start <= v.clawed_at < self.plan.year_end
 
     def participation(
         self,
         rid: uuid.UUID,
         c: Any,
-        ended: datetime,
-        start: datetime,
+        span: tuple[datetime, datetime],
         a: Any,
         minutes: int,
         offline: bool,
+        v: Verdict | None,
         out: dict[str, list[tuple]],
     ) -> uuid.UUID:
-        """An approved participation (checked in and out, reviewed) and its hours entry."""
+        """A participation (checked in and out, reviewed: approved, refused as fraud, or
+        taken back since) and, unless refused, its hours entry."""
         plan, pid = self.plan, self.new_id()
-        reviewed = ended + timedelta(hours=20)
+        start, ended = span
+        reviewed = ended + REVIEWED
         slip = f"SLIP-{pid.hex}" if offline else None
+        status, flags, risk, reason, recheck = "approved", "[]", 0, "审核通过", None
+        if v is not None:
+            flags, risk, recheck = json.dumps(list(v.codes)), v.risk, v.flagged_at
+            status = {"rejected": "rejected", "clawed": "revoked"}.get(v.turn, status)
+            reason = reason if v.turn == "recheck" else v.reason  # the reviewer's, the desk's
         out["activity_participation"].append((
-            pid, a.id, rid, "offline" if offline else "app", "approved",
-            start, a.lat, a.lon, True, ended, a.lat, a.lon, start, ended, "[]", slip, "",
-            plan.organizer_id if offline else None, plan.reviewer_id, reviewed, "审核通过",
-            start, "{}", c.committee_id if offline else None, 0,
+            pid, a.id, rid, "offline" if offline else "app", status,
+            start, a.lat, a.lon, True, ended, a.lat, a.lon, start, ended, flags, slip, "",
+            plan.organizer_id if offline else None, plan.reviewer_id, reviewed, reason,
+            start, "{}", c.committee_id if offline else None, risk, recheck,
         ))  # fmt: skip
-        out["hours_entry"].append(
-            (self.new_id(), rid, pid, a.category, minutes, local_date(ended), "", self.now)
-        )
+        if status != "rejected":
+            out["hours_entry"].append(
+                (self.new_id(), rid, pid, a.category, minutes, local_date(ended), "", self.now)
+            )
         return pid
 
 

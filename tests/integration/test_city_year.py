@@ -2,12 +2,15 @@
 real `ledger verify` finds no fault in what it wrote; the rollup built by the real insights
 rebuild agrees with the ledger's and the hours register's own sums; the proportions hold
 (45% participating, points as the rules in force say — the city's 8 an hour —, the monthly
-cap never exceeded); every wallet's debits took its lots earliest expiry first and its
-balance is its lots; about 85% of the year's points are redeemed through vouchers whose rows
-agree with their holds; lots expire as the expiry job expires them; a generated resident
-signs in with the demo password, their ID number decrypts and passes the check-digit rule, and
-a real `ScoringService.award` on top of the generated ledger verifies. Every flow's figure is
-recomputed here from the raw rows (bench/notes.md, "City-year generator")."""
+cap never exceeded); every wallet's and pool's debits took its lots as the ledger takes them
+and its balance is its lots; about 85% of the year's points are redeemed through vouchers
+whose rows agree with their holds; lots expire as the expiry job expires them; 1–2 % of the
+points are given to the community pools and passed on to low-income residents; 0.1–0.3 % of
+records are flagged, some refused as fraud or taken back, as the fraud desk records them; a
+generated resident signs in with the demo password, their ID number decrypts and passes the
+check-digit rule, and a real `ScoringService.award` on top of the generated ledger verifies.
+Every flow's figure is recomputed here from the raw rows and compared with the rollup's
+(bench/notes.md, "City-year generator")."""
 
 from __future__ import annotations
 
@@ -23,17 +26,21 @@ from bench.city.policy import CITY_RULES
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from civicpoints.community import DonationService
+from civicpoints.fraud import DEFAULT_POLICY
 from civicpoints.hours import HoursService
 from civicpoints.identity import IdentityService
 from civicpoints.identity.idcard import parse_id_number
 from civicpoints.identity.ratelimit import SignInGuard
 from civicpoints.identity.service import ID_CONTEXT
 from civicpoints.insights import InsightsService
+from civicpoints.insights.privacy import THRESHOLD
+from civicpoints.insights.repository import InsightsRepository
 from civicpoints.insights.tasks import recommend
 from civicpoints.kit.clock import local_date, utcnow
 from civicpoints.kit.context import Context, build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
-from civicpoints.kit.months import recent_months
+from civicpoints.kit.months import key_of, recent_months
 from civicpoints.ledger import LedgerService, log_signer, verify_ledger, wallet_of
 from civicpoints.ledger.tasks import sequence_once
 from civicpoints.regions import RegionService
@@ -150,7 +157,13 @@ def test_the_proportions_hold(city_year: dict[str, Any], wiring: Any) -> None:
     assert 7.5 <= issued / (minutes / 60) <= 8.5  # the seed's 80 M points for 10 M hours
     total = sum(r[6] for r in rows)
     assert total == issued + city["before"]["points_issued"]
-    assert scalar(sessions, "SELECT sum(amount) FROM ledger_lot") == total
+    assert scalar(sessions, AWARD_LOTS) == total
+
+
+AWARD_LOTS = (
+    "SELECT sum(l.amount) FROM ledger_lot l JOIN ledger_entry e ON e.bucket = l.bucket "
+    "AND e.id = l.entry_id WHERE e.kind = 'award'"
+)
 
 
 def test_the_rollup_agrees_with_the_ledger_and_the_hours_register(
@@ -172,6 +185,7 @@ def test_the_rollup_agrees_with_the_ledger_and_the_hours_register(
         assert (m.points.issued, m.points.redeemed, m.points.expired) == (
             f.issued, f.redeemed, f.expired,
         )  # fmt: skip
+        assert m.points.clawed_back == f.clawed_back
         assert m.hours == round(minutes[f.month] / 60, 1)
         issued += f.issued
     assert issued == city_year["city"]["points_issued"]
@@ -225,14 +239,16 @@ def test_the_rollup_equals_the_raw_flows_and_the_redemption_rate_is_the_seeds(
     assert year.totals.population_rate is not None
 
 
-def test_every_wallet_is_its_lots_and_its_debits_take_lots_earliest_expiry_first(
+def test_every_wallet_and_pool_is_its_lots_and_its_debits_take_lots_as_the_ledger_does(
     wiring: Any,
 ) -> None:
-    """Each wallet's chain replayed from the raw rows: entries in time order; each credit
-    opens its lot; each redemption hold takes the open, unexpired lots earliest expiry first
-    (then by id); each expiry takes the rest of the lot it names, at that lot's expiry, and
-    only once every earlier-expiring lot is closed; what is left in the lots is the stored
-    `remaining` and sums to the balance; nothing due is left for the expiry job."""
+    """Each wallet's and each community pool's chain replayed from the raw rows: entries in
+    time order; each credit (award, gift or allocation carried in) opens its lot; each
+    redemption hold, gift or allocation slice carried out and debt repayment takes the open,
+    unexpired lots earliest expiry first (then by id); each clawback takes its award's own lot
+    first, then the others so; each expiry takes the rest of the lot it names, at that lot's
+    expiry, and only once every earlier-expiring lot is closed; what is left in the lots is the
+    stored `remaining` and sums to the balance; nothing due is left for the expiry job."""
     sessions, _ = wiring
     now = utcnow()
     with transaction(sessions) as s:
@@ -240,14 +256,18 @@ def test_every_wallet_is_its_lots_and_its_debits_take_lots_earliest_expiry_first
             text(
                 "SELECT e.account_id, e.id, e.kind, e.amount, e.balance_after, e.occurred_at, "
                 "e.ref, a.balance FROM ledger_entry e JOIN ledger_account a ON a.bucket = "
-                "e.bucket AND a.id = e.account_id WHERE a.kind = 'wallet' "
+                "e.bucket AND a.id = e.account_id WHERE a.kind IN ('wallet', 'pool') "
                 "ORDER BY e.account_id, e.seq"
             )
         ).all()
         lots = {
             r.entry_id: r
             for r in s.execute(
-                text("SELECT id, entry_id, amount, remaining, expires_at FROM ledger_lot")
+                text(
+                    "SELECT l.id, l.entry_id, l.amount, l.remaining, l.expires_at, e.transfer_id "
+                    "FROM ledger_lot l JOIN ledger_entry e ON e.bucket = l.bucket "
+                    "AND e.id = l.entry_id"
+                )
             ).all()
         }
         uses: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = {}
@@ -255,46 +275,60 @@ def test_every_wallet_is_its_lots_and_its_debits_take_lots_earliest_expiry_first
             text("SELECT entry_id, lot_id, amount FROM ledger_lot_use")
         ).all():
             uses.setdefault(entry_id, []).append((lot_id, n))
+        awards: dict[uuid.UUID, uuid.UUID] = dict(
+            s.execute(text("SELECT take_entry_id, award_transfer_id FROM ledger_clawback")).all()
+        )
         due = LedgerService(s).count_due(now)
     assert due == 0  # the expiry job has nothing left to do today
+    own = {lot.transfer_id: lot.id for lot in lots.values()}  # an award's own lot
     kinds: dict[str, int] = {}
-    wallets: dict[uuid.UUID, dict[uuid.UUID, list[Any]]] = {}
+    accounts: dict[uuid.UUID, dict[uuid.UUID, list[Any]]] = {}
     last: dict[uuid.UUID, Any] = {}
     final: dict[uuid.UUID, tuple[int, int]] = {}
     for account, eid, kind, amount, after, at, ref, balance in entries:
-        assert last.get(account, at) <= at, "a wallet's entries are in time order"
+        assert last.get(account, at) <= at, "an account's entries are in time order"
         last[account] = at
         kinds[kind] = kinds.get(kind, 0) + 1
-        held = wallets.setdefault(account, {})  # lot id → [expires, id, left]
+        held = accounts.setdefault(account, {})  # lot id → [expires, id, left]
         if amount > 0:
             lot = lots[eid]
             held[lot.id] = [lot.expires_at, lot.id, lot.amount]
         else:
-            took = sorted(uses[eid])
+            took = uses[eid]
             assert sum(n for _, n in took) == -amount
-            assert took == sorted(_expected(kind, held, at, ref, -amount))
+            first = own.get(awards.get(eid))  # a clawback's award lot
+            assert sorted(took) == sorted(_expected(kind, held, at, ref, -amount, first))
             for lot_id, n in took:
                 held[lot_id][2] -= n
         assert sum(x[2] for x in held.values()) == after
         final[account] = (after, balance)
     assert all(after == balance for after, balance in final.values())
     remaining = {x.id: x.remaining for x in lots.values()}
-    for held in wallets.values():
+    for held in accounts.values():
         assert all(left == remaining[lot_id] for lot_id, (_, _, left) in held.items())
-    assert kinds.keys() >= {"award", "hold", "expire"}
+    assert kinds.keys() >= {"award", "hold", "expire", "donate", "allocate", "clawback"}
 
 
 def _expected(
-    kind: str, held: dict[uuid.UUID, list[Any]], at: Any, ref: str, amount: int
+    kind: str,
+    held: dict[uuid.UUID, list[Any]],
+    at: Any,
+    ref: str,
+    amount: int,
+    first: uuid.UUID | None = None,
 ) -> list[tuple[uuid.UUID, int]]:
-    """What a debit of `amount` at `at` must take from a wallet's lots."""
+    """What a debit of `amount` at `at` must take from an account's lots (a clawback: its
+    award's lot `first`, then the others)."""
     open_lots = sorted((x for x in held.values() if x[2] > 0), key=lambda x: (x[0], x[1]))
     if kind == "expire":
         lot = held[uuid.UUID(ref.removeprefix("lot:"))]
         assert lot[0] == at and lot[2] == amount  # the rest of the lot, at its expiry
         assert open_lots[0] is lot  # every lot expiring earlier is closed already
         return [(lot[1], amount)]
-    assert kind == "hold", kind
+    assert kind in ("hold", "donate", "allocate", "repay", "clawback"), kind
+    if kind == "clawback":
+        assert first is not None
+        open_lots.sort(key=lambda x: x[1] != first)  # stable: the award's own lot first
     out = []
     for expires, lot_id, left in open_lots:
         if expires <= at or not amount:
@@ -414,3 +448,196 @@ def test_the_next_30_days_have_activities_the_nightly_job_recommends(wiring: Any
     )
     _, night = recommend(sessions)
     assert night["candidates"] > 0 and night["stored"] > 0, night
+
+
+GIFTS = (
+    # each donation with its carry's slices (out of the donor's wallet, into the pool)
+    "SELECT d.id, d.resident_id, d.amount, d.month, d.created_at, d.receipt_entry_id, "
+    "r.community_id, bool_and(w.owner = 'wallet:resident:' || d.resident_id), "
+    "min(p.owner), coalesce(sum(c.amount), 0), count(c.id), "
+    "min(CASE WHEN c.slice = 1 THEN oe.id::text END) "
+    "FROM community_donation d JOIN identity_resident r ON r.id = d.resident_id "
+    "LEFT JOIN ledger_carry c ON c.idempotency_key = d.ledger_key "
+    "LEFT JOIN ledger_account p ON p.bucket = c.bucket AND p.id = c.account_id "
+    "LEFT JOIN ledger_account w ON w.bucket = c.from_bucket AND w.id = c.from_account_id "
+    "LEFT JOIN ledger_entry oe ON oe.bucket = c.from_bucket "
+    "  AND oe.transfer_id = c.out_transfer_id AND oe.account_id = c.from_account_id "
+    "GROUP BY d.id, r.community_id"
+)
+ALLOCATIONS = (
+    # each allocation with its slices, its recipient's low-income status and other credits
+    "SELECT a.id, a.amount, a.created_at, a.receipt_entry_id, r.community_id = a.community_id, "
+    "(SELECT l.active AND l.community_id = a.community_id AND l.set_at < a.created_at "
+    "  FROM community_low_income l WHERE l.resident_id = a.resident_id "
+    "  ORDER BY l.set_at DESC LIMIT 1), "
+    "coalesce(sum(c.amount), 0), min(CASE WHEN c.slice = 1 THEN ie.id::text END), "
+    "bool_and(w.owner = 'wallet:resident:' || a.resident_id), "
+    "bool_and(f.owner = 'pool:community:' || a.community_id), "
+    "(SELECT count(*) FROM hours_entry h WHERE h.resident_id = a.resident_id) "
+    "FROM community_allocation a JOIN identity_resident r ON r.id = a.resident_id "
+    "LEFT JOIN ledger_carry c ON c.idempotency_key = a.ledger_key "
+    "LEFT JOIN ledger_account w ON w.bucket = c.bucket AND w.id = c.account_id "
+    "LEFT JOIN ledger_account f ON f.bucket = c.from_bucket AND f.id = c.from_account_id "
+    "LEFT JOIN ledger_lot nl ON nl.bucket = c.bucket AND nl.id = c.lot_id "
+    "LEFT JOIN ledger_entry ie ON ie.bucket = nl.bucket AND ie.id = nl.entry_id "
+    "GROUP BY a.id, r.community_id"
+)
+CARRIED = (
+    # points carried out of wallets (gifts) and pools (allocations) by Beijing month: the
+    # transfers into the transit accounts
+    "SELECT to_char(t.occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), t.kind, "
+    "sum(t.amount) FROM ledger_transfer t JOIN ledger_account x ON x.bucket = t.bucket "
+    "AND x.id = t.credit_account_id WHERE x.owner = 'system:transit' GROUP BY 1, 2"
+)
+HOLDINGS = (
+    "SELECT (SELECT sum(balance) FROM ledger_account WHERE kind IN ('wallet', 'pool')) "
+    "+ (SELECT coalesce(sum(amount), 0) FROM ledger_hold WHERE status = 'pending')"
+)
+
+
+def test_gifts_reach_the_pools_and_the_low_income_residents_as_the_rollup_says(
+    city_year: dict[str, Any], wiring: Any
+) -> None:
+    """积分捐赠 from the raw rows: each donation is its carry's slices (their sum, out of the
+    donor's own wallet into their own community's pool, the receipt the first slice's debit)
+    within the monthly limit; 1–2 % of the year's points are given; each allocation goes to
+    a resident the 民政专干 marked low-income before it, out of the community's pool, its
+    receipt the recipient's first credit, and recipients earn nothing of their own; a pool
+    never passes on more than it was given; donated points by Beijing month (donation rows,
+    and the carries out of wallets) are the rollup's, month by month, and the rollup's
+    outstanding points are the wallets', pools' and pending holds' own."""
+    sessions, _ = wiring
+    city = city_year["city"]
+    first, end = city_year["year"]
+    with transaction(sessions) as s:
+        gifts = s.execute(text(GIFTS)).all()
+        allocations = s.execute(text(ALLOCATIONS)).all()
+        carried: dict[tuple[str, str], int] = {
+            (m, k): int(n) for m, k, n in s.execute(text(CARRIED)).all()
+        }
+        holdings = s.execute(text(HOLDINGS)).scalar()
+        months = recent_months(local_date(utcnow()), 26)
+        hangzhou = RegionService(s).by_code("3301")
+        read = InsightsService(s).figures(hangzhou, months[0], months[-1], utcnow())
+        limit = DonationService(s).settings(hangzhou.id).monthly_donation_limit
+    assert len(gifts) > 20 and len(allocations) > 10
+    by_month: dict[str, int] = {}
+    given: dict[tuple[Any, str], int] = {}
+    for _, rid, amount, month, at, receipt, community, own, pool, sliced, n, first_out in gifts:
+        assert month == local_date(at).strftime("%Y-%m")
+        assert (sliced, pool, own) == (amount, f"pool:community:{community}", True) and n >= 1
+        assert str(receipt) == first_out  # the donor's debit of the first slice
+        by_month[month] = by_month.get(month, 0) + amount
+        given[(rid, month)] = given.get((rid, month), 0) + amount
+    assert max(given.values()) <= limit
+    assert by_month == {m: n for (m, k), n in carried.items() if k == "donate"}
+    for m in read.months:
+        assert m.points.donated == by_month.get(m.month, 0), m.month
+    in_year = sum(n for m, n in by_month.items() if first[:7] <= m < end[:7])
+    assert in_year == city["points_donated"]
+    assert 1.0 <= 100 * in_year / city["points_issued"] <= 2.0
+    for _, amount, _, receipt, home, low_income, sliced, first_in, to, frm, hours in allocations:
+        assert home and low_income and to and frm and hours == 0
+        assert sliced == amount and str(receipt) == first_in
+    allocated = sum(a[1] for a in allocations)
+    assert allocated == sum(n for (_, k), n in carried.items() if k == "allocate")
+    assert allocated <= sum(by_month.values())
+    assert read.totals.outstanding == holdings
+
+
+RECORDS = (
+    # every record with its hours (and correction), award, case and clawback
+    "SELECT p.status, p.flags, p.risk, p.reviewed_at, p.recheck_at, p.resident_id, h.minutes, "
+    "h.served_on, k.minutes AS fix, k.served_on AS fix_on, k.kind AS fix_kind, k.seq, "
+    "a.awarded, a.transfer_id AS award, c.kind, c.decided_at, c.signals, c.sanction, "
+    "c.suspended_until, c.points_taken, c.debt, c.minutes_removed, c.clawback_id, "
+    "x.id AS x_id, x.amount AS x_amount, x.taken + x.lapsed + x.debt AS x_sum, "
+    "x.taken AS x_taken, x.debt AS x_debt, x.award_transfer_id AS x_award, w.owner AS wallet "
+    "FROM activity_participation p "
+    "LEFT JOIN hours_entry h ON h.participation_id = p.id "
+    "LEFT JOIN hours_correction k ON k.participation_id = p.id "
+    "LEFT JOIN scoring_award a ON a.participation_id = p.id "
+    "LEFT JOIN fraud_case c ON c.participation_id = p.id "
+    "LEFT JOIN ledger_clawback x ON x.id = c.clawback_id "
+    "LEFT JOIN ledger_account w ON w.bucket = x.bucket AND w.id = x.account_id"
+)
+DEBTS = (
+    "SELECT (SELECT coalesce(sum(owed), 0) FROM ledger_account WHERE kind = 'wallet'), "
+    "(SELECT coalesce(-sum(balance), 0) FROM ledger_account WHERE kind = 'debt'), "
+    "(SELECT coalesce(sum(CASE kind WHEN 'debt' THEN amount ELSE -amount END), 0) "
+    " FROM ledger_transfer WHERE kind IN ('debt', 'repay'))"
+)
+CLAWED = (
+    "SELECT to_char(occurred_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), sum(amount) "
+    "FROM ledger_transfer WHERE kind IN ('clawback', 'repay') GROUP BY 1"
+)
+
+
+def test_flagged_records_cases_and_clawbacks_are_the_desks_and_the_rollups(
+    city_year: dict[str, Any], wiring: Any
+) -> None:
+    """刷积分 from the raw rows: 0.1–0.3 % of records flagged (risk at the review line or
+    refused), each risk the sum of its signals' weights; a record refused as fraud has no hours
+    and no award, and a rejection case decided at its review with its signals; a record taken
+    back was approved, found risky later, is revoked, its minutes corrected out (served the
+    same day) and its award clawed back from its resident's wallet by a clawback case whose
+    figures are the ledger clawback's; one case a resident, each a warning; what is owed is
+    debts less repayments. Month by month the rollup's fraud cases by kind, corrected
+    participations and points clawed back (clawbacks and repayments) are the raw rows', and
+    the dashboard's counts are those, suppressed below 10."""
+    sessions, _ = wiring
+    city = city_year["city"]
+    with transaction(sessions) as s:
+        records = s.execute(text(RECORDS)).all()
+        owed, debt_accounts, debt_left = s.execute(text(DEBTS)).one()
+        clawed = {m: int(n) for m, n in s.execute(text(CLAWED)).all()}
+        months = recent_months(local_date(utcnow()), 26)
+        hangzhou = RegionService(s).by_code("3301")
+        read = InsightsService(s).figures(hangzhou, months[0], months[-1], utcnow())
+        rolled = InsightsRepository(s).figures(hangzhou, key_of(months[0]), key_of(months[-1]))
+    weights, line = DEFAULT_POLICY.weights, DEFAULT_POLICY.review_at
+    flagged = [r for r in records if r.status == "rejected" or r.risk >= line]
+    assert 0.1 <= 100 * len(flagged) / len(records) <= 0.3
+    assert len(flagged) == city["flagged_records"]
+    cases: dict[tuple[str, str], int] = {}
+    corrected: dict[str, int] = {}
+    for r in flagged:
+        assert r.risk == sum(weights[f] for f in r.flags) and r.flags
+        if r.kind is not None:
+            month = local_date(r.decided_at).strftime("%Y-%m")
+            cases[(month, r.kind)] = cases.get((month, r.kind), 0) + 1
+            assert sorted(r.signals) == sorted(r.flags)
+            assert (r.sanction, r.suspended_until) == ("warning", None)
+        if r.status == "rejected":
+            assert (r.kind, r.minutes, r.awarded) == ("rejection", None, None)
+            assert r.decided_at == r.reviewed_at
+        elif r.status == "revoked":
+            assert r.kind == "clawback" and r.reviewed_at < r.recheck_at < r.decided_at
+            assert (r.fix, r.fix_on, r.fix_kind, r.seq) == (-r.minutes, r.served_on, "correct", 1)
+            assert r.minutes_removed == r.minutes
+            served = r.served_on.strftime("%Y-%m")
+            corrected[served] = corrected.get(served, 0) + 1
+            if r.awarded:
+                assert (r.x_id, r.x_amount, r.x_sum) == (r.clawback_id, r.awarded, r.awarded)
+                assert (r.x_award, r.x_taken, r.x_debt) == (r.award, r.points_taken, r.debt)
+                assert r.wallet == f"wallet:resident:{r.resident_id}"
+            else:
+                assert r.clawback_id is None and r.points_taken == r.debt == 0
+        else:
+            assert r.status == "approved" and r.kind is None and r.fix is None
+    assert {k for _, k in cases} == {"rejection", "clawback"}
+    assert len({r.resident_id for r in records if r.kind}) == sum(cases.values())  # one each
+    assert owed == debt_accounts == debt_left
+    fraud = {(m, k): v for (m, f, k), v in rolled.items() if f == "fraud" and v}
+    assert fraud == cases
+    fixes = {m: v for (m, f, k), v in rolled.items() if (f, k) == ("clawbacks", "correct")}
+    assert fixes == corrected
+    for m in read.months:
+        assert m.points.clawed_back == clawed.get(m.month, 0), m.month
+    assert read.totals.fraud_flags == _published(sum(cases.values()))
+    assert read.totals.clawbacks == _published(sum(corrected.values()))
+
+
+def _published(n: int) -> int | str:
+    """A count of people as the dashboard shows it (privacy.THRESHOLD)."""
+    return n if n >= THRESHOLD else "<10"
