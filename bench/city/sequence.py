@@ -14,6 +14,7 @@ import multiprocessing as mp
 import queue
 from typing import Any
 
+from bench.city.procs import messages
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
 from civicpoints.ledger import log_signer
 from civicpoints.ledger.sequencer import Sequencer
@@ -63,17 +64,9 @@ def sequence_all(
     ]
     for proc in procs:
         proc.start()
-    finished: list[tuple[int, int]] = []
-    while len(finished) < shares:
-        _forward(q, progress)
-        try:
-            finished.append(out.get(timeout=0.2))
-        except queue.Empty:
-            if any(p.exitcode not in (None, 0) for p in procs):
-                raise RuntimeError("a sequencer process failed (its traceback is above)") from None
+    finished = messages(procs, out, shares, lambda: _forward(q, progress), "sequencer")
     for proc in procs:
         proc.join()
-    _forward(q, progress)
     entries, passes = sum(n for _, n in finished), 0
     while True:  # the global log (and anything queued meanwhile: nothing, in a build)
         report = sequence_once(sessions, signer, settings.ledger_origin, BATCH)

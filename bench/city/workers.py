@@ -20,6 +20,7 @@ from bench.city.books import Head, Slice
 from bench.city.gifts import pool_account
 from bench.city.plan import Plan
 from bench.city.pools import Recipient
+from bench.city.procs import messages
 from bench.city.year import Job, Stats, Year
 from bench.common import CACHE, PII_KEY
 from civicpoints.identity import hash_password
@@ -170,17 +171,9 @@ def _collect(
 ) -> dict[int, Any]:
     """Each worker's message of one stage, forwarding progress meanwhile."""
     got: dict[int, Any] = {}
-    while len(got) < workers:
-        _forward(q, ticker)
-        try:
-            kind, w, payload = out.get(timeout=0.2)
-        except queue.Empty:
-            if any(p.exitcode not in (None, 0) for p in procs):
-                raise RuntimeError("a generator worker failed (its traceback is above)") from None
-            continue
+    for kind, w, payload in messages(procs, out, workers, lambda: _forward(q, ticker), "worker"):
         assert kind == tag, (kind, tag)
         got[w] = payload
-    _forward(q, ticker)
     return got
 
 
