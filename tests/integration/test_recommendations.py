@@ -250,6 +250,8 @@ def test_each_resident_sees_only_their_own_list_and_joins_drop_out_at_once(
     with transaction(sessions) as s:
         shown = RecsService(s).suggestions(a.id, utcnow())
     assert [x.activity.id for x in shown] == [second]  # joined since: dropped at once
+    recommend(sessions)  # the next ranking does not store what the resident joined
+    assert [r.activity_id for r in stored(sessions, a)] == [second]
 
 
 def test_a_resident_never_computed_is_ranked_on_first_look(
