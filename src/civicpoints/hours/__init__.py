@@ -13,7 +13,7 @@ from civicpoints.hours.certificates import (
     statement,
 )
 from civicpoints.hours.errors import CertificateNotFound, CertificateRefused, InvalidStarPolicy
-from civicpoints.hours.feed import HoursRow, hours_recorded
+from civicpoints.hours.feed import HoursRow, hours_between, hours_recorded
 from civicpoints.hours.labels import CATEGORY_ZH
 from civicpoints.hours.pdf import certificate_pdf
 from civicpoints.hours.policy import StarPolicyService
@@ -56,6 +56,7 @@ __all__ = [
     "Volunteer",
     "certificate_pdf",
     "check_note",
+    "hours_between",
     "hours_recorded",
     "mask_name",
     "star_level",

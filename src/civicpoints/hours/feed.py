@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, literal, or_, select, union_all
+from sqlalchemy import Subquery, and_, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from civicpoints.hours.models import HoursCorrection, HoursEntry
@@ -51,6 +51,13 @@ def _union() -> Any:
         HoursCorrection.minutes,
     )
     return union_all(entries, fixes).subquery()
+
+
+def hours_between(since: datetime, until: datetime) -> Subquery:
+    """The entries and corrections recorded in [since, until) as a subquery with an
+    `HoursRow`'s columns, for readers that aggregate in SQL (insights' set-based rebuild)."""
+    u = _union()
+    return select(u).where(u.c.recorded_at >= since, u.c.recorded_at < until).subquery()
 
 
 def hours_recorded(

@@ -93,15 +93,74 @@ def owner_resident(owner: str) -> uuid.UUID | None:
     return None
 
 
-def of_flows(rows: Iterable[FlowRow], residents: Mapping[uuid.UUID, uuid.UUID]) -> Increments:
+@dataclass(frozen=True)
+class FlowGroup:
+    """Flows of one community, month and flow summed (`donate`: carries out of kind
+    `donate`): one ledger row is a group of one; the set-based rebuild groups in SQL."""
+
+    community: uuid.UUID
+    month: str
+    flow: str
+    donate: bool
+    amount: int
+
+
+@dataclass(frozen=True)
+class HoursGroup:
+    """Register rows of one community, month served, kind, category and channel summed:
+    their minutes and how many rows."""
+
+    community: uuid.UUID
+    month: str
+    kind: str
+    category: str
+    channel: str
+    minutes: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class CountGroup:
+    """Rows of one community, month and key counted (fraud cases by kind; registrations)."""
+
+    community: uuid.UUID
+    month: str
+    key: str
+    rows: int
+
+
+def of_flow_groups(groups: Iterable[FlowGroup]) -> Counter[FigureKey]:
     """Points by flow (issued, redeemed, expired, clawed, restored, carried in and out, and
     donated: the carries out of kind `donate`) per owner's community and month occurred."""
-    out = Increments()
+    out: Counter[FigureKey] = Counter()
+    for g in groups:
+        at = (g.community, g.month, "points")
+        out[(*at, g.flow)] += g.amount
+        if g.flow == "carried_out" and g.donate:
+            out[(*at, "donated")] += g.amount
+    return out
+
+
+def of_flows(rows: Iterable[FlowRow], residents: Mapping[uuid.UUID, uuid.UUID]) -> Increments:
+    """What ledger rows add: each a group of one (`of_flow_groups`)."""
+    groups = []
     for r in rows:
-        at = (owner_community(r.owner, residents), month_key(r.occurred_at), "points")
-        out.figures[(*at, r.flow)] += r.amount
-        if r.flow == "carried_out" and r.kind == "donate":
-            out.figures[(*at, "donated")] += r.amount
+        community, month = owner_community(r.owner, residents), month_key(r.occurred_at)
+        groups.append(FlowGroup(community, month, r.flow, r.kind == "donate", r.amount))
+    return Increments(figures=of_flow_groups(groups))
+
+
+def of_hours_groups(groups: Iterable[HoursGroup]) -> Counter[FigureKey]:
+    """Hours, participations by category and channel, and clawbacks per resident's community
+    and month served (the participants' counts are `of_hours`' members)."""
+    out: Counter[FigureKey] = Counter()
+    for g in groups:
+        sign, at = SIGN.get(g.kind, 0) * g.rows, (g.community, g.month)
+        out[(*at, "hours", "minutes")] += g.minutes
+        out[(*at, "participations", g.category)] += sign
+        out[(*at, "channel", g.channel)] += sign
+        if g.kind != "entry":
+            out[(*at, "clawbacks", g.kind)] += g.rows
     return out
 
 
@@ -110,37 +169,39 @@ def of_hours(
     residents: Mapping[uuid.UUID, uuid.UUID],
     channels: Mapping[uuid.UUID, str],
 ) -> Increments:
-    """Hours, participations by category and channel, clawbacks and the participants'
-    counts, per resident's community and month served."""
-    out = Increments()
+    """What register rows add: the figures (`of_hours_groups`, each row a group of one) and
+    the participants' counts per member."""
+    out, groups = Increments(), []
     for r in rows:
         community, month = residents.get(r.resident_id, CITY), day_month(r.served_on)
-        sign = SIGN.get(r.kind, 0)
-        at = (community, month)
-        out.figures[(*at, "hours", "minutes")] += r.minutes
-        out.figures[(*at, "participations", r.category)] += sign
-        out.figures[(*at, "channel", channels.get(r.participation_id, "unknown"))] += sign
-        if r.kind != "entry":
-            out.figures[(*at, "clawbacks", r.kind)] += 1
-        out.members[(*at, r.resident_id)] += sign
+        channel = channels.get(r.participation_id, "unknown")
+        groups.append(HoursGroup(community, month, r.kind, r.category, channel, r.minutes, 1))
+        out.members[(community, month, r.resident_id)] += SIGN.get(r.kind, 0)
+    out.figures = of_hours_groups(groups)
+    return out
+
+
+def of_count_groups(groups: Iterable[CountGroup], figure: str) -> Counter[FigureKey]:
+    """Counted rows as a figure per community, month and key."""
+    out: Counter[FigureKey] = Counter()
+    for g in groups:
+        out[(g.community, g.month, figure, g.key)] += g.rows
     return out
 
 
 def of_cases(rows: Iterable[CaseRow], residents: Mapping[uuid.UUID, uuid.UUID]) -> Increments:
     """Fraud cases confirmed, by kind (rejection, clawback), per community and month."""
-    out = Increments()
-    for r in rows:
-        at = (residents.get(r.resident_id, CITY), month_key(r.recorded_at))
-        out.figures[(*at, "fraud", r.kind)] += 1
-    return out
+    groups = (
+        CountGroup(residents.get(r.resident_id, CITY), month_key(r.recorded_at), r.kind, 1)
+        for r in rows
+    )
+    return Increments(figures=of_count_groups(groups, "fraud"))
 
 
 def of_registrations(rows: Iterable[RegistrationRow]) -> Increments:
     """Residents registered, per community and Beijing month registered."""
-    out = Increments()
-    for r in rows:
-        out.figures[(r.community_id, month_key(r.recorded_at), "registered", "residents")] += 1
-    return out
+    groups = (CountGroup(r.community_id, month_key(r.recorded_at), "residents", 1) for r in rows)
+    return Increments(figures=of_count_groups(groups, "registered"))
 
 
 def lifted(

@@ -32,7 +32,7 @@ from civicpoints.ledger.errors import (
     InvalidAmount,
     LedgerNotInitialized,
 )
-from civicpoints.ledger.feed import FlowRow, flows_of, flows_recorded
+from civicpoints.ledger.feed import FlowRow, flows_between, flows_of, flows_recorded
 from civicpoints.ledger.flows import MonthFlows
 from civicpoints.ledger.holds import HoldRequest, HoldService, Resolution
 from civicpoints.ledger.journal import Movement, Posting
@@ -106,6 +106,7 @@ __all__ = [
     "education_of",
     "entry_fields",
     "entry_to_json",
+    "flows_between",
     "flows_of",
     "flows_recorded",
     "load_or_create_signer",

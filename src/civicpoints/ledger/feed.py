@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from civicpoints.ledger.models import Account, Hold, Transfer
@@ -36,9 +36,10 @@ class FlowRow:
     owner: str
 
 
-def _flows() -> tuple[Select[Any], Any]:
+def _flows(columns: bool = False) -> tuple[Select[Any], Any]:
     """The transfers that move points in or out of a user account, with their flow (the
-    statement both readers filter)."""
+    statement the readers filter): the `Transfer` row, the flow and both candidate owners;
+    with `columns`, the columns of a `FlowRow` instead, the owner chosen in SQL."""
     debit, credit, held = aliased(Account), aliased(Account), aliased(Account)
     resolved, expired = aliased(Hold), aliased(Hold)
     flow = case(
@@ -47,8 +48,16 @@ def _flows() -> tuple[Select[Any], Any]:
         else_=flow_case(debit, credit),
     )
     from_hold = debit.owner == HOLD_OWNER
+    debit_owner = func.coalesce(held.owner, debit.owner)
+    picked: tuple[Any, ...] = (Transfer, flow, debit_owner, credit.owner)
+    if columns:
+        owner = case((flow.in_(sorted(CREDIT_SIDE)), credit.owner), else_=debit_owner)
+        picked = (
+            Transfer.id, Transfer.recorded_at, Transfer.occurred_at, Transfer.kind,
+            flow.label("flow"), Transfer.amount, owner.label("owner"),
+        )  # fmt: skip
     stmt = (
-        select(Transfer, flow, func.coalesce(held.owner, debit.owner), credit.owner)
+        select(*picked)
         .join(debit, (debit.bucket == Transfer.bucket) & (debit.id == Transfer.debit_account_id))
         .join(
             credit, (credit.bucket == Transfer.bucket) & (credit.id == Transfer.credit_account_id)
@@ -107,6 +116,14 @@ def flows_recorded(
             or_(Transfer.recorded_at > at, and_(Transfer.recorded_at == at, Transfer.id > last))
         )
     return _rows(session, stmt)
+
+
+def flows_between(since: datetime, until: datetime) -> Subquery:
+    """The flows recorded in [since, until) as a subquery with a `FlowRow`'s columns, for
+    readers that aggregate in SQL (insights' set-based rebuild); the same rows as
+    `flows_recorded` pages through."""
+    stmt, _ = _flows(columns=True)
+    return stmt.where(Transfer.recorded_at >= since, Transfer.recorded_at < until).subquery()
 
 
 def flows_of(session: Session, transfers: Sequence[tuple[int, uuid.UUID]]) -> list[FlowRow]:
