@@ -6,6 +6,7 @@ catalog's stock and ANALYZE, the REAL sequencer, the REAL insights rebuild."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from bench.city import people, stamp
 from bench.city.plan import build_plan, write_activities
 from bench.city.sequence import sequence_all
 from bench.city.workers import SystemHeads, Ticker, run_workers, settings_for
+from bench.common import BenchError
 from civicpoints.insights.tasks import rebuild
 from civicpoints.kit.context import build_context
 from civicpoints.kit.db import make_engine, make_session_factory, transaction
@@ -35,6 +37,35 @@ SECONDARY = (
     "ix_scoring_award_team_id", "ix_ledger_transfer_recorded", "ix_ledger_entry_id",
     "ix_ledger_lot_account", "ix_ledger_lot_expiry", "ix_ledger_log_queue_order",
 )  # fmt: skip
+# What a finished city takes on disk per resident: 3,710,369,127 bytes for the 200,000-resident
+# city (sequenced, rollup rebuilt; bench/results/city/floor-raw_200k.json). The build needs
+# room for that and a fifth more (WAL segments, the rebuild's sorts spilling to disk).
+BYTES_PER_RESIDENT = 18_552
+HEADROOM = 1.2
+
+
+class NoRoom(BenchError):
+    """The server's disk cannot hold the city asked for."""
+
+
+def room_for(admin: psycopg.Connection[Any], db: str, residents: int) -> None:
+    """Refuse, before anything is written, a city the server's disk cannot hold (when the
+    server's data directory is on this machine; the database being replaced counts as free)."""
+    (folder,) = admin.execute("SHOW data_directory").fetchone() or ("",)
+    if not folder or not Path(folder).is_dir():
+        return
+    (replaced,) = admin.execute(
+        "SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE datname = %s",
+        (db,),
+    ).fetchone() or (0,)
+    free = shutil.disk_usage(folder).free + int(replaced)
+    need = round(residents * BYTES_PER_RESIDENT * HEADROOM)
+    if need > free:
+        raise NoRoom(
+            f"a {residents:,}-resident city needs about {need / 1e9:.1f} GB on the database "
+            f"server's disk ({BYTES_PER_RESIDENT:,} bytes a resident, measured, plus "
+            f"{HEADROOM - 1:.0%} for WAL and sorts); {folder} has {free / 1e9:.1f} GB free"
+        )
 
 
 class Quiet:
@@ -69,6 +100,7 @@ def build(opts: Options, ticker: Ticker | None = None) -> dict[str, Any]:
     phases: dict[str, dict[str, Any]] = {}
     t0 = time.perf_counter()
     with psycopg.connect(f"{opts.server}/postgres", autocommit=True) as admin:
+        room_for(admin, opts.db, opts.residents)
         admin.execute(f'DROP DATABASE IF EXISTS "{opts.db}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{opts.db}"')
 

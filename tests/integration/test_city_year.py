@@ -14,15 +14,17 @@ Every flow's figure is recomputed here from the raw rows and compared with the r
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from bench.city import people
-from bench.city.build import settings_for
+from bench.city.build import NoRoom, Options, build, settings_for
 from bench.city.policy import CITY_RULES
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +50,7 @@ from civicpoints.regions import RegionService
 from civicpoints.scoring import rules
 from civicpoints.scoring.schemas import rule_set_from_dict
 from civicpoints.scoring.service import AwardRequest, ScoringService
+from tests.conftest import pg_admin_url
 from tests.integration.generated import generated_city
 
 pytestmark = pytest.mark.pg
@@ -685,3 +688,15 @@ def test_the_set_based_rebuild_writes_what_counting_row_by_row_writes(wiring: An
     for table in ROLLUP_TABLES:
         assert got[table] == expected[table], table
     assert len(got["insights_member"]) > RESIDENTS // 3
+
+
+def test_a_city_the_disk_cannot_hold_is_refused_before_anything_is_written() -> None:
+    """`bench.city` (and `make bench`'s city-year) asked for more residents than the database
+    server's disk can hold says so in GB, before it creates (or drops) any database."""
+    server = pg_admin_url().rsplit("/", 1)[0]
+    name = f"city_too_big_{os.getpid()}"
+    with pytest.raises(NoRoom, match=r"needs about [\d,.]+ GB .* GB free"):
+        build(Options(server=server, db=name, residents=10**9, workers=2, buckets=8))
+    with psycopg.connect(pg_admin_url(), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    assert found is None
