@@ -41,6 +41,11 @@ def test_the_admin_reads_the_figures_of_a_street(desktop_page: Page) -> None:
     shoot(page, "admin-insights")
 
     months = recent_months(local_date(utcnow()), 3)
+    # The picker goes down the tree: the city's districts first, then the district's streets.
+    expect(page.get_by_label("地区").locator("option", has_text="北山街道")).to_have_count(0)
+    page.get_by_label("地区").select_option(label="\u3000西湖区")
+    page.get_by_role("button", name="查看").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("统计数据: 西湖区")
     page.get_by_label("地区").select_option(label="\u3000\u3000北山街道")
     page.get_by_label("起始月份").fill(key_of(months[0]))
     page.get_by_label("结束月份").fill(key_of(months[-1]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as html_module
 import re
+import uuid
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from civicpoints.identity.models import Resident
 from civicpoints.insights import Rollup
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.db import transaction
+from civicpoints.regions import RegionService
 
 from .pages import sign_in
 from .test_insights_api import street_admin  # noqa: F401 (a fixture)
@@ -63,6 +65,50 @@ def test_a_street_administrator_picks_within_their_street(
     assert str(city.communities[0].id) in options
     r = client.get(f"/admin/insights?region={city.streets[1].id}")
     assert r.status_code == 403
+
+
+def test_the_picker_goes_down_the_tree_instead_of_listing_it(
+    sessions: sessionmaker[Session], client: TestClient, city: City
+) -> None:
+    """A city-wide auditor's picker holds the city and its districts, not every street and
+    community (thousands at a city's size); a district adds its streets, a street (or one of
+    its communities) its communities: the way down from the top to the region shown, with the
+    children of each region on it, in tree order."""
+    with transaction(sessions) as s:
+        regions = RegionService(s)
+        districts = [r.id for r in regions.children(city.city.id)]
+        street = city.streets[0]
+        assert street.parent_id is not None
+        district = regions.get(street.parent_id)
+        streets = [r.id for r in regions.children(district.id)]
+        communities = [r.id for r in regions.children(street.id)]
+    assert len(districts) > 1 and len(streets) > 1 and len(communities) > 1
+    assert len(city.communities) > len(communities)  # another street's are left out
+    sign_in(client, "auditor", DEMO_STAFF_PASSWORD)
+    in_order = order(sessions)
+
+    def options(query: str = "") -> list[str]:
+        r = client.get(f"/admin/insights{query}")
+        assert r.status_code == 200, r.text
+        return re.findall(r'<option value="([0-9a-f-]+)"', r.text)
+
+    def tree(*ids: uuid.UUID) -> list[str]:
+        return [str(i) for i in sorted(ids, key=in_order)]
+
+    assert options() == tree(city.city.id, *districts)
+    assert options(f"?region={district.id}") == tree(city.city.id, *districts, *streets)
+    down = tree(city.city.id, *districts, *streets, *communities)
+    assert options(f"?region={street.id}") == down
+    assert options(f"?region={communities[-1]}") == down
+    page = client.get(f"/admin/insights?region={communities[-1]}").text
+    assert f'<option value="{communities[-1]}" selected' in page
+
+
+def order(sessions: sessionmaker[Session]) -> Callable[[uuid.UUID], str]:
+    """Regions in tree order (by path)."""
+    with transaction(sessions) as s:
+        paths = {r.id: r.path for r in RegionService(s).tree()}
+    return lambda i: paths[i]
 
 
 def test_bad_months_are_refused_in_the_page(client: TestClient, city: City) -> None:

@@ -94,15 +94,37 @@ class InsightsService:
         if not {Role.ADMIN, Role.AUDITOR} & set(who.roles):
             raise Forbidden()
         if region_id is None:
-            region_id = self.scope(who)[0].id
+            tops = self.tops(who)
+            if not tops:
+                raise Forbidden()
+            region_id = tops[0].id
         self.regions.require_role_over(who, Role.AUDITOR, region_id)
         return self.regions.get(region_id)
 
-    def scope(self, who: Principal, role: str = Role.AUDITOR) -> list[Region]:
-        """The regions the caller may read figures of (or holds `role` over), in tree order
-        (for the picker)."""
-        tree = sorted(self.regions.tree(), key=lambda r: r.path)
-        return [r for r in tree if who.may(role, r.path)]
+    def readable(
+        self, who: Principal, region_id: uuid.UUID, role: str = Role.AUDITOR
+    ) -> Region | None:
+        """The region, if the caller may read its figures (or holds `role` over it); None
+        for one outside the caller's scope or unknown alike (a picker falls back quietly)."""
+        region = self.regions.find(region_id)
+        return region if region is not None and who.may(role, region.path) else None
+
+    def tops(self, who: Principal, role: str = Role.AUDITOR) -> list[Region]:
+        """The widest regions the caller may read figures of (or holds `role` over), in tree
+        order; none for a caller without the role anywhere."""
+        return self.regions.widest(who, role)
+
+    def picker(self, who: Principal, region: Region, role: str = Role.AUDITOR) -> list[Region]:
+        """The regions a picker offers around `region`, in tree order: the caller's widest,
+        and for each region on the way down from them to `region` (itself included) its
+        children — a few dozen (a city's districts, a district's streets, a street's
+        communities), not the whole tree (a city has thousands of communities)."""
+        near = {r.id: r for r in self.tops(who, role)}
+        for r in self.regions.ancestry(region):
+            if who.may(role, r.path):
+                near[r.id] = r
+                near |= {c.id: c for c in self.regions.children(r.id)}
+        return sorted(near.values(), key=lambda r: r.path)
 
     def set_population(self, code: str, population: int, now: datetime) -> None:
         """Enter a region's population by the region's code (operators: the CLI)."""

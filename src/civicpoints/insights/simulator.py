@@ -70,16 +70,12 @@ class Simulator:
         if Role.ADMIN not in who.roles:
             raise Forbidden()
         if region_id is None:
-            scope = self.scope(who)
-            if not scope:
+            tops = InsightsService(self.session).tops(who, Role.ADMIN)
+            if not tops:
                 raise Forbidden()
-            return scope[0]
+            return tops[0]
         self.regions.require_role_over(who, Role.ADMIN, region_id)
         return self.regions.get(region_id)
-
-    def scope(self, who: Principal) -> list[Region]:
-        """The regions the caller administers, in tree order."""
-        return InsightsService(self.session).scope(who, Role.ADMIN)
 
     def current(self, region: Region, now: datetime) -> Current:
         """The rules in force today for the region, its sub-regions, its redeemed items."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from civicpoints.access import Principal
+from civicpoints.access import Principal, Role
 from civicpoints.kit.errors import Forbidden, NotFound
 from civicpoints.regions.errors import NotACommunity, OrganizationNotFound, RegionNotFound
 from civicpoints.regions.importer import OrgRow, Plan, RegionRow
@@ -33,6 +33,10 @@ class RegionService:
         if region is None:
             raise RegionNotFound(field="region_id")
         return region
+
+    def find(self, region_id: uuid.UUID) -> Region | None:
+        """A region, or None."""
+        return self.repo.get(region_id)
 
     def community(self, region_id: uuid.UUID, field: str = "community_id") -> Region:
         """A region that must be a community (a resident's home)."""
@@ -60,6 +64,20 @@ class RegionService:
             allowed = who.may(role, path)
         if not allowed:
             raise Forbidden()
+
+    def children(self, region_id: uuid.UUID | None) -> Sequence[Region]:
+        """A region's direct children by code (None: the roots)."""
+        return self.repo.children(region_id)
+
+    def widest(self, who: Principal, role: str) -> list[Region]:
+        """The widest regions `role` (or admin) is held over, in tree order: every root for a
+        platform-wide holder, else the regions of the grants not inside another's."""
+        held = [g for g in who.grants if g.role in (role, Role.ADMIN)]
+        if any(g.region_path is None and g.organization_id is None for g in held):
+            return sorted(self.repo.children(None), key=lambda r: r.path)
+        paths = sorted({g.region_path for g in held if g.region_path})
+        found = sorted(self.repo.by_paths(paths), key=lambda r: r.path)
+        return [r for r in found if not any(r.path.startswith(o.path) for o in found if o != r)]
 
     def ancestry(self, region: Region) -> list[Region]:
         """The region and its ancestors, most specific first."""

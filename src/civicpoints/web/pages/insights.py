@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from civicpoints.access import Role
 from civicpoints.insights import FiguresRead, InsightsService, as_file, default_range, month_start
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
@@ -44,25 +45,42 @@ def _asked(p: Page, region: str, first: str, last: str) -> tuple[dict[str, str],
     return values, FormErrors(problems)
 
 
-def _figures(p: Page, values: dict[str, str]) -> tuple[FiguresRead, list[Region]]:
+def _figures(p: Page, values: dict[str, str]) -> FiguresRead:
     assert p.who is not None
     service = InsightsService(p.db)
-    scope = service.scope(p.who)
-    if not scope:
-        raise Forbidden()
     region_id = uuid.UUID(values["region"]) if values["region"] else None
     place = service.region_for(p.who, region_id)
     first, last = month_start(values["from"]), month_start(values["to"])
-    return service.figures(place, first, last, utcnow()), scope
+    return service.figures(place, first, last, utcnow())
 
 
 def _name(p: Page, r: Any) -> str:
     return (r.name_en or r.name) if p.locale == "en" else r.name
 
 
-def region_choices(p: Page, scope: list[Region]) -> list[tuple[str, str]]:
+def region_choices(p: Page, regions: list[Region]) -> list[tuple[str, str]]:
     """The region picker's options: id and name, indented by level (the tree's order)."""
-    return [(str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r)) for r in scope]
+    return [(str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r)) for r in regions]
+
+
+def near(p: Page, asked: str, role: str = Role.AUDITOR) -> tuple[Region, list[tuple[str, str]]]:
+    """The region asked for (by id; the caller's widest when none, or when it is not one the
+    caller may read) and the picker's options around it (`InsightsService.picker`); 403 for
+    a caller who may read none."""
+    assert p.who is not None
+    service = InsightsService(p.db)
+    tops = service.tops(p.who, role)
+    if not tops:
+        raise Forbidden()
+    place = tops[0]
+    if re.fullmatch(r"[0-9a-fA-F-]{32,36}", asked or ""):
+        try:
+            ident = uuid.UUID(asked)
+        except ValueError:
+            ident = None
+        if ident is not None and (found := service.readable(p.who, ident, role)) is not None:
+            place = found
+    return place, region_choices(p, service.picker(p.who, place, role))
 
 
 def _chart_data(p: Page, f: FiguresRead) -> dict[str, Any]:
@@ -95,20 +113,17 @@ def insights(p: AdminPage, region: str = RegionQ, first: str = FromQ, last: str 
     """A region's figures by month: tiles, charts with their tables, age × sex, exports."""
     values, errors = _asked(p, region, first, last)
     figures: FiguresRead | None = None
-    scope: list[Region] = []
     status = 200
     if errors:
         status = 400
     else:
         try:
-            figures, scope = _figures(p, values)
+            figures = _figures(p, values)
         except DomainError as exc:
             if isinstance(exc, Forbidden):
                 raise
             errors, status = FormErrors.of(exc, p.locale), 422
-    if not scope:
-        assert p.who is not None
-        scope = InsightsService(p.db).scope(p.who)
+    _, regions = near(p, str(figures.region.id) if figures else values["region"])
     data = "{}"
     if figures is not None:
         data = json.dumps(_chart_data(p, figures), ensure_ascii=False).replace("<", "\\u003c")
@@ -118,7 +133,7 @@ def insights(p: AdminPage, region: str = RegionQ, first: str = FromQ, last: str 
         "admin/insights.html",
         status,
         f=figures,
-        regions=region_choices(p, scope),
+        regions=regions,
         values=values,
         errors=errors,
         data=data,
@@ -132,7 +147,7 @@ def _export(p: Page, fmt: str, region: str, first: str, last: str) -> Response:
     values, errors = _asked(p, region, first, last)
     if errors:
         return p.redirect("/admin/insights")
-    figures, _ = _figures(p, values)
+    figures = _figures(p, values)
     body, media, name = as_file(figures, fmt)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return p.finish(Response(body, media_type=media, headers=headers))

@@ -24,14 +24,14 @@ from civicpoints.insights import (
 )
 from civicpoints.kit.clock import add_months, local_date, utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
-from civicpoints.regions import Level, Region
+from civicpoints.regions import Region
 from civicpoints.web.pages.admin import AdminPage, may_change
 from civicpoints.web.pages.forms import FormErrors, form_data
+from civicpoints.web.pages.insights import near
 from civicpoints.web.pages.kit import Page, StaffImportPage, StaffPage
 
 router = APIRouter(include_in_schema=False)
 MONTH = re.compile(r"^20[0-9]{2}-(0[1-9]|1[0-2])$")
-INDENT = {Level.CITY: 0, Level.DISTRICT: 1, Level.STREET: 2, Level.COMMUNITY: 3}
 FIELDS = ("indicator", "region", "month", "value", "source", "reason")
 Q = {"region": Query("", max_length=36), "indicator": Query("", max_length=32)}
 
@@ -68,11 +68,10 @@ def _view(p: Page, q: dict[str, str]) -> dict[str, Any]:
     """Everything the page shows for the filter `q` (raises DomainError on a bad one)."""
     assert p.who is not None
     insights, service = InsightsService(p.db), OutcomeService(p.db)
-    scope = insights.scope(p.who)
-    if not scope:
+    if not insights.tops(p.who):
         raise Forbidden()
     values, errors = _asked(p, service, q)
-    view: dict[str, Any] = {"values": values, "errors": errors, "scope": scope, "f": None}
+    view: dict[str, Any] = {"values": values, "errors": errors, "f": None}
     view["asked"] = {"from": q["from"], "to": q["to"]}  # empty: around the join day
     if errors:
         return view
@@ -129,7 +128,7 @@ def _render(p: Page, q: dict[str, str], status: int = 200, **extra: Any) -> Resp
     except DomainError as exc:
         if isinstance(exc, Forbidden):
             raise
-        view = {"values": q, "errors": FormErrors.of(exc, p.locale), "scope": [], "f": None}
+        view = {"values": q, "errors": FormErrors.of(exc, p.locale), "f": None}
         status = 422
     view.setdefault("asked", {"from": q.get("from", ""), "to": q.get("to", "")})
     for key, empty in (("indicators", []), ("series", {}), ("joined", None), ("join_month", "")):
@@ -138,9 +137,8 @@ def _render(p: Page, q: dict[str, str], status: int = 200, **extra: Any) -> Resp
     view.setdefault("comparison", None)
     if view["errors"] and status == 200:
         status = 400
-    assert p.who is not None
-    scope = view["scope"] or InsightsService(p.db).scope(p.who)
-    regions = [(str(r.id), "\u3000" * INDENT.get(Level(r.level), 0) + _name(p, r)) for r in scope]
+    place = view.get("place")
+    _, regions = near(p, str(place.id) if place else view["values"].get("region", ""))
     entry = extra.pop("entry", None) or {"month": _key(add_months(local_date(utcnow()), -1))}
     return p.render(
         "admin/outcomes.html", status, regions=regions, data=_chart(p, view),

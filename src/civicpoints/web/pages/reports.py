@@ -6,32 +6,21 @@ download (about two seconds for the demo city)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from civicpoints.insights import InsightsService, ReportService, report_file
+from civicpoints.insights import ReportService, report_file
 from civicpoints.kit.clock import local_date, utcnow
-from civicpoints.kit.errors import Forbidden
 from civicpoints.kit.http import snapshot
 from civicpoints.web.pages.admin import AdminPage
 from civicpoints.web.pages.forms import FormErrors
-from civicpoints.web.pages.insights import region_choices
+from civicpoints.web.pages.insights import near
 from civicpoints.web.pages.kit import Page
 
 router = APIRouter(include_in_schema=False)
 YEARS = 10  # the years offered, this one first
-UUID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
-
-
-def _regions(p: Page) -> list[tuple[str, str]]:
-    assert p.who is not None
-    scope = InsightsService(p.db).scope(p.who)
-    if not scope:
-        raise Forbidden()
-    return region_choices(p, scope)
 
 
 @router.get("/admin/reports")
@@ -39,12 +28,13 @@ def reports(
     p: AdminPage, region: str = Query("", max_length=36), year: str = Query("", max_length=4)
 ) -> Response:
     """The form, and the download links of the chosen report."""
-    regions = _regions(p)
+    place, regions = near(p, region)
     this = local_date(utcnow()).year
     years = [str(y) for y in range(this, this - YEARS, -1)]
-    values = {"region": region or regions[0][0], "year": year or str(this)}
+    values = {"region": str(place.id), "year": year or str(this)}
     problems: list[tuple[str | None, str]] = []
-    if values["region"] not in {r for r, _ in regions} or not UUID.match(values["region"]):
+    if region and region.lower() != values["region"]:  # not one the caller may read
+        values["region"] = region
         problems.append(("region", p._("Choose a region from the list")))
     if not values["year"].isdigit() or not 2000 <= int(values["year"]) <= this:
         problems.append(("year", p._("Choose a year from 2000 to this year")))

@@ -13,13 +13,14 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from civicpoints.access import Role
 from civicpoints.insights import Current, SimulationCreate, SimulationRead, Simulator
 from civicpoints.kit.clock import utcnow
 from civicpoints.kit.errors import DomainError, Forbidden
 from civicpoints.regions import Region
 from civicpoints.web.pages.admin import AdminPage, category_label
 from civicpoints.web.pages.forms import FormErrors, form_data
-from civicpoints.web.pages.insights import region_choices
+from civicpoints.web.pages.insights import near
 from civicpoints.web.pages.kit import Page
 
 router = APIRouter(include_in_schema=False)
@@ -119,7 +120,7 @@ def _render(
     return p.render(
         "admin/_simulation.html" if partial else "admin/simulator.html",
         status,
-        regions=region_choices(p, sim.scope(p.who)),
+        regions=near(p, str(region.id), Role.ADMIN)[1],
         region=region,
         place=_name(p, region),
         current=current,
