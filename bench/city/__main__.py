@@ -9,6 +9,7 @@ import json
 import multiprocessing as mp
 import time
 
+import psycopg
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -42,6 +43,11 @@ def main() -> None:
     if not 1 <= args.residents <= 10_000_000:
         p.error("--residents must be between 1 and 10,000,000")
     name = args.db or f"city_{args.residents}"
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as admin:
+        try:
+            build.room_for(admin, name, args.residents)
+        except build.NoRoom as exc:
+            p.exit(2, f"{p.prog}: {exc}\n")
     with Progress(*columns()) as bar:
         report = build.build(
             build.Options(

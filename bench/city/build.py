@@ -37,10 +37,10 @@ SECONDARY = (
     "ix_scoring_award_team_id", "ix_ledger_transfer_recorded", "ix_ledger_entry_id",
     "ix_ledger_lot_account", "ix_ledger_lot_expiry", "ix_ledger_log_queue_order",
 )  # fmt: skip
-# What a finished city takes on disk per resident: 3,710,369,127 bytes for the 200,000-resident
-# city (sequenced, rollup rebuilt; bench/results/city/floor-raw_200k.json). The build needs
-# room for that and a fifth more (WAL segments, the rebuild's sorts spilling to disk).
-BYTES_PER_RESIDENT = 18_552
+# What a finished city takes on disk per resident: 16,818,306,407 bytes for the 1,000,000-resident
+# city (sequenced, rollup rebuilt, before any vacuum; bench/notes.md). The build needs room for
+# that and a fifth more (WAL segments, the rebuild's sorts spilling to disk).
+BYTES_PER_RESIDENT = 16_818
 HEADROOM = 1.2
 
 
