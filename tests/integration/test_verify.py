@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -200,3 +200,18 @@ def test_the_leaves_join_is_not_planned_quadratic(sessions: sessionmaker[Session
         else:
             plan = " ".join(str(r[-1]) for r in reader.rows(f"EXPLAIN QUERY PLAN {sql}", (0,)))
             assert "SEARCH e USING PRIMARY KEY" in plan or "SEARCH e USING INDEX" in plan, plan
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_carries_check_reads_lot_uses_in_one_pass_not_one_per_carry(
+    sessions: sessionmaker[Session],
+) -> None:
+    """`ledger verify` checks what each carry's source lot gave from one grouped read of the
+    carried lots' uses, joined to the carries: no subquery per carry. A subquery per carry
+    found a lot's uses by scanning its bucket's (quadratic in the city: ~8 minutes of the
+    server's CPU at 1,000,000 residents, bench/notes.md)."""
+    from civicpoints.ledger.verification import carries
+
+    with transaction(sessions) as s:
+        plan = "\n".join(r[0] for r in s.execute(text(f"EXPLAIN {carries._CARRIES}")).all())
+    assert "SubPlan" not in plan, plan
