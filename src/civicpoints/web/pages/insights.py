@@ -73,13 +73,11 @@ def near(p: Page, asked: str, role: str = Role.AUDITOR) -> tuple[Region, list[tu
     if not tops:
         raise Forbidden()
     place = tops[0]
-    if re.fullmatch(r"[0-9a-fA-F-]{32,36}", asked or ""):
-        try:
-            ident = uuid.UUID(asked)
-        except ValueError:
-            ident = None
-        if ident is not None and (found := service.readable(p.who, ident, role)) is not None:
-            place = found
+    try:
+        found = service.readable(p.who, uuid.UUID(asked), role) if asked else None
+    except ValueError:  # not an id: the caller's widest, as for none
+        found = None
+    place = found or place
     return place, region_choices(p, service.picker(p.who, place, role))
 
 
